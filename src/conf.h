@@ -1,0 +1,89 @@
+/*
+ * conf.h - certwatch's configuration: parsed with libconfuse from a main
+ * file and a directory of per-service files, validated, then immutable.
+ *
+ * Everything a caller needs is resolved here: an endpoint carries its
+ * effective address, SNI name and certificate paths, so no other module
+ * looks at inheritance rules.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONF_DEFAULT_FILE SYSCONFDIR "/certwatch/certwatch.conf"
+#define CONF_MAX_SERVICES  4096
+#define CONF_MAX_ENDPOINTS 65536   /* in all services together */
+
+struct conf_endpoint {
+	char *name;          /* endpoint NAME { ... } */
+	char *address;       /* host name or numeric address to connect to */
+	uint16_t port;
+	int starttls;        /* index into starttls_drivers[], or -1 for implicit TLS */
+	char *sni;           /* SNI and the name the certificate must cover; NULL: none */
+	char *cert;          /* effective certificate (full chain or leaf) */
+	char *chain;         /* effective separate chain file, or NULL */
+	char *key;           /* effective private key */
+	const char *file;    /* where it was defined, for messages */
+	unsigned line;
+};
+
+struct conf_service {
+	char *name;
+	char *cert, *chain, *key, *sni;    /* service-wide defaults */
+	/* Reload settings; exactly one method, or none (check only). */
+	char *reload_unit;
+	char **reload_command;             /* NULL-terminated argv, or NULL */
+	char **reload_check;               /* NULL-terminated argv, or NULL */
+	int reload_signal;                 /* signal number, 0 if unset */
+	char *pid_file;
+	uint64_t reload_timeout_usec;
+	uint64_t verify_timeout_usec;
+	unsigned max_failures;
+	unsigned max_reloads_per_hour;
+	int reload_window_start;           /* minutes after midnight, -1 if unset */
+	int reload_window_end;
+	bool allow_downgrade;
+	struct conf_endpoint *endpoints;
+	size_t n_endpoints;
+	const char *file;
+	unsigned line;
+};
+
+struct conf {
+	uint64_t interval_usec;
+	uint64_t settle_usec;
+	uint64_t timeout_usec;       /* deadline of one probe, every phase */
+	uint64_t poll_interval_usec;
+	unsigned warn_days;
+	unsigned crit_days;
+	unsigned max_probes;         /* connections in flight */
+	char *state_dir;
+	char *include_dir;
+	struct conf_service *services;
+	size_t n_services;
+	char **files;                /* every file read, for messages; NULL-terminated */
+};
+
+/*
+ * Loads path (the main file) and every *.conf in its include directory, in
+ * name order.  check_owner: refuse files and directories that are writable
+ * by group or others, or owned by someone other than root or the caller.
+ *
+ * Returns 0 and *ret, or a negative errno; on failure err holds one or more
+ * lines of the form "FILE:LINE: what is wrong; what would be right".
+ */
+int conf_load(const char *path, bool check_owner, struct conf **ret,
+	      char *err, size_t errlen);
+
+/* A configuration with defaults and no services, for ad-hoc use. */
+int conf_new_default(struct conf **ret);
+
+const struct conf_service *conf_find_service(const struct conf *c, const char *name);
+
+/* Prints the effective configuration, in the configuration file's syntax. */
+void conf_dump(const struct conf *c, FILE *f);
+
+void conf_free(struct conf *c);

@@ -1,0 +1,100 @@
+/*
+ * probe.h - the probe engine: what does an endpoint serve?
+ *
+ * Many probes run at once on one sd-event loop, at most max_in_flight
+ * connections at a time; the rest wait in order.  A probe resolves the
+ * host without blocking the loop, connects (trying each address in turn),
+ * runs the STARTTLS dialogue when asked, and does a TLS 1.2/1.3 handshake
+ * with SNI.  One deadline covers every phase.  The served chain is kept
+ * even when verification fails; trust is reported beside it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "x509.h"
+
+enum probe_status {
+	PROBE_OK,
+	PROBE_RESOLVE_FAILED,
+	PROBE_CONNECT_REFUSED,
+	PROBE_CONNECT_FAILED,     /* unreachable, reset, or other socket error */
+	PROBE_TIMEOUT,            /* the deadline passed; phase says where */
+	PROBE_STARTTLS_REFUSED,   /* the server does not offer or refused STARTTLS */
+	PROBE_PROTOCOL_ERROR,     /* the STARTTLS dialogue went wrong, or a bound was hit */
+	PROBE_TLS_ALERT,          /* the server sent a TLS alert */
+	PROBE_TLS_FAILED,         /* the handshake failed otherwise (garbage, closed) */
+	PROBE_NO_CERT,            /* the handshake finished without a certificate */
+	_PROBE_STATUS_MAX,
+};
+
+enum probe_phase {
+	PROBE_PHASE_QUEUED,
+	PROBE_PHASE_RESOLVE,
+	PROBE_PHASE_CONNECT,
+	PROBE_PHASE_STARTTLS,
+	PROBE_PHASE_HANDSHAKE,
+	PROBE_PHASE_DONE,
+	_PROBE_PHASE_MAX,
+};
+
+struct probe_target {
+	const char *host;           /* name or numeric address */
+	uint16_t port;
+	int starttls;               /* index into starttls_drivers[], or -1 */
+	const char *sni;            /* NULL: no SNI (and the host is used for EHLO etc.) */
+	uint64_t timeout_usec;      /* the deadline for every phase together */
+};
+
+struct probe_result {
+	enum probe_status status;
+	enum probe_phase phase;     /* where it ended (the failing phase on error) */
+	char detail[512];           /* human message; peer data escaped */
+	char peer[64];              /* the address connected to, "ip:port" or "[ip6]:port" */
+	/* On PROBE_OK: */
+	struct cert_info leaf;
+	size_t chain_len;           /* certificates the server sent after the leaf */
+	bool verified;              /* chain verified against the system trust store */
+	char verify_error[128];     /* why not, when !verified */
+	bool name_covered;          /* the leaf covers sni (true when no sni) */
+	char tls_version[16];       /* "TLSv1.3" */
+	char cipher[64];
+	uint64_t connect_usec;      /* from start to TCP established */
+	uint64_t handshake_usec;    /* the TLS handshake alone */
+	uint64_t total_usec;
+};
+
+struct probe_engine;
+
+/*
+ * The callee owns r's allocations: it copies *r by value into its own
+ * storage (and later calls probe_result_done() on the copy), or calls
+ * probe_result_done(r).  The engine never touches them afterwards.
+ */
+typedef void (*probe_done_t)(const struct probe_target *t, struct probe_result *r,
+			     void *userdata);
+
+/* The engine takes its own reference to event. */
+int probe_engine_new(sd_event *event, unsigned max_in_flight, struct probe_engine **ret);
+
+/*
+ * Queues a probe.  The target's strings must live until done is called.
+ * done is called exactly once, from the event loop, never from inside
+ * probe_start().
+ */
+int probe_start(struct probe_engine *e, const struct probe_target *t,
+		probe_done_t done, void *userdata);
+
+/* Probes queued or running. */
+unsigned probe_engine_pending(const struct probe_engine *e);
+
+/* Cancels every probe (done is not called) and frees the engine; NULL is fine. */
+void probe_engine_free(struct probe_engine *e);
+
+void probe_result_done(struct probe_result *r);
+
+const char *probe_status_to_string(enum probe_status s);
+const char *probe_phase_to_string(enum probe_phase p);

@@ -1,0 +1,65 @@
+/*
+ * reconcile.h - SPEC.md's decision table: observed facts in, a verdict out.
+ * No I/O and no clock: the caller passes the time, so every row of the
+ * table is unit-tested without a network.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "probe.h"
+#include "x509.h"
+
+enum severity {
+	SEVERITY_OK,
+	SEVERITY_WARNING,
+	SEVERITY_CRITICAL,
+	SEVERITY_UNKNOWN,
+	_SEVERITY_MAX,
+};
+
+enum verdict_state {
+	STATE_OK,               /* served = disk, plenty of lifetime */
+	STATE_STALE,            /* a valid renewal on disk is not served: reload */
+	STATE_DISK_INVALID,     /* what is on disk must not be loaded */
+	STATE_OLDER_ON_DISK,    /* disk expires before the served one: no downgrade */
+	STATE_RENEWAL_OVERDUE,  /* served = disk and little lifetime left */
+	STATE_EXPIRED,          /* the served certificate has expired */
+	STATE_UNREACHABLE,      /* no certificate could be fetched */
+	_STATE_MAX,
+};
+
+enum verdict_action {
+	ACTION_NONE,
+	ACTION_RELOAD,
+	_ACTION_MAX,
+};
+
+struct thresholds {
+	unsigned warn_days;     /* warn below min(warn_days, lifetime / 3) */
+	unsigned crit_days;     /* critical below min(crit_days, lifetime / 6) */
+	bool allow_downgrade;
+};
+
+struct verdict {
+	enum verdict_state state;
+	enum verdict_action action;
+	enum severity severity;
+	char reason[512];
+};
+
+/*
+ * served: the probe's result (any status).  disk: the configured pair, or
+ * NULL when there is nothing to compare with (ad-hoc checks).
+ */
+void reconcile(const struct probe_result *served, const struct disk_pair *disk,
+	       const struct thresholds *th, time_t now, struct verdict *ret);
+
+/* The warning and critical thresholds, in seconds, for a certificate. */
+void thresholds_for(const struct thresholds *th, const struct cert_info *ci,
+		    long long *ret_warn_sec, long long *ret_crit_sec);
+
+const char *severity_to_string(enum severity s);       /* "OK", "WARNING", ... */
+const char *verdict_state_to_string(enum verdict_state s);  /* "STALE", ... */
+const char *verdict_action_to_string(enum verdict_action a);

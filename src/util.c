@@ -1,0 +1,124 @@
+/*
+ * util.c - shared helpers; see util.h.  Nothing here prints or allocates
+ * behind the caller's back.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "util.h"
+
+uint64_t now_monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = in;
+	size_t o = 0, i;
+
+	if (outlen == 0)
+		return;
+	for (i = 0; i < inlen; i++) {
+		char tmp[5];
+		size_t n;
+		unsigned char c = p[i];
+
+		if (c == '\\') {
+			memcpy(tmp, "\\\\", 2); n = 2;
+		} else if (c >= 0x20 && c < 0x7f) {
+			tmp[0] = (char)c; n = 1;
+		} else if (c == '\r') {
+			memcpy(tmp, "\\r", 2); n = 2;
+		} else if (c == '\n') {
+			memcpy(tmp, "\\n", 2); n = 2;
+		} else if (c == '\t') {
+			memcpy(tmp, "\\t", 2); n = 2;
+		} else {
+			tmp[0] = '\\'; tmp[1] = 'x';
+			tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; n = 4;
+		}
+		/* Keep room for "..." and the NUL if more input follows. */
+		if (o + n + (i + 1 < inlen ? 3 : 0) + 1 > outlen) {
+			if (outlen >= 4) {
+				while (o + 4 > outlen)
+					o--;
+				memcpy(out + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(out + o, tmp, n);
+		o += n;
+	}
+	out[o] = '\0';
+}
+
+void sha256_to_hex(const uint8_t digest[SHA256_LEN], char out[SHA256_HEX_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < SHA256_LEN; i++) {
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 15];
+	}
+	out[SHA256_HEX_LEN - 1] = '\0';
+}
+
+static const struct {
+	const char *suffix;
+	uint64_t usec;
+} duration_units[] = {
+	{ "ms", USEC_PER_MSEC },
+	{ "s",  USEC_PER_SEC },
+	{ "",   USEC_PER_SEC },
+	{ "m",  60 * USEC_PER_SEC },
+	{ "h",  3600 * USEC_PER_SEC },
+	{ "d",  86400 * USEC_PER_SEC },
+};
+
+int parse_duration(const char *s, uint64_t *ret_usec)
+{
+	uint64_t n = 0;
+	const char *p = s;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	for (size_t i = 0; i < ELEMENTSOF(duration_units); i++) {
+		if (strcmp(p, duration_units[i].suffix) != 0)
+			continue;
+		if (n > UINT64_MAX / duration_units[i].usec)
+			return -ERANGE;
+		*ret_usec = n * duration_units[i].usec;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void format_duration(uint64_t usec, char *out, size_t outlen)
+{
+	/* The largest unit that divides the value exactly. */
+	for (size_t i = ELEMENTSOF(duration_units); i-- > 0;) {
+		uint64_t u = duration_units[i].usec;
+
+		if (duration_units[i].suffix[0] == '\0')
+			continue;
+		if (usec % u == 0 && (usec > 0 || u == USEC_PER_SEC)) {
+			snprintf(out, outlen, "%" PRIu64 "%s", usec / u, duration_units[i].suffix);
+			return;
+		}
+	}
+	snprintf(out, outlen, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
+}

@@ -1,0 +1,51 @@
+/*
+ * util.h - the few helpers every module shares: cleanup attributes, time,
+ * escaping of untrusted bytes, hex fingerprints and duration parsing.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+#define USEC_PER_SEC  UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+#define _cleanup_free_   _cleanup_(freep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_close_  _cleanup_(closep)
+
+/* Monotonic and wall clocks, in microseconds. */
+uint64_t now_monotonic_usec(void);
+
+/*
+ * Writes a printable rendering of untrusted bytes into out (always
+ * NUL-terminated, at most outlen-1 bytes): printable ASCII as is, \r \n \t
+ * and others as C escapes, and "..." when the input did not fit.
+ */
+void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen);
+
+/* Hex of a SHA-256 digest: 64 lowercase digits and a NUL. */
+#define SHA256_LEN     32
+#define SHA256_HEX_LEN (SHA256_LEN * 2 + 1)
+void sha256_to_hex(const uint8_t digest[SHA256_LEN], char out[SHA256_HEX_LEN]);
+
+/*
+ * Parses a duration: a non-negative integer followed by an optional unit
+ * (ms, s, m, h, d; no unit means seconds), for example "500ms", "2s", "1h".
+ * Returns 0 and sets *ret_usec, or -EINVAL / -ERANGE.
+ */
+int parse_duration(const char *s, uint64_t *ret_usec);
+
+/* Formats a duration the way parse_duration() reads it, e.g. "90s", "1h". */
+void format_duration(uint64_t usec, char *out, size_t outlen);

@@ -1,0 +1,92 @@
+/*
+ * x509.h - certificates on disk and on the wire, as plain facts.
+ *
+ * A cert_info is what certwatch knows of one certificate: fingerprints,
+ * dates, subject, issuer and names.  A disk_pair is what it knows of a
+ * configured certificate, chain and key, with the first problem found.
+ * Nothing here prints; messages go into the structures.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "util.h"
+
+#define X509_MAX_SANS  1024   /* names kept per certificate */
+#define X509_MAX_CHAIN 16     /* certificates kept per chain */
+
+enum x509_status {
+	X509_VALID,
+	X509_MISSING,          /* a file does not exist */
+	X509_UNREADABLE,       /* a file exists but cannot be read */
+	X509_NOT_PEM,          /* a file has no PEM block at all */
+	X509_NO_CERT,          /* PEM, but no CERTIFICATE block */
+	X509_BAD_KEY,          /* the key file holds no usable private key */
+	X509_KEY_MISMATCH,     /* the key does not belong to the leaf */
+	X509_CHAIN_ORDER,      /* a certificate is not issued by the next one */
+	X509_EXPIRED,
+	X509_NOT_YET_VALID,
+	X509_NAME_MISMATCH,    /* the leaf does not cover the required name */
+	_X509_STATUS_MAX,
+};
+
+struct cert_info {
+	uint8_t sha256[SHA256_LEN];       /* of the DER certificate */
+	uint8_t spki_sha256[SHA256_LEN];  /* of the DER SubjectPublicKeyInfo */
+	time_t not_before, not_after;
+	char *subject;                    /* one line, RFC 2253, escaped */
+	char *issuer;
+	char **sans;                      /* DNS names and IP addresses as text */
+	size_t n_sans;
+};
+
+struct disk_pair {
+	enum x509_status status;          /* the first problem found, or X509_VALID */
+	char detail[512];                 /* the human message for status */
+	bool have_leaf;                   /* leaf is filled in */
+	struct cert_info leaf;
+	size_t chain_len;                 /* certificates after the leaf */
+	bool chain_in_order;
+	bool key_matches;
+};
+
+/*
+ * Fills *ret from an X509 certificate.  Returns 0 or -ENOMEM; *ret is left
+ * untouched on failure.
+ */
+int cert_info_from_x509(X509 *x, struct cert_info *ret);
+void cert_info_done(struct cert_info *ci);
+
+/* Whether two cert_info describe the same certificate / the same key. */
+bool cert_info_same(const struct cert_info *a, const struct cert_info *b);
+bool cert_info_same_key(const struct cert_info *a, const struct cert_info *b);
+
+/*
+ * Whether pattern (a SAN dNSName) matches host, by RFC 6125: case-insensitive,
+ * a trailing dot ignored, a wildcard only as the whole left-most label of a
+ * pattern with at least two further labels, matching exactly one label.
+ */
+bool x509_name_matches(const char *pattern, const char *host);
+
+/* Whether the certificate covers name: SAN DNS names or IP addresses, never CN. */
+bool cert_info_covers(const struct cert_info *ci, const char *name);
+
+/*
+ * Loads and checks a certificate (full chain, or leaf when chain_path is
+ * given), an optional separate chain and a key.  Checks, in order: files
+ * present and readable, PEM, a certificate, the key, key matches leaf,
+ * chain order, validity at now, name covered (when name is not NULL).
+ * Always fills *ret with what could be learnt; returns 0, or -ENOMEM.
+ * The verdict is ret->status and ret->detail.
+ */
+int disk_pair_load(const char *cert_path, const char *chain_path,
+		   const char *key_path, const char *name, time_t now,
+		   struct disk_pair *ret);
+void disk_pair_done(struct disk_pair *p);
+
+const char *x509_status_to_string(enum x509_status s);
