@@ -1,0 +1,147 @@
+/*
+ * check.c - a one-shot reconcile of endpoints, without acting on it.
+ *
+ * All probes share one sd-event loop and the engine's bound on connections
+ * in flight; the disk pairs are loaded after the probes so that a slow
+ * server does not hold a stale view of the files.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <systemd/sd-event.h>
+
+#include "check.h"
+#include "starttls.h"
+
+int check_items_from_conf(const struct conf *c, const char *service,
+			  struct check_item **ret_items, size_t *ret_n)
+{
+	struct check_item *items;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < c->n_services; i++)
+		if (!service || strcmp(c->services[i].name, service) == 0)
+			n += c->services[i].n_endpoints;
+	if (service && !conf_find_service(c, service))
+		return -ENOENT;
+	items = calloc(n ? n : 1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_services; i++) {
+		const struct conf_service *s = &c->services[i];
+
+		if (service && strcmp(s->name, service) != 0)
+			continue;
+		for (size_t j = 0; j < s->n_endpoints; j++) {
+			const struct conf_endpoint *ep = &s->endpoints[j];
+			struct check_item *it = &items[k++];
+
+			it->service = s->name;
+			it->endpoint = ep->name;
+			it->target = (struct probe_target) {
+				.host = ep->address,
+				.port = ep->port,
+				.starttls = ep->starttls,
+				.sni = ep->sni,
+				.timeout_usec = c->timeout_usec,
+			};
+			it->cert = ep->cert;
+			it->chain = ep->chain;
+			it->key = ep->key;
+			it->th = (struct thresholds) {
+				.warn_days = c->warn_days,
+				.crit_days = c->crit_days,
+				.allow_downgrade = s->allow_downgrade,
+			};
+		}
+	}
+	*ret_items = items;
+	*ret_n = n;
+	return 0;
+}
+
+static void on_probe_done(const struct probe_target *t, struct probe_result *r, void *userdata)
+{
+	struct check_item *it = userdata;
+
+	(void)t;
+	it->probe = *r;   /* takes r's allocations */
+}
+
+static int on_all_done(sd_event_source *s, void *userdata)
+{
+	struct probe_engine *e = userdata;
+
+	if (probe_engine_pending(e) == 0)
+		return sd_event_exit(sd_event_source_get_event(s), 0);
+	return 0;
+}
+
+int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, time_t now)
+{
+	sd_event *event = NULL;
+	sd_event_source *post = NULL;
+	struct probe_engine *engine = NULL;
+	enum severity worst = SEVERITY_OK;
+	int r;
+
+	r = sd_event_new(&event);
+	if (r < 0)
+		return r;
+	r = probe_engine_new(event, max_in_flight, &engine);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		r = probe_start(engine, &items[i].target, on_probe_done, &items[i]);
+		if (r < 0)
+			goto out;
+	}
+	/* A post source runs after every dispatch: the loop ends when no probe is left. */
+	r = sd_event_add_post(event, &post, on_all_done, engine);
+	if (r < 0)
+		goto out;
+	if (n > 0) {
+		r = sd_event_loop(event);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct check_item *it = &items[i];
+		const struct disk_pair *disk = NULL;
+
+		if (it->cert) {
+			r = disk_pair_load(it->cert, it->chain, it->key, it->target.sni, now,
+					   &it->disk);
+			if (r < 0)
+				goto out;
+			disk = &it->disk;
+		}
+		reconcile(&it->probe, disk, &it->th, now, &it->verdict);
+		if (it->verdict.severity > worst)
+			worst = it->verdict.severity;
+	}
+	r = (int)worst;
+out:
+	sd_event_source_unref(post);
+	probe_engine_free(engine);
+	sd_event_unref(event);
+	return r;
+}
+
+const char *check_item_protocol(const struct check_item *it)
+{
+	return it->target.starttls < 0 ? "tls" : starttls_drivers[it->target.starttls].name;
+}
+
+void check_items_free(struct check_item *items, size_t n)
+{
+	if (!items)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		probe_result_done(&items[i].probe);
+		disk_pair_done(&items[i].disk);
+	}
+	free(items);
+}

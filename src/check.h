@@ -1,0 +1,45 @@
+/*
+ * check.h - one pass over a set of endpoints: probe each (concurrently),
+ * load what is on disk, apply the decision table.  Used by `certwatch
+ * check` and, later, by every other command that needs a fresh view.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "conf.h"
+#include "probe.h"
+#include "reconcile.h"
+#include "x509.h"
+
+struct check_item {
+	const char *service;          /* "-" when ad hoc */
+	const char *endpoint;
+	struct probe_target target;   /* strings borrowed from conf or argv */
+	const char *cert, *chain, *key;   /* cert NULL: nothing on disk to compare */
+	struct thresholds th;
+	struct probe_result probe;    /* owned */
+	struct disk_pair disk;        /* owned; valid when cert != NULL */
+	struct verdict verdict;
+};
+
+/*
+ * Makes one item per endpoint of every service, or of the service named
+ * (NULL: all).  Returns 0, -ENOENT when there is no such service, -ENOMEM.
+ */
+int check_items_from_conf(const struct conf *c, const char *service,
+			  struct check_item **ret_items, size_t *ret_n);
+
+/*
+ * Probes every item, at most max_in_flight at once, loads the disk pairs
+ * and fills each verdict at time now.  Returns the worst severity, or a
+ * negative errno when the event loop itself failed.
+ */
+int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, time_t now);
+
+/* The protocol column: "tls" for implicit TLS, else the STARTTLS driver. */
+const char *check_item_protocol(const struct check_item *it);
+
+void check_items_free(struct check_item *items, size_t n);

@@ -1,1 +1,333 @@
-int main(void) { return 0; }
+/*
+ * main.c - certwatch's command line: global options, the sub-command, its
+ * options, and the exit status.  Everything else happens in the modules.
+ *
+ * Exit status follows the monitoring-plugin convention: 0 OK, 1 WARNING,
+ * 2 CRITICAL, 3 UNKNOWN (which includes usage and configuration errors);
+ * --test-config exits 0 or 1 like nginx -t.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "conf.h"
+#include "report.h"
+#include "starttls.h"
+
+#define EXIT_UNKNOWN 3
+
+struct options {
+	const char *config;
+	const char *service;
+	bool json;
+	const char *connect;
+	const char *starttls;
+	const char *name;
+	const char *cert, *chain, *key;
+	const char *timeout;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: certwatch [--config FILE] COMMAND [OPTIONS]\n"
+		"       certwatch --test-config [--config FILE]\n"
+		"\n"
+		"Keeps TLS services serving the certificate that is on disk.\n"
+		"\n"
+		"Commands:\n"
+		"  check                 probe every configured endpoint and compare what is\n"
+		"                        served with what is on disk; changes nothing\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE     main configuration file (default %s)\n"
+		"  -n, --test-config     check the configuration, print it, exit 0 or 1\n"
+		"  -h, --help            show this help\n"
+		"  -V, --version         show the version\n"
+		"\n"
+		"Options of check:\n"
+		"  -s, --service NAME    only the endpoints of this service\n"
+		"      --json            print JSON instead of a table\n"
+		"      --connect HOST:PORT\n"
+		"                        probe one endpoint without a configuration file\n"
+		"                        ([ADDRESS]:PORT for IPv6)\n"
+		"      --starttls PROTO  with --connect: %s\n"
+		"      --name NAME       with --connect: SNI and the name the certificate must cover\n"
+		"      --cert FILE       with --connect: compare with this certificate (or full chain)\n"
+		"      --chain FILE      with --cert: a separate chain file\n"
+		"      --key FILE        with --cert: the private key, checked against the certificate\n"
+		"      --timeout DURATION\n"
+		"                        with --connect: deadline of the probe (default 10s)\n"
+		"\n"
+		"Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
+		"See certwatch(8) and certwatch.conf(5).\n",
+		CONF_DEFAULT_FILE, starttls_names());
+}
+
+static int load_conf(const char *path, struct conf **ret)
+{
+	char err[4096] = "";
+	int r;
+
+	r = conf_load(path, true, ret, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "%s", err[0] ? err : "certwatch: cannot load the configuration\n");
+	if (r < 0 && err[0] && err[strlen(err) - 1] != '\n')
+		fputc('\n', stderr);
+	return r;
+}
+
+static int cmd_test_config(const char *path)
+{
+	struct conf *c = NULL;
+
+	if (load_conf(path, &c) < 0) {
+		fprintf(stderr, "certwatch: configuration %s is NOT valid\n", path);
+		return 1;
+	}
+	conf_dump(c, stdout);
+	fprintf(stderr, "certwatch: configuration %s is valid\n", path);
+	conf_free(c);
+	return 0;
+}
+
+/* HOST:PORT or [ADDRESS]:PORT; host points into buf. */
+static int parse_connect(const char *s, char *buf, size_t buflen, const char **ret_host,
+			 uint16_t *ret_port)
+{
+	const char *colon, *host_start = s, *host_end;
+	char *end;
+	unsigned long port;
+
+	if (s[0] == '[') {
+		host_start = s + 1;
+		host_end = strchr(host_start, ']');
+		if (!host_end || host_end[1] != ':')
+			return -EINVAL;
+		colon = host_end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || memchr(s, ':', (size_t)(colon - s)))
+			return -EINVAL;
+		host_end = colon;
+	}
+	if (host_end == host_start || (size_t)(host_end - host_start) >= buflen)
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port == 0 || port > 65535)
+		return -EINVAL;
+	memcpy(buf, host_start, (size_t)(host_end - host_start));
+	buf[host_end - host_start] = '\0';
+	*ret_host = buf;
+	*ret_port = (uint16_t)port;
+	return 0;
+}
+
+/* One endpoint from the command line, with the defaults of an empty configuration. */
+static int adhoc_item(const struct options *o, char *hostbuf, size_t hostlen,
+		      struct check_item *it)
+{
+	uint64_t timeout = 10 * USEC_PER_SEC;
+	int proto = -1;
+
+	memset(it, 0, sizeof(*it));
+	if (parse_connect(o->connect, hostbuf, hostlen, &it->target.host, &it->target.port) < 0) {
+		fprintf(stderr, "certwatch: --connect %s: expected HOST:PORT, or [ADDRESS]:PORT for "
+			"IPv6, with a port from 1 to 65535\n", o->connect);
+		return -EINVAL;
+	}
+	if (o->starttls && (proto = starttls_lookup(o->starttls)) < 0) {
+		fprintf(stderr, "certwatch: --starttls %s: unknown protocol; known: %s\n",
+			o->starttls, starttls_names());
+		return -EINVAL;
+	}
+	if (o->timeout && (parse_duration(o->timeout, &timeout) < 0 || timeout == 0)) {
+		fprintf(stderr, "certwatch: --timeout %s is not a duration; write a number with a "
+			"unit: \"500ms\", \"2s\", \"1m\"\n", o->timeout);
+		return -EINVAL;
+	}
+	if ((o->key || o->chain) && !o->cert) {
+		fprintf(stderr, "certwatch: --key and --chain need --cert\n");
+		return -EINVAL;
+	}
+	it->service = "-";
+	it->endpoint = "-";
+	it->target.starttls = proto;
+	it->target.sni = o->name;
+	it->target.timeout_usec = timeout;
+	it->cert = o->cert;
+	it->chain = o->chain;
+	it->key = o->key;
+	it->th = (struct thresholds) { .warn_days = 21, .crit_days = 7 };
+	return 0;
+}
+
+static int cmd_check(const struct options *o)
+{
+	struct conf *c = NULL;
+	struct check_item *items = NULL, one;
+	size_t n = 0;
+	unsigned max_probes = 1;
+	char hostbuf[256];
+	time_t now = time(NULL);
+	int r;
+
+	if (o->connect) {
+		if (o->service) {
+			fprintf(stderr, "certwatch: --service and --connect exclude each other\n");
+			return EXIT_UNKNOWN;
+		}
+		if (adhoc_item(o, hostbuf, sizeof(hostbuf), &one) < 0)
+			return EXIT_UNKNOWN;
+		items = &one;
+		n = 1;
+	} else {
+		if (o->starttls || o->name || o->cert || o->chain || o->key || o->timeout) {
+			fprintf(stderr, "certwatch: --starttls, --name, --cert, --chain, --key and "
+				"--timeout go with --connect; with a configuration file, set them "
+				"there\n");
+			return EXIT_UNKNOWN;
+		}
+		if (load_conf(o->config, &c) < 0)
+			return EXIT_UNKNOWN;
+		r = check_items_from_conf(c, o->service, &items, &n);
+		if (r == -ENOENT) {
+			fprintf(stderr, "certwatch: no service \"%s\" in %s\n", o->service, o->config);
+			conf_free(c);
+			return EXIT_UNKNOWN;
+		}
+		if (r < 0) {
+			fprintf(stderr, "certwatch: %s\n", strerror(-r));
+			conf_free(c);
+			return EXIT_UNKNOWN;
+		}
+		max_probes = c->max_probes;
+	}
+
+	r = check_items_run(items, n, max_probes, now);
+	if (r < 0)
+		fprintf(stderr, "certwatch: the event loop failed: %s\n", strerror(-r));
+	else if (o->json)
+		report_json(stdout, items, n, (enum severity)r, now);
+	else
+		report_table(stdout, items, n, now);
+
+	if (items == &one) {
+		probe_result_done(&one.probe);
+		disk_pair_done(&one.disk);
+	} else
+		check_items_free(items, n);
+	conf_free(c);
+	return r < 0 ? EXIT_UNKNOWN : r;
+}
+
+enum {
+	OPT_JSON = 0x100,
+	OPT_CONNECT,
+	OPT_STARTTLS,
+	OPT_NAME,
+	OPT_CERT,
+	OPT_CHAIN,
+	OPT_KEY,
+	OPT_TIMEOUT,
+};
+
+static const struct option global_options[] = {
+	{ "config",      required_argument, NULL, 'c' },
+	{ "test-config", no_argument,       NULL, 'n' },
+	{ "help",        no_argument,       NULL, 'h' },
+	{ "version",     no_argument,       NULL, 'V' },
+	{}
+};
+
+static const struct option check_options[] = {
+	{ "config",   required_argument, NULL, 'c' },
+	{ "service",  required_argument, NULL, 's' },
+	{ "json",     no_argument,       NULL, OPT_JSON },
+	{ "connect",  required_argument, NULL, OPT_CONNECT },
+	{ "starttls", required_argument, NULL, OPT_STARTTLS },
+	{ "name",     required_argument, NULL, OPT_NAME },
+	{ "cert",     required_argument, NULL, OPT_CERT },
+	{ "chain",    required_argument, NULL, OPT_CHAIN },
+	{ "key",      required_argument, NULL, OPT_KEY },
+	{ "timeout",  required_argument, NULL, OPT_TIMEOUT },
+	{ "help",     no_argument,       NULL, 'h' },
+	{}
+};
+
+static int parse_check_options(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:s:h", check_options, NULL)) >= 0) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 's': o->service = optarg; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_CONNECT: o->connect = optarg; break;
+		case OPT_STARTTLS: o->starttls = optarg; break;
+		case OPT_NAME: o->name = optarg; break;
+		case OPT_CERT: o->cert = optarg; break;
+		case OPT_CHAIN: o->chain = optarg; break;
+		case OPT_KEY: o->key = optarg; break;
+		case OPT_TIMEOUT: o->timeout = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default:
+			fprintf(stderr, "Try 'certwatch --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "certwatch check: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .config = CONF_DEFAULT_FILE };
+	bool test_config = false;
+	const char *cmd;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+c:nhV", global_options, NULL)) >= 0) {
+		switch (c) {
+		case 'c': o.config = optarg; break;
+		case 'n': test_config = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("certwatch %s\n", PACKAGE_VERSION); return 0;
+		default:
+			fprintf(stderr, "Try 'certwatch --help'.\n");
+			return EXIT_UNKNOWN;
+		}
+	}
+	if (test_config) {
+		if (optind < argc) {
+			fprintf(stderr, "certwatch: --test-config takes no command\n");
+			return EXIT_UNKNOWN;
+		}
+		return cmd_test_config(o.config);
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_UNKNOWN;
+	}
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (strcmp(cmd, "check") == 0) {
+		if (parse_check_options(argc, argv, &o) < 0)
+			return EXIT_UNKNOWN;
+		return cmd_check(&o);
+	}
+	fprintf(stderr, "certwatch: unknown command \"%s\"; try 'certwatch --help'\n", cmd);
+	return EXIT_UNKNOWN;
+}

@@ -1,0 +1,193 @@
+/*
+ * reconcile.c - the decision table of SPEC.md ("The rule").
+ *
+ * Input: what the endpoint serves (S), what is on disk (D), thresholds and
+ * the time.  Output: a state, an action and a severity, with a reason an
+ * administrator can act on.  Pure: no I/O, no clock, no allocation.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "reconcile.h"
+
+#define SEC_PER_DAY 86400LL
+
+static const char *const severity_names[_SEVERITY_MAX] = {
+	[SEVERITY_OK]       = "OK",
+	[SEVERITY_WARNING]  = "WARNING",
+	[SEVERITY_CRITICAL] = "CRITICAL",
+	[SEVERITY_UNKNOWN]  = "UNKNOWN",
+};
+
+static const char *const state_names[_STATE_MAX] = {
+	[STATE_OK]              = "OK",
+	[STATE_STALE]           = "STALE",
+	[STATE_DISK_INVALID]    = "DISK-INVALID",
+	[STATE_OLDER_ON_DISK]   = "OLDER-ON-DISK",
+	[STATE_RENEWAL_OVERDUE] = "RENEWAL-OVERDUE",
+	[STATE_EXPIRED]         = "EXPIRED",
+	[STATE_UNREACHABLE]     = "UNREACHABLE",
+};
+
+static const char *const action_names[_ACTION_MAX] = {
+	[ACTION_NONE]   = "none",
+	[ACTION_RELOAD] = "reload",
+};
+
+const char *severity_to_string(enum severity s)
+{
+	return (unsigned)s < _SEVERITY_MAX ? severity_names[s] : "?";
+}
+
+const char *verdict_state_to_string(enum verdict_state s)
+{
+	return (unsigned)s < _STATE_MAX ? state_names[s] : "?";
+}
+
+const char *verdict_action_to_string(enum verdict_action a)
+{
+	return (unsigned)a < _ACTION_MAX ? action_names[a] : "?";
+}
+
+/*
+ * An ACME client renews when about a third of the lifetime is left, so less
+ * than that means a missed renewal; for long-lived certificates the
+ * configured days are the earlier alarm.  Critical at half that margin.
+ */
+void thresholds_for(const struct thresholds *th, const struct cert_info *ci,
+		    long long *ret_warn_sec, long long *ret_crit_sec)
+{
+	long long lifetime = (long long)ci->not_after - (long long)ci->not_before;
+	long long warn = (long long)th->warn_days * SEC_PER_DAY;
+	long long crit = (long long)th->crit_days * SEC_PER_DAY;
+
+	if (lifetime > 0) {
+		if (lifetime / 3 < warn)
+			warn = lifetime / 3;
+		if (lifetime / 6 < crit)
+			crit = lifetime / 6;
+	}
+	*ret_warn_sec = warn;
+	*ret_crit_sec = crit;
+}
+
+static void format_when(time_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(out, outlen, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(out, outlen, "@%lld", (long long)t);
+}
+
+static void short_fp(const uint8_t digest[SHA256_LEN], char out[13])
+{
+	char hex[SHA256_HEX_LEN];
+
+	sha256_to_hex(digest, hex);
+	memcpy(out, hex, 12);
+	out[12] = '\0';
+}
+
+static void set(struct verdict *v, enum verdict_state st, enum verdict_action a,
+		enum severity sev)
+{
+	v->state = st;
+	v->action = a;
+	v->severity = sev;
+}
+
+/* S = D, or nothing on disk to compare with: only S's lifetime matters. */
+static void judge_lifetime(const struct cert_info *s, bool compared,
+			   const struct thresholds *th, time_t now, struct verdict *v)
+{
+	long long left = (long long)s->not_after - (long long)now, warn, crit;
+	char when[40];
+
+	thresholds_for(th, s, &warn, &crit);
+	format_when(s->not_after, when, sizeof(when));
+	if (left <= 0) {
+		set(v, STATE_EXPIRED, ACTION_NONE, SEVERITY_CRITICAL);
+		snprintf(v->reason, sizeof(v->reason),
+			 "the served certificate expired on %s%s", when,
+			 compared ? " and the file on disk is the same one: renewal is not happening" : "");
+	} else if (left < warn) {
+		set(v, STATE_RENEWAL_OVERDUE, ACTION_NONE,
+		    left < crit ? SEVERITY_CRITICAL : SEVERITY_WARNING);
+		snprintf(v->reason, sizeof(v->reason),
+			 "the served certificate expires on %s (%.1f days left)%s", when,
+			 (double)left / SEC_PER_DAY,
+			 compared ? " and no renewal is on disk: check the ACME client" : "");
+	} else {
+		set(v, STATE_OK, ACTION_NONE, SEVERITY_OK);
+		snprintf(v->reason, sizeof(v->reason), "%s until %s (%.0f days left)",
+			 compared ? "served certificate is the one on disk, valid" : "valid",
+			 when, (double)left / SEC_PER_DAY);
+	}
+}
+
+void reconcile(const struct probe_result *served, const struct disk_pair *disk,
+	       const struct thresholds *th, time_t now, struct verdict *ret)
+{
+	const struct cert_info *s = &served->leaf;
+	long long warn, crit, left;
+	char sfp[13], dfp[13], swhen[40], dwhen[40];
+
+	memset(ret, 0, sizeof(*ret));
+	if (served->status != PROBE_OK) {
+		set(ret, STATE_UNREACHABLE, ACTION_NONE, SEVERITY_CRITICAL);
+		snprintf(ret->reason, sizeof(ret->reason), "%s", served->detail);
+		return;
+	}
+	if (!disk) {
+		judge_lifetime(s, false, th, now, ret);
+		return;
+	}
+	if (disk->have_leaf && cert_info_same(&disk->leaf, s)) {
+		judge_lifetime(s, true, th, now, ret);
+		/* Expiry says the most; a broken pair on disk comes next. */
+		if (ret->state != STATE_EXPIRED && disk->status != X509_VALID) {
+			set(ret, STATE_DISK_INVALID, ACTION_NONE, SEVERITY_CRITICAL);
+			snprintf(ret->reason, sizeof(ret->reason),
+				 "the served certificate is the one on disk, but the pair on disk "
+				 "is not usable: %s", disk->detail);
+		}
+		return;
+	}
+
+	short_fp(s->sha256, sfp);
+	thresholds_for(th, s, &warn, &crit);
+	left = (long long)s->not_after - (long long)now;
+	format_when(s->not_after, swhen, sizeof(swhen));
+	if (disk->status != X509_VALID) {
+		set(ret, STATE_DISK_INVALID, ACTION_NONE, SEVERITY_CRITICAL);
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "%s; no reload: the service keeps serving %s (expires %s)",
+			 disk->detail, sfp, swhen);
+		return;
+	}
+
+	short_fp(disk->leaf.sha256, dfp);
+	format_when(disk->leaf.not_after, dwhen, sizeof(dwhen));
+	if (disk->leaf.not_after < s->not_after && !th->allow_downgrade) {
+		set(ret, STATE_OLDER_ON_DISK, ACTION_NONE,
+		    left < crit ? SEVERITY_CRITICAL : SEVERITY_WARNING);
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "the certificate on disk (%s, expires %s) expires before the served one "
+			 "(%s, expires %s); no reload, it would downgrade (allow-downgrade = true "
+			 "permits it)", dfp, dwhen, sfp, swhen);
+		return;
+	}
+	set(ret, STATE_STALE, ACTION_RELOAD,
+	    left < crit ? SEVERITY_CRITICAL : SEVERITY_WARNING);
+	if (left <= 0)
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "the service serves %s, which expired on %s, while %s (expires %s) is "
+			 "on disk: reload the service", sfp, swhen, dfp, dwhen);
+	else
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "the service serves %s (expires %s, %.1f days left) while %s "
+			 "(expires %s) is on disk: reload pending", sfp, swhen,
+			 (double)left / SEC_PER_DAY, dfp, dwhen);
+}

@@ -18,45 +18,51 @@ uint64_t now_monotonic_usec(void)
 	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 }
 
-void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen)
+/* The escaped form of one byte; returns its length (1 to 4). */
+static size_t escape_one(unsigned char c, char tmp[4])
 {
 	static const char hex[] = "0123456789abcdef";
+
+	switch (c) {
+	case '\\': memcpy(tmp, "\\\\", 2); return 2;
+	case '\r':  memcpy(tmp, "\\r", 2); return 2;
+	case '\n':  memcpy(tmp, "\\n", 2); return 2;
+	case '\t':  memcpy(tmp, "\\t", 2); return 2;
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		tmp[0] = (char)c;
+		return 1;
+	}
+	tmp[0] = '\\';
+	tmp[1] = 'x';
+	tmp[2] = hex[c >> 4];
+	tmp[3] = hex[c & 15];
+	return 4;
+}
+
+void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen)
+{
 	const unsigned char *p = in;
-	size_t o = 0, i;
+	size_t o = 0, total = 0, room;
+	char tmp[4];
 
 	if (outlen == 0)
 		return;
-	for (i = 0; i < inlen; i++) {
-		char tmp[5];
-		size_t n;
-		unsigned char c = p[i];
+	for (size_t i = 0; i < inlen && total < outlen; i++)
+		total += escape_one(p[i], tmp);
+	/* When it does not all fit, keep room for "..." (if there is any). */
+	room = total < outlen ? outlen - 1 : (outlen >= 4 ? outlen - 4 : outlen - 1);
+	for (size_t i = 0; i < inlen; i++) {
+		size_t n = escape_one(p[i], tmp);
 
-		if (c == '\\') {
-			memcpy(tmp, "\\\\", 2); n = 2;
-		} else if (c >= 0x20 && c < 0x7f) {
-			tmp[0] = (char)c; n = 1;
-		} else if (c == '\r') {
-			memcpy(tmp, "\\r", 2); n = 2;
-		} else if (c == '\n') {
-			memcpy(tmp, "\\n", 2); n = 2;
-		} else if (c == '\t') {
-			memcpy(tmp, "\\t", 2); n = 2;
-		} else {
-			tmp[0] = '\\'; tmp[1] = 'x';
-			tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; n = 4;
-		}
-		/* Keep room for "..." and the NUL if more input follows. */
-		if (o + n + (i + 1 < inlen ? 3 : 0) + 1 > outlen) {
-			if (outlen >= 4) {
-				while (o + 4 > outlen)
-					o--;
-				memcpy(out + o, "...", 3);
-				o += 3;
-			}
+		if (o + n > room)
 			break;
-		}
 		memcpy(out + o, tmp, n);
 		o += n;
+	}
+	if (total >= outlen && outlen >= 4) {
+		memcpy(out + o, "...", 3);
+		o += 3;
 	}
 	out[o] = '\0';
 }

@@ -1,2 +1,242 @@
-#include "../tests/tap.h"
-int main(void) { return tap_done(); }
+/*
+ * test-reconcile.c - every row of SPEC.md's decision table, and the
+ * lifetime-relative thresholds, without a network or a clock.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "reconcile.h"
+#include "tap.h"
+
+#define DAY 86400
+static const time_t NOW = 1800000000;   /* 2027-01-15 */
+
+/* A certificate identified by one byte, valid from NOW+from to NOW+until days. */
+static struct cert_info cert(uint8_t id, double from, double until)
+{
+	struct cert_info ci = {
+		.not_before = NOW + (time_t)(from * DAY),
+		.not_after = NOW + (time_t)(until * DAY),
+	};
+
+	memset(ci.sha256, id, sizeof(ci.sha256));
+	memset(ci.spki_sha256, id, sizeof(ci.spki_sha256));
+	return ci;
+}
+
+static struct probe_result served(struct cert_info ci)
+{
+	struct probe_result r = { .status = PROBE_OK, .phase = PROBE_PHASE_DONE, .leaf = ci };
+
+	return r;
+}
+
+static struct disk_pair disk(struct cert_info ci, enum x509_status st, const char *detail)
+{
+	struct disk_pair d = { .status = st, .have_leaf = true, .leaf = ci };
+
+	snprintf(d.detail, sizeof(d.detail), "%s", detail);
+	return d;
+}
+
+static const struct thresholds TH = { .warn_days = 21, .crit_days = 7 };
+
+static void expect(const char *what, const struct probe_result *s, const struct disk_pair *d,
+		   const struct thresholds *th, enum verdict_state st, enum verdict_action a,
+		   enum severity sev, const char *reason_part)
+{
+	struct verdict v;
+
+	reconcile(s, d, th, NOW, &v);
+	ok(v.state == st && v.action == a && v.severity == sev,
+	   "%s: %s, %s, %s", what, verdict_state_to_string(st), verdict_action_to_string(a),
+	   severity_to_string(sev));
+	if (v.state != st || v.action != a || v.severity != sev)
+		printf("#   got %s, %s, %s: %s\n", verdict_state_to_string(v.state),
+		       verdict_action_to_string(v.action), severity_to_string(v.severity), v.reason);
+	if (reason_part)
+		like(v.reason, reason_part, "%s: the reason says \"%s\"", what, reason_part);
+}
+
+static void served_equals_disk(void)
+{
+	struct probe_result s = served(cert(1, -30, 60));
+	struct disk_pair d = disk(cert(1, -30, 60), X509_VALID, "");
+
+	expect("S = D with 60 of 90 days left", &s, &d, &TH, STATE_OK, ACTION_NONE,
+	       SEVERITY_OK, "60 days left");
+
+	s = served(cert(1, -75, 15));
+	d = disk(cert(1, -75, 15), X509_VALID, "");
+	expect("S = D with 15 of 90 days left", &s, &d, &TH, STATE_RENEWAL_OVERDUE, ACTION_NONE,
+	       SEVERITY_WARNING, "no renewal is on disk");
+
+	s = served(cert(1, -85, 5));
+	d = disk(cert(1, -85, 5), X509_VALID, "");
+	expect("S = D with 5 of 90 days left", &s, &d, &TH, STATE_RENEWAL_OVERDUE, ACTION_NONE,
+	       SEVERITY_CRITICAL, "5.0 days left");
+
+	s = served(cert(1, -91, -1));
+	d = disk(cert(1, -91, -1), X509_EXPIRED, "expired");
+	expect("S = D, expired", &s, &d, &TH, STATE_EXPIRED, ACTION_NONE, SEVERITY_CRITICAL,
+	       "renewal is not happening");
+
+	s = served(cert(1, -30, 60));
+	d = disk(cert(1, -30, 60), X509_KEY_MISMATCH, "the key does not match");
+	expect("S = D but the key on disk no longer matches", &s, &d, &TH, STATE_DISK_INVALID,
+	       ACTION_NONE, SEVERITY_CRITICAL, "the key does not match");
+}
+
+static void lifetime_relative_thresholds(void)
+{
+	struct probe_result s;
+	struct disk_pair d;
+
+	/* A 6-day certificate: warn below 2 days, critical below 1. */
+	s = served(cert(2, -3, 3));
+	d = disk(cert(2, -3, 3), X509_VALID, "");
+	expect("6-day certificate with 3 days left", &s, &d, &TH, STATE_OK, ACTION_NONE,
+	       SEVERITY_OK, NULL);
+	s = served(cert(2, -4.5, 1.5));
+	d = disk(cert(2, -4.5, 1.5), X509_VALID, "");
+	expect("6-day certificate with 1.5 days left", &s, &d, &TH, STATE_RENEWAL_OVERDUE,
+	       ACTION_NONE, SEVERITY_WARNING, NULL);
+	s = served(cert(2, -5.5, 0.5));
+	d = disk(cert(2, -5.5, 0.5), X509_VALID, "");
+	expect("6-day certificate with half a day left", &s, &d, &TH, STATE_RENEWAL_OVERDUE,
+	       ACTION_NONE, SEVERITY_CRITICAL, NULL);
+
+	/* A 47-day certificate: warn below 15.7 days (a third), not 21. */
+	s = served(cert(3, -30, 17));
+	d = disk(cert(3, -30, 17), X509_VALID, "");
+	expect("47-day certificate with 17 days left", &s, &d, &TH, STATE_OK, ACTION_NONE,
+	       SEVERITY_OK, NULL);
+	s = served(cert(3, -32, 15));
+	d = disk(cert(3, -32, 15), X509_VALID, "");
+	expect("47-day certificate with 15 days left", &s, &d, &TH, STATE_RENEWAL_OVERDUE,
+	       ACTION_NONE, SEVERITY_WARNING, NULL);
+
+	/* A 90-day certificate: the configured 21 days come before a third (30). */
+	s = served(cert(4, -65, 25));
+	d = disk(cert(4, -65, 25), X509_VALID, "");
+	expect("90-day certificate with 25 days left", &s, &d, &TH, STATE_OK, ACTION_NONE,
+	       SEVERITY_OK, NULL);
+}
+
+static void renewed_on_disk(void)
+{
+	struct probe_result s = served(cert(1, -60, 30));
+	struct disk_pair d = disk(cert(2, -1, 89), X509_VALID, "");
+	struct thresholds allow = TH;
+
+	expect("S != D, D valid and newer", &s, &d, &TH, STATE_STALE, ACTION_RELOAD,
+	       SEVERITY_WARNING, "reload pending");
+
+	s = served(cert(1, -85, 5));
+	expect("S != D, S within the critical threshold", &s, &d, &TH, STATE_STALE, ACTION_RELOAD,
+	       SEVERITY_CRITICAL, "5.0 days left");
+
+	s = served(cert(1, -92, -2));
+	expect("S != D, S already expired", &s, &d, &TH, STATE_STALE, ACTION_RELOAD,
+	       SEVERITY_CRITICAL, "which expired on");
+
+	s = served(cert(1, -10, 80));
+	d = disk(cert(2, -20, 70), X509_VALID, "");
+	expect("S != D, D expires before S", &s, &d, &TH, STATE_OLDER_ON_DISK, ACTION_NONE,
+	       SEVERITY_WARNING, "would downgrade");
+	allow.allow_downgrade = true;
+	expect("S != D, D expires before S, downgrade allowed", &s, &d, &allow, STATE_STALE,
+	       ACTION_RELOAD, SEVERITY_WARNING, NULL);
+}
+
+static void invalid_on_disk(void)
+{
+	static const struct {
+		enum x509_status st;
+		bool have_leaf;
+		const char *detail;
+	} rows[] = {
+		{ X509_MISSING,       false, "certificate file /x/cert.pem does not exist" },
+		{ X509_UNREADABLE,    false, "cannot read /x/cert.pem: Permission denied" },
+		{ X509_NOT_PEM,       false, "/x/cert.pem is not PEM" },
+		{ X509_NO_CERT,       false, "/x/cert.pem holds no certificate" },
+		{ X509_BAD_KEY,       true,  "/x/key.pem holds no private key" },
+		{ X509_KEY_MISMATCH,  true,  "the key does not match the certificate" },
+		{ X509_CHAIN_ORDER,   true,  "certificate 2 is not issued by certificate 3" },
+		{ X509_EXPIRED,       true,  "expired on 2026-01-02" },
+		{ X509_NOT_YET_VALID, true,  "not valid before 2027-02-01" },
+		{ X509_NAME_MISMATCH, true,  "does not cover mail.example.com" },
+	};
+	struct probe_result s = served(cert(1, -60, 30));
+
+	for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+		struct disk_pair d = disk(cert(2, -1, 89), rows[i].st, rows[i].detail);
+		char what[96];
+
+		d.have_leaf = rows[i].have_leaf;
+		snprintf(what, sizeof(what), "S != D, D %s", x509_status_to_string(rows[i].st));
+		expect(what, &s, &d, &TH, STATE_DISK_INVALID, ACTION_NONE, SEVERITY_CRITICAL,
+		       rows[i].detail);
+	}
+}
+
+static void unreachable(void)
+{
+	static const enum probe_status failures[] = {
+		PROBE_RESOLVE_FAILED, PROBE_CONNECT_REFUSED, PROBE_CONNECT_FAILED, PROBE_TIMEOUT,
+		PROBE_STARTTLS_REFUSED, PROBE_PROTOCOL_ERROR, PROBE_TLS_ALERT, PROBE_TLS_FAILED,
+		PROBE_NO_CERT,
+	};
+	struct disk_pair d = disk(cert(2, -1, 89), X509_VALID, "");
+
+	for (size_t i = 0; i < ELEMENTSOF(failures); i++) {
+		struct probe_result s = { .status = failures[i] };
+		char what[96];
+
+		snprintf(s.detail, sizeof(s.detail), "probe failed: %s",
+			 probe_status_to_string(failures[i]));
+		snprintf(what, sizeof(what), "probe %s", probe_status_to_string(failures[i]));
+		expect(what, &s, &d, &TH, STATE_UNREACHABLE, ACTION_NONE, SEVERITY_CRITICAL,
+		       s.detail);
+	}
+}
+
+static void nothing_on_disk(void)
+{
+	struct probe_result s = served(cert(1, -30, 60));
+
+	expect("ad hoc, no disk, 60 days left", &s, NULL, &TH, STATE_OK, ACTION_NONE,
+	       SEVERITY_OK, NULL);
+	s = served(cert(1, -80, 10));
+	expect("ad hoc, no disk, 10 days left", &s, NULL, &TH, STATE_RENEWAL_OVERDUE,
+	       ACTION_NONE, SEVERITY_WARNING, NULL);
+	s = served(cert(1, -91, -1));
+	expect("ad hoc, no disk, expired", &s, NULL, &TH, STATE_EXPIRED, ACTION_NONE,
+	       SEVERITY_CRITICAL, NULL);
+}
+
+static void every_enum_has_a_name(void)
+{
+	bool all = true;
+
+	for (int i = 0; i < _STATE_MAX; i++)
+		all = all && strcmp(verdict_state_to_string(i), "?") != 0;
+	for (int i = 0; i < _SEVERITY_MAX; i++)
+		all = all && strcmp(severity_to_string(i), "?") != 0;
+	for (int i = 0; i < _ACTION_MAX; i++)
+		all = all && strcmp(verdict_action_to_string(i), "?") != 0;
+	ok(all, "every state, severity and action has a printable name");
+}
+
+int main(void)
+{
+	served_equals_disk();
+	lifetime_relative_thresholds();
+	renewed_on_disk();
+	invalid_on_disk();
+	unreachable();
+	nothing_on_disk();
+	every_enum_has_a_name();
+	return tap_done();
+}

@@ -1,2 +1,100 @@
-#include "../tests/tap.h"
-int main(void) { return tap_done(); }
+/*
+ * test-util.c - durations, escaping of untrusted bytes, hex fingerprints.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "tap.h"
+#include "util.h"
+
+static void durations(void)
+{
+	static const struct {
+		const char *in;
+		int r;
+		uint64_t usec;
+	} rows[] = {
+		{ "2s", 0, 2 * USEC_PER_SEC },
+		{ "2", 0, 2 * USEC_PER_SEC },
+		{ "500ms", 0, 500 * USEC_PER_MSEC },
+		{ "5m", 0, 300 * USEC_PER_SEC },
+		{ "1h", 0, 3600 * USEC_PER_SEC },
+		{ "1d", 0, 86400 * USEC_PER_SEC },
+		{ "0s", 0, 0 },
+		{ "", -EINVAL, 0 },
+		{ "s", -EINVAL, 0 },
+		{ "2 s", -EINVAL, 0 },
+		{ "-1s", -EINVAL, 0 },
+		{ "1w", -EINVAL, 0 },
+		{ "99999999999999999999s", -ERANGE, 0 },
+		{ "9999999999999999d", -ERANGE, 0 },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+		uint64_t v = 12345;
+		int r = parse_duration(rows[i].in, &v);
+
+		ok(r == rows[i].r && (r < 0 ? v == 12345 : v == rows[i].usec),
+		   "parse_duration(\"%s\") = %d", rows[i].in, rows[i].r);
+	}
+}
+
+static void duration_round_trip(void)
+{
+	static const uint64_t values[] = {
+		0, 500 * USEC_PER_MSEC, 2 * USEC_PER_SEC, 90 * USEC_PER_SEC,
+		3600 * USEC_PER_SEC, 86400 * USEC_PER_SEC, 1500 * USEC_PER_MSEC,
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(values); i++) {
+		char buf[32];
+		uint64_t back = 1;
+
+		format_duration(values[i], buf, sizeof(buf));
+		ok(parse_duration(buf, &back) == 0 && back == values[i],
+		   "format_duration then parse_duration keeps %llu us (\"%s\")",
+		   (unsigned long long)values[i], buf);
+	}
+}
+
+static void escaping(void)
+{
+	char out[16];
+
+	escape_bytes("abc", 3, out, sizeof(out));
+	is_str(out, "abc", "printable bytes are kept");
+	escape_bytes("a\r\n\x01\\", 5, out, sizeof(out));
+	is_str(out, "a\\r\\n\\x01\\\\", "control bytes and backslashes are escaped");
+	escape_bytes("a\0b", 3, out, sizeof(out));
+	is_str(out, "a\\x00b", "a NUL byte is shown, not a terminator");
+	escape_bytes("0123456789abcdefghij", 20, out, sizeof(out));
+	is_str(out, "0123456789ab...", "long input is cut with an ellipsis within the buffer");
+	ok(strlen(out) == sizeof(out) - 1, "the cut output fills the buffer exactly");
+	escape_bytes("\xff\xff\xff\xff\xff", 5, out, 8);
+	is_str(out, "\\xff...", "escapes are never cut in the middle");
+	escape_bytes("0123456789abcde", 15, out, sizeof(out));
+	is_str(out, "0123456789abcde", "input that fits exactly is not cut");
+}
+
+static void hex(void)
+{
+	uint8_t d[SHA256_LEN];
+	char h[SHA256_HEX_LEN];
+
+	for (size_t i = 0; i < SHA256_LEN; i++)
+		d[i] = (uint8_t)(i * 8 + 1);
+	sha256_to_hex(d, h);
+	is_str(h, "0109111921293139414951596169717981899199a1a9b1b9c1c9d1d9e1e9f1f9",
+	       "sha256_to_hex writes 64 lowercase digits");
+}
+
+int main(void)
+{
+	durations();
+	duration_round_trip();
+	escaping();
+	hex();
+	return tap_done();
+}
