@@ -1,0 +1,71 @@
+/*
+ * reload.h - the ways to make a service load its new certificate: a
+ * systemd unit reloaded over D-Bus (waiting for the job), a command run
+ * with its argument vector, or a signal to the process in a pid file.
+ * The command runner also runs a service's configuration test (reload-check).
+ *
+ * Every method has a timeout and ends in exactly one call of done, from the
+ * event loop, never from inside the start function.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#define RELOAD_MAX_OUTPUT 2048   /* bytes of a command's output kept */
+
+enum reload_status {
+	RELOAD_OK,
+	RELOAD_EXIT_FAILURE,   /* the command exited non-zero or was killed by a signal */
+	RELOAD_TIMEOUT,        /* the command or the job did not finish in time */
+	RELOAD_SPAWN_FAILED,   /* the command could not be started */
+	RELOAD_BUS_ERROR,      /* D-Bus connection or call failed */
+	RELOAD_JOB_FAILED,     /* systemd's job ended with a result other than "done" */
+	RELOAD_NO_PROCESS,     /* pid file missing, malformed, or its process is gone */
+	_RELOAD_STATUS_MAX,
+};
+
+struct reload_result {
+	enum reload_status status;
+	char detail[512];             /* human message: what failed and how */
+	char output[RELOAD_MAX_OUTPUT + 1];  /* a command's stdout and stderr, escaped, cut */
+	int exit_status;              /* a command's exit status, or 128 + signal */
+	uint64_t usec;                /* how long it took */
+};
+
+struct reload_op;
+
+typedef void (*reload_done_t)(const struct reload_result *r, void *userdata);
+
+/*
+ * Runs argv[0] (an absolute path) without a shell, with an empty
+ * environment but PATH=/usr/sbin:/usr/bin:/sbin:/bin, stdin from /dev/null,
+ * stdout and stderr captured together (at most RELOAD_MAX_OUTPUT bytes
+ * kept), every other descriptor closed, in its own process group.  After
+ * timeout_usec the group gets SIGTERM, and SIGKILL a few seconds later.
+ * SIGCHLD must be blocked in the calling thread (sd-event's child sources).
+ */
+int reload_command_start(sd_event *event, char *const argv[], uint64_t timeout_usec,
+			 reload_done_t done, void *userdata, struct reload_op **ret);
+
+/*
+ * Calls org.freedesktop.systemd1.Manager.ReloadUnit(unit, "replace") on bus
+ * and waits for the job's JobRemoved signal; RELOAD_OK when its result is
+ * "done".
+ */
+int reload_unit_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t timeout_usec,
+		      reload_done_t done, void *userdata, struct reload_op **ret);
+
+/*
+ * Reads pid_file now (not earlier: daemons change pid on restart) and
+ * sends sig to that process.  Done is called from the loop as for the others.
+ */
+int reload_signal_start(sd_event *event, const char *pid_file, int sig,
+			reload_done_t done, void *userdata, struct reload_op **ret);
+
+/* Cancels an operation: done is not called; a command is killed. NULL is fine. */
+void reload_op_cancel(struct reload_op *op);
+
+const char *reload_status_to_string(enum reload_status s);

@@ -1,0 +1,37 @@
+/*
+ * watch.h - tells the main loop when anything on the way to a watched file
+ * may have changed: the file, every directory above it, and every symbolic
+ * link's target and its directories (certbot's live/ -> archive/,
+ * Kubernetes' ..data swaps, rename-over, truncate-and-rewrite).
+ *
+ * Notifications are hints: the caller re-reads the files (SPEC.md's
+ * level-triggered rule), so a spurious or coalesced notification is
+ * harmless; a missed one is a bug.  libinotifytools is not thread-safe and
+ * keeps global state, so one thread of the watcher is its only caller, and
+ * at most one watcher exists at a time.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+struct watcher;
+
+/* Called from the event loop; group is what watcher_add() was given. */
+typedef void (*watch_notify_t)(unsigned group, void *userdata);
+
+int watcher_new(sd_event *event, uint64_t poll_interval_usec, watch_notify_t notify,
+		void *userdata, struct watcher **ret);
+
+/* Before watcher_start(): watch path (need not exist yet) for group. */
+int watcher_add(struct watcher *w, unsigned group, const char *path);
+
+int watcher_start(struct watcher *w);
+
+/* True once the inotify watch limit was reached and files are polled. */
+bool watcher_is_polling(const struct watcher *w);
+
+/* Stops the thread and frees everything; NULL is fine. */
+void watcher_free(struct watcher *w);
