@@ -78,7 +78,8 @@ bool cert_info_covers(const struct cert_info *ci, const char *name);
 
 /*
  * Loads and checks a certificate (full chain, or leaf when chain_path is
- * given), an optional separate chain and a key.  Checks, in order: files
+ * given), an optional separate chain and an optional key (key_path NULL:
+ * the key checks are skipped and key_matches stays false).  Checks, in order: files
  * present and readable, PEM, a certificate, the key, key matches leaf,
  * chain order, validity at now, name covered (when name is not NULL).
  * Always fills *ret with what could be learnt; returns 0, or -ENOMEM.
