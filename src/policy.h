@@ -1,0 +1,119 @@
+/*
+ * policy.h - the per-service state machine of SPEC.md's "Reloading
+ * safely": settle, validate, reload, verify, back off, pause.
+ *
+ * policy_step() is pure: state x event -> new state and one action for the
+ * daemon to carry out.  Times are CLOCK_REALTIME microseconds so that back
+ * off, pauses and the hourly reload budget survive a restart (state.c
+ * persists the marked fields).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define POLICY_MAX_RELOADS_PER_HOUR 64
+
+enum policy_phase {
+	PHASE_IDLE,
+	PHASE_SETTLING,     /* files changed: waiting for them to be quiet */
+	PHASE_PROBING,      /* a reconcile pass over the service's endpoints */
+	PHASE_VALIDATING,   /* the service's reload-check command runs */
+	PHASE_RELOADING,    /* the reload method runs */
+	PHASE_VERIFYING,    /* probing until every endpoint serves the disk pair */
+	PHASE_BACKOFF,      /* after a failure, until next_attempt */
+	PHASE_WAITING,      /* a reload is due but the rate limit or window holds it */
+	PHASE_PAUSED,       /* max-failures in a row: no automatic reloads */
+	_PHASE_MAX,
+};
+
+enum policy_event {
+	EVENT_FILES_CHANGED,
+	EVENT_TIMER,        /* the timer the last action armed has fired */
+	EVENT_TICK,         /* the periodic reconcile */
+	EVENT_PROBED,       /* a reconcile pass finished; facts are given */
+	EVENT_CHECK_OK,
+	EVENT_CHECK_FAILED,
+	EVENT_RELOAD_OK,
+	EVENT_RELOAD_FAILED,
+	EVENT_RESUME,       /* certwatch resume SERVICE */
+	_EVENT_MAX,
+};
+
+enum policy_action {
+	DO_NOTHING,
+	DO_ARM_TIMER,       /* at timer_at, deliver EVENT_TIMER */
+	DO_PROBE,           /* reconcile every endpoint now, then EVENT_PROBED */
+	DO_RUN_CHECK,       /* run reload-check, then EVENT_CHECK_OK / _FAILED */
+	DO_RELOAD,          /* run the reload method, then EVENT_RELOAD_OK / _FAILED */
+	_DO_MAX,
+};
+
+/* What one reconcile pass over a service's endpoints found. */
+struct policy_facts {
+	bool reload_wanted;      /* an endpoint serves an older certificate than a valid disk pair */
+	bool all_served;         /* every endpoint serves its disk certificate */
+	uint64_t critical_at;    /* when the first served certificate reaches the critical threshold */
+};
+
+/* From the configuration. */
+struct policy_conf {
+	uint64_t settle_usec;
+	uint64_t verify_timeout_usec;
+	uint64_t verify_retry_usec;
+	uint64_t backoff_usec;        /* first back-off; doubles per failure, capped at an hour */
+	unsigned max_failures;
+	unsigned max_reloads_per_hour;
+	int window_start, window_end; /* minutes after local midnight; -1: none */
+	bool can_reload;              /* a reload method is configured */
+	bool has_check;               /* a reload-check command is configured */
+};
+
+struct policy_state {
+	enum policy_phase phase;
+	bool dirty;                   /* files changed while a step was running */
+	uint64_t verify_deadline;
+	/* persisted: */
+	unsigned failures;            /* in a row */
+	bool paused;
+	uint64_t next_attempt;        /* no reload before this (back-off) */
+	uint64_t reloads[POLICY_MAX_RELOADS_PER_HOUR];  /* start times, ring */
+	unsigned n_reloads;
+	uint64_t last_reload;         /* start of the last reload, 0 if none */
+	bool last_reload_ok;
+	uint64_t last_verified;       /* last time every endpoint served the disk pair */
+};
+
+/* Why the step did what it did, for the log: one of these, or NONE. */
+enum policy_note {
+	NOTE_NONE,
+	NOTE_RELOAD_STARTED,
+	NOTE_VERIFIED,
+	NOTE_RELOAD_FAILED,        /* check, reload or verification failed; backing off */
+	NOTE_PAUSED,               /* max-failures reached */
+	NOTE_PAUSE_CLEARED,        /* a verified match while paused (e.g. a manual restart) */
+	NOTE_RATE_LIMITED,
+	NOTE_OUTSIDE_WINDOW,
+	NOTE_RESUMED,
+	_NOTE_MAX,
+};
+
+struct policy_out {
+	enum policy_action action;
+	uint64_t timer_at;            /* for DO_ARM_TIMER */
+	enum policy_note note;
+};
+
+/*
+ * Advances st by ev at time now (CLOCK_REALTIME usec); local_minute is the
+ * minute of the local day at now (0..1439), for the reload window.  facts
+ * is read for EVENT_PROBED only.
+ */
+void policy_step(struct policy_state *st, const struct policy_conf *pc, enum policy_event ev,
+		 const struct policy_facts *facts, uint64_t now, int local_minute,
+		 struct policy_out *out);
+
+const char *policy_phase_to_string(enum policy_phase p);
+const char *policy_event_to_string(enum policy_event e);
+const char *policy_action_to_string(enum policy_action a);
+const char *policy_note_to_string(enum policy_note n);

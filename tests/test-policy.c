@@ -1,0 +1,294 @@
+/*
+ * test-policy.c - the per-service state machine, walked through the
+ * daemon's scenarios without a network: renewal, failures and pause,
+ * resume, rate limit, reload window, files changing mid-step.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "policy.h"
+#include "tap.h"
+#include "util.h"
+
+#define SEC(x) ((uint64_t)(x) * USEC_PER_SEC)
+static const uint64_t T0 = SEC(1800000000);
+
+static const struct policy_conf PC = {
+	.settle_usec = SEC(2),
+	.verify_timeout_usec = SEC(60),
+	.verify_retry_usec = SEC(1),
+	.backoff_usec = SEC(30),
+	.max_failures = 3,
+	.max_reloads_per_hour = 4,
+	.window_start = -1,
+	.window_end = -1,
+	.can_reload = true,
+};
+
+static const struct policy_facts STALE = { .reload_wanted = true, .critical_at = UINT64_MAX };
+static const struct policy_facts SERVED = { .all_served = true, .critical_at = UINT64_MAX };
+static const struct policy_facts BROKEN = { .critical_at = UINT64_MAX };
+
+static struct policy_out step(struct policy_state *st, const struct policy_conf *pc,
+			      enum policy_event ev, const struct policy_facts *f, uint64_t now)
+{
+	struct policy_out out;
+
+	policy_step(st, pc, ev, f, now, 0, &out);
+	return out;
+}
+
+#define expect_step(st, pc, ev, f, now, want_phase, want_action, what) do {              \
+	struct policy_out o_ = step(st, pc, ev, f, now);                               \
+	ok((st)->phase == (want_phase) && o_.action == (want_action),                   \
+	   "%s: %s -> %s, %s", what, policy_event_to_string(ev),                        \
+	   policy_phase_to_string(want_phase), policy_action_to_string(want_action));    \
+	if ((st)->phase != (want_phase) || o_.action != (want_action))                  \
+		printf("#   got %s, %s\n", policy_phase_to_string((st)->phase),         \
+		       policy_action_to_string(o_.action));                              \
+} while (0)
+
+/* Walk a service from idle to a reload in flight. */
+static void to_reloading(struct policy_state *st, const struct policy_conf *pc, uint64_t now)
+{
+	step(st, pc, EVENT_FILES_CHANGED, NULL, now);
+	step(st, pc, EVENT_TIMER, NULL, now + SEC(2));
+	step(st, pc, EVENT_PROBED, &STALE, now + SEC(3));
+}
+
+static void renewal_is_settled_reloaded_and_verified(void)
+{
+	struct policy_state st = {};
+	struct policy_out o;
+
+	o = step(&st, &PC, EVENT_FILES_CHANGED, NULL, T0);
+	ok(st.phase == PHASE_SETTLING && o.action == DO_ARM_TIMER && o.timer_at == T0 + SEC(2),
+	   "renewal: a file event arms the settle timer");
+	o = step(&st, &PC, EVENT_FILES_CHANGED, NULL, T0 + SEC(1));
+	ok(o.timer_at == T0 + SEC(3), "renewal: a second event restarts the settle time");
+	expect_step(&st, &PC, EVENT_TIMER, NULL, T0 + SEC(3), PHASE_PROBING, DO_PROBE,
+		    "renewal");
+	o = step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(4));
+	ok(st.phase == PHASE_RELOADING && o.action == DO_RELOAD && o.note == NOTE_RELOAD_STARTED,
+	   "renewal: a stale endpoint starts a reload, noted");
+	expect_step(&st, &PC, EVENT_RELOAD_OK, NULL, T0 + SEC(5), PHASE_VERIFYING, DO_PROBE,
+		    "renewal");
+	o = step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(6));
+	ok(st.phase == PHASE_VERIFYING && o.action == DO_ARM_TIMER && o.timer_at == T0 + SEC(7),
+	   "renewal: old workers still serve the old certificate: retry in a second");
+	expect_step(&st, &PC, EVENT_TIMER, NULL, T0 + SEC(7), PHASE_VERIFYING, DO_PROBE,
+		    "renewal");
+	o = step(&st, &PC, EVENT_PROBED, &SERVED, T0 + SEC(8));
+	ok(st.phase == PHASE_IDLE && o.note == NOTE_VERIFIED && st.last_reload_ok &&
+	   st.last_verified == T0 + SEC(8), "renewal: the new certificate served is verified");
+}
+
+static void validation_runs_before_reload(void)
+{
+	struct policy_conf pc = PC;
+	struct policy_state st = {};
+
+	pc.has_check = true;
+	step(&st, &pc, EVENT_FILES_CHANGED, NULL, T0);
+	step(&st, &pc, EVENT_TIMER, NULL, T0 + SEC(2));
+	expect_step(&st, &pc, EVENT_PROBED, &STALE, T0 + SEC(3), PHASE_VALIDATING, DO_RUN_CHECK,
+		    "reload-check");
+	expect_step(&st, &pc, EVENT_CHECK_OK, NULL, T0 + SEC(4), PHASE_RELOADING, DO_RELOAD,
+		    "reload-check passed");
+	st = (struct policy_state) {};
+	to_reloading(&st, &pc, T0);
+	expect_step(&st, &pc, EVENT_CHECK_FAILED, NULL, T0 + SEC(4), PHASE_BACKOFF, DO_ARM_TIMER,
+		    "reload-check failed: no reload, back off");
+	ok(st.n_reloads == 0, "reload-check failed: nothing was reloaded");
+}
+
+static void nothing_to_do(void)
+{
+	struct policy_state st = {};
+	struct policy_conf check_only = PC;
+
+	expect_step(&st, &PC, EVENT_TICK, NULL, T0, PHASE_PROBING, DO_PROBE, "periodic reconcile");
+	expect_step(&st, &PC, EVENT_PROBED, &SERVED, T0 + SEC(1), PHASE_IDLE, DO_NOTHING,
+		    "periodic reconcile, all served");
+	step(&st, &PC, EVENT_TICK, NULL, T0);
+	expect_step(&st, &PC, EVENT_PROBED, &BROKEN, T0 + SEC(1), PHASE_IDLE, DO_NOTHING,
+		    "disk invalid or unreachable: no reload");
+	check_only.can_reload = false;
+	step(&st, &check_only, EVENT_TICK, NULL, T0);
+	expect_step(&st, &check_only, EVENT_PROBED, &STALE, T0 + SEC(1), PHASE_IDLE, DO_NOTHING,
+		    "no reload method configured: report only");
+}
+
+static void failures_back_off_then_pause(void)
+{
+	struct policy_state st = {};
+	struct policy_out o;
+
+	to_reloading(&st, &PC, T0);
+	o = step(&st, &PC, EVENT_RELOAD_FAILED, NULL, T0 + SEC(4));
+	ok(st.phase == PHASE_BACKOFF && o.timer_at == T0 + SEC(34) && st.failures == 1 &&
+	   o.note == NOTE_RELOAD_FAILED, "failure 1: back off 30 s");
+	o = step(&st, &PC, EVENT_FILES_CHANGED, NULL, T0 + SEC(10));
+	step(&st, &PC, EVENT_TIMER, NULL, T0 + SEC(12));
+	o = step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(13));
+	ok(st.phase == PHASE_BACKOFF && o.timer_at == T0 + SEC(34),
+	   "failure 1: a file event during back-off does not reload early");
+	step(&st, &PC, EVENT_TIMER, NULL, T0 + SEC(34));
+	step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(35));
+	step(&st, &PC, EVENT_RELOAD_OK, NULL, T0 + SEC(36));
+	o = step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(97));
+	ok(st.phase == PHASE_BACKOFF && st.failures == 2 && o.timer_at == T0 + SEC(157),
+	   "failure 2: not served by the verify deadline; back off doubles to 60 s");
+	step(&st, &PC, EVENT_TIMER, NULL, T0 + SEC(157));
+	step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(158));
+	o = step(&st, &PC, EVENT_RELOAD_FAILED, NULL, T0 + SEC(159));
+	ok(st.phase == PHASE_PAUSED && st.paused && o.note == NOTE_PAUSED && o.action == DO_NOTHING,
+	   "failure 3 = max-failures: paused");
+	step(&st, &PC, EVENT_TICK, NULL, T0 + SEC(3600));
+	expect_step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(3601), PHASE_PAUSED, DO_NOTHING,
+		    "paused: still stale, no reload");
+	o = step(&st, &PC, EVENT_RESUME, NULL, T0 + SEC(3700));
+	ok(st.phase == PHASE_PROBING && o.action == DO_PROBE && !st.paused && st.failures == 0 &&
+	   o.note == NOTE_RESUMED, "resume lifts the pause and reconciles at once");
+	expect_step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(3701), PHASE_RELOADING, DO_RELOAD,
+		    "after resume the reload is tried again");
+}
+
+static void verified_match_clears_pause(void)
+{
+	struct policy_state st = { .phase = PHASE_PAUSED, .paused = true, .failures = 3 };
+	struct policy_out o;
+
+	step(&st, &PC, EVENT_TICK, NULL, T0);
+	o = step(&st, &PC, EVENT_PROBED, &SERVED, T0 + SEC(1));
+	ok(st.phase == PHASE_IDLE && !st.paused && st.failures == 0 &&
+	   o.note == NOTE_PAUSE_CLEARED,
+	   "a verified match (the admin restarted the service) clears the pause");
+}
+
+static void reloads_are_rate_limited(void)
+{
+	struct policy_state st = {};
+	struct policy_out o;
+	uint64_t t = T0;
+
+	for (int i = 0; i < 4; i++, t += SEC(600)) {
+		to_reloading(&st, &PC, t);
+		step(&st, &PC, EVENT_RELOAD_OK, NULL, t + SEC(4));
+		step(&st, &PC, EVENT_PROBED, &SERVED, t + SEC(5));
+	}
+	step(&st, &PC, EVENT_FILES_CHANGED, NULL, t);
+	step(&st, &PC, EVENT_TIMER, NULL, t + SEC(2));
+	o = step(&st, &PC, EVENT_PROBED, &STALE, t + SEC(3));
+	ok(st.phase == PHASE_WAITING && o.note == NOTE_RATE_LIMITED &&
+	   o.timer_at == T0 + SEC(3) + SEC(3600),
+	   "the fifth reload within an hour waits until the first is an hour old");
+	step(&st, &PC, EVENT_TIMER, NULL, o.timer_at);
+	expect_step(&st, &PC, EVENT_PROBED, &STALE, o.timer_at + SEC(1), PHASE_RELOADING,
+		    DO_RELOAD, "after the hour the reload goes ahead");
+}
+
+static void reload_window(void)
+{
+	struct policy_conf pc = PC;
+	struct policy_state st = {};
+	struct policy_facts soon = STALE;
+	struct policy_out o;
+
+	pc.window_start = 2 * 60;   /* 02:00-05:00 */
+	pc.window_end = 5 * 60;
+	step(&st, &pc, EVENT_FILES_CHANGED, NULL, T0);
+	step(&st, &pc, EVENT_TIMER, NULL, T0 + SEC(2));
+	policy_step(&st, &pc, EVENT_PROBED, &STALE, T0 + SEC(3), 23 * 60, &o);
+	ok(st.phase == PHASE_WAITING && o.note == NOTE_OUTSIDE_WINDOW &&
+	   o.timer_at == T0 + SEC(3) + SEC(3 * 3600),
+	   "at 23:00 a reload waits three hours for the 02:00 window");
+	step(&st, &pc, EVENT_TIMER, NULL, o.timer_at);
+	policy_step(&st, &pc, EVENT_PROBED, &STALE, o.timer_at + SEC(1), 2 * 60, &o);
+	ok(st.phase == PHASE_RELOADING && o.action == DO_RELOAD, "inside the window it reloads");
+
+	st = (struct policy_state) {};
+	soon.critical_at = T0 + SEC(3600);
+	step(&st, &pc, EVENT_FILES_CHANGED, NULL, T0);
+	step(&st, &pc, EVENT_TIMER, NULL, T0 + SEC(2));
+	policy_step(&st, &pc, EVENT_PROBED, &soon, T0 + SEC(3), 23 * 60, &o);
+	ok(st.phase == PHASE_RELOADING && o.action == DO_RELOAD,
+	   "the window is overridden when the served certificate turns critical first");
+
+	pc.window_start = 22 * 60;  /* 22:00-04:00 wraps midnight */
+	pc.window_end = 4 * 60;
+	st = (struct policy_state) {};
+	step(&st, &pc, EVENT_FILES_CHANGED, NULL, T0);
+	step(&st, &pc, EVENT_TIMER, NULL, T0 + SEC(2));
+	policy_step(&st, &pc, EVENT_PROBED, &STALE, T0 + SEC(3), 1 * 60, &o);
+	ok(st.phase == PHASE_RELOADING, "a window across midnight holds 01:00");
+}
+
+static void files_change_mid_step(void)
+{
+	struct policy_state st = {};
+	struct policy_conf pc = PC;
+
+	step(&st, &PC, EVENT_TICK, NULL, T0);
+	step(&st, &PC, EVENT_FILES_CHANGED, NULL, T0 + SEC(1));
+	expect_step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(2), PHASE_SETTLING, DO_ARM_TIMER,
+		    "files changed during a probe: settle again rather than act on old facts");
+
+	pc.has_check = true;
+	st = (struct policy_state) {};
+	to_reloading(&st, &pc, T0);
+	step(&st, &pc, EVENT_FILES_CHANGED, NULL, T0 + SEC(4));
+	expect_step(&st, &pc, EVENT_CHECK_OK, NULL, T0 + SEC(5), PHASE_SETTLING, DO_ARM_TIMER,
+		    "files changed during reload-check: no reload of unchecked files");
+
+	st = (struct policy_state) {};
+	to_reloading(&st, &PC, T0);
+	expect_step(&st, &PC, EVENT_FILES_CHANGED, NULL, T0 + SEC(4), PHASE_RELOADING, DO_NOTHING,
+		    "files changed during a reload: the reload finishes");
+	step(&st, &PC, EVENT_RELOAD_OK, NULL, T0 + SEC(5));
+	expect_step(&st, &PC, EVENT_PROBED, &SERVED, T0 + SEC(6), PHASE_SETTLING, DO_ARM_TIMER,
+		    "... and once verified the new change is looked at");
+}
+
+static void stale_events_are_ignored(void)
+{
+	struct policy_state st = {};
+
+	expect_step(&st, &PC, EVENT_RELOAD_OK, NULL, T0, PHASE_IDLE, DO_NOTHING,
+		    "a reload result with no reload running");
+	expect_step(&st, &PC, EVENT_TIMER, NULL, T0, PHASE_IDLE, DO_NOTHING,
+		    "a timer with nothing scheduled");
+	expect_step(&st, &PC, EVENT_PROBED, &STALE, T0, PHASE_IDLE, DO_NOTHING,
+		    "a probe result with no probe running");
+}
+
+static void every_enum_has_a_name(void)
+{
+	bool all = true;
+
+	for (int i = 0; i < _PHASE_MAX; i++)
+		all = all && strcmp(policy_phase_to_string(i), "?") != 0;
+	for (int i = 0; i < _EVENT_MAX; i++)
+		all = all && strcmp(policy_event_to_string(i), "?") != 0;
+	for (int i = 0; i < _DO_MAX; i++)
+		all = all && strcmp(policy_action_to_string(i), "?") != 0;
+	for (int i = 0; i < _NOTE_MAX; i++)
+		all = all && strcmp(policy_note_to_string(i), "?") != 0;
+	ok(all, "every phase, event, action and note has a printable name");
+}
+
+int main(void)
+{
+	renewal_is_settled_reloaded_and_verified();
+	validation_runs_before_reload();
+	nothing_to_do();
+	failures_back_off_then_pause();
+	verified_match_clears_pause();
+	reloads_are_rate_limited();
+	reload_window();
+	files_change_mid_step();
+	stale_events_are_ignored();
+	every_enum_has_a_name();
+	return tap_done();
+}
