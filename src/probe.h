@@ -88,7 +88,7 @@ int probe_engine_new(sd_event *event, unsigned max_in_flight, struct probe_engin
 int probe_start(struct probe_engine *e, const struct probe_target *t,
 		probe_done_t done, void *userdata);
 
-/* Probes queued or running. */
+/* Probes queued, running, or awaiting their done callback. */
 unsigned probe_engine_pending(const struct probe_engine *e);
 
 /* Cancels every probe (done is not called) and frees the engine; NULL is fine. */
