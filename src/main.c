@@ -10,14 +10,20 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
 #include <string.h>
 #include <time.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "check.h"
 #include "conf.h"
+#include "daemon.h"
 #include "report.h"
 #include "starttls.h"
+#include "state.h"
 
 #define EXIT_UNKNOWN 3
 
@@ -41,8 +47,12 @@ static void usage(FILE *f)
 		"Keeps TLS services serving the certificate that is on disk.\n"
 		"\n"
 		"Commands:\n"
+		"  run [-s NAME]         the daemon: watch the certificate files, reload\n"
+		"                        services when a renewal is not served, verify\n"
 		"  check                 probe every configured endpoint and compare what is\n"
 		"                        served with what is on disk; changes nothing\n"
+		"  status [--json]       what the running daemon knows, from its state file\n"
+		"  resume SERVICE        lift the pause of a service after repeated failures\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE     main configuration file (default %s)\n"
@@ -50,9 +60,11 @@ static void usage(FILE *f)
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n"
 		"\n"
+		"Options of run and check:\n"
+		"  -s, --service NAME    only this service\n"
+		"\n"
 		"Options of check:\n"
-		"  -s, --service NAME    only the endpoints of this service\n"
-		"      --json            print JSON instead of a table\n"
+		"      --json            check, status: print JSON instead of a table\n"
 		"      --connect HOST:PORT\n"
 		"                        probe one endpoint without a configuration file\n"
 		"                        ([ADDRESS]:PORT for IPv6)\n"
@@ -227,6 +239,138 @@ static int cmd_check(const struct options *o)
 	return r < 0 ? EXIT_UNKNOWN : r;
 }
 
+/* The state of the daemon as its state file tells; *running when its pid lives. */
+static int load_state(const char *config, struct conf **ret_conf, struct state *ret,
+		      bool *running)
+{
+	char err[512] = "";
+	int r;
+
+	if (load_conf(config, ret_conf) < 0)
+		return -EINVAL;
+	r = state_load((*ret_conf)->state_dir, ret, err, sizeof(err));
+	if (r == -ENOENT)
+		fprintf(stderr, "certwatch: no state in %s: the daemon (certwatch run) has not run "
+			"with this configuration\n", (*ret_conf)->state_dir);
+	else if (r < 0)
+		fprintf(stderr, "certwatch: %s\n", err[0] ? err : strerror(-r));
+	else
+		*running = ret->pid > 0 && (kill(ret->pid, 0) == 0 || errno == EPERM);
+	return r;
+}
+
+static int cmd_status(const struct options *o)
+{
+	struct conf *c = NULL;
+	struct state st = {};
+	bool running = false;
+	int worst = 0;
+
+	if (load_state(o->config, &c, &st, &running) < 0) {
+		conf_free(c);
+		return EXIT_UNKNOWN;
+	}
+	if (o->json)
+		report_status_json(stdout, &st, running);
+	else
+		report_status_table(stdout, &st, running);
+	for (size_t i = 0; i < st.n_endpoints; i++)
+		for (int sev = 0; sev < _SEVERITY_MAX; sev++)
+			if (strcmp(st.endpoints[i].severity, severity_to_string(sev)) == 0 &&
+			    sev > worst)
+				worst = sev;
+	for (size_t i = 0; i < st.n_services; i++)
+		if (st.services[i].policy.paused)
+			worst = SEVERITY_CRITICAL;
+	if (!running)
+		worst = EXIT_UNKNOWN;
+	state_done(&st);
+	conf_free(c);
+	return worst;
+}
+
+/* Asks the running daemon over its control socket; returns -errno when none answers. */
+static int resume_running(const char *state_dir, const char *service)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[320];
+	ssize_t n;
+	int fd, r = 0;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", state_dir) >=
+	    sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval) { .tv_sec = 5 },
+		   sizeof(struct timeval));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	snprintf(buf, sizeof(buf), "resume %s\n", service);
+	if (send(fd, buf, strlen(buf), MSG_NOSIGNAL) < 0 || (n = recv(fd, buf, sizeof(buf) - 1, 0)) <= 0) {
+		fprintf(stderr, "certwatch: the daemon did not answer on %s\n", sa.sun_path);
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	buf[n] = '\0';
+	fputs(buf, strncmp(buf, "ok", 2) == 0 ? stdout : stderr);
+	return strncmp(buf, "ok", 2) == 0 ? 0 : 1;
+}
+
+static int cmd_resume(const struct options *o, const char *service)
+{
+	struct conf *c = NULL;
+	struct state st = {};
+	struct state_service *s;
+	bool running = false;
+	int r;
+
+	if (load_state(o->config, &c, &st, &running) < 0) {
+		conf_free(c);
+		return 1;
+	}
+	if (running) {
+		r = resume_running(c->state_dir, service);
+		if (r <= 0 && r != -ENOENT && r != -ECONNREFUSED) {
+			state_done(&st);
+			conf_free(c);
+			return r < 0 ? 1 : 0;
+		}
+		if (r > 0) {
+			state_done(&st);
+			conf_free(c);
+			return 1;
+		}
+	}
+	/* No daemon: lift the pause in the state file, which the next start reads. */
+	s = state_find_service(&st, service);
+	if (!s) {
+		fprintf(stderr, "certwatch: no service \"%s\" in the state file in %s\n", service,
+			c->state_dir);
+		r = 1;
+	} else {
+		s->policy.paused = false;
+		s->policy.failures = 0;
+		s->policy.next_attempt = 0;
+		r = state_save(c->state_dir, &st);
+		if (r < 0)
+			fprintf(stderr, "certwatch: cannot write the state in %s: %s\n", c->state_dir,
+				strerror(-r));
+		else
+			printf("ok: %s resumed; the daemon is not running, it will reconcile at start\n",
+			       service);
+		r = r < 0 ? 1 : 0;
+	}
+	state_done(&st);
+	conf_free(c);
+	return r;
+}
+
 enum {
 	OPT_JSON = 0x100,
 	OPT_CONNECT,
@@ -327,6 +471,24 @@ int main(int argc, char **argv)
 		if (parse_check_options(argc, argv, &o) < 0)
 			return EXIT_UNKNOWN;
 		return cmd_check(&o);
+	}
+	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0) {
+		if (parse_check_options(argc, argv, &o) < 0)
+			return EXIT_UNKNOWN;
+		if (o.connect || o.starttls || o.name || o.cert || o.chain || o.key || o.timeout ||
+		    (cmd[0] == 'r' && o.json) || (cmd[0] == 's' && o.service)) {
+			fprintf(stderr, "certwatch %s: takes %s\n", cmd, cmd[0] == 'r' ?
+				"only --config and --service" : "only --config and --json");
+			return EXIT_UNKNOWN;
+		}
+		return cmd[0] == 'r' ? daemon_run(o.config, o.service) : cmd_status(&o);
+	}
+	if (strcmp(cmd, "resume") == 0) {
+		if (argc != 2 || argv[1][0] == '-') {
+			fprintf(stderr, "certwatch resume: give one service name: certwatch resume NAME\n");
+			return EXIT_UNKNOWN;
+		}
+		return cmd_resume(&o, argv[1]);
 	}
 	fprintf(stderr, "certwatch: unknown command \"%s\"; try 'certwatch --help'\n", cmd);
 	return EXIT_UNKNOWN;

@@ -7,8 +7,9 @@
 
 #include <string.h>
 
+#include "policy.h"
 #include "report.h"
-#include "starttls.h"
+#include "state.h"
 
 #define SEC_PER_DAY 86400.0
 
@@ -217,4 +218,114 @@ void report_json(FILE *f, const struct check_item *items, size_t n, enum severit
 		json_item(f, &items[i], now);
 	}
 	fputs(n ? "\n]}\n" : "]}\n", f);
+}
+
+/* ---- the daemon's view ----------------------------------------------------- */
+
+static void format_usec(uint64_t usec, char *out, size_t outlen)
+{
+	time_t t = (time_t)(usec / USEC_PER_SEC);
+	struct tm tm;
+
+	if (usec == 0 || !localtime_r(&t, &tm) ||
+	    strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(out, outlen, "-");
+}
+
+void report_status_table(FILE *f, const struct state *s, bool running)
+{
+	char written[32];
+
+	format_usec((uint64_t)s->written * USEC_PER_SEC, written, sizeof(written));
+	if (running)
+		fprintf(f, "certwatch is running (pid %ld); state written %s\n\n", (long)s->pid,
+			written);
+	else
+		fprintf(f, "certwatch is NOT running; last state written %s by pid %ld\n\n",
+			written, (long)s->pid);
+	fprintf(f, "%-12s %-10s %-8s %-19s %-19s %s\n", "SERVICE", "PHASE", "FAILURES",
+		"LAST RELOAD", "LAST VERIFIED", "LAST RESULT");
+	for (size_t i = 0; i < s->n_services; i++) {
+		const struct state_service *sv = &s->services[i];
+		char reload[32], verified[32];
+
+		format_usec(sv->policy.last_reload, reload, sizeof(reload));
+		format_usec(sv->policy.last_verified, verified, sizeof(verified));
+		fprintf(f, "%-12s %-10s %-8u %-19s %-19s %s%s\n", sv->name,
+			sv->policy.paused ? "PAUSED" : policy_phase_to_string(sv->policy.phase),
+			sv->policy.failures, reload, verified,
+			sv->last_result[0] ? sv->last_result : "-",
+			sv->policy.paused ? "; run 'certwatch resume' with the service's name" : "");
+	}
+	fprintf(f, "\n%-12s %-10s %-12s %-12s %-15s %s\n", "SERVICE", "ENDPOINT", "SERVED", "DISK",
+		"STATE", "REASON");
+	for (size_t i = 0; i < s->n_endpoints; i++) {
+		const struct state_endpoint *e = &s->endpoints[i];
+
+		fprintf(f, "%-12s %-10s %-12.12s %-12.12s %-15s %s\n", e->service, e->endpoint,
+			e->served[0] ? e->served : "-", e->disk[0] ? e->disk : "-", e->state,
+			e->reason);
+	}
+}
+
+void report_status_json(FILE *f, const struct state *s, bool running)
+{
+	fprintf(f, "{\"running\": %s, \"pid\": %ld, \"written\": ", running ? "true" : "false",
+		(long)s->pid);
+	json_time(f, (time_t)s->written);
+	fputs(", \"services\": [", f);
+	for (size_t i = 0; i < s->n_services; i++) {
+		const struct state_service *sv = &s->services[i];
+
+		fputs(i ? ",\n  {" : "\n  {", f);
+		json_key(f, "name");
+		json_str(f, sv->name);
+		fputs(", ", f);
+		json_key(f, "phase");
+		json_str(f, policy_phase_to_string(sv->policy.phase));
+		fprintf(f, ", \"paused\": %s, \"failures\": %u, \"last_reload\": ",
+			sv->policy.paused ? "true" : "false", sv->policy.failures);
+		if (sv->policy.last_reload)
+			json_time(f, (time_t)(sv->policy.last_reload / USEC_PER_SEC));
+		else
+			fputs("null", f);
+		fprintf(f, ", \"last_reload_ok\": %s, \"last_verified\": ",
+			sv->policy.last_reload_ok ? "true" : "false");
+		if (sv->policy.last_verified)
+			json_time(f, (time_t)(sv->policy.last_verified / USEC_PER_SEC));
+		else
+			fputs("null", f);
+		fputs(", ", f);
+		json_key(f, "last_result");
+		json_str(f, sv->last_result);
+		fputs("}", f);
+	}
+	fputs("],\n\"endpoints\": [", f);
+	for (size_t i = 0; i < s->n_endpoints; i++) {
+		const struct state_endpoint *e = &s->endpoints[i];
+
+		fputs(i ? ",\n  {" : "\n  {", f);
+		json_key(f, "service");
+		json_str(f, e->service);
+		fputs(", ", f);
+		json_key(f, "endpoint");
+		json_str(f, e->endpoint);
+		fputs(", ", f);
+		json_key(f, "served_sha256");
+		json_str(f, e->served[0] ? e->served : NULL);
+		fputs(", ", f);
+		json_key(f, "disk_sha256");
+		json_str(f, e->disk[0] ? e->disk : NULL);
+		fputs(", ", f);
+		json_key(f, "state");
+		json_str(f, e->state);
+		fputs(", ", f);
+		json_key(f, "severity");
+		json_str(f, e->severity);
+		fputs(", ", f);
+		json_key(f, "reason");
+		json_str(f, e->reason);
+		fputs("}", f);
+	}
+	fputs("]}\n", f);
 }

@@ -3,6 +3,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -11,3 +12,9 @@
 void report_table(FILE *f, const struct check_item *items, size_t n, time_t now);
 void report_json(FILE *f, const struct check_item *items, size_t n, enum severity worst,
 		 time_t now);
+
+struct state;
+
+/* `certwatch status`: the daemon's view from its state file. */
+void report_status_table(FILE *f, const struct state *s, bool running);
+void report_status_json(FILE *f, const struct state *s, bool running);
