@@ -1,2 +1,703 @@
+/*
+ * test-conf.c - the configuration loader: schema, inheritance, include
+ * directory, every error message with its FILE:LINE, the ownership rule,
+ * the limits and the dump.  Writes its files to a mkdtemp directory.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "starttls.h"
+#include "util.h"
 #include "../tests/tap.h"
-int main(void) { return tap_done(); }
+
+static char top[PATH_MAX];
+static char err[8192];
+
+/* A fresh directory for one case; its main file is DIR/certwatch.conf. */
+static const char *new_case(const char *name)
+{
+	static char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s/%s", top, name);
+	if (mkdir(dir, 0700) < 0)
+		abort();
+	return dir;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void put(const char *dir, const char *rel, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	if (!f)
+		abort();
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+	chmod(path, 0600);
+}
+
+static void put_dir(const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (mkdir(path, 0700) < 0)
+		abort();
+}
+
+static int load(const char *dir, struct conf **ret)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/certwatch.conf", dir);
+	*ret = NULL;
+	return conf_load(path, true, ret, err, sizeof(err));
+}
+
+/* Loads a case expected to fail, and returns its message. */
+static const char *load_error(const char *dir)
+{
+	struct conf *c = NULL;
+	int r = load(dir, &c);
+
+	if (r >= 0 || c) {
+		conf_free(c);
+		return "(loaded without error)";
+	}
+	return err;
+}
+
+__attribute__((format(printf, 1, 2)))
+static const char *fmt(const char *f, ...)
+{
+	static char buf[4096];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(buf, sizeof(buf), f, ap);
+	va_end(ap);
+	return buf;
+}
+
+static const char svc_ok[] =
+	"service web {\n"
+	"  cert = \"/etc/ssl/web.pem\"\n"
+	"  key = \"/etc/ssl/web.key\"\n"
+	"  endpoint https { port = 443 }\n"
+	"}\n";
+
+static void test_valid_file_inherits_and_defaults(void)
+{
+	const char *d = new_case("valid");
+	struct conf *c = NULL;
+	const struct conf_service *s;
+	const struct conf_endpoint *e;
+	int r;
+
+	put(d, "certwatch.conf",
+	    "# certwatch test\n"
+	    "// another comment\n"
+	    "/* and a\n   block comment */\n"
+	    "settle = \"500ms\"   # trailing\n"
+	    "warn-days = 30\n"
+	    "service mail {\n"
+	    "  cert = \"/etc/ssl/mail.pem\"\n"
+	    "  chain = \"/etc/ssl/chain.pem\"\n"
+	    "  key = '/etc/ssl/mail.key'\n"
+	    "  name = \"mail.example.com\"\n"
+	    "  address = \"192.0.2.1\"\n"
+	    "  reload-command = {\"/usr/bin/doveadm\",  # a comment inside a list\n"
+	    "                    \"reload\"}\n"
+	    "  reload-check = {\"/usr/bin/doveconf\", \"-n\"}\n"
+	    "  reload-window = \"23:30-4:15\"\n"
+	    "  allow-downgrade = true\n"
+	    "  endpoint imaps { port = 993 }\n"
+	    "  endpoint imap { starttls = \"imap\" }\n"
+	    "  endpoint other {\n"
+	    "    address = \"localhost\"\n"
+	    "    port = 8993\n"
+	    "    name = \"other.example.com\"\n"
+	    "    cert = \"/etc/ssl/other.pem\"\n"
+	    "    key = \"/etc/ssl/other.key\"\n"
+	    "  }\n"
+	    "}\n"
+	    "service nginx {\n"
+	    "  reload-signal = \"SIGHUP\"\n"
+	    "  pid-file = \"/run/nginx.pid\"\n"
+	    "  endpoint a { port = 443  cert = \"/a.pem\"  key = \"/a.key\" }\n"
+	    "}\n");
+	r = load(d, &c);
+	ok(r == 0 && c, "a valid file with comments, inheritance and defaults loads");
+	if (!c) {
+		printf("# %s\n", err);
+		return;
+	}
+	ok(c->interval_usec == 3600 * USEC_PER_SEC && c->timeout_usec == 10 * USEC_PER_SEC &&
+	   c->poll_interval_usec == 30 * USEC_PER_SEC,
+	   "unset durations take their defaults (1h, 10s, 30s)");
+	ok(c->settle_usec == 500 * USEC_PER_MSEC, "settle = \"500ms\" is read as 500 ms");
+	ok(c->warn_days == 30 && c->crit_days == 7 && c->max_probes == 32,
+	   "warn-days is read, crit-days and max-probes default to 7 and 32");
+	is_str(c->state_dir, LOCALSTATEDIR "/lib/certwatch", "state-dir defaults to LOCALSTATEDIR/lib/certwatch");
+	is_str(c->include_dir, fmt("%s/conf.d", d), "include-dir defaults to conf.d beside the main file");
+	ok(c->n_services == 2, "both services are loaded");
+
+	s = conf_find_service(c, "mail");
+	ok(s && s->n_endpoints == 3, "conf_find_service finds mail with its three endpoints");
+	if (!s || s->n_endpoints != 3)
+		goto out;
+	is_str(s->file, fmt("%s/certwatch.conf", d), "a service records its file");
+	ok(s->line == 7, "a service records the line of its header after comments (got %u)", s->line);
+	ok(s->reload_command && !strcmp(s->reload_command[0], "/usr/bin/doveadm") &&
+	   !strcmp(s->reload_command[1], "reload") && !s->reload_command[2],
+	   "reload-command is a NULL-terminated argv, even with a comment inside the list");
+	ok(s->reload_check && !strcmp(s->reload_check[1], "-n"), "reload-check is read");
+	ok(s->reload_window_start == 23 * 60 + 30 && s->reload_window_end == 4 * 60 + 15,
+	   "a reload window that wraps midnight is kept as minutes after midnight");
+	ok(s->allow_downgrade, "allow-downgrade = true is read");
+	ok(s->reload_timeout_usec == 30 * USEC_PER_SEC && s->verify_timeout_usec == 60 * USEC_PER_SEC &&
+	   s->max_failures == 3 && s->max_reloads_per_hour == 4 && s->reload_signal == 0,
+	   "service reload settings take their defaults");
+
+	e = &s->endpoints[0];
+	is_str(e->name, "imaps", "endpoints keep their order");
+	ok(e->port == 993 && e->starttls == -1, "an endpoint with a port and no starttls is implicit TLS");
+	is_str(e->address, "192.0.2.1", "an endpoint inherits the service's address");
+	is_str(e->sni, "mail.example.com", "an endpoint inherits the service's name as SNI");
+	is_str(e->cert, "/etc/ssl/mail.pem", "an endpoint inherits the service's cert");
+	is_str(e->chain, "/etc/ssl/chain.pem", "an endpoint inherits the service's chain");
+	is_str(e->key, "/etc/ssl/mail.key", "an endpoint inherits the service's key");
+	ok(e->line == 18, "an endpoint records the line of its header (got %u)", e->line);
+
+	e = &s->endpoints[1];
+	ok(e->starttls == starttls_lookup("imap") && e->port == 143,
+	   "an endpoint with starttls and no port takes the protocol's default port");
+
+	e = &s->endpoints[2];
+	ok(e->port == 8993, "an endpoint's own port is kept");
+	is_str(e->address, "localhost", "an endpoint's own address overrides the service's");
+	is_str(e->sni, "other.example.com", "an endpoint's own name overrides the service's");
+	is_str(e->cert, "/etc/ssl/other.pem", "an endpoint's own cert overrides the service's");
+	ok(!e->chain, "an endpoint with its own cert does not take the service's chain");
+	ok(e->line == 20, "a multi-line endpoint records its first line (got %u)", e->line);
+
+	s = conf_find_service(c, "nginx");
+	ok(s && s->reload_signal == SIGHUP && s->pid_file && !strcmp(s->pid_file, "/run/nginx.pid"),
+	   "reload-signal = \"SIGHUP\" is read as SIGHUP with its pid-file");
+	ok(s && s->n_endpoints == 1 && !strcmp(s->endpoints[0].address, "localhost") &&
+	   !s->endpoints[0].sni && !s->endpoints[0].chain,
+	   "address defaults to localhost; unset name and chain stay NULL");
+	ok(s && s->reload_window_start == -1 && s->reload_window_end == -1,
+	   "an unset reload window is -1");
+	ok(!conf_find_service(c, "nope"), "conf_find_service returns NULL for an unknown name");
+out:
+	conf_free(c);
+}
+
+static void test_include_dir_two_files(void)
+{
+	const char *d = new_case("include");
+	struct conf *c = NULL;
+	int r;
+
+	put(d, "certwatch.conf", "%s", svc_ok);
+	put_dir(d, "conf.d");
+	put(d, "conf.d/20-b.conf", "service b {\n cert = \"/b.pem\"\n key = \"/b.key\"\n"
+	    " endpoint smtp { starttls = \"smtp\" }\n}\n");
+	put(d, "conf.d/10-a.conf", "# a\nservice a {\n cert = \"/a.pem\"\n key = \"/a.key\"\n"
+	    " endpoint imaps { port = 993 }\n}\n");
+	put(d, "conf.d/.hidden.conf", "this is not parsed {");
+	put(d, "conf.d/notes.txt", "this is not parsed either {");
+	put(d, "conf.d/x.conf.bak", "nor this {");
+	r = load(d, &c);
+	ok(r == 0 && c, "a main file and an include directory with two files load");
+	if (!c) {
+		printf("# %s\n", err);
+		return;
+	}
+	ok(c->n_services == 3 && !strcmp(c->services[0].name, "web") &&
+	   !strcmp(c->services[1].name, "a") && !strcmp(c->services[2].name, "b"),
+	   "services come from the main file, then the include files in name order");
+	is_str(c->services[1].file, fmt("%s/conf.d/10-a.conf", d), "an included service names its file");
+	ok(c->services[1].line == 2 && c->services[1].endpoints[0].line == 5,
+	   "an included service and endpoint record their lines");
+	ok(c->files[0] && c->files[1] && c->files[2] && !c->files[3] &&
+	   !strcmp(c->files[2], fmt("%s/conf.d/20-b.conf", d)),
+	   "files lists every file read, hidden and other names skipped");
+	ok(c->services[2].endpoints[0].port == 25, "the included smtp endpoint defaults to port 25");
+	conf_free(c);
+}
+
+static void test_errors(void)
+{
+	const char *d;
+
+	d = new_case("unknown");
+	put(d, "certwatch.conf", "# one\n# two\ninterval = \"1h\"\nservice a {\n  bogus = 1\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:5: no such option 'bogus'; see certwatch.conf(5) "
+				  "for the settings and the syntax", d),
+	       "an unknown option is reported by libconfuse at its line, comments counted once");
+
+	d = new_case("syntax");
+	put(d, "certwatch.conf", "/* x */\nservice a {\n  cert = \"/a\"\n\n}}\n");
+	like(load_error(d), fmt("%s/certwatch.conf:5: ", d), "a syntax error is reported at its line");
+
+	d = new_case("noendpoint");
+	put(d, "certwatch.conf", "# x\n\nservice lonely {\n  cert = \"/a\"\n  key = \"/b\"\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:3: service lonely has no endpoint; add one, such "
+				  "as endpoint https { port = 443 }", d),
+	       "a service without endpoints is refused at its header line");
+
+	d = new_case("starttls");
+	put(d, "certwatch.conf", "service a {\n cert = \"/a\"\n key = \"/b\"\n"
+	    " endpoint e {\n  starttls = \"imap4\"\n }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:5: starttls = \"imap4\" is not a known protocol; "
+				  "write one of: %s", d, starttls_names()),
+	       "an unknown STARTTLS protocol is refused with the list of known ones");
+
+	d = new_case("port0");
+	put(d, "certwatch.conf", "service a {\n cert = \"/a\"\n key = \"/b\"\n endpoint e { port = 0 }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:4: port = 0 is out of range; write a number from "
+				  "1 to 65535", d), "port 0 is refused");
+
+	d = new_case("port70000");
+	put(d, "certwatch.conf", "service a {\n cert = \"/a\"\n key = \"/b\"\n endpoint e {\n"
+	    "  port = 70000\n }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:5: port = 70000 is out of range; write a number "
+				  "from 1 to 65535", d), "port 70000 is refused");
+
+	d = new_case("noport");
+	put(d, "certwatch.conf", "service a {\n cert = \"/a\"\n key = \"/b\"\n endpoint e { }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:4: endpoint e of service a has no port; implicit "
+				  "TLS needs one, such as port = 443 (or name a protocol with "
+				  "starttls = \"...\")", d), "an implicit-TLS endpoint without a port is refused");
+
+	d = new_case("dupfiles");
+	put(d, "certwatch.conf", "# main\n%s", svc_ok);
+	put_dir(d, "conf.d");
+	put(d, "conf.d/web.conf", "\n\n%s", svc_ok);
+	is_str(load_error(d), fmt("%s/conf.d/web.conf:3: service web is defined twice: here and at "
+				  "%s/certwatch.conf:2; rename or remove one", d, d),
+	       "two services with one name in two files are refused, naming both places");
+
+	d = new_case("dupfile");
+	put(d, "certwatch.conf", "%s# again\n%s", svc_ok, svc_ok);
+	is_str(load_error(d), fmt("%s/certwatch.conf:7: service web is defined twice: here and at "
+				  "%s/certwatch.conf:1; rename or remove one", d, d),
+	       "two services with one name in one file are refused, naming both places");
+
+	d = new_case("dupendpoint");
+	put(d, "certwatch.conf", "service a {\n cert = \"/a\"\n key = \"/b\"\n"
+	    " endpoint e { port = 1 }\n # x\n endpoint e { port = 2 }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:6: endpoint e is defined twice in service a: here "
+				  "and at %s/certwatch.conf:4; rename or remove one", d, d),
+	       "two endpoints with one name in a service are refused, naming both places");
+
+	d = new_case("duration");
+	put(d, "certwatch.conf", "interval = \"1h\"\nsettle = \"2 sec\"\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: settle = \"2 sec\" is not a duration; write a "
+				  "number with a unit: \"500ms\", \"2s\", \"5m\", \"1h\", \"1d\"", d),
+	       "an invalid duration is refused with examples of valid ones");
+
+	d = new_case("zeroduration");
+	put(d, "certwatch.conf", "service a {\n verify-timeout = \"0s\"\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: verify-timeout = \"0s\" is zero; write a "
+				  "positive duration, such as \"60s\"", d),
+	       "a zero timeout is refused");
+
+	d = new_case("globalinclude");
+	put(d, "certwatch.conf", "%s", svc_ok);
+	put_dir(d, "conf.d");
+	put(d, "conf.d/x.conf", "# x\n\nwarn-days = 10\n");
+	is_str(load_error(d), fmt("%s/conf.d/x.conf:3: warn-days is a global setting and belongs in the "
+				  "main file %s/certwatch.conf; %s/conf.d/x.conf may only hold service "
+				  "sections", d, d, d),
+	       "a global setting in an include file is refused");
+
+	d = new_case("relative");
+	put(d, "certwatch.conf", "service a {\n\n  key = \"/b\"\n  cert = \"fullchain.pem\"\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:4: cert = \"fullchain.pem\" is not an absolute "
+				  "path; write the full path, starting with \"/\"", d),
+	       "a relative path is refused");
+
+	d = new_case("relativecmd");
+	put(d, "certwatch.conf", "service a {\n reload-command = {\"nginx\", \"-s\", \"reload\"}\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: reload-command starts with \"nginx\", not an "
+				  "absolute path; write the program's full path, such as "
+				  "{\"/usr/sbin/nginx\", \"-s\", \"reload\"} (commands run without a "
+				  "shell or PATH)", d),
+	       "a reload command that is not an absolute path is refused");
+
+	d = new_case("twomethods");
+	put(d, "certwatch.conf", "service a {\n reload-unit = \"nginx.service\"\n"
+	    " reload-command = {\"/usr/sbin/nginx\", \"-s\", \"reload\"}\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:3: service a has both reload-unit and "
+				  "reload-command; a service has one reload method: keep one of "
+				  "reload-unit, reload-command and reload-signal", d),
+	       "two reload methods in one service are refused");
+
+	d = new_case("nopidfile");
+	put(d, "certwatch.conf", "\nservice a {\n cert = \"/a\"\n key = \"/b\"\n"
+	    " reload-signal = \"USR1\"\n endpoint e { port = 1 }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: service a has reload-signal but no pid-file; "
+				  "add pid-file = \"/run/a.pid\", the file holding the process id to "
+				  "signal", d),
+	       "reload-signal without pid-file is refused");
+
+	d = new_case("badsignal");
+	put(d, "certwatch.conf", "service a {\n reload-signal = \"KILL\"\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: reload-signal = \"KILL\" is not a signal "
+				  "certwatch sends; write one of: HUP, USR1, USR2, WINCH, INT, QUIT, "
+				  "TERM", d),
+	       "a signal certwatch does not send is refused with the list");
+
+	d = new_case("window");
+	put(d, "certwatch.conf", "service a {\n reload-window = \"2-5\"\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: reload-window = \"2-5\" is not a time window; "
+				  "write \"HH:MM-HH:MM\" in local time, such as \"02:00-05:00\" (it may "
+				  "wrap past midnight)", d),
+	       "a malformed reload window is refused");
+
+	d = new_case("critwarn");
+	put(d, "certwatch.conf", "warn-days = 10\n# x\ncrit-days = 10\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:3: crit-days = 10 is not less than warn-days = "
+				  "10; lower crit-days or raise warn-days", d),
+	       "crit-days >= warn-days is refused at the crit-days line");
+
+	d = new_case("maxprobes");
+	put(d, "certwatch.conf", "max-probes = 2000\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:1: max-probes = 2000 is out of range; write a "
+				  "number from 1 to 1024", d), "max-probes above 1024 is refused");
+
+	d = new_case("nocert");
+	put(d, "certwatch.conf", "service a {\n key = \"/b\"\n endpoint e { port = 1 }\n"
+	    " endpoint f { port = 2 cert = \"/c\" }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:3: endpoint e of service a has no cert; set cert "
+				  "in the service or in the endpoint", d),
+	       "an endpoint without a cert, on itself or its service, is refused");
+
+	d = new_case("badname");
+	put(d, "certwatch.conf", "service \"a b\" {\n cert = \"/a\"\n key = \"/b\"\n"
+	    " endpoint e { port = 1 }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:1: service \"a b\" has an unusable name; use up to "
+				  "64 letters, digits, \".\", \"-\" and \"_\" (it names state files and the "
+				  "certwatch@NAME unit)", d),
+	       "a service name with a space is refused");
+
+	d = new_case("includefile");
+	put(d, "certwatch.conf", "include-dir = \"%s/certwatch.conf\"\n", d);
+	is_str(load_error(d), fmt("%s/certwatch.conf: cannot read the include directory: Not a "
+				  "directory; make it a readable directory, or set include-dir to "
+				  "another one", d),
+	       "an include-dir that cannot be read is an error");
+
+	d = new_case("missing");
+	is_str(load_error(d), fmt("%s/certwatch.conf: cannot open: No such file or directory", d),
+	       "a missing main file is an error");
+
+	d = new_case("several");
+	put(d, "certwatch.conf", "service a {\n cert = \"/a\"\n key = \"/b\"\n}\n"
+	    "service b {\n cert = \"/a\"\n key = \"/b\"\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:1: service a has no endpoint; add one, such as "
+				  "endpoint https { port = 443 }\n"
+				  "%s/certwatch.conf:5: service b has no endpoint; add one, such as "
+				  "endpoint https { port = 443 }", d, d),
+	       "every error after parsing is reported, one per line");
+}
+
+static void test_ownership(void)
+{
+	char path[PATH_MAX];
+	const char *d;
+
+	d = new_case("groupfile");
+	put(d, "certwatch.conf", "%s", svc_ok);
+	snprintf(path, sizeof(path), "%s/certwatch.conf", d);
+	chmod(path, 0664);
+	is_str(load_error(d), fmt("%s is writable by group or others (mode 0664); certwatch runs "
+				  "commands named there as root: chmod go-w %s", path, path),
+	       "a group-writable main file is refused with the chmod hint");
+
+	d = new_case("groupdir");
+	put(d, "certwatch.conf", "%s", svc_ok);
+	put_dir(d, "conf.d");
+	put(d, "conf.d/a.conf", "\n");
+	snprintf(path, sizeof(path), "%s/conf.d", d);
+	chmod(path, 0777);
+	is_str(load_error(d), fmt("%s is writable by group or others (mode 0777); certwatch runs "
+				  "commands named there as root: chmod go-w %s", path, path),
+	       "a world-writable include directory is refused with the chmod hint");
+
+	d = new_case("groupmaindir");
+	put(d, "certwatch.conf", "%s", svc_ok);
+	chmod(d, 0770);
+	is_str(load_error(d), fmt("%s is writable by group or others (mode 0770); certwatch runs "
+				  "commands named there as root: chmod go-w %s", d, d),
+	       "a group-writable directory of the main file is refused");
+	chmod(d, 0700);
+
+	d = new_case("groupinclude");
+	put(d, "certwatch.conf", "%s", svc_ok);
+	put_dir(d, "conf.d");
+	put(d, "conf.d/x.conf", "\n");
+	snprintf(path, sizeof(path), "%s/conf.d/x.conf", d);
+	chmod(path, 0602);
+	is_str(load_error(d), fmt("%s is writable by group or others (mode 0602); certwatch runs "
+				  "commands named there as root: chmod go-w %s", path, path),
+	       "a world-writable include file is refused");
+
+	d = new_case("owner");
+	put(d, "certwatch.conf", "%s", svc_ok);
+	put_dir(d, "conf.d");
+	put(d, "conf.d/x.conf", "\n");
+	snprintf(path, sizeof(path), "%s/conf.d/x.conf", d);
+	if (geteuid() == 0 && chown(path, 12345, 12345) == 0) {
+		is_str(load_error(d), fmt("%s is owned by uid 12345, not root; certwatch runs commands "
+					  "named there as root: chown root %s", path, path),
+		       "an include file owned by another uid is refused with the chown hint");
+	} else {
+		ok(1, "# SKIP not root: cannot give a file to another uid");
+	}
+
+	d = new_case("nocheck");
+	put(d, "certwatch.conf", "%s", svc_ok);
+	snprintf(path, sizeof(path), "%s/certwatch.conf", d);
+	chmod(path, 0666);
+	{
+		struct conf *c = NULL;
+		int r = conf_load(path, false, &c, err, sizeof(err));
+
+		ok(r == 0 && c, "without check_owner a world-writable file is read");
+		conf_free(c);
+	}
+}
+
+static void test_limits(void)
+{
+	char path[PATH_MAX];
+	const char *d;
+	FILE *f;
+
+	d = new_case("services");
+	snprintf(path, sizeof(path), "%s/certwatch.conf", d);
+	f = fopen(path, "w");
+	for (int i = 0; f && i <= CONF_MAX_SERVICES; i++)
+		fprintf(f, "service s%d {\n cert = \"/a\"\n key = \"/b\"\n endpoint e { port = 1 }\n}\n", i);
+	if (f)
+		fclose(f);
+	chmod(path, 0600);
+	is_str(load_error(d), fmt("%s/certwatch.conf:%d: more than %d services; split the hosts among "
+				  "several certwatch instances", d, CONF_MAX_SERVICES * 5 + 1,
+				  CONF_MAX_SERVICES),
+	       "one service more than CONF_MAX_SERVICES is refused");
+
+	d = new_case("endpoints");
+	put_dir(d, "conf.d");
+	put(d, "certwatch.conf", "\n");
+	for (int i = 0; i < 33; i++) {
+		snprintf(path, sizeof(path), "%s/conf.d/%02d.conf", d, i);
+		f = fopen(path, "w");
+		if (!f)
+			break;
+		fprintf(f, "service s%d {\n cert = \"/a\"\n key = \"/b\"\n", i);
+		for (int j = 0; j < 2000; j++)
+			fprintf(f, " endpoint e%d { port = 1 }\n", j);
+		fprintf(f, "}\n");
+		fclose(f);
+		chmod(path, 0600);
+	}
+	is_str(load_error(d), fmt("%s/conf.d/32.conf:1: more than %d endpoints in all services; split "
+				  "the hosts among several certwatch instances", d, CONF_MAX_ENDPOINTS),
+	       "more than CONF_MAX_ENDPOINTS endpoints in all files are refused");
+
+	d = new_case("big");
+	snprintf(path, sizeof(path), "%s/certwatch.conf", d);
+	f = fopen(path, "w");
+	for (int i = 0; f && i < 1024 * 1024 / 64 + 1; i++)
+		fprintf(f, "%63s\n", "#");
+	if (f)
+		fclose(f);
+	chmod(path, 0600);
+	is_str(load_error(d), fmt("%s: is larger than 1024 KiB; a configuration file is small: split it "
+				  "into files in the include directory", path),
+	       "a file larger than 1 MiB is refused");
+}
+
+/* The dump without its comment lines, which name the files. */
+static char *dump_settings(const struct conf *c)
+{
+	char *buf = NULL, *out, *p, *q;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	conf_dump(c, f);
+	fclose(f);
+	out = calloc(1, len + 1);
+	for (p = buf, q = out; p && *p;) {
+		char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+		if (*p != '#') {
+			memcpy(q, p, n);
+			q += n;
+		}
+		p += n;
+	}
+	free(buf);
+	return out;
+}
+
+static void test_dump_and_defaults(void)
+{
+	const char *d = new_case("dump"), *d2;
+	struct conf *c = NULL, *c2 = NULL, *def = NULL;
+	char *a = NULL, *b = NULL;
+	FILE *f;
+	char path[PATH_MAX];
+
+	put(d, "certwatch.conf",
+	    "interval = \"90m\"\nmax-probes = 8\n"
+	    "service mail {\n"
+	    "  cert = \"/etc/ssl/ma\\\"il.pem\"\n  key = \"/etc/ssl/$mail.key\"\n"
+	    "  name = \"mail.example.com\"\n"
+	    "  reload-unit = \"dovecot.service\"\n  reload-check = {\"/usr/bin/doveconf\", \"-n\"}\n"
+	    "  reload-window = \"02:00-05:00\"\n  max-failures = 5\n"
+	    "  endpoint imaps { port = 993 }\n  endpoint sieve { starttls = \"sieve\" }\n"
+	    "}\n"
+	    "service web {\n  reload-signal = \"HUP\"\n  pid-file = \"/run/nginx.pid\"\n"
+	    "  endpoint a { port = 443  cert = \"/a.pem\"  chain = \"/c.pem\"  key = \"/a.key\" }\n"
+	    "}\n");
+	if (load(d, &c) < 0) {
+		ok(0, "the dump's source file loads: %s", err);
+		return;
+	}
+	a = dump_settings(c);
+	like(a, "interval = \"90m\"\nsettle = \"2s\"\ntimeout = \"10s\"\npoll-interval = \"30s\"\n"
+	     "warn-days = 21\ncrit-days = 7\nmax-probes = 8\n",
+	     "the dump shows every global setting, durations formatted");
+	like(a, "\tendpoint sieve {\n\t\taddress = \"localhost\"\n\t\tport = 4190\n"
+	     "\t\tstarttls = \"sieve\"\n\t\tname = \"mail.example.com\"\n",
+	     "the dump shows each endpoint's effective settings");
+	like(a, "\treload-signal = \"HUP\"\n", "the dump names the signal");
+	like(a, "\treload-window = \"02:00-05:00\"\n", "the dump shows the reload window");
+
+	d2 = new_case("dump2");
+	snprintf(path, sizeof(path), "%s/certwatch.conf", d2);
+	f = fopen(path, "w");
+	if (f) {
+		conf_dump(c, f);
+		fclose(f);
+	}
+	chmod(path, 0600);
+	ok(load(d2, &c2) == 0, "the dump loads back as a configuration");
+	b = c2 ? dump_settings(c2) : NULL;
+	is_str(b, a, "the dump of the reloaded dump is the same, quotes and dollars included");
+	ok(c2 && !strcmp(c2->services[0].cert, "/etc/ssl/ma\"il.pem") &&
+	   !strcmp(c2->services[0].key, "/etc/ssl/$mail.key"),
+	   "special characters survive the round trip");
+
+	ok(conf_new_default(&def) == 0 && def && def->n_services == 0 &&
+	   def->interval_usec == 3600 * USEC_PER_SEC && def->settle_usec == 2 * USEC_PER_SEC &&
+	   def->warn_days == 21 && def->crit_days == 7 && def->max_probes == 32,
+	   "conf_new_default has the defaults and no services");
+	is_str(def ? def->include_dir : NULL, SYSCONFDIR "/certwatch/conf.d",
+	       "the default include-dir is conf.d beside the default main file");
+	conf_free(NULL);
+	ok(1, "conf_free(NULL) is harmless");
+	free(a);
+	free(b);
+	conf_free(c);
+	conf_free(c2);
+	conf_free(def);
+}
+
+/* The installed sample: valid as shipped, and its example once uncommented. */
+static void test_sample_file(void)
+{
+	const char *src = getenv("TESTS_SRCDIR"), *d = new_case("sample");
+	char path[PATH_MAX], line[512];
+	struct conf *c = NULL;
+	bool in_example = false;
+	FILE *in, *out;
+	int r;
+
+	if (!src) {
+		ok(1, "# SKIP TESTS_SRCDIR is not set");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/../conf.d/certwatch.conf", src);
+	r = conf_load(path, false, &c, err, sizeof(err));
+	ok(r == 0 && c && c->n_services == 0 && c->warn_days == 21 &&
+	   c->interval_usec == 3600 * USEC_PER_SEC, "the shipped sample loads, with defaults and no service");
+	if (r < 0)
+		printf("# %s\n", err);
+	conf_free(c);
+	c = NULL;
+
+	in = fopen(path, "r");
+	snprintf(path, sizeof(path), "%s/certwatch.conf", d);
+	out = fopen(path, "w");
+	while (in && out && fgets(line, sizeof(line), in)) {
+		const char *p = line;
+
+		if (strncmp(line, "# service dovecot {", 19) == 0)
+			in_example = true;
+		if (in_example && line[0] == '#')
+			p = line[1] == ' ' ? line + 2 : line + 1;
+		if (strncmp(line, "# }", 3) == 0)
+			in_example = false;
+		fputs(p, out);
+	}
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
+	chmod(path, 0600);
+	r = load(d, &c);
+	ok(r == 0 && c && c->n_services == 1 && c->services[0].n_endpoints == 3 &&
+	   c->services[0].endpoints[2].port == 4190 && c->services[0].reload_unit,
+	   "the sample's example service, uncommented, loads");
+	if (r < 0)
+		printf("# %s\n", err);
+	conf_free(c);
+}
+
+int main(void)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(top, sizeof(top), "%s/test-conf.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(top)) {
+		perror("mkdtemp");
+		return 99;
+	}
+	test_valid_file_inherits_and_defaults();
+	test_include_dir_two_files();
+	test_errors();
+	test_ownership();
+	test_limits();
+	test_dump_and_defaults();
+	test_sample_file();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", top);
+	return tap_done();
+}
