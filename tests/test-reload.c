@@ -188,8 +188,18 @@ static void test_environment_and_descriptors(void)
 	sigaction(SIGUSR1, &ign, &old);
 	run_command(sigs, SEC(5), &c, NULL);
 	sigaction(SIGUSR1, &old, NULL);
-	is_str(c.r.output, "SigBlk:\\t0000000000000000\\nSigIgn:\\t0000000000000000\\n",
-	       "the command starts with no blocked and no ignored signals");
+	{
+		unsigned long long blk = 1, ign_mask = 1;
+
+		/*
+		 * Signals 32 and 33 are glibc's own (thread cancellation, setxid):
+		 * sigaction() refuses them, so whatever started the test decides.
+		 */
+		if (sscanf(c.r.output, "SigBlk:\\t%llx\\nSigIgn:\\t%llx", &blk, &ign_mask) != 2)
+			blk = ign_mask = 1;
+		ok(blk == 0 && (ign_mask & ~0x180000000ULL) == 0,
+		   "the command starts with no blocked and no ignored signals (%s)", c.r.output);
+	}
 
 	run_command(group, SEC(5), &c, NULL);
 	is_str(c.r.output, "1\\n", "the command leads its own session and process group");
