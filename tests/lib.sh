@@ -1,0 +1,715 @@
+# lib.sh - shared library of certwatch's integration tests.
+#
+# Sourced by every tests/*.sh after it is started by automake's TAP driver
+# with CERTWATCH, TESTS_SRCDIR and TESTS_BUILDDIR in the environment.  It
+# gives: TAP helpers (the plan is printed by done_testing at the end, so a
+# script that dies half-way is reported as an error), a throw-away CA,
+# loopback ports per script, a private temporary directory removed on exit,
+# servers started and stopped by pid, and helpers to read what a server
+# serves (openssl s_client) and what certwatch reports (JSON).
+#
+# Scripts run in parallel under make -j: each one calls port_range with its
+# own offset so that no two scripts ever pick the same port.
+
+set -u
+
+: "${CERTWATCH:?CERTWATCH must name the certwatch binary}"
+: "${TESTS_SRCDIR:?TESTS_SRCDIR must name the tests source directory}"
+: "${TESTS_BUILDDIR:=.}"
+
+# The daemons live in sbin, which a non-login shell may lack.
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+export PATH
+
+if [ -x /usr/bin/python3 ]; then
+	PYTHON=/usr/bin/python3    # Debian's, not whatever shim is first on PATH
+else
+	PYTHON=python3
+fi
+
+# ---- TAP ---------------------------------------------------------------
+
+tap_n=0
+tap_failed=0
+
+skip_all() {
+	printf '1..0 # SKIP %s\n' "$*"
+	exit 0
+}
+
+# Setup that must work did not: the whole script is an error, not a skip.
+bail_out() {
+	printf 'Bail out! %s\n' "$*"
+	exit 1
+}
+
+diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+_tap_result() {    # RESULT(0 pass) DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		printf 'ok %d - %s\n' "$tap_n" "$2"
+	else
+		printf 'not ok %d - %s\n' "$tap_n" "$2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# skip REASON: one test that cannot run here.
+skip() {
+	tap_n=$((tap_n + 1))
+	printf 'ok %d # SKIP %s\n' "$tap_n" "$1"
+}
+
+# ok DESCRIPTION COMMAND [ARG...]: passes when the command succeeds.
+ok() {
+	_desc=$1
+	shift
+	"$@"
+	_rc=$?
+	_tap_result "$_rc" "$_desc"
+	[ "$_rc" -eq 0 ] || diag "command failed (exit $_rc): $*"
+	return "$_rc"
+}
+
+# is GOT EXPECTED DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then
+		_tap_result 0 "$3"
+		return 0
+	fi
+	_tap_result 1 "$3"
+	diag "     got: '$1'" "expected: '$2'"
+	return 1
+}
+
+# isnt GOT UNEXPECTED DESCRIPTION
+isnt() {
+	if [ "$1" != "$2" ]; then
+		_tap_result 0 "$3"
+		return 0
+	fi
+	_tap_result 1 "$3"
+	diag "     got: '$1'" "expected anything else"
+	return 1
+}
+
+# like GOT EXTENDED-REGEX DESCRIPTION
+like() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		_tap_result 0 "$3"
+		return 0
+	fi
+	_tap_result 1 "$3"
+	diag "     got: '$1'" "expected to match: /$2/"
+	return 1
+}
+
+# unlike GOT EXTENDED-REGEX DESCRIPTION
+unlike() {
+	if ! printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		_tap_result 0 "$3"
+		return 0
+	fi
+	_tap_result 1 "$3"
+	diag "     got: '$1'" "expected not to match: /$2/"
+	return 1
+}
+
+# same_fp GOT REFERENCE DESCRIPTION: GOT is the reference fingerprint, and
+# the reference is one (two empty strings from two failures are no match).
+same_fp() {
+	if printf '%s\n' "$2" | grep -Eqx '[0-9a-f]{64}' && [ "$1" = "$2" ]; then
+		_tap_result 0 "$3"
+		return 0
+	fi
+	_tap_result 1 "$3"
+	diag "      got: '$1'" "reference: '$2'"
+	return 1
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	exit 0
+}
+
+# ---- prerequisites -------------------------------------------------------
+
+require_root() {
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root (private daemon instances)"
+}
+
+# require_cmd CMD...: skips the whole script when one is missing.
+require_cmd() {
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 || skip_all "$_c is not installed"
+	done
+}
+
+require_certwatch_check() {
+	[ -x "$CERTWATCH" ] || bail_out "$CERTWATCH is not built"
+}
+
+# ---- temporary directory and cleanup ------------------------------------
+
+# Commands run at exit, newest first (servers are stopped before the
+# directory they live in is removed).
+_cleanups=""
+
+at_exit() {
+	_cleanups="$*
+$_cleanups"
+}
+
+_run_cleanups() {
+	_status=$?
+	trap - EXIT INT TERM HUP
+	_ifs=$IFS
+	IFS='
+'
+	for _cmd in $_cleanups; do
+		IFS=$_ifs
+		eval "$_cmd" >/dev/null 2>&1
+	done
+	IFS=$_ifs
+	if [ -n "${TEST_TMP:-}" ] && [ -d "$TEST_TMP" ]; then
+		if [ -n "${KEEP_TEST_TMP:-}" ]; then
+			echo "# kept $TEST_TMP" >&2
+		else
+			rm -rf "$TEST_TMP"
+		fi
+	fi
+	exit "$_status"
+}
+
+# Daemons that drop privileges (Dovecot's login processes, Postfix) must be
+# able to traverse the directory; nothing secret is kept there but test keys.
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/certwatch-test.XXXXXX") || bail_out "mktemp failed"
+chmod 0755 "$TEST_TMP"
+trap _run_cleanups EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# ---- processes -------------------------------------------------------------
+
+# start_bg NAME COMMAND [ARG...]: runs the command in the background with
+# its output in $TEST_TMP/NAME.log; sets bg_pid and stops it at exit.  Not
+# in a command substitution: the cleanup would be registered in a subshell.
+start_bg() {
+	_name=$1
+	shift
+	"$@" >"$TEST_TMP/$_name.log" 2>&1 </dev/null &
+	bg_pid=$!
+	at_exit "stop_pid $bg_pid"
+}
+
+# stop_pid PID: SIGTERM, up to 5 s of patience, then SIGKILL.  Only this pid.
+stop_pid() {
+	_pid=$1
+	kill -0 "$_pid" 2>/dev/null || return 0
+	kill -TERM "$_pid" 2>/dev/null
+	_i=0
+	while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kill -0 "$_pid" 2>/dev/null && kill -KILL "$_pid" 2>/dev/null
+	wait "$_pid" 2>/dev/null
+	return 0
+}
+
+# stop_pidfile FILE: stops the process whose pid the file holds.
+stop_pidfile() {
+	[ -s "$1" ] || return 0
+	_p=$(head -n 1 "$1" | tr -dc '0-9')
+	[ -n "$_p" ] && stop_pid "$_p"
+	return 0
+}
+
+# now_ms: monotonic enough wall clock in milliseconds.
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# ---- ports -------------------------------------------------------------------
+
+# port_range OFFSET: this script's ports are 21000 + 100*OFFSET and up.
+# The next candidate lives in a file so that $(free_port) advances it.
+port_range() {
+	echo $((21000 + 100 * $1)) >"$TEST_TMP/.next_port"
+	_port_end=$((21000 + 100 * $1 + 100))
+}
+
+_port_free() {    # HOST PORT
+	"$PYTHON" - "$1" "$2" <<'EOF'
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM)
+try:
+    s.bind((host, port))
+except OSError:
+    sys.exit(1)
+EOF
+}
+
+# free_port: prints the next port of this script's range free on 127.0.0.1.
+free_port() {
+	_p=$(cat "$TEST_TMP/.next_port")
+	while [ "$_p" -lt "$_port_end" ]; do
+		echo $((_p + 1)) >"$TEST_TMP/.next_port"
+		if _port_free 127.0.0.1 "$_p"; then
+			echo "$_p"
+			return 0
+		fi
+		_p=$((_p + 1))
+	done
+	bail_out "no free port left in this script's range"
+}
+
+# wait_port HOST PORT [SECONDS] [PID]: waits until something accepts
+# connections there; fails after SECONDS (10), or early when PID has died.
+wait_port() {
+	"$PYTHON" - "$1" "$2" "${3:-10}" "${4:-0}" <<'EOF'
+import os, socket, sys, time
+host, port, limit, pid = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+end = time.monotonic() + limit
+while time.monotonic() < end:
+    if pid:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            sys.exit(2)
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+EOF
+}
+
+# have_ipv6_loopback: true when a socket can be bound on ::1.
+have_ipv6_loopback() {
+	"$PYTHON" -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null
+}
+
+# ---- a throw-away CA ------------------------------------------------------
+
+CA_DIR="$TEST_TMP/ca"
+
+_openssl_date() {    # SECONDS from now -> YYYYMMDDHHMMSSZ
+	date -u -d "@$(($(date +%s) + $1))" +%Y%m%d%H%M%SZ
+}
+
+# ca_init: a root CA (ECDSA P-256) in $CA_DIR; $CA_DIR/root.pem.
+ca_init() {
+	mkdir -p "$CA_DIR/newcerts" || return 1
+	: >"$CA_DIR/index.txt"
+	echo 1000 >"$CA_DIR/serial"
+	cat >"$CA_DIR/ca.cnf" <<EOF
+[ ca ]
+default_ca = testca
+[ testca ]
+dir = $CA_DIR
+database = \$dir/index.txt
+new_certs_dir = \$dir/newcerts
+serial = \$dir/serial
+certificate = \$dir/root.pem
+private_key = \$dir/root.key
+default_md = sha256
+policy = anything
+unique_subject = no
+copy_extensions = none
+[ anything ]
+commonName = supplied
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = certwatch test root
+EOF
+	openssl req -x509 -new -config "$CA_DIR/ca.cnf" \
+		-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$CA_DIR/root.key" -out "$CA_DIR/root.pem" -days 3650 \
+		-addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign \
+		>"$CA_DIR/openssl.log" 2>&1
+}
+
+# ca_leaf OUT_PREFIX DAYS NAME [NAME...]: a fresh key and a leaf for the
+# names (first one is the CN), valid from an hour ago for DAYS days (DAYS
+# may be negative: an expired certificate).  Writes OUT_PREFIX.key,
+# OUT_PREFIX.crt (the leaf alone) and OUT_PREFIX.fullchain.pem (leaf, root).
+# CA_NOT_BEFORE=SECONDS (relative to now) overrides the start.
+ca_leaf() {
+	_out=$1
+	_days=$2
+	shift 2
+	_cn=$1
+	_sans=""
+	for _n in "$@"; do
+		case $_n in
+		*[!0-9.]*) _sans="$_sans,DNS:$_n" ;;
+		*) _sans="$_sans,IP:$_n" ;;
+		esac
+	done
+	_sans=${_sans#,}
+	_nb=${CA_NOT_BEFORE:--3600}
+	if [ "$_days" -lt 0 ]; then
+		_nb=$((_days * 86400 - 86400))
+	fi
+	cat >"$_out.ext" <<EOF
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = $_sans
+EOF
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$_out.key" -subj "/CN=$_cn" -out "$_out.csr" \
+		>>"$CA_DIR/openssl.log" 2>&1 &&
+	openssl ca -batch -notext -config "$CA_DIR/ca.cnf" -in "$_out.csr" \
+		-out "$_out.crt" -extfile "$_out.ext" \
+		-startdate "$(_openssl_date "$_nb")" \
+		-enddate "$(_openssl_date $((_days * 86400)))" \
+		>>"$CA_DIR/openssl.log" 2>&1 &&
+	cat "$_out.crt" "$CA_DIR/root.pem" >"$_out.fullchain.pem" &&
+	rm -f "$_out.csr" "$_out.ext"
+}
+
+# cert_fp FILE: the SHA-256 fingerprint of the first certificate in FILE.
+cert_fp() {
+	openssl x509 -in "$1" -noout -fingerprint -sha256 2>/dev/null |
+		sed 's/^.*=//; s/://g' | tr 'A-F' 'a-f'
+}
+
+# ---- what the server serves -----------------------------------------------
+
+# served_fp HOST PORT [STARTTLS-PROTO|-] [SNI] [extra s_client args...]:
+# the fingerprint of the leaf openssl s_client sees; empty on failure.
+served_fp() {
+	_host=$1
+	_port=$2
+	_proto=${3:--}
+	_sni=${4:-}
+	shift 2
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] && shift
+	case $_host in
+	*:*) _target="[$_host]:$_port" ;;
+	*) _target="$_host:$_port" ;;
+	esac
+	set -- -connect "$_target" "$@"
+	[ "$_proto" != - ] && set -- "$@" -starttls "$_proto"
+	[ -n "$_sni" ] && set -- "$@" -servername "$_sni"
+	timeout 10 openssl s_client "$@" </dev/null 2>"$TEST_TMP/s_client.err" |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null |
+		sed 's/^.*=//; s/://g' | tr 'A-F' 'a-f'
+}
+
+# ---- what certwatch says -----------------------------------------------------
+
+# cw ARGS...: runs certwatch with a deadline (a hang is a failure, not a
+# stuck test suite); output in $cw_out, stderr in $cw_err, exit in $cw_rc.
+cw() {
+	timeout -k 5 60 "$CERTWATCH" "$@" >"$TEST_TMP/cw.out" 2>"$TEST_TMP/cw.err"
+	cw_rc=$?
+	cw_out=$(cat "$TEST_TMP/cw.out")
+	cw_err=$(cat "$TEST_TMP/cw.err")
+	if [ "$cw_rc" -ge 124 ]; then
+		diag "certwatch $* ended with $cw_rc" "stdout: $cw_out" "stderr: $cw_err"
+	elif [ "$cw_rc" -eq 3 ] && [ -n "$cw_err" ]; then
+		diag "certwatch $* exited 3: $cw_err"
+	fi
+	# Under --enable-sanitizers a report does not always change the exit
+	# status (UBSan recovers): count it as a failure of its own.
+	if printf '%s\n' "$cw_err" | grep -Eq 'Sanitizer|runtime error:'; then
+		_tap_result 1 "certwatch $*: no sanitizer report"
+		diag "$cw_err"
+	fi
+	return 0
+}
+
+# json_get JSON PATH: prints the value at a dotted path (list indices are
+# numbers): strings as they are, null as "null", booleans as true/false,
+# objects and lists as JSON.  Exits 1 if the path is absent or the text is
+# not JSON.
+json_get() {
+	printf '%s' "$1" | "$PYTHON" -c '
+import json, sys
+try:
+    v = json.load(sys.stdin)
+except ValueError as e:
+    print("# not JSON: %s" % e, file=sys.stderr)
+    sys.exit(1)
+for k in sys.argv[1].split(".") if sys.argv[1] else []:
+    try:
+        v = v[int(k)] if isinstance(v, list) else v[k]
+    except (KeyError, IndexError, ValueError, TypeError):
+        sys.exit(1)
+if v is None:
+    print("null")
+elif isinstance(v, bool):
+    print("true" if v else "false")
+elif isinstance(v, (dict, list)):
+    print(json.dumps(v))
+else:
+    print(v)
+' "$2"
+}
+
+# json_endpoint JSON SERVICE ENDPOINT PATH: like json_get inside the
+# endpoint entry of that service and name (order-independent).
+json_endpoint() {
+	printf '%s' "$1" | "$PYTHON" -c '
+import json, sys
+svc, ep, path = sys.argv[1:4]
+try:
+    doc = json.load(sys.stdin)
+    v = next(e for e in doc["endpoints"]
+             if e.get("service") == svc and e.get("endpoint") == ep)
+except (ValueError, KeyError, TypeError, StopIteration):
+    sys.exit(1)
+for k in path.split(".") if path else []:
+    try:
+        v = v[int(k)] if isinstance(v, list) else v[k]
+    except (KeyError, IndexError, ValueError, TypeError):
+        sys.exit(1)
+if v is None:
+    print("null")
+elif isinstance(v, bool):
+    print("true" if v else "false")
+elif isinstance(v, (dict, list)):
+    print(json.dumps(v))
+else:
+    print(v)
+' "$2" "$3" "$4"
+}
+
+# write_conf FILE: stdin to a configuration file certwatch accepts (root's,
+# 0600, in a 0700 directory of its own with an empty conf.d beside it).
+write_conf() {
+	mkdir -p "$(dirname "$1")/conf.d" &&
+	chmod 0700 "$(dirname "$1")" "$(dirname "$1")/conf.d" &&
+	cat >"$1" &&
+	chmod 0600 "$1"
+}
+
+# peer MODE PORT [ARGS...]: starts tests/peer.py in that mode on
+# 127.0.0.1:PORT with the test certificate; waits until it listens.
+peer() {
+	_mode=$1
+	_pport=$2
+	shift 2
+	start_bg "peer-$_mode-$_pport" "$PYTHON" "$TESTS_SRCDIR/peer.py" \
+		--mode "$_mode" --port "$_pport" \
+		--ready-file "$TEST_TMP/peer-$_pport.ready" "$@"
+	_ppid=$bg_pid
+	_i=0
+	while [ ! -e "$TEST_TMP/peer-$_pport.ready" ] && [ $_i -lt 100 ]; do
+		kill -0 "$_ppid" 2>/dev/null || break
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	if [ ! -e "$TEST_TMP/peer-$_pport.ready" ]; then
+		cat "$TEST_TMP/peer-$_mode-$_pport.log" >&2
+		bail_out "peer.py --mode $_mode did not start"
+	fi
+}
+
+# ---- a private Dovecot ---------------------------------------------------------
+
+# dovecot_start CERT KEY: a Dovecot 2.3 of its own in $TEST_TMP/dovecot,
+# listening on 127.0.0.1 only: imap (STARTTLS), imaps, pop3 (STLS), pop3s,
+# managesieve (STARTTLS) and lmtp over TCP (STARTTLS).  Sets DOVECOT_CONF
+# and the ports dc_imap dc_imaps dc_pop3 dc_pop3s dc_sieve dc_lmtp; stopped
+# by its master pid at exit.  The certificate is read with "<", so the
+# files can be replaced under it (the stale case).
+dovecot_start() {
+	_D="$TEST_TMP/dovecot"
+	mkdir -p "$_D/run" "$_D/state" "$_D/home"
+	dc_imap=$(free_port)
+	dc_imaps=$(free_port)
+	dc_pop3=$(free_port)
+	dc_pop3s=$(free_port)
+	dc_sieve=$(free_port)
+	dc_lmtp=$(free_port)
+	DOVECOT_CONF="$_D/dovecot.conf"
+	cat >"$DOVECOT_CONF" <<EOF
+base_dir = $_D/run
+state_dir = $_D/state
+instance_name = certwatch-test-$$
+log_path = $_D/dovecot.log
+info_log_path = $_D/dovecot.log
+protocols = imap pop3 lmtp sieve
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <$1
+ssl_key = <$2
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain
+mail_location = maildir:~/Maildir
+passdb {
+  driver = static
+  args = password=test
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=$_D/home/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $dc_imap
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $dc_imaps
+    ssl = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $dc_pop3
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = $dc_pop3s
+    ssl = yes
+  }
+}
+service managesieve-login {
+  inet_listener sieve {
+    address = 127.0.0.1
+    port = $dc_sieve
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $dc_lmtp
+  }
+}
+protocol lmtp {
+  ssl = yes
+}
+EOF
+	dovecot -c "$DOVECOT_CONF" >"$_D/start.log" 2>&1 || {
+		cat "$_D/start.log" "$_D/dovecot.log" >&2
+		return 1
+	}
+	at_exit "stop_pidfile $_D/run/master.pid"
+	for _p in $dc_imap $dc_imaps $dc_pop3 $dc_pop3s $dc_sieve $dc_lmtp; do
+		wait_port 127.0.0.1 "$_p" 10 || {
+			cat "$_D/dovecot.log" >&2
+			return 1
+		}
+	done
+}
+
+# ---- a private Postfix -----------------------------------------------------------
+
+# postfix_start CERT KEY: a Postfix instance of its own (config, queue and
+# data directories under $TEST_TMP/postfix) whose only listener is smtpd on
+# 127.0.0.1:$pf_smtp with STARTTLS offered (security level "may").  Sets
+# POSTFIX_DIR; `postfix -c DIR stop` runs at exit.  Nothing is delivered:
+# no local domains, no relaying.
+postfix_start() {
+	POSTFIX_DIR="$TEST_TMP/postfix/etc"
+	_Q="$TEST_TMP/postfix/spool"
+	_DD="$TEST_TMP/postfix/data"
+	mkdir -p "$POSTFIX_DIR" "$_Q" "$_DD"
+	chown postfix "$_DD"
+	pf_smtp=$(free_port)
+	# postfix(1) -c: the default main.cf must list the directory.  Another
+	# test run may edit it at the same time: serialise the edits.
+	if [ ! -e /etc/postfix/main.cf ]; then
+		: >/etc/postfix/main.cf || return 1
+		at_exit "rm -f /etc/postfix/main.cf"
+	fi
+	at_exit "postfix_unlist $POSTFIX_DIR"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	flock "$POSTFIX_LOCK" sh -c '
+		alt=$(postconf -h alternate_config_directories 2>/dev/null)
+		postconf -e "alternate_config_directories = ${alt:+$alt, }$1"' sh "$POSTFIX_DIR" ||
+		return 1
+	cat >"$POSTFIX_DIR/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $_Q
+data_directory = $_DD
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mail.test
+mydomain = test
+myorigin = mail.test
+mydestination =
+relay_domains =
+mynetworks = 127.0.0.0/8
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+alias_maps =
+alias_database =
+local_transport = error:local delivery is disabled
+default_transport = error:outbound mail is disabled
+smtpd_relay_restrictions = reject
+maillog_file = $TEST_TMP/postfix/maillog
+maillog_file_prefixes = $TEST_TMP/postfix
+smtpd_tls_cert_file = $1
+smtpd_tls_key_file = $2
+smtpd_tls_security_level = may
+smtp_tls_security_level = none
+smtpd_tls_loglevel = 1
+EOF
+	cat >"$POSTFIX_DIR/master.cf" <<EOF
+127.0.0.1:$pf_smtp inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+	postfix -c "$POSTFIX_DIR" check >"$TEST_TMP/postfix/check.log" 2>&1 || {
+		cat "$TEST_TMP/postfix/check.log" >&2
+		return 1
+	}
+	at_exit "postfix -c $POSTFIX_DIR stop"
+	postfix -c "$POSTFIX_DIR" start >"$TEST_TMP/postfix/start.log" 2>&1 || {
+		cat "$TEST_TMP/postfix/start.log" "$TEST_TMP/postfix/maillog" >&2
+		return 1
+	}
+	wait_port 127.0.0.1 "$pf_smtp" 15 || {
+		cat "$TEST_TMP/postfix/maillog" >&2
+		return 1
+	}
+}
+
+POSTFIX_LOCK=/run/lock/certwatch-test-postfix.lock
+[ -d /run/lock ] || POSTFIX_LOCK=/tmp/certwatch-test-postfix.lock
+
+# postfix_unlist DIR: takes DIR out of alternate_config_directories again.
+postfix_unlist() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	flock "$POSTFIX_LOCK" sh -c '
+		alt=$(postconf -h alternate_config_directories 2>/dev/null |
+			tr "," " " | tr -s " " "\n" | grep -vxF "$1" | paste -sd, - | sed "s/,/, /g")
+		postconf -e "alternate_config_directories = $alt"' sh "$1"
+}
