@@ -118,7 +118,7 @@ int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, 
 				goto out;
 			disk = &it->disk;
 		}
-		reconcile(&it->probe, disk, &it->th, now, &it->verdict);
+		reconcile(&it->probe, disk, it->target.sni, &it->th, now, &it->verdict);
 		if (it->verdict.severity > worst)
 			worst = it->verdict.severity;
 	}

@@ -143,6 +143,8 @@ struct scan {
 	struct header *services, *endpoints;
 	size_t n_services, n_endpoints;
 	unsigned warn_days_line, crit_days_line;
+	unsigned unclosed_line;  /* a section still open at the end of the file */
+	unsigned open_line;      /* the top-level section being scanned */
 };
 
 enum tok { TOK_NONE, TOK_STR, TOK_OPEN, TOK_CLOSE, TOK_EQ, TOK_OTHER };
@@ -248,6 +250,8 @@ static int scan_token(struct scan *sc, const struct token *t, const struct token
 
 	switch (t->kind) {
 	case TOK_OPEN:
+		if (*depth == 0)
+			sc->open_line = t->line;
 		if (prev[0].kind == TOK_STR && prev[1].kind == TOK_STR) {
 			if (*depth == 0 && tok_is(&prev[1], "service"))
 				r = scan_push(&sc->services, &sc->n_services, prev[1].line, 0);
@@ -343,6 +347,9 @@ static int scan_config(char *buf, size_t len, struct scan *ret)
 		prev[0] = t;
 		i = end;
 	}
+	/* libconfuse 3.3 takes the end of the file as the end of an open section. */
+	if (depth > 0)
+		sc.unclosed_line = sc.open_line;
 	*ret = sc;
 	sc = (struct scan) { 0 };
 out:
@@ -1187,6 +1194,12 @@ static int load_file(struct loader *l, int fd, const char *path, bool include)
 	r = scan_config(buf, len, &l->scan);
 	if (r < 0)
 		return r;
+	if (l->scan.unclosed_line) {
+		loader_error(l, -EINVAL, l->file, l->scan.unclosed_line, "the section opened "
+			     "here is not closed: a '}' is missing before the end of the file");
+		scan_free(&l->scan);
+		return 0;
+	}
 
 	cfg = new_cfg(include);
 	if (!cfg) {

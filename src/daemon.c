@@ -330,7 +330,7 @@ static void finish_pass(struct service_rt *s)
 		r = disk_pair_load(it->cert, it->chain, it->key, it->target.sni, now, &it->disk);
 		if (r < 0)
 			log_error("%s/%s: %s", it->service, it->endpoint, strerror(-r));
-		reconcile(&it->probe, &it->disk, &it->th, now, &it->verdict);
+		reconcile(&it->probe, &it->disk, it->target.sni, &it->th, now, &it->verdict);
 		before = previous(d, it);
 		log_disk_change(s, it, before);
 		log_verdict_change(s, it, before);

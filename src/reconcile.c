@@ -28,6 +28,7 @@ static const char *const state_names[_STATE_MAX] = {
 	[STATE_OLDER_ON_DISK]   = "OLDER-ON-DISK",
 	[STATE_RENEWAL_OVERDUE] = "RENEWAL-OVERDUE",
 	[STATE_EXPIRED]         = "EXPIRED",
+	[STATE_SERVED_INVALID]  = "SERVED-INVALID",
 	[STATE_UNREACHABLE]     = "UNREACHABLE",
 };
 
@@ -127,17 +128,41 @@ static void judge_lifetime(const struct cert_info *s, bool compared,
 	}
 }
 
+/*
+ * What makes clients reject the served certificate before its expiry: a
+ * notBefore in the future, or a name it does not cover.  Empty if neither.
+ */
+static void served_problem(const struct probe_result *served, const char *name, time_t now,
+			   char *out, size_t outlen)
+{
+	char when[40];
+
+	out[0] = '\0';
+	if (served->leaf.not_before > now) {
+		format_when(served->leaf.not_before, when, sizeof(when));
+		snprintf(out, outlen, "the served certificate is not valid before %s", when);
+	} else if (name && !served->name_covered)
+		snprintf(out, outlen, "the served certificate does not cover %s", name);
+}
+
 void reconcile(const struct probe_result *served, const struct disk_pair *disk,
-	       const struct thresholds *th, time_t now, struct verdict *ret)
+	       const char *name, const struct thresholds *th, time_t now,
+	       struct verdict *ret)
 {
 	const struct cert_info *s = &served->leaf;
 	long long warn, crit, left;
-	char sfp[13], dfp[13], swhen[40], dwhen[40];
+	char sfp[13], dfp[13], swhen[40], dwhen[40], problem[200];
 
 	memset(ret, 0, sizeof(*ret));
 	if (served->status != PROBE_OK) {
 		set(ret, STATE_UNREACHABLE, ACTION_NONE, SEVERITY_CRITICAL);
 		snprintf(ret->reason, sizeof(ret->reason), "%s", served->detail);
+		return;
+	}
+	served_problem(served, name, now, problem, sizeof(problem));
+	if (!disk && problem[0]) {
+		set(ret, STATE_SERVED_INVALID, ACTION_NONE, SEVERITY_CRITICAL);
+		snprintf(ret->reason, sizeof(ret->reason), "%s", problem);
 		return;
 	}
 	if (!disk) {
@@ -170,7 +195,8 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 
 	short_fp(disk->leaf.sha256, dfp);
 	format_when(disk->leaf.not_after, dwhen, sizeof(dwhen));
-	if (disk->leaf.not_after < s->not_after && !th->allow_downgrade) {
+	/* A served certificate that clients reject is replaced even by a shorter-lived one. */
+	if (disk->leaf.not_after < s->not_after && !th->allow_downgrade && !problem[0]) {
 		set(ret, STATE_OLDER_ON_DISK, ACTION_NONE,
 		    left < crit ? SEVERITY_CRITICAL : SEVERITY_WARNING);
 		snprintf(ret->reason, sizeof(ret->reason),
@@ -180,8 +206,12 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 		return;
 	}
 	set(ret, STATE_STALE, ACTION_RELOAD,
-	    left < crit ? SEVERITY_CRITICAL : SEVERITY_WARNING);
-	if (left <= 0)
+	    left < crit || problem[0] ? SEVERITY_CRITICAL : SEVERITY_WARNING);
+	if (problem[0])
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "%s (%s), while the valid %s (expires %s) is on disk: reload pending", problem,
+			 sfp, dfp, dwhen);
+	else if (left <= 0)
 		snprintf(ret->reason, sizeof(ret->reason),
 			 "the service serves %s, which expired on %s, while %s (expires %s) is "
 			 "on disk: reload the service", sfp, swhen, dfp, dwhen);

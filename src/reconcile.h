@@ -26,6 +26,7 @@ enum verdict_state {
 	STATE_OLDER_ON_DISK,    /* disk expires before the served one: no downgrade */
 	STATE_RENEWAL_OVERDUE,  /* served = disk and little lifetime left */
 	STATE_EXPIRED,          /* the served certificate has expired */
+	STATE_SERVED_INVALID,   /* served: not yet valid, or not for the endpoint's name */
 	STATE_UNREACHABLE,      /* no certificate could be fetched */
 	_STATE_MAX,
 };
@@ -51,10 +52,12 @@ struct verdict {
 
 /*
  * served: the probe's result (any status).  disk: the configured pair, or
- * NULL when there is nothing to compare with (ad-hoc checks).
+ * NULL when there is nothing to compare with (ad-hoc checks).  name: the
+ * name the endpoint must present a certificate for, or NULL.
  */
 void reconcile(const struct probe_result *served, const struct disk_pair *disk,
-	       const struct thresholds *th, time_t now, struct verdict *ret);
+	       const char *name, const struct thresholds *th, time_t now,
+	       struct verdict *ret);
 
 /* The warning and critical thresholds, in seconds, for a certificate. */
 void thresholds_for(const struct thresholds *th, const struct cert_info *ci,

@@ -260,6 +260,13 @@ static void test_errors(void)
 	put(d, "certwatch.conf", "/* x */\nservice a {\n  cert = \"/a\"\n\n}}\n");
 	like(load_error(d), fmt("%s/certwatch.conf:5: ", d), "a syntax error is reported at its line");
 
+	d = new_case("unclosed");
+	put(d, "certwatch.conf", "# x\nservice a {\n cert = \"/a\"\n key = \"/b\"\n"
+	    " endpoint e { port = 1 }\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: the section opened here is not closed: a '}' "
+				  "is missing before the end of the file", d),
+	       "a section left open at the end of the file is refused at its line");
+
 	d = new_case("noendpoint");
 	put(d, "certwatch.conf", "# x\n\nservice lonely {\n  cert = \"/a\"\n  key = \"/b\"\n}\n");
 	is_str(load_error(d), fmt("%s/certwatch.conf:3: service lonely has no endpoint; add one, such "

@@ -27,7 +27,8 @@ static struct cert_info cert(uint8_t id, double from, double until)
 
 static struct probe_result served(struct cert_info ci)
 {
-	struct probe_result r = { .status = PROBE_OK, .phase = PROBE_PHASE_DONE, .leaf = ci };
+	struct probe_result r = { .status = PROBE_OK, .phase = PROBE_PHASE_DONE, .leaf = ci,
+				  .name_covered = true };
 
 	return r;
 }
@@ -48,7 +49,7 @@ static void expect(const char *what, const struct probe_result *s, const struct 
 {
 	struct verdict v;
 
-	reconcile(s, d, th, NOW, &v);
+	reconcile(s, d, "mail.example.com", th, NOW, &v);
 	ok(v.state == st && v.action == a && v.severity == sev,
 	   "%s: %s, %s, %s", what, verdict_state_to_string(st), verdict_action_to_string(a),
 	   severity_to_string(sev));
@@ -216,6 +217,25 @@ static void nothing_on_disk(void)
 	       SEVERITY_CRITICAL, NULL);
 }
 
+static void served_but_rejected_by_clients(void)
+{
+	struct probe_result s = served(cert(1, -30, 60));
+	struct disk_pair d = disk(cert(2, -1, 89), X509_VALID, "");
+	struct disk_pair shorter = disk(cert(2, -60, 30), X509_VALID, "");
+
+	s.name_covered = false;
+	expect("ad hoc, served certificate for another name", &s, NULL, &TH, STATE_SERVED_INVALID,
+	       ACTION_NONE, SEVERITY_CRITICAL, "does not cover mail.example.com");
+	expect("S != D, S for another name, D valid", &s, &d, &TH, STATE_STALE, ACTION_RELOAD,
+	       SEVERITY_CRITICAL, "does not cover mail.example.com");
+	expect("S != D, S for another name, D valid but shorter-lived", &s, &shorter, &TH,
+	       STATE_STALE, ACTION_RELOAD, SEVERITY_CRITICAL, "reload pending");
+
+	s = served(cert(1, 2, 92));
+	expect("ad hoc, served certificate not yet valid", &s, NULL, &TH, STATE_SERVED_INVALID,
+	       ACTION_NONE, SEVERITY_CRITICAL, "not valid before");
+}
+
 static void every_enum_has_a_name(void)
 {
 	bool all = true;
@@ -237,6 +257,7 @@ int main(void)
 	invalid_on_disk();
 	unreachable();
 	nothing_on_disk();
+	served_but_rejected_by_clients();
 	every_enum_has_a_name();
 	return tap_done();
 }
