@@ -28,6 +28,7 @@ static size_t escape_one(unsigned char c, char tmp[4])
 	case '\r':  memcpy(tmp, "\\r", 2); return 2;
 	case '\n':  memcpy(tmp, "\\n", 2); return 2;
 	case '\t':  memcpy(tmp, "\\t", 2); return 2;
+	case '"':   memcpy(tmp, "\\\"", 2); return 2;   /* quoted text stays unambiguous */
 	}
 	if (c >= 0x20 && c < 0x7f) {
 		tmp[0] = (char)c;
@@ -76,6 +77,15 @@ void sha256_to_hex(const uint8_t digest[SHA256_LEN], char out[SHA256_HEX_LEN])
 		out[2 * i + 1] = hex[digest[i] & 15];
 	}
 	out[SHA256_HEX_LEN - 1] = '\0';
+}
+
+void sha256_to_short_hex(const uint8_t digest[SHA256_LEN], char out[SHA256_SHORT_HEX_LEN])
+{
+	char hex[SHA256_HEX_LEN];
+
+	sha256_to_hex(digest, hex);
+	memcpy(out, hex, SHA256_SHORT_HEX_LEN - 1);
+	out[SHA256_SHORT_HEX_LEN - 1] = '\0';
 }
 
 static const struct {

@@ -30,8 +30,8 @@ uint64_t now_monotonic_usec(void);
 
 /*
  * Writes a printable rendering of untrusted bytes into out (always
- * NUL-terminated, at most outlen-1 bytes): printable ASCII as is, \r \n \t
- * and others as C escapes, and "..." when the input did not fit.
+ * NUL-terminated, at most outlen-1 bytes): printable ASCII as is, \r \n \t "
+ * and \\ and others as C escapes, and "..." when the input did not fit.
  */
 void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen);
 
@@ -39,6 +39,10 @@ void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen);
 #define SHA256_LEN     32
 #define SHA256_HEX_LEN (SHA256_LEN * 2 + 1)
 void sha256_to_hex(const uint8_t digest[SHA256_LEN], char out[SHA256_HEX_LEN]);
+
+/* The short form people are shown: the first 12 hex digits and a NUL. */
+#define SHA256_SHORT_HEX_LEN 13
+void sha256_to_short_hex(const uint8_t digest[SHA256_LEN], char out[SHA256_SHORT_HEX_LEN]);
 
 /*
  * Parses a duration: a non-negative integer followed by an optional unit

@@ -67,6 +67,8 @@ static void escaping(void)
 	is_str(out, "abc", "printable bytes are kept");
 	escape_bytes("a\r\n\x01\\", 5, out, sizeof(out));
 	is_str(out, "a\\r\\n\\x01\\\\", "control bytes and backslashes are escaped");
+	escape_bytes("say \"hi\"", 8, out, sizeof(out));
+	is_str(out, "say \\\"hi\\\"", "double quotes are escaped, so quoted peer text is unambiguous");
 	escape_bytes("a\0b", 3, out, sizeof(out));
 	is_str(out, "a\\x00b", "a NUL byte is shown, not a terminator");
 	escape_bytes("0123456789abcdefghij", 20, out, sizeof(out));
