@@ -1,0 +1,481 @@
+/*
+ * test-watch.c - the watcher against real files in a temporary directory
+ * and a real sd-event loop: the ways ACME clients and Kubernetes replace
+ * certificates, missing paths, filtering, re-arming, restart, and the
+ * polling fallback when the inotify watch limit is reached.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tap.h"
+#include "util.h"
+#include "watch.h"
+
+#define GROUPS 4
+#define MINUTE (60 * USEC_PER_SEC)
+
+static char root[] = "/tmp/test-watch.XXXXXX";
+static unsigned hits[GROUPS];
+
+static void on_notify(unsigned group, void *userdata)
+{
+	(void)userdata;
+	hits[group < GROUPS ? group : GROUPS - 1]++;
+}
+
+static void reset(void)
+{
+	memset(hits, 0, sizeof(hits));
+}
+
+/* Runs the loop until group is notified or ms pass; returns whether it was. */
+static bool wait_for(sd_event *e, unsigned group, unsigned ms)
+{
+	uint64_t end = now_monotonic_usec() + ms * USEC_PER_MSEC;
+
+	for (uint64_t now; hits[group] == 0 && (now = now_monotonic_usec()) < end;)
+		sd_event_run(e, end - now);
+	return hits[group] > 0;
+}
+
+/* Runs the loop for ms, so that the watcher arms or events arrive. */
+static unsigned idle(sd_event *e, unsigned ms)
+{
+	uint64_t end = now_monotonic_usec() + ms * USEC_PER_MSEC;
+	unsigned total = 0;
+
+	for (uint64_t now; (now = now_monotonic_usec()) < end;)
+		sd_event_run(e, end - now);
+	for (unsigned i = 0; i < GROUPS; i++)
+		total += hits[i];
+	return total;
+}
+
+__attribute__((format(printf, 1, 2)))
+static const char *at(const char *fmt, ...)
+{
+	static char buf[4][PATH_MAX];
+	static unsigned next;
+	char rel[PATH_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	next = (next + 1) % 4;
+	snprintf(buf[next], sizeof(buf[next]), "%s/%s", root, rel);
+	return buf[next];
+}
+
+static void sh(const char *cmd)
+{
+	if (system(cmd) != 0)
+		printf("# command failed: %s\n", cmd);
+}
+
+static void mkdirs(const char *path)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
+	sh(cmd);
+}
+
+static void rmrf(const char *path)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	sh(cmd);
+}
+
+/* Truncates and rewrites in place, as acme.sh does. */
+static void put(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		printf("# cannot write %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void link_to(const char *target, const char *path)
+{
+	if (symlink(target, path) < 0)
+		printf("# cannot link %s: %s\n", path, strerror(errno));
+}
+
+static struct watcher *watch(sd_event *e, uint64_t poll_usec, unsigned n, ...)
+{
+	struct watcher *w = NULL;
+	va_list ap;
+	int r = watcher_new(e, poll_usec, on_notify, NULL, &w);
+
+	va_start(ap, n);
+	for (unsigned i = 0; i < n && r >= 0; i++) {
+		unsigned group = va_arg(ap, unsigned);
+		r = watcher_add(w, group, va_arg(ap, const char *));
+	}
+	va_end(ap);
+	if (r >= 0)
+		r = watcher_start(w);
+	if (r < 0)
+		printf("# watcher: %s\n", strerror(-r));
+	idle(e, 100);
+	reset();
+	return w;
+}
+
+static const char *const certbot_files[] = { "cert", "privkey", "chain", "fullchain" };
+
+/* A renewal as certbot writes it: new archive files, then each live link re-created. */
+static void certbot_renew(const char *name, unsigned n)
+{
+	for (size_t i = 0; i < ELEMENTSOF(certbot_files); i++)
+		put(at("%s/archive/%s/%s%u.pem", name, name, certbot_files[i], n), "new\n");
+	for (size_t i = 0; i < ELEMENTSOF(certbot_files); i++) {
+		char target[PATH_MAX];
+
+		snprintf(target, sizeof(target), "../../archive/%s/%s%u.pem", name, certbot_files[i], n);
+		unlink(at("%s/live/%s/%s.pem", name, name, certbot_files[i]));
+		link_to(target, at("%s/live/%s/%s.pem", name, name, certbot_files[i]));
+	}
+}
+
+static void certbot_setup(const char *name)
+{
+	mkdirs(at("%s/archive/%s", name, name));
+	mkdirs(at("%s/live/%s", name, name));
+	certbot_renew(name, 1);
+}
+
+static void test_rewrite_and_rename(sd_event *e)
+{
+	struct watcher *w;
+
+	mkdirs(at("plain"));
+	put(at("plain/cert.pem"), "one\n");
+	w = watch(e, MINUTE, 1, 1u, at("plain/cert.pem"));
+	put(at("plain/cert.pem"), "two\n");
+	ok(wait_for(e, 1, 3000), "a truncate-and-rewrite in place notifies");
+	reset();
+	put(at("plain/.cert.pem.tmp"), "three\n");
+	rename(at("plain/.cert.pem.tmp"), at("plain/cert.pem"));
+	ok(wait_for(e, 1, 3000), "a rename over the file notifies");
+	reset();
+	put(at("plain/cert.pem"), "four\n");
+	ok(wait_for(e, 1, 3000), "the file renamed into place is watched in its turn");
+	watcher_free(w);
+}
+
+static void test_certbot(sd_event *e)
+{
+	struct watcher *w;
+
+	certbot_setup("le");
+	w = watch(e, MINUTE, 1, 2u, at("le/live/le/fullchain.pem"));
+	certbot_renew("le", 2);
+	ok(wait_for(e, 2, 3000), "a certbot renewal (relative live/ links to archive/) notifies");
+	idle(e, 200);
+	reset();
+	certbot_renew("le", 3);
+	ok(wait_for(e, 2, 3000), "the next certbot renewal is seen too: the watches were re-armed");
+	idle(e, 200);
+	reset();
+	put(at("le/archive/le/fullchain2.pem"), "superseded\n");
+	ok(idle(e, 300) == 0, "writing the superseded archive file does not notify");
+	put(at("le/archive/le/fullchain3.pem"), "rewritten\n");
+	ok(wait_for(e, 2, 3000), "writing the archive file the link now names notifies");
+	watcher_free(w);
+}
+
+/* Kubernetes' atomic writer: a new timestamped dir, ..data_tmp renamed over ..data. */
+static void k8s_swap(const char *from, const char *to)
+{
+	mkdirs(at("k8s/%s", to));
+	put(at("k8s/%s/tls.crt", to), to);
+	link_to(to, at("k8s/..data_tmp"));
+	rename(at("k8s/..data_tmp"), at("k8s/..data"));
+	if (from)
+		rmrf(at("k8s/%s", from));
+}
+
+static void test_kubernetes(sd_event *e)
+{
+	struct watcher *w;
+
+	mkdirs(at("k8s"));
+	k8s_swap(NULL, "..2026_11_25_01.000");
+	link_to("..data/tls.crt", at("k8s/tls.crt"));
+	w = watch(e, MINUTE, 1, 1u, at("k8s/tls.crt"));
+	k8s_swap("..2026_11_25_01.000", "..2026_11_25_02.000");
+	ok(wait_for(e, 1, 3000), "a Kubernetes ..data swap notifies");
+	idle(e, 200);
+	reset();
+	k8s_swap("..2026_11_25_02.000", "..2026_11_25_03.000");
+	ok(wait_for(e, 1, 3000), "a second ..data swap notifies too");
+	idle(e, 200);
+	reset();
+	put(at("k8s/..2026_11_25_03.000/tls.crt"), "rewritten\n");
+	ok(wait_for(e, 1, 3000), "the file in the new timestamped directory is watched");
+	watcher_free(w);
+}
+
+static void test_missing_at_start(sd_event *e)
+{
+	struct watcher *w;
+
+	w = watch(e, MINUTE, 1, 1u, at("late/dir/sub/cert.pem"));
+	ok(w != NULL, "a path missing at start, its directories too, is accepted");
+	mkdirs(at("late/dir/sub"));
+	idle(e, 200);
+	reset();
+	put(at("late/dir/sub/cert.pem"), "here\n");
+	ok(wait_for(e, 1, 3000), "the file is seen when it appears in directories created later");
+	watcher_free(w);
+}
+
+static void test_filtering(sd_event *e)
+{
+	struct watcher *w;
+
+	mkdirs(at("two"));
+	put(at("two/a.pem"), "a\n");
+	put(at("two/b.pem"), "b\n");
+	w = watch(e, MINUTE, 2, 1u, at("two/a.pem"), 2u, at("two/b.pem"));
+	put(at("two/b.pem"), "b2\n");
+	ok(wait_for(e, 2, 3000), "a change of b.pem notifies its group");
+	ok(idle(e, 300) > 0 && hits[1] == 0, "and not the group of a.pem in the same directory");
+	reset();
+	put(at("two/unrelated.pem"), "x\n");
+	mkdirs(at("two/unrelated.d"));
+	ok(idle(e, 300) == 0, "an unrelated file created beside them notifies nobody");
+	watcher_free(w);
+}
+
+static void test_directory_replaced(sd_event *e)
+{
+	struct watcher *w;
+
+	certbot_setup("del");
+	w = watch(e, MINUTE, 1, 1u, at("del/live/del/cert.pem"));
+	rmrf(at("del/archive"));
+	ok(wait_for(e, 1, 3000), "removing the archive directory notifies");
+	idle(e, 200);
+	reset();
+	mkdirs(at("del/archive/del"));
+	put(at("del/archive/del/cert1.pem"), "again\n");
+	ok(wait_for(e, 1, 3000), "recreating it notifies");
+	idle(e, 200);
+	reset();
+	put(at("del/archive/del/cert1.pem"), "rewritten\n");
+	ok(wait_for(e, 1, 3000), "the recreated directory is watched (IN_DELETE_SELF re-armed)");
+	watcher_free(w);
+}
+
+/* Re-points a link atomically, the way `ln -sfn` with a rename would. */
+static void relink(const char *target, const char *path)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	link_to(target, tmp);
+	rename(tmp, path);
+}
+
+static void test_link_chains(sd_event *e)
+{
+	struct watcher *w;
+
+	mkdirs(at("chain/sub"));
+	put(at("chain/sub/c.pem"), "c\n");
+	put(at("chain/sub/d.pem"), "d\n");
+	link_to("sub/c.pem", at("chain/b.pem"));
+	link_to(at("chain/b.pem"), at("chain/a.pem"));
+	link_to("loop2.pem", at("chain/loop1.pem"));
+	link_to("loop1.pem", at("chain/loop2.pem"));
+	w = watch(e, MINUTE, 2, 1u, at("chain/a.pem"), 2u, at("chain/loop1.pem"));
+	ok(w != NULL, "a link loop is not fatal");
+	relink("sub/d.pem", at("chain/b.pem"));
+	ok(wait_for(e, 1, 3000), "re-pointing the relative link behind an absolute one notifies");
+	idle(e, 200);
+	reset();
+	put(at("chain/sub/d.pem"), "d2\n");
+	ok(wait_for(e, 1, 3000), "the new target of the chain is watched");
+	idle(e, 200);   /* the write's IN_CLOSE_WRITE may come in a batch of its own */
+	reset();
+	put(at("chain/sub/c.pem"), "c2\n");
+	ok(idle(e, 300) == 0, "its old target no longer notifies");
+	reset();
+	unlink(at("chain/loop2.pem"));
+	put(at("chain/loop2.pem"), "no longer a loop\n");
+	ok(wait_for(e, 2, 3000), "breaking the loop notifies its group");
+	watcher_free(w);
+}
+
+static void test_restart(sd_event *e)
+{
+	struct watcher *w = NULL, *other = NULL;
+	uint64_t t;
+
+	mkdirs(at("restart"));
+	put(at("restart/cert.pem"), "one\n");
+	w = watch(e, MINUTE, 1, 1u, at("restart/cert.pem"));
+	ok(watcher_new(e, MINUTE, on_notify, NULL, &other) == -EBUSY && !other,
+	   "a second watcher is refused while one exists");
+	t = now_monotonic_usec();
+	watcher_free(w);
+	t = now_monotonic_usec() - t;
+	ok(t < 200 * USEC_PER_MSEC, "watcher_free stops the blocked thread promptly (%.1f ms)",
+	   (double)t / USEC_PER_MSEC);
+	w = watch(e, MINUTE, 1, 1u, at("restart/cert.pem"));
+	put(at("restart/cert.pem"), "two\n");
+	ok(wait_for(e, 1, 3000), "a new watcher after watcher_free works (the library re-initialized)");
+	ok(!watcher_is_polling(w), "and does not poll while inotify works");
+	watcher_free(w);
+}
+
+static bool write_sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool done = fd >= 0 && write(fd, value, strlen(value)) == (ssize_t)strlen(value);
+
+	if (fd >= 0)
+		close(fd);
+	return done;
+}
+
+static bool read_sysctl(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0;
+}
+
+/*
+ * The watch limit is the real sysctl, lowered to 0 only until the new
+ * watcher has failed its first watch: the window in which other processes
+ * of this user could not add a watch either is a few milliseconds.
+ */
+static void test_polling(sd_event *e)
+{
+	static const char limit[] = "/proc/sys/fs/inotify/max_user_watches";
+	struct watcher *w = NULL;
+	char saved[32];
+	uint64_t end;
+
+	mkdirs(at("poll"));
+	put(at("poll/cert.pem"), "one\n");
+	if (geteuid() != 0 || !read_sysctl(limit, saved, sizeof(saved)) || !write_sysctl(limit, "0")) {
+		printf("ok %d # SKIP cannot lower %s here\n", ++tap_n, limit);
+		return;
+	}
+	watcher_new(e, 100 * USEC_PER_MSEC, on_notify, NULL, &w);
+	watcher_add(w, 1, at("poll/cert.pem"));
+	watcher_start(w);
+	end = now_monotonic_usec() + 3 * USEC_PER_SEC;
+	while (!watcher_is_polling(w) && now_monotonic_usec() < end)
+		sd_event_run(e, 10 * USEC_PER_MSEC);
+	write_sysctl(limit, saved);
+	ok(watcher_is_polling(w), "at the inotify watch limit the watcher falls back to polling");
+	idle(e, 300);
+	reset();
+	put(at("poll/cert.pem"), "two, longer\n");
+	ok(wait_for(e, 1, 3000), "a change is found by polling");
+	reset();
+	put(at("poll/.tmp"), "three\n");
+	rename(at("poll/.tmp"), at("poll/cert.pem"));
+	ok(wait_for(e, 1, 3000), "a rename over the file is found by polling");
+	watcher_free(w);
+}
+
+/* Whether this process holds an inotify descriptor: the watcher's thread made it. */
+static bool have_inotify_fd(void)
+{
+	char link[64], target[64];
+
+	for (int fd = 3; fd < 1024; fd++) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', strcmp(target, "anon_inode:inotify") == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An inotify queue of one event, from the real sysctl, which counts only
+ * when the instance is made: it is restored as soon as the watcher's
+ * descriptor exists.  A burst of unrelated files then overflows the
+ * queue, and only a full rescan notifies a group in another directory.
+ */
+static void test_overflow(sd_event *e)
+{
+	static const char queue[] = "/proc/sys/fs/inotify/max_queued_events";
+	struct watcher *w = NULL;
+	char saved[32];
+	uint64_t end;
+
+	mkdirs(at("flood"));
+	mkdirs(at("calm"));
+	put(at("flood/a.pem"), "a\n");
+	put(at("calm/b.pem"), "b\n");
+	if (geteuid() != 0 || !read_sysctl(queue, saved, sizeof(saved)) || !write_sysctl(queue, "1")) {
+		printf("ok %d # SKIP cannot lower %s here\n", ++tap_n, queue);
+		return;
+	}
+	watcher_new(e, MINUTE, on_notify, NULL, &w);
+	watcher_add(w, 1, at("flood/a.pem"));
+	watcher_add(w, 2, at("calm/b.pem"));
+	watcher_start(w);
+	end = now_monotonic_usec() + 3 * USEC_PER_SEC;
+	while (!have_inotify_fd() && now_monotonic_usec() < end)
+		usleep(1000);
+	write_sysctl(queue, saved);
+	idle(e, 200);
+	reset();
+	for (int i = 0; i < 200; i++)
+		put(at("flood/noise-%d", i), "x\n");
+	ok(wait_for(e, 2, 3000), "an overflowed inotify queue notifies every group (full rescan)");
+	idle(e, 200);
+	reset();
+	put(at("calm/b.pem"), "b2\n");
+	ok(wait_for(e, 2, 3000), "and the watches still work after it");
+	watcher_free(w);
+}
+
+int main(void)
+{
+	sd_event *e = NULL;
+
+	if (!mkdtemp(root) || sd_event_new(&e) < 0) {
+		printf("Bail out! no temporary directory or event loop\n");
+		return 1;
+	}
+	test_rewrite_and_rename(e);
+	test_certbot(e);
+	test_kubernetes(e);
+	test_missing_at_start(e);
+	test_filtering(e);
+	test_directory_replaced(e);
+	test_link_chains(e);
+	test_restart(e);
+	test_polling(e);
+	test_overflow(e);
+	rmrf(root);
+	sd_event_unref(e);
+	return tap_done();
+}
