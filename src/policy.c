@@ -241,8 +241,14 @@ void policy_step(struct policy_state *st, const struct policy_conf *pc, enum pol
 	memset(out, 0, sizeof(*out));
 	switch (ev) {
 	case EVENT_FILES_CHANGED:
-		/* A running step finishes first; its result must not be lost. */
-		if (p == PHASE_PROBING || p == PHASE_VALIDATING || p == PHASE_RELOADING)
+		/*
+		 * A running step finishes first; its result must not be lost.  A
+		 * verification runs to its end too (a chmod or touch right after a
+		 * renewal must not hide that the reload worked); the change is
+		 * looked at once it is verified.
+		 */
+		if (p == PHASE_PROBING || p == PHASE_VALIDATING || p == PHASE_RELOADING ||
+		    p == PHASE_VERIFYING)
 			st->dirty = true;
 		else
 			settle(st, pc, now, out);

@@ -713,3 +713,310 @@ postfix_unlist() {
 			tr "," " " | tr -s " " "\n" | grep -vxF "$1" | paste -sd, - | sed "s/,/, /g")
 		postconf -e "alternate_config_directories = $alt"' sh "$1"
 }
+
+# ---- a private nginx --------------------------------------------------------------
+
+# nginx_start PORT: a private nginx in $TEST_TMP/nginx (master and one
+# worker, as root) whose http section holds the server blocks read from
+# stdin; waits until 127.0.0.1:PORT accepts.  Sets NGINX_DIR, NGINX_CONF
+# and nginx_pid; stopped by pid at exit.
+nginx_start() {
+	NGINX_DIR="$TEST_TMP/nginx"
+	NGINX_CONF="$NGINX_DIR/nginx.conf"
+	mkdir -p "$NGINX_DIR/logs" "$NGINX_DIR/tmp" || return 1
+	{
+		cat <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/logs/error.log info;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $NGINX_DIR/tmp/body;
+	proxy_temp_path $NGINX_DIR/tmp/proxy;
+	fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
+	uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
+	scgi_temp_path $NGINX_DIR/tmp/scgi;
+	ssl_protocols TLSv1.2 TLSv1.3;
+EOF
+		cat
+		echo "}"
+	} >"$NGINX_CONF"
+	nginx -t -q -p "$NGINX_DIR/" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_CONF" \
+		>"$NGINX_DIR/logs/t.log" 2>&1 || {
+		cat "$NGINX_DIR/logs/t.log" "$NGINX_DIR/logs/error.log" >&2
+		return 1
+	}
+	start_bg nginx nginx -p "$NGINX_DIR/" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_CONF"
+	nginx_pid=$bg_pid
+	wait_port 127.0.0.1 "$1" 10 "$nginx_pid" || {
+		cat "$NGINX_DIR/logs/error.log" "$TEST_TMP/nginx.log" >&2
+		return 1
+	}
+}
+
+# ---- reload commands for certwatch.conf ----------------------------------------------
+
+# conf_argv ARG...: the arguments as a certwatch.conf list of strings.
+conf_argv() {
+	_s=""
+	for _a in "$@"; do
+		_s="$_s, \"$_a\""
+	done
+	printf '{%s}\n' "${_s#, }"
+}
+
+# The reload command of each private server above, as a certwatch.conf list.
+nginx_reload_argv() {
+	conf_argv "$(command -v nginx)" -p "$NGINX_DIR/" -e "$NGINX_DIR/logs/error.log" \
+		-c "$NGINX_CONF" -s reload
+}
+dovecot_reload_argv() {
+	conf_argv "$(command -v doveadm)" -c "$DOVECOT_CONF" reload
+}
+postfix_reload_argv() {
+	conf_argv "$(command -v postfix)" -c "$POSTFIX_DIR" reload
+}
+
+# ---- on-disk layouts of ACME clients ----------------------------------------------------
+
+# A live directory LIVE holds fullchain.pem and privkey.pem, the paths a
+# service is configured with, whatever the layout behind them:
+#   certbot  LIVE/{cert,privkey,chain,fullchain}.pem are symbolic links to
+#            ../../archive/NAME/*N.pem (LIVE is .../live/NAME); a renewal
+#            writes archive/*N+1.pem, then unlinks and re-creates the links
+#            one by one: cert, privkey, chain, fullchain
+#   rename   regular files; a renewal writes a temporary file in LIVE and
+#            renames it over the old one, the certificate first, then the key
+#   inplace  regular files rewritten in place (acme.sh: truncate and write),
+#            the key first, then the certificate
+#   k8s      LIVE/X.pem -> ..data/X.pem, ..data -> ..TIMESTAMP/; a renewal
+#            fills a new ..TIMESTAMP directory, links ..data_tmp to it,
+#            renames ..data_tmp over ..data and removes the old directory
+# The pair comes from ca_leaf's PREFIX.fullchain.pem, PREFIX.key and
+# PREFIX.crt.  Between the steps of a renewal the pair on disk is missing
+# or mismatched, as with the real clients.
+
+# disk_install STYLE LIVE PREFIX: turns LIVE into STYLE's layout holding
+# PREFIX's pair (a layout change, not a renewal).
+disk_install() {
+	mkdir -p "$2" || return 1
+	case $1 in
+	certbot | k8s) disk_renew "$@" ;;
+	rename | inplace)
+		rm -f "$2/fullchain.pem" "$2/privkey.pem" "$2/cert.pem" "$2/chain.pem" &&
+		cp "$3.fullchain.pem" "$2/fullchain.pem" &&
+		cp "$3.key" "$2/privkey.pem"
+		;;
+	*) return 1 ;;
+	esac
+}
+
+# disk_renew STYLE LIVE PREFIX: replaces the pair in LIVE the way STYLE's
+# ACME client does.
+disk_renew() {
+	_live=$2
+	case $1 in
+	certbot)
+		_name=$(basename "$_live")
+		_arch="$_live/../../archive/$_name"
+		mkdir -p "$_arch" || return 1
+		_n=1
+		while [ -e "$_arch/cert$_n.pem" ]; do
+			_n=$((_n + 1))
+		done
+		cp "$3.crt" "$_arch/cert$_n.pem" &&
+		cp "$3.key" "$_arch/privkey$_n.pem" &&
+		cp "$CA_DIR/root.pem" "$_arch/chain$_n.pem" &&
+		cp "$3.fullchain.pem" "$_arch/fullchain$_n.pem" || return 1
+		for _f in cert privkey chain fullchain; do
+			rm -f "$_live/$_f.pem" &&
+			ln -s "../../archive/$_name/$_f$_n.pem" "$_live/$_f.pem" || return 1
+		done
+		;;
+	rename)
+		cp "$3.fullchain.pem" "$_live/.fullchain.pem.tmp" &&
+		mv -f "$_live/.fullchain.pem.tmp" "$_live/fullchain.pem" &&
+		cp "$3.key" "$_live/.privkey.pem.tmp" &&
+		mv -f "$_live/.privkey.pem.tmp" "$_live/privkey.pem"
+		;;
+	inplace)
+		cat "$3.key" >"$_live/privkey.pem" &&
+		cat "$3.fullchain.pem" >"$_live/fullchain.pem"
+		;;
+	k8s)
+		_old=$(readlink "$_live/..data" 2>/dev/null)
+		_new="..$(date -u +%Y_%m_%d_%H_%M_%S.%N)"
+		mkdir "$_live/$_new" &&
+		cp "$3.fullchain.pem" "$_live/$_new/fullchain.pem" &&
+		cp "$3.key" "$_live/$_new/privkey.pem" &&
+		ln -s "$_new" "$_live/..data_tmp" &&
+		mv -T "$_live/..data_tmp" "$_live/..data" || return 1
+		[ -n "$_old" ] && rm -rf "${_live:?}/$_old"
+		for _f in fullchain privkey; do
+			[ "$(readlink "$_live/$_f.pem")" = "..data/$_f.pem" ] && continue
+			rm -f "$_live/$_f.pem" &&
+			ln -s "..data/$_f.pem" "$_live/$_f.pem" || return 1
+		done
+		rm -f "$_live/cert.pem" "$_live/chain.pem"
+		;;
+	*) return 1 ;;
+	esac
+}
+
+# ---- the daemon (certwatch run) -----------------------------------------------------------
+
+# Every line the daemon wrote, across restarts, each prefixed with the
+# wall-clock time in milliseconds at which it was read (as now_ms counts):
+# "1767000000123 certwatch: web: reload verified: ...".
+DAEMON_LOG="$TEST_TMP/daemon.log"
+: >"$DAEMON_LOG"
+
+# daemon_start CONF [ARG...]: `certwatch --config CONF run ARG...` in the
+# background, its output stamped into $DAEMON_LOG; sets daemon_pid, stopped
+# at exit.  DAEMON_EXEC_PREFIX, when set, names a program that is run with
+# the daemon's command line and must exec it (to set WATCHDOG_PID=$$).
+daemon_start() {
+	_conf=$1
+	shift
+	_fifo="$TEST_TMP/.daemon-fifo-$(now_ms)"
+	mkfifo "$_fifo" || return 1
+	"$PYTHON" -c '
+import sys, time
+for line in iter(sys.stdin.buffer.readline, b""):
+    sys.stdout.buffer.write(b"%d " % (time.time_ns() // 1000000) + line)
+    sys.stdout.buffer.flush()
+' <"$_fifo" >>"$DAEMON_LOG" 2>&1 &
+	${DAEMON_EXEC_PREFIX:+"$DAEMON_EXEC_PREFIX"} "$CERTWATCH" --config "$_conf" run "$@" \
+		>"$_fifo" 2>&1 </dev/null &
+	daemon_pid=$!
+	at_exit "stop_pid $daemon_pid"
+}
+
+# daemon_stop: SIGTERM, then waits up to 20 s; sets daemon_rc (the exit
+# status, or "hung" after a SIGKILL).
+# shellcheck disable=SC2034 # daemon_rc is read by the scripts
+daemon_stop() {
+	kill -TERM "$daemon_pid" 2>/dev/null
+	_i=0
+	while kill -0 "$daemon_pid" 2>/dev/null && [ $_i -lt 200 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	if kill -0 "$daemon_pid" 2>/dev/null; then
+		kill -KILL "$daemon_pid" 2>/dev/null
+		wait "$daemon_pid" 2>/dev/null
+		daemon_rc=hung
+	else
+		wait "$daemon_pid" 2>/dev/null
+		daemon_rc=$?
+	fi
+}
+
+# log_mark: how many lines the daemon's log has; pass it to wait_log and
+# log_count to look only at what comes after.
+log_mark() {
+	wc -l <"$DAEMON_LOG" | tr -d ' '
+}
+
+# log_since FROM: the daemon's lines after line FROM, timestamps removed.
+log_since() {
+	tail -n "+$(($1 + 1))" "$DAEMON_LOG" | cut -d' ' -f2-
+}
+
+# log_count FROM REGEX: how many of the daemon's lines after FROM match.
+log_count() {
+	log_since "$1" | grep -Ec -- "$2"
+}
+
+# wait_log FROM REGEX [SECONDS]: waits until a line of the daemon's log
+# after line FROM matches the extended regex; sets log_line to it (with its
+# timestamp) and log_ms to that timestamp.  Fails after SECONDS (20), or
+# as soon as the daemon has ended without writing it.
+# shellcheck disable=SC2034 # log_ms is read by the scripts
+wait_log() {
+	_end=$(($(now_ms) + ${3:-20} * 1000))
+	while :; do
+		kill -0 "$daemon_pid" 2>/dev/null
+		_alive=$?
+		log_line=$(tail -n "+$(($1 + 1))" "$DAEMON_LOG" | grep -E -m 1 -- "$2")
+		if [ -n "$log_line" ]; then
+			log_ms=${log_line%% *}
+			return 0
+		fi
+		if [ "$_alive" -ne 0 ] || [ "$(now_ms)" -ge "$_end" ]; then
+			log_ms=""
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# wait_for SECONDS COMMAND [ARG...]: runs the command every 0.2 s until it
+# succeeds; fails when it has not after SECONDS.
+wait_for() {
+	_end=$(($(now_ms) + $1 * 1000))
+	shift
+	while ! "$@"; do
+		[ "$(now_ms)" -ge "$_end" ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# json_service JSON SERVICE PATH: like json_get inside the entry of that
+# service in `certwatch status --json`.
+json_service() {
+	printf '%s' "$1" | "$PYTHON" -c '
+import json, sys
+svc, path = sys.argv[1:3]
+try:
+    v = next(s for s in json.load(sys.stdin)["services"] if s.get("name") == svc)
+except (ValueError, KeyError, TypeError, StopIteration):
+    sys.exit(1)
+for k in path.split(".") if path else []:
+    try:
+        v = v[k]
+    except (KeyError, TypeError):
+        sys.exit(1)
+print("null" if v is None else ("true" if v is True else "false" if v is False else v))
+' "$2" "$3"
+}
+
+# ms_to_s MILLISECONDS: "2.3".
+ms_to_s() {
+	printf '%d.%d' $(($1 / 1000)) $((($1 % 1000) / 100))
+}
+
+# daemon_log_clean: one test, that the daemon's log holds no sanitizer
+# report (under --enable-sanitizers UBSan recovers and the exit status
+# alone would not tell).
+daemon_log_clean() {
+	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$DAEMON_LOG"; then
+		_tap_result 1 "the daemon's log holds no sanitizer report"
+		diag "$(grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' "$DAEMON_LOG" | head -40)"
+	else
+		_tap_result 0 "the daemon's log holds no sanitizer report"
+	fi
+}
+
+# status_all_ok CONF: the daemon's state file shows every endpoint OK and
+# every service idle (what a settled daemon writes); quiet while the
+# daemon has not written its state yet.
+status_all_ok() {
+	cw_out=$(timeout -k 5 60 "$CERTWATCH" --config "$1" status --json 2>"$TEST_TMP/status.err")
+	cw_rc=$?
+	if grep -Eq 'Sanitizer|runtime error:' "$TEST_TMP/status.err"; then
+		_tap_result 1 "certwatch status: no sanitizer report"
+		diag "$(cat "$TEST_TMP/status.err")"
+	fi
+	printf '%s' "$cw_out" | "$PYTHON" -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if d["endpoints"] and all(e["state"] == "OK" for e in d["endpoints"])
+         and all(s["phase"] == "idle" for s in d["services"]) else 1)
+' 2>/dev/null
+}

@@ -27,24 +27,7 @@ if have_ipv6_loopback; then
 fi
 [ -n "$port6" ] && listen6="listen [::1]:$port6 ssl;"
 
-N="$TEST_TMP/nginx"
-mkdir -p "$N/logs" "$N/tmp"
-cat >"$N/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 1;
-user root;
-pid $N/nginx.pid;
-error_log $N/logs/error.log info;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $N/tmp/body;
-	proxy_temp_path $N/tmp/proxy;
-	fastcgi_temp_path $N/tmp/fastcgi;
-	uwsgi_temp_path $N/tmp/uwsgi;
-	scgi_temp_path $N/tmp/scgi;
-	ssl_protocols TLSv1.2 TLSv1.3;
+nginx_start "$port" <<EOF || bail_out "nginx did not start"
 	server {
 		listen 127.0.0.1:$port ssl;
 		$listen6
@@ -61,14 +44,7 @@ http {
 		ssl_certificate_key $TEST_TMP/b.key;
 		return 200 "b\n";
 	}
-}
 EOF
-nginx -t -q -p "$N/" -e "$N/logs/error.log" -c "$N/nginx.conf" >"$N/logs/t.log" 2>&1 ||
-	{ cat "$N/logs/t.log" "$N/logs/error.log" >&2; bail_out "nginx -t rejects the test configuration"; }
-start_bg nginx nginx -p "$N/" -e "$N/logs/error.log" -c "$N/nginx.conf"
-nginx_pid=$bg_pid
-wait_port 127.0.0.1 "$port" 10 "$nginx_pid" ||
-	{ cat "$N/logs/error.log" "$TEST_TMP/nginx.log" >&2; bail_out "nginx did not start"; }
 
 # ---- the reference: what openssl sees -------------------------------------
 

@@ -249,6 +249,18 @@ static void files_change_mid_step(void)
 	step(&st, &PC, EVENT_RELOAD_OK, NULL, T0 + SEC(5));
 	expect_step(&st, &PC, EVENT_PROBED, &SERVED, T0 + SEC(6), PHASE_SETTLING, DO_ARM_TIMER,
 		    "... and once verified the new change is looked at");
+
+	st = (struct policy_state) {};
+	to_reloading(&st, &PC, T0);
+	step(&st, &PC, EVENT_RELOAD_OK, NULL, T0 + SEC(4));
+	expect_step(&st, &PC, EVENT_FILES_CHANGED, NULL, T0 + SEC(5), PHASE_VERIFYING, DO_NOTHING,
+		    "files touched during verification: the verification goes on");
+	{
+		struct policy_out o = step(&st, &PC, EVENT_PROBED, &SERVED, T0 + SEC(6));
+
+		ok(o.note == NOTE_VERIFIED && st.last_reload_ok && st.phase == PHASE_SETTLING,
+		   "... the reload is verified, then the change is looked at");
+	}
 }
 
 static void stale_events_are_ignored(void)

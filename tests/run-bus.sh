@@ -1,0 +1,146 @@
+#!/bin/sh
+# The systemd reload method end to end.  Stand-ins: a private dbus-daemon
+# is the system bus (DBUS_SYSTEM_BUS_ADDRESS), tests/fake-systemd is
+# systemd's manager on it, and a loop in this script plays the part of the
+# unit's ExecReload=: when fake-systemd records a ReloadUnit of ok.service,
+# it runs `nginx -s reload` on the real, private nginx.  So the daemon's
+# whole path is real except systemd itself: ReloadUnit over D-Bus, waiting
+# for the job's JobRemoved, then verifying with probes that nginx serves
+# the renewed certificate.  A second service names fail.service, whose job
+# ends "failed": the daemon must log the failure and back off.
+. "$TESTS_SRCDIR/lib.sh"
+
+require_root
+require_cmd nginx openssl dbus-daemon
+require_certwatch_check
+port_range 21
+
+fake="$TESTS_BUILDDIR/fake-systemd"
+[ -x "$fake" ] || bail_out "$fake is not built (make check builds it)"
+
+ca_init || bail_out "cannot make the test CA"
+for c in a0 a1; do
+	ca_leaf "$TEST_TMP/$c" 60 web.test || bail_out "cannot make a certificate"
+done
+for c in b0 b1; do
+	ca_leaf "$TEST_TMP/$c" 60 web2.test || bail_out "cannot make a certificate"
+done
+fp() {
+	cert_fp "$TEST_TMP/$1.crt"
+}
+live="$TEST_TMP/live/web.test"
+live2="$TEST_TMP/live/web2.test"
+disk_install k8s "$live" "$TEST_TMP/a0" &&
+	disk_install k8s "$live2" "$TEST_TMP/b0" || bail_out "cannot lay out the files"
+
+port=$(free_port)
+port2=$(free_port)
+nginx_start "$port" <<NGINX || bail_out "nginx did not start"
+	server {
+		listen 127.0.0.1:$port ssl;
+		ssl_certificate $live/fullchain.pem;
+		ssl_certificate_key $live/privkey.pem;
+	}
+	server {
+		listen 127.0.0.1:$port2 ssl;
+		ssl_certificate $live2/fullchain.pem;
+		ssl_certificate_key $live2/privkey.pem;
+	}
+NGINX
+
+# ---- the system bus and systemd, stand-ins ---------------------------------------------
+
+cat >"$TEST_TMP/bus.conf" <<BUS
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$TEST_TMP/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+  </policy>
+</busconfig>
+BUS
+start_bg dbus dbus-daemon --config-file="$TEST_TMP/bus.conf" --nofork --print-address=1
+wait_for 10 grep -q '^unix:' "$TEST_TMP/dbus.log" ||
+	{ cat "$TEST_TMP/dbus.log" >&2; bail_out "dbus-daemon did not start"; }
+DBUS_SYSTEM_BUS_ADDRESS=$(grep -m 1 '^unix:' "$TEST_TMP/dbus.log")
+export DBUS_SYSTEM_BUS_ADDRESS
+
+units="$TEST_TMP/units.log"
+: >"$units"
+start_bg fake-systemd "$fake" "$units"
+wait_for 10 grep -qx ready "$TEST_TMP/fake-systemd.log" ||
+	{ cat "$TEST_TMP/fake-systemd.log" >&2; bail_out "fake-systemd did not start"; }
+
+# ok.service's ExecReload=.
+(
+	seen=0
+	while :; do
+		n=$(grep -c 'ReloadUnit ok.service' "$units")
+		if [ "$n" -gt "$seen" ]; then
+			nginx -p "$NGINX_DIR/" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_CONF" -s reload
+			seen=$n
+		fi
+		sleep 0.1
+	done
+) >"$TEST_TMP/exec-reload.log" 2>&1 &
+at_exit "stop_pid $!"
+
+conf="$TEST_TMP/etc/certwatch.conf"
+write_conf "$conf" <<CONF
+interval = "1h"
+settle = "1s"
+state-dir = "$TEST_TMP/state"
+service web {
+	cert = "$live/fullchain.pem"
+	key = "$live/privkey.pem"
+	name = "web.test"
+	address = "127.0.0.1"
+	reload-unit = "ok.service"
+	reload-timeout = "10s"
+	endpoint https { port = $port }
+}
+service web2 {
+	cert = "$live2/fullchain.pem"
+	key = "$live2/privkey.pem"
+	name = "web2.test"
+	address = "127.0.0.1"
+	reload-unit = "fail.service"
+	reload-timeout = "10s"
+	endpoint https { port = $port2 }
+}
+CONF
+
+daemon_start "$conf"
+ok "the daemon starts and settles with every endpoint OK" wait_for 30 status_all_ok "$conf"
+
+mark=$(log_mark)
+disk_renew k8s "$live" "$TEST_TMP/a1"
+ok "a renewal of web: the daemon reloads ok.service over D-Bus and verifies" \
+	wait_log "$mark" "web: reload verified" 20 || diag "$(log_since "$mark")"
+is "$(cat "$units")" "ReloadUnit ok.service replace" \
+	"systemd (fake) got exactly one ReloadUnit(ok.service, replace)"
+is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp a1)" "nginx serves the renewed certificate (openssl s_client)"
+cw status --config "$conf" --json
+like "$(json_service "$cw_out" web last_result)" "systemd reloaded ok.service" \
+	"status: web's last result names the unit systemd reloaded"
+
+mark=$(log_mark)
+disk_renew k8s "$live2" "$TEST_TMP/b1"
+ok "a renewal of web2: the failed reload job is logged and the daemon backs off" \
+	wait_log "$mark" "web2: reload failed \\(1 in a row\\): .*fail.service ended with result .failed..*next attempt at" 20 ||
+	diag "$(log_since "$mark")"
+cw status --config "$conf" --json
+is "$(json_service "$cw_out" web2 phase)/$(json_service "$cw_out" web2 failures)" backoff/1 \
+	"status: web2 backs off after one failure"
+is "$(served_fp 127.0.0.1 "$port2" - web2.test)" "$(fp b0)" "nginx still serves web2's old certificate"
+
+daemon_stop
+is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+daemon_log_clean
+done_testing

@@ -1,0 +1,202 @@
+#!/bin/sh
+# Failed reloads: back-off, pause, resume.  The reload command is a script
+# that fails until a flag file exists, then reloads nginx for real; every
+# run is counted.  Two services on one nginx: "web" pauses at its first
+# failure (max-failures = 1), "web2" backs off (max-failures = 3; the first
+# back-off is 30 s, longer than this test waits, so a renewal during it
+# must not start a reload).  `certwatch resume` lifts both; a resume while
+# the daemon is stopped clears the pause in the state file, and the pause
+# survives a restart until then.
+. "$TESTS_SRCDIR/lib.sh"
+
+require_root
+require_cmd nginx openssl
+require_certwatch_check
+port_range 9
+
+ca_init || bail_out "cannot make the test CA"
+for c in w0 w1 w2; do
+	ca_leaf "$TEST_TMP/$c" 60 web.test || bail_out "cannot make a certificate"
+done
+for c in v0 v1 v2; do
+	ca_leaf "$TEST_TMP/$c" 60 web2.test || bail_out "cannot make a certificate"
+done
+fp() {
+	cert_fp "$TEST_TMP/$1.crt"
+}
+live="$TEST_TMP/live/web.test"
+live2="$TEST_TMP/live/web2.test"
+disk_install rename "$live" "$TEST_TMP/w0" &&
+	disk_install rename "$live2" "$TEST_TMP/v0" || bail_out "cannot lay out the files"
+
+port=$(free_port)
+nginx_start "$port" <<NGINX || bail_out "nginx did not start"
+	server {
+		listen 127.0.0.1:$port ssl;
+		server_name web.test;
+		ssl_certificate $live/fullchain.pem;
+		ssl_certificate_key $live/privkey.pem;
+	}
+	server {
+		listen 127.0.0.1:$port ssl;
+		server_name web2.test;
+		ssl_certificate $live2/fullchain.pem;
+		ssl_certificate_key $live2/privkey.pem;
+	}
+NGINX
+
+flag="$TEST_TMP/reload-works"
+runs="$TEST_TMP/reload-runs"
+: >"$runs"
+cat >"$TEST_TMP/reload" <<SCRIPT
+#!/bin/sh
+echo "\$1" >>"$runs"
+if [ ! -e "$flag" ]; then
+	echo "the test says no" >&2
+	exit 1
+fi
+exec $(command -v nginx) -p "$NGINX_DIR/" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_CONF" -s reload
+SCRIPT
+chmod 0755 "$TEST_TMP/reload"
+runs_of() {
+	grep -cx "$1" "$runs"
+}
+
+conf="$TEST_TMP/etc/certwatch.conf"
+write_conf "$conf" <<CONF
+interval = "1h"
+settle = "1s"
+state-dir = "$TEST_TMP/state"
+service web {
+	cert = "$live/fullchain.pem"
+	key = "$live/privkey.pem"
+	name = "web.test"
+	address = "127.0.0.1"
+	reload-command = {"$TEST_TMP/reload", "web"}
+	max-failures = 1
+	endpoint https { port = $port }
+}
+service web2 {
+	cert = "$live2/fullchain.pem"
+	key = "$live2/privkey.pem"
+	name = "web2.test"
+	address = "127.0.0.1"
+	reload-command = {"$TEST_TMP/reload", "web2"}
+	max-failures = 3
+	endpoint https { port = $port }
+}
+CONF
+
+daemon_start "$conf"
+ok "the daemon starts and settles with every endpoint OK" wait_for 30 status_all_ok "$conf"
+
+# ---- web: one failure pauses it ---------------------------------------------------------
+
+mark=$(log_mark)
+disk_renew rename "$live" "$TEST_TMP/w1"
+ok "web: a failed reload with max-failures = 1 pauses it, and the log says how to resume" \
+	wait_log "$mark" "web: 1 failures in a row \\(reload: .*exited with status 1\\)\\); automatic reloads are paused.*'certwatch resume web'" 20 ||
+	diag "$(log_since "$mark")"
+is "$(runs_of web)" 1 "web: the reload command ran once"
+cw status --config "$conf" --json
+is "$cw_rc" 2 "certwatch status exits 2 while a service is paused"
+is "$(json_service "$cw_out" web paused)/$(json_service "$cw_out" web phase)" true/paused \
+	"status: web is paused"
+is "$(json_service "$cw_out" web failures)" 1 "status: web has one failure in a row"
+like "$(json_service "$cw_out" web last_result)" "exited with status 1" \
+	"status: web's last result is the command's failure"
+cw status --config "$conf"
+like "$cw_out" "web +PAUSED +1 " "the status table shows web paused with one failure"
+is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp w0)" "web: nginx still serves the old certificate"
+
+# ---- web2: a failure backs off; a renewal during the back-off waits -------------------------
+
+mark=$(log_mark)
+disk_renew rename "$live2" "$TEST_TMP/v1"
+ok "web2: a failed reload backs off, and the log says when the next attempt is" \
+	wait_log "$mark" "web2: reload failed \\(1 in a row\\): reload: .*exited with status 1.*; next attempt at [0-9-]+ [0-9:]+" 20 ||
+	diag "$(log_since "$mark")"
+cw status --config "$conf" --json
+is "$(json_service "$cw_out" web2 phase)/$(json_service "$cw_out" web2 paused)/$(json_service "$cw_out" web2 failures)" \
+	backoff/false/1 "status: web2 backs off, one failure, not paused"
+
+mark=$(log_mark)
+disk_renew rename "$live2" "$TEST_TMP/v2"
+ok "web2: a renewal during the back-off is looked at" \
+	wait_log "$mark" "web2/https: certificate on disk changed from $(fp v1 | cut -c1-12) to $(fp v2 | cut -c1-12)" 20 ||
+	diag "$(log_since "$mark")"
+sleep 1
+is "$(log_count "$mark" 'web2: reloading')/$(runs_of web2)" 0/1 \
+	"web2: no reload before the back-off ends"
+cw status --config "$conf" --json
+is "$(json_service "$cw_out" web2 phase)" backoff "status: web2 is still backing off"
+
+# ---- resume -----------------------------------------------------------------------------
+
+touch "$flag"
+mark=$(log_mark)
+cw --config "$conf" resume web
+is "$cw_rc/$cw_out" "0/ok: web resumed" "certwatch resume web: the daemon answers that web is resumed"
+ok "web: after resume the reload runs and is verified" wait_log "$mark" "web: reload verified" 20 ||
+	diag "$(log_since "$mark")"
+is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp w1)" "web: nginx serves the renewed certificate (openssl s_client)"
+# That reload of nginx also brought web2's new certificate.
+cw --config "$conf" resume web2
+is "$cw_rc" 0 "certwatch resume web2 (backing off, not paused) succeeds"
+ok "web2: after resume it finds its certificate served, no failures left" \
+	wait_for 15 status_all_ok "$conf"
+is "$(json_service "$cw_out" web2 failures)/$(runs_of web2)" 0/1 \
+	"web2: resumed without another reload, the served certificate already matched"
+is "$(served_fp 127.0.0.1 "$port" - web2.test)" "$(fp v2)" "web2: nginx serves the renewed certificate"
+
+cw --config "$conf" resume nosuch
+isnt "$cw_rc" 0 "certwatch resume of an unknown service fails"
+
+# ---- the pause survives a restart; resume with the daemon stopped ---------------------------
+
+rm -f "$flag"
+mark=$(log_mark)
+disk_renew rename "$live" "$TEST_TMP/w2"
+ok "web pauses again after another failed reload" \
+	wait_log "$mark" "web: 1 failures in a row" 20 || diag "$(log_since "$mark")"
+daemon_stop
+is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+
+cw status --config "$conf" --json
+is "$cw_rc" 3 "certwatch status exits 3 when the daemon is not running"
+is "$(json_get "$cw_out" running)/$(json_service "$cw_out" web paused)" false/true \
+	"status of a stopped daemon: web is paused in the state file"
+
+mark=$(log_mark)
+daemon_start "$conf"
+# shellcheck disable=SC2317 # called through wait_for
+restarted_and_looked() {
+	cw_out=$("$CERTWATCH" --config "$conf" status --json 2>/dev/null)
+	[ "$(json_get "$cw_out" pid)" = "$daemon_pid" ] &&
+		[ "$(json_endpoint "$cw_out" web https state)" = STALE ] &&
+		[ "$(json_service "$cw_out" web phase)" = paused ]
+}
+ok "after a restart web is still paused and the renewal waits" wait_for 20 restarted_and_looked ||
+	diag "$cw_out" "$(log_since "$mark")"
+is "$(log_count "$mark" 'web: reloading')/$(runs_of web)" 0/3 "no reload of a paused service after a restart"
+daemon_stop
+
+cw --config "$conf" resume web
+is "$cw_rc" 0 "certwatch resume web with the daemon stopped succeeds"
+like "$cw_out" "not running" "and says the daemon is not running"
+cw status --config "$conf" --json
+is "$(json_service "$cw_out" web paused)/$(json_service "$cw_out" web failures)" false/0 \
+	"the state file no longer holds the pause"
+
+touch "$flag"
+mark=$(log_mark)
+daemon_start "$conf"
+ok "started again, the daemon reloads web and verifies" wait_log "$mark" "web: reload verified" 20 ||
+	diag "$(log_since "$mark")"
+is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp w2)" "web: nginx serves the latest certificate"
+is "$(runs_of web)" 4 "web's reload command ran four times in all"
+
+daemon_stop
+is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+daemon_log_clean
+done_testing
