@@ -1,0 +1,83 @@
+/*
+ * discover.h - `certwatch discover`: a ready configuration from what the
+ * local daemons say about themselves (doveconf -n, postconf -n/-M,
+ * nginx -T).
+ *
+ * Two layers.  The parsers are pure: they take a daemon's dump as bytes
+ * and fill a struct discovered, so they are tested on captured output and
+ * fuzzed.  discover_write() runs the dumps (no shell, bounded output, a
+ * timeout) and prints service sections in certwatch.conf(5) syntax.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define DISCOVER_MAX_OUTPUT    (4u << 20)  /* bytes of a dump read */
+#define DISCOVER_MAX_ENDPOINTS 1024        /* per daemon */
+#define DISCOVER_MAX_NOTES     64          /* per daemon */
+
+struct discovered_endpoint {
+	char *name;       /* valid and unique within the daemon's service */
+	char *address;    /* where to connect: 127.0.0.1 for a wildcard listen */
+	uint16_t port;
+	int starttls;     /* index into starttls_drivers[], or -1 for implicit TLS */
+	char *sni;        /* NULL: the service's name */
+	char *cert;       /* NULL: the service's */
+	char *key;        /* NULL: the service's */
+};
+
+struct discovered {
+	char *cert, *key;   /* the daemon's default pair; NULL when it has none */
+	char *hostname;     /* the daemon's own host name (Dovecot hostname,
+			     * Postfix myhostname): a candidate for the SNI name */
+	struct discovered_endpoint *endpoints;
+	size_t n_endpoints;
+	char **notes;       /* printable one-liners: what was skipped and why */
+	size_t n_notes;
+};
+
+void discovered_done(struct discovered *d);
+
+/*
+ * The parsers.  Each fills *ret (zeroed first) from a dump and returns 0,
+ * or -ENOMEM.  Input is bounded by the caller and may be garbage: what
+ * cannot be understood becomes a note or is ignored.
+ *
+ * discover_dovecot: `doveconf -P -n` (-P, so that ssl_key shows its path);
+ * protocols is the effective `protocols` setting (`doveconf -h protocols`),
+ * used when the dump does not set it; NULL means "imap pop3 lmtp".
+ * discover_postfix: `postconf -n -x` and `postconf -M -x`.
+ * discover_nginx: `nginx -T`, every file it printed; include directives
+ * are resolved against those files.
+ */
+int discover_dovecot(const char *text, size_t len, const char *protocols,
+		     struct discovered *ret);
+int discover_postfix(const char *main_text, size_t main_len,
+		     const char *master_text, size_t master_len, struct discovered *ret);
+int discover_nginx(const char *text, size_t len, struct discovered *ret);
+
+/* Where the dumps come from; every NULL or 0 field means the default. */
+struct discover_options {
+	const char *search_path;   /* colon-separated directories searched for the
+				    * programs; default /usr/local/sbin:...:/bin */
+	const char *dovecot_conf;  /* doveconf/doveadm -c FILE */
+	const char *postfix_dir;   /* postconf/postfix -c DIR */
+	const char *nginx_conf;    /* nginx -c FILE */
+	const char *nginx_prefix;  /* nginx -p DIR */
+	const char *systemd_dir;   /* exists when systemd is PID 1: reload units;
+				    * default /run/systemd/system */
+	uint64_t timeout_usec;     /* per command; default 10 s */
+};
+
+/*
+ * Runs the local daemons' own configuration dumps and writes a ready
+ * configuration (one service per daemon found, with the reload method each
+ * needs) to out; a daemon that is missing or whose dump fails is a comment
+ * line saying why.  Returns the number of services written (0 is fine), or
+ * a negative errno with err set.
+ */
+int discover_write(FILE *out, char *err, size_t errlen);
+int discover_write_opts(FILE *out, const struct discover_options *o, char *err, size_t errlen);

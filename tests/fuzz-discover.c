@@ -1,0 +1,79 @@
+/*
+ * fuzz-discover.c - libFuzzer harness for discover's parsers: arbitrary
+ * bytes as `doveconf -P -n`, as `postconf -n -x` and `postconf -M -x` (the
+ * input split at its first NUL, or in half), and as `nginx -T`.  It aborts
+ * when a parser breaks its contract: failing with anything but -ENOMEM,
+ * more endpoints or notes than the bounds, an endpoint without a usable
+ * name, address or port, or a name or path that could not be written into
+ * certwatch.conf unchanged.
+ *
+ * Not part of make check; build it beside a configured tree ($BUILD holds
+ * config.h), linking the library for x509 and starttls:
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I$BUILD -I src \
+ *     tests/fuzz-discover.c src/discover.c src/starttls.c src/starttls-drivers.c \
+ *     src/x509.c src/util.c -lcrypto
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "discover.h"
+#include "starttls.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(int cond)
+{
+	if (!cond)
+		abort();
+}
+
+static int printable(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void check_result(int r, struct discovered *d)
+{
+	check(r == 0 || r == -ENOMEM);
+	if (r < 0)
+		return;
+	check(d->n_endpoints <= DISCOVER_MAX_ENDPOINTS && d->n_notes <= DISCOVER_MAX_NOTES);
+	for (size_t i = 0; i < d->n_endpoints; i++) {
+		const struct discovered_endpoint *e = &d->endpoints[i];
+		size_t n = strlen(e->name);
+
+		check(n > 0 && n <= 64 && e->name[0] != '-' && e->name[0] != '.');
+		check(strspn(e->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789._-") == n);
+		for (size_t j = 0; j < i; j++)
+			check(strcmp(e->name, d->endpoints[j].name) != 0);
+		check(e->port > 0 && e->address && printable(e->address));
+		check(e->starttls < (int)starttls_n_drivers);
+		check(!e->sni || printable(e->sni));
+		check(!e->cert || printable(e->cert));
+		check(!e->key || printable(e->key));
+	}
+	for (size_t i = 0; i < d->n_notes; i++)
+		check(printable(d->notes[i]));
+	discovered_done(d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data;
+	const char *nul = memchr(data, '\0', size);
+	size_t cut = nul ? (size_t)(nul - text) : size / 2;
+	struct discovered d;
+
+	check_result(discover_dovecot(text, size, NULL, &d), &d);
+	check_result(discover_postfix(text, cut, text + cut, size - cut, &d), &d);
+	check_result(discover_nginx(text, size, &d), &d);
+	return 0;
+}

@@ -1,0 +1,517 @@
+/*
+ * test-discover.c - certwatch discover: the parsers on dumps captured from
+ * the real tools (tests/discover-fixtures/, made with doveconf -c FILE -P -n,
+ * postconf -c DIR -n -x / -M -x and nginx -T -c FILE against private
+ * configurations, paths rewritten to /etc/...), on hand-made edge cases and
+ * garbage, and discover_write_opts() end to end with stand-in programs in
+ * a temporary directory: a dump that fails, a daemon not installed, a dump
+ * that hangs or never ends, and output that loads as a configuration.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "discover.h"
+#include "starttls.h"
+#include "util.h"
+#include "../tests/tap.h"
+
+static char fixdir[PATH_MAX];
+static char top[PATH_MAX];
+
+/* Reads a fixture; aborts if it is missing (a broken test tree is no pass). */
+static char *fixture(const char *name, size_t *ret_len)
+{
+	char path[PATH_MAX * 2];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", fixdir, name);
+	f = fopen(path, "re");
+	if (!f) {
+		printf("Bail out! cannot open fixture %s\n", path);
+		exit(1);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+		abort();
+	buf[n] = '\0';
+	fclose(f);
+	*ret_len = (size_t)n;
+	return buf;
+}
+
+/*
+ * One line per endpoint, "NAME ADDRESS PORT PROTO SNI CERT KEY", with "tls"
+ * for implicit TLS and "-" for an inherited value: compared as a whole, so
+ * an extra or a missing endpoint fails the test.
+ */
+static const char *render(const struct discovered *d)
+{
+	static char buf[16384];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < d->n_endpoints; i++) {
+		const struct discovered_endpoint *e = &d->endpoints[i];
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s %u %s %s %s %s\n", e->name,
+				      e->address, e->port,
+				      e->starttls >= 0 ? starttls_drivers[e->starttls].name : "tls",
+				      e->sni ? e->sni : "-", e->cert ? e->cert : "-",
+				      e->key ? e->key : "-");
+	}
+	return buf;
+}
+
+static const char *notes(const struct discovered *d)
+{
+	static char buf[8192];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < d->n_notes; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\n", d->notes[i]);
+	return buf;
+}
+
+static void dovecot_full_listeners_and_local_names(void)
+{
+	struct discovered d;
+	size_t len;
+	char *t = fixture("dovecot-full.txt", &len);
+
+	ok(discover_dovecot(t, len, NULL, &d) == 0, "dovecot: a full doveconf -P -n dump parses");
+	is_str(render(&d),
+	       "imap 127.0.0.1 143 imap - - -\n"
+	       "imaps 127.0.0.1 993 tls - - -\n"
+	       "pop3s 127.0.0.1 995 tls - - -\n"
+	       "sieve 127.0.0.1 4190 sieve - - -\n"
+	       "lmtp 127.0.0.1 24 lmtp - - -\n"
+	       "imap.other.example 127.0.0.1 993 tls imap.other.example "
+	       "/etc/ssl/other/fullchain.pem /etc/ssl/other/privkey.pem\n"
+	       "mx.third.example 127.0.0.1 993 tls mx.third.example "
+	       "/etc/ssl/third/fullchain.pem /etc/ssl/third/privkey.pem\n",
+	       "dovecot: STARTTLS and implicit listeners, port 0 disabled, lmtp's address, "
+	       "local_name blocks as SNI endpoints with their own pair");
+	is_str(d.cert, "/etc/ssl/mail/fullchain.pem", "dovecot: ssl_cert without its \"<\"");
+	is_str(d.key, "/etc/ssl/mail/privkey.pem", "dovecot: ssl_key read from the -P dump");
+	discovered_done(&d);
+	free(t);
+}
+
+static void dovecot_imaps_only(void)
+{
+	struct discovered d;
+	size_t len;
+	char *t = fixture("dovecot-imaps-only.txt", &len);
+
+	ok(discover_dovecot(t, len, NULL, &d) == 0, "dovecot imaps only: parses");
+	is_str(render(&d), "imaps 192.0.2.10 993 tls - - -\n",
+	       "dovecot imaps only: one implicit-TLS endpoint on the listen address");
+	is_str(d.hostname, "mail.example.com", "dovecot: hostname kept as a name candidate");
+	discovered_done(&d);
+	free(t);
+}
+
+static void dovecot_ssl_no(void)
+{
+	struct discovered d;
+	size_t len;
+	char *t = fixture("dovecot-ssl-no.txt", &len);
+
+	ok(discover_dovecot(t, len, NULL, &d) == 0, "dovecot ssl = no: parses");
+	ok(d.n_endpoints == 0, "dovecot ssl = no: no endpoint");
+	like(notes(&d), "ssl = no", "dovecot ssl = no: a note says why");
+	discovered_done(&d);
+	free(t);
+}
+
+static void dovecot_defaults_haproxy_and_protocol_ssl(void)
+{
+	struct discovered d;
+	size_t len;
+	char *t = fixture("dovecot-defaults.txt", &len);
+
+	ok(discover_dovecot(t, len, "imap pop3", &d) == 0, "dovecot defaults: parses");
+	is_str(render(&d), "imap 127.0.0.1 143 imap - - -\n",
+	       "dovecot defaults: the default imap listener from `protocols`; haproxy imaps "
+	       "and pop3 with ssl = no skipped");
+	like(notes(&d), "imaps: skipped: it expects the HAProxy protocol",
+	     "dovecot: a haproxy listener is named in a note");
+	like(notes(&d), "pop3s: skipped: ssl = no", "dovecot: protocol pop3 { ssl = no } is honoured");
+	discovered_done(&d);
+	free(t);
+}
+
+static void dovecot_hidden_and_inline_keys(void)
+{
+	static const char hidden[] =
+		"ssl_cert = </etc/ssl/c.pem\nssl_key = # hidden, use -P to show it\n"
+		"protocols = imap\n";
+	static const char inline_pem[] =
+		"ssl_cert = -----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+		"protocols = imap\n";
+	struct discovered d;
+
+	ok(discover_dovecot(hidden, sizeof(hidden) - 1, NULL, &d) == 0 && d.key == NULL,
+	   "dovecot: a hidden ssl_key is not guessed");
+	like(notes(&d), "run doveconf with -P", "dovecot: a hidden ssl_key says how to show it");
+	discovered_done(&d);
+	ok(discover_dovecot(inline_pem, sizeof(inline_pem) - 1, NULL, &d) == 0 &&
+	   d.n_endpoints == 0 && d.cert == NULL, "dovecot: an inline PEM certificate gives no endpoint");
+	like(notes(&d), "inline PEM", "dovecot: an inline certificate is named in a note");
+	discovered_done(&d);
+}
+
+static void postfix_submission_and_overrides(void)
+{
+	struct discovered d;
+	size_t ml, Ml;
+	char *m = fixture("postfix-main.txt", &ml), *M = fixture("postfix-master.txt", &Ml);
+
+	ok(discover_postfix(m, ml, M, Ml, &d) == 0, "postfix: postconf -n -x and -M -x parse");
+	is_str(render(&d),
+	       "smtp 127.0.0.1 25 smtp - - -\n"
+	       "submission 127.0.0.1 587 smtp - - -\n"
+	       "submissions 127.0.0.1 465 tls - /etc/letsencrypt/live/submit.example.com/fullchain.pem "
+	       "/etc/letsencrypt/live/submit.example.com/privkey.pem\n"
+	       "smtpd-2525 127.0.0.1 2525 smtp - /etc/ssl/local smtp/cert.pem "
+	       "/etc/ssl/local smtp/key.pem\n",
+	       "postfix: 25 and 587 STARTTLS, 465 wrapper mode with smtpd_tls_chain_files, "
+	       "a host:port service with braced -o overrides");
+	is_str(d.cert, "/etc/letsencrypt/live/mx.example.com/fullchain.pem",
+	       "postfix: main.cf's certificate, $names expanded by postconf -x");
+	is_str(d.hostname, "mx.example.com", "postfix: myhostname kept as a name candidate");
+	like(notes(&d), "[::1]:10025: skipped: no TLS", "postfix: a service with TLS off is named");
+	discovered_done(&d);
+	free(m);
+	free(M);
+}
+
+static void postfix_postscreen_and_chain_file(void)
+{
+	struct discovered d;
+	size_t ml, Ml;
+	char *m = fixture("postfix-postscreen-main.txt", &ml);
+	char *M = fixture("postfix-postscreen-master.txt", &Ml);
+
+	ok(discover_postfix(m, ml, M, Ml, &d) == 0, "postfix postscreen: parses");
+	is_str(render(&d), "smtp 127.0.0.1 25 smtp - - -\nsmtps 127.0.0.1 465 tls - - -\n",
+	       "postfix: postscreen on 25 is STARTTLS, smtps wrapper mode, loopback-only");
+	is_str(d.cert, "/etc/ssl/mx/combined.pem", "postfix: one chain file is certificate ...");
+	is_str(d.key, "/etc/ssl/mx/combined.pem", "postfix: ... and key");
+	discovered_done(&d);
+	free(m);
+	free(M);
+}
+
+static void nginx_vhosts(void)
+{
+	struct discovered d;
+	size_t len;
+	char *t = fixture("nginx-vhosts.txt", &len);
+
+	ok(discover_nginx(t, len, &d) == 0, "nginx: an nginx -T dump parses");
+	is_str(render(&d),
+	       "shop.example.com 127.0.0.1 443 tls shop.example.com "
+	       "/etc/letsencrypt/live/shop.example.com/fullchain.pem "
+	       "/etc/letsencrypt/live/shop.example.com/privkey.pem\n"
+	       "www.example.com 127.0.0.1 443 tls www.example.com "
+	       "/etc/letsencrypt/live/www.example.com/fullchain.pem "
+	       "/etc/letsencrypt/live/www.example.com/privkey.pem\n"
+	       "wild.example.com 127.0.0.2 8443 tls - "
+	       "/etc/letsencrypt/live/wild.example.com/fullchain.pem "
+	       "/etc/letsencrypt/live/wild.example.com/privkey.pem\n"
+	       "old.example.com 127.0.0.1 9443 tls old.example.com "
+	       "/etc/letsencrypt/live/old.example.com/fullchain.pem "
+	       "/etc/letsencrypt/live/old.example.com/privkey.pem\n",
+	       "nginx: two vhosts with their own certificates (one from an included snippet), "
+	       "[::]:443 folded into *:443, a wildcard without SNI, old-style ssl on");
+	like(notes(&d), "2 server blocks without TLS skipped", "nginx: plain servers are skipped");
+	discovered_done(&d);
+	free(t);
+}
+
+static void nginx_stream_relative_quotes_and_skips(void)
+{
+	static const char dump[] =
+		"# configuration file /etc/nginx/nginx.conf:\n"
+		"stream {\n"
+		"\tssl_certificate /etc/ssl/syslog.pem;\n"
+		"\tssl_certificate_key syslog.key; # relative to /etc/nginx\n"
+		"\tserver { listen 6514 ssl; proxy_pass 127.0.0.1:514; }\n"
+		"\tserver { listen 5000; proxy_pass 127.0.0.1:5001; }\n"
+		"}\n"
+		"mail { server { listen 993 ssl; protocol imap; } }\n"
+		"http {\n"
+		"\tinclude conf.d/*.conf;\n"
+		"\tserver { listen 443 ssl; server_name dyn.example.com;\n"
+		"\t\tssl_certificate $ssl_server_name.crt; ssl_certificate_key $ssl_server_name.key; }\n"
+		"\tserver { listen 8443 ssl proxy_protocol; server_name pp.example.com;\n"
+		"\t\tssl_certificate /c.pem; ssl_certificate_key /k.pem; }\n"
+		"\tserver { listen 7443 ssl; server_name nocert.example.com; }\n"
+		"}\n"
+		"\n"
+		"# configuration file /etc/nginx/conf.d/a.conf:\n"
+		"server {\n"
+		"\tlisten [::]:8443 ssl;\n"
+		"\tlisten unix:/run/a.sock ssl;\n"
+		"\tlisten 127.0.0.1:8444 quic;\n"
+		"\tserver_name \"a\\\"b.example\" '*.a.example';\n"
+		"\tssl_certificate certs/a.pem;\n"
+		"\tssl_certificate_key \"certs/a key.pem\";\n"
+		"}\n";
+	struct discovered d;
+
+	ok(discover_nginx(dump, sizeof(dump) - 1, &d) == 0, "nginx edge cases: parse");
+	is_str(render(&d),
+	       "stream 127.0.0.1 6514 tls - /etc/ssl/syslog.pem /etc/nginx/syslog.key\n"
+	       "a-b.example ::1 8443 tls a\"b.example /etc/nginx/certs/a.pem "
+	       "/etc/nginx/certs/a key.pem\n",
+	       "nginx: a stream server with stream-level pair, a relative include and relative "
+	       "paths, [::] to ::1, quotes and escapes, unix and quic listeners ignored");
+	like(notes(&d), "dyn.example.com: skipped: the certificate is chosen at run time",
+	     "nginx: a certificate from a variable is named in a note");
+	like(notes(&d), "pp.example.com: skipped: it expects the PROXY protocol",
+	     "nginx: a proxy_protocol listener is named in a note");
+	like(notes(&d), "nocert.example.com: skipped: no ssl_certificate",
+	     "nginx: listen ssl without a certificate is named in a note");
+	like(notes(&d), "mail { } block is not read", "nginx: a mail block is named in a note");
+	discovered_done(&d);
+}
+
+static void nginx_names_unique_and_valid(void)
+{
+	char dump[8192];
+	struct discovered d;
+	bool valid = true;
+	int n;
+
+	n = snprintf(dump, sizeof(dump), "# configuration file /etc/nginx/nginx.conf:\nhttp {\n");
+	for (int i = 0; i < 3; i++)
+		n += snprintf(dump + n, sizeof(dump) - (size_t)n,
+			      "server { listen %d ssl; server_name %s; ssl_certificate /c; "
+			      "ssl_certificate_key /k; }\n", 4430 + i,
+			      "very-long-name-that-goes-on-and-on-and-on-and-on.and-on-and-on.and-on"
+			      ".example.com");
+	n += snprintf(dump + n, sizeof(dump) - (size_t)n,
+		      "server { listen 4440 ssl; listen 4441 ssl; server_name -x:y/z; "
+		      "ssl_certificate /c; ssl_certificate_key /k; }\n}\n");
+	ok(discover_nginx(dump, (size_t)n, &d) == 0 && d.n_endpoints == 5,
+	   "nginx names: five endpoints");
+	for (size_t i = 0; i < d.n_endpoints; i++) {
+		const char *s = d.endpoints[i].name;
+		valid &= strlen(s) <= 64 && s[0] != '-' && s[0] != '.' &&
+			 strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+			 strlen(s);
+		for (size_t j = 0; j < i; j++)
+			valid &= strcmp(s, d.endpoints[j].name) != 0;
+	}
+	ok(valid, "nginx names: at most 64 of [A-Za-z0-9._-], not starting with - or ., unique");
+	ok(d.n_endpoints == 5 && strcmp(d.endpoints[3].name, "x-y-z-4440") == 0 &&
+	   strcmp(d.endpoints[4].name, "x-y-z-4441") == 0,
+	   "nginx names: a server with two TLS listeners gets NAME-PORT for each");
+	discovered_done(&d);
+}
+
+static void garbage_never_crashes(void)
+{
+	static const char *const inputs[] = {
+		"", "{", "}", "}}}}{{{{", "= = =", "\0\0\0", "service {\n inet_listener {\n port = 99999\n",
+		"# configuration file :\n", "# configuration file /x:\nhttp { server { listen [::1 ssl; } ",
+		"# configuration file /x:\nhttp { include /x; }",   /* includes itself */
+		"a inet n - n - - smtpd -o", "[::1 inet n - n - - smtpd", ":0 inet n - n - - smtpd",
+		"# configuration file /x:\n\"unterminated", "# configuration file /x:\nserver { listen 443 ssl; }",
+	};
+	char big[70000];
+	struct discovered d;
+	bool fine = true;
+
+	for (size_t i = 0; i < ELEMENTSOF(inputs); i++) {
+		size_t len = strlen(inputs[i]) + (i == 5 ? 3 : 0);
+		fine &= discover_dovecot(inputs[i], len, NULL, &d) == 0;
+		discovered_done(&d);
+		fine &= discover_postfix(inputs[i], len, inputs[i], len, &d) == 0;
+		discovered_done(&d);
+		fine &= discover_nginx(inputs[i], len, &d) == 0;
+		discovered_done(&d);
+	}
+	ok(fine, "garbage, truncated blocks and a self-include: every parser returns 0");
+
+	/* One endless line and deep nesting. */
+	memset(big, '{', sizeof(big));
+	memcpy(big, "# configuration file /x:\n", 25);
+	fine = discover_nginx(big, sizeof(big), &d) == 0;
+	like(notes(&d), "nested more than", "nginx: nesting deeper than the bound is a note, not a crash");
+	discovered_done(&d);
+	fine &= discover_dovecot(big, sizeof(big), NULL, &d) == 0;
+	discovered_done(&d);
+	fine &= discover_postfix(big, sizeof(big), big, sizeof(big), &d) == 0;
+	discovered_done(&d);
+	ok(fine, "a 70 kB line of braces: every parser returns 0");
+
+	{
+		static const char bomb[] = "# configuration file /x:\nhttp { include /x; include /x; "
+					   "include /x; include /x; }\n";
+		uint64_t t0 = now_monotonic_usec();
+		ok(discover_nginx(bomb, sizeof(bomb) - 1, &d) == 0, "nginx: a file including itself four times parses");
+		like(notes(&d), "the rest are not read", "nginx: includes are bounded in all, not only in depth");
+		ok(now_monotonic_usec() - t0 < 2 * USEC_PER_SEC, "nginx: an include bomb takes no time");
+		discovered_done(&d);
+	}
+}
+
+/* ---- discover_write_opts with stand-in programs -------------------------------------- */
+
+static void put_script(const char *dir, const char *name, const char *body)
+{
+	char path[PATH_MAX * 2];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "we");
+	if (!f)
+		abort();
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	fclose(f);
+	chmod(path, 0755);
+}
+
+static char *write_to_string(const struct discover_options *o, int *ret)
+{
+	char *buf = NULL, err[256] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		abort();
+	*ret = discover_write_opts(f, o, err, sizeof(err));
+	fclose(f);
+	return buf;
+}
+
+static void write_with_stand_ins(void)
+{
+	char bin[PATH_MAX + 16], sd[PATH_MAX + 16], body[PATH_MAX * 3], conf[PATH_MAX + 32];
+	char cdir[PATH_MAX + 16], err[4096];
+	struct discover_options o = { 0 };
+	struct conf *c = NULL;
+	uint64_t t0;
+	FILE *f;
+	char *out;
+	int r;
+
+	snprintf(bin, sizeof(bin), "%s/bin", top);
+	snprintf(sd, sizeof(sd), "%s/systemd", top);
+	if (mkdir(bin, 0755) < 0 || mkdir(sd, 0755) < 0)
+		abort();
+	snprintf(body, sizeof(body),
+		 "case \"$*\" in *protocols*) echo 'imap pop3 lmtp sieve' ;;\n"
+		 "*) cat '%s/dovecot-full.txt' ;; esac", fixdir);
+	put_script(bin, "doveconf", body);
+	put_script(bin, "postconf", "echo 'postconf: fatal: open /etc/postfix/main.cf: No such file "
+		   "or directory' >&2; exit 1");
+	o.search_path = bin;
+	o.systemd_dir = sd;
+
+	out = write_to_string(&o, &r);
+	ok(r == 1, "write: one service found (got %d)", r);
+	like(out, "service dovecot {", "write: the dovecot service");
+	like(out, "\treload-unit = \"dovecot.service\"\n",
+	     "write: with systemd as PID 1, dovecot is reloaded by its unit");
+	like(out, "reload-check = {\"", "write: dovecot has a configuration test");
+	like(out, "/bin/doveconf\", \"-n\"}", "write: the configuration test is doveconf -n");
+	like(out, "\tendpoint imaps {\n\t\taddress = \"127.0.0.1\"\n\t\tport = 993\n\t}\n",
+	     "write: an implicit-TLS endpoint");
+	like(out, "\t\tstarttls = \"sieve\"\n", "write: a STARTTLS endpoint names its protocol");
+	like(out, "# postfix: postconf -n -x failed (exit 1): postconf: fatal: open "
+	     "/etc/postfix/main.cf: No such file or directory\n",
+	     "write: a failing dump is a comment with its exit status and stderr");
+	like(out, "# nginx: not installed (nginx: command not found)\n",
+	     "write: a missing daemon is a comment");
+
+	/* The output is a configuration certwatch loads. */
+	snprintf(cdir, sizeof(cdir), "%s/etc", top);
+	snprintf(conf, sizeof(conf), "%s/certwatch.conf", cdir);
+	if (mkdir(cdir, 0700) < 0 || !(f = fopen(conf, "we")))
+		abort();
+	fputs(out, f);
+	fclose(f);
+	chmod(conf, 0600);
+	r = conf_load(conf, true, &c, err, sizeof(err));
+	ok(r == 0 && c->n_services == 1 && c->services[0].n_endpoints == 7,
+	   "write: the output loads with conf_load, one service with 7 endpoints%s%s",
+	   r ? ": " : "", r ? err : "");
+	conf_free(c);
+	free(out);
+
+	/* Without systemd, the reload command of the private instance. */
+	o.systemd_dir = "/nonexistent/systemd";
+	o.dovecot_conf = "/srv/dovecot.conf";
+	put_script(bin, "doveadm", "exit 0");
+	out = write_to_string(&o, &r);
+	snprintf(body, sizeof(body), "\treload-command = {\"%s/doveadm\", \"-c\", "
+		 "\"/srv/dovecot.conf\", \"reload\"}\n", bin);
+	like(out, body, "write: without systemd, doveadm -c FILE reload");
+	free(out);
+
+	/* A dump that hangs is cut off by the timeout. */
+	put_script(bin, "nginx", "exec sleep 30");
+	o.timeout_usec = 300 * USEC_PER_MSEC;
+	t0 = now_monotonic_usec();
+	out = write_to_string(&o, &r);
+	like(out, "# nginx: nginx -T did not finish in time\n", "write: a hanging dump is a comment");
+	ok(now_monotonic_usec() - t0 < 5 * USEC_PER_SEC, "write: the hanging dump was killed in time");
+	free(out);
+
+	/* A dump that never ends is cut at the bound. */
+	put_script(bin, "nginx", "exec yes");
+	o.timeout_usec = 20 * USEC_PER_SEC;
+	out = write_to_string(&o, &r);
+	like(out, "# nginx: nginx -T printed more than 4194304 bytes\n",
+	     "write: an endless dump is cut at 4 MiB");
+	free(out);
+}
+
+int main(void)
+{
+	const char *src = getenv("TESTS_SRCDIR");
+
+	snprintf(fixdir, sizeof(fixdir), "%s/discover-fixtures", src ? src : "tests");
+	snprintf(top, sizeof(top), "%s/test-discover.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(top))
+		return 99;
+
+	dovecot_full_listeners_and_local_names();
+	dovecot_imaps_only();
+	dovecot_ssl_no();
+	dovecot_defaults_haproxy_and_protocol_ssl();
+	dovecot_hidden_and_inline_keys();
+	postfix_submission_and_overrides();
+	postfix_postscreen_and_chain_file();
+	nginx_vhosts();
+	nginx_stream_relative_quotes_and_skips();
+	nginx_names_unique_and_valid();
+	garbage_never_crashes();
+	write_with_stand_ins();
+
+	{
+		char cmd[PATH_MAX + 16];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", top);
+	}
+	return tap_done();
+}
