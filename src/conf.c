@@ -95,13 +95,14 @@ static cfg_opt_t main_opts[] = {
 	CFG_INT("max-probes", 32, CFGF_NONE),
 	CFG_STR("state-dir", CONF_DEFAULT_STATE_DIR, CFGF_NONE),
 	CFG_STR("include-dir", NULL, CFGF_NODEFAULT),
+	CFG_STR("metrics-file", NULL, CFGF_NODEFAULT),
 	CFG_SEC("service", service_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
 };
 
 static const char *const global_names[] = {
 	"interval", "settle", "timeout", "poll-interval", "warn-days", "crit-days",
-	"max-probes", "state-dir", "include-dir",
+	"max-probes", "state-dir", "include-dir", "metrics-file",
 };
 
 static const struct int_range {
@@ -710,6 +711,7 @@ static const struct {
 	{ "max-probes", check_int },
 	{ "state-dir", check_path },
 	{ "include-dir", check_path },
+	{ "metrics-file", check_path },
 	{ "service|cert", check_path },
 	{ "service|chain", check_path },
 	{ "service|key", check_path },
@@ -1156,6 +1158,9 @@ static int take_globals(struct loader *l, cfg_t *cfg, const char *main_file)
 		if (dir && asprintf(&c->include_dir, "%s/conf.d", strcmp(dir, "/") ? dir : "") < 0)
 			c->include_dir = NULL;
 	}
+	if (cfg_size(cfg, "metrics-file") > 0 &&
+	    !(c->metrics_file = strdup(cfg_getstr(cfg, "metrics-file"))))
+		return -ENOMEM;
 	if (!c->state_dir || !c->include_dir)
 		return -ENOMEM;
 	if (crit >= warn)
@@ -1539,6 +1544,7 @@ void conf_dump(const struct conf *c, FILE *f)
 	fprintf(f, "max-probes = %u\n", c->max_probes);
 	dump_opt_str(f, "", "state-dir", c->state_dir);
 	dump_opt_str(f, "", "include-dir", c->include_dir);
+	dump_opt_str(f, "", "metrics-file", c->metrics_file);
 	for (size_t i = 0; i < c->n_services; i++)
 		dump_service(f, &c->services[i]);
 }
@@ -1552,6 +1558,7 @@ void conf_free(struct conf *c)
 	free(c->services);
 	free(c->state_dir);
 	free(c->include_dir);
+	free(c->metrics_file);
 	for (size_t i = 0; c->files && c->files[i]; i++)
 		free(c->files[i]);
 	free(c->files);

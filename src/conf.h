@@ -62,6 +62,7 @@ struct conf {
 	unsigned max_probes;         /* connections in flight */
 	char *state_dir;
 	char *include_dir;
+	char *metrics_file;          /* Prometheus text written after each pass, or NULL */
 	struct conf_service *services;
 	size_t n_services;
 	char **files;                /* every file read, for messages; NULL-terminated */

@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "reload.h"
 #include "state.h"
@@ -55,6 +56,7 @@ struct service_rt {
 	size_t n_items;
 	unsigned probes_pending;
 	char last_result[256];
+	uint64_t reloads_ok, reloads_failed;   /* for metrics-file; since start or SIGHUP */
 };
 
 struct daemon {
@@ -111,6 +113,27 @@ static void fill_endpoint_state(const struct check_item *it, struct state_endpoi
 	snprintf(e->reason, sizeof(e->reason), "%s", it->verdict.reason);
 }
 
+static void write_metrics(struct daemon *d)
+{
+	struct metrics_service *ms = calloc(d->n_services ? d->n_services : 1, sizeof(*ms));
+	int r = -ENOMEM;
+
+	for (size_t i = 0; ms && i < d->n_services; i++)
+		ms[i] = (struct metrics_service) {
+			.name = d->services[i].conf->name,
+			.paused = d->services[i].ps.paused,
+			.reloads_ok = d->services[i].reloads_ok,
+			.reloads_failed = d->services[i].reloads_failed,
+		};
+	if (ms)
+		r = metrics_write_file(d->conf->metrics_file, d->items, d->n_items, ms,
+				       d->n_services);
+	if (r < 0)
+		log_error("cannot write the metrics-file %s: %s; check that its directory exists "
+			  "and is writable", d->conf->metrics_file, strerror(-r));
+	free(ms);
+}
+
 static void save_and_announce(struct daemon *d)
 {
 	struct state_service *ss = calloc(d->n_services ? d->n_services : 1, sizeof(*ss));
@@ -153,6 +176,8 @@ static void save_and_announce(struct daemon *d)
 			  "survive a restart", d->conf->state_dir, strerror(-r));
 	sd_notifyf(false, "STATUS=%zu endpoints: %u ok, %u reload pending, %u failing; "
 		   "%u services paused", d->n_items, ok, pending, bad, paused);
+	if (d->conf->metrics_file)
+		write_metrics(d);
 	free(ss);
 	free(se);
 }
@@ -477,11 +502,18 @@ static void fail_now(struct service_rt *s, enum policy_event ev, const char *wha
 static void step(struct service_rt *s, enum policy_event ev, const struct policy_facts *f)
 {
 	uint64_t now = now_realtime_usec();
+	enum policy_phase before = s->ps.phase;
 	struct policy_out o;
 	int r;
 
 	policy_step(&s->ps, &s->pc, ev, f, now, local_minute(now), &o);
 	log_note(s, &o);
+	/* A reload counts once it has run: verified, or failed running or verifying. */
+	if (o.note == NOTE_VERIFIED)
+		s->reloads_ok++;
+	else if ((o.note == NOTE_RELOAD_FAILED || o.note == NOTE_PAUSED) &&
+		 (before == PHASE_RELOADING || before == PHASE_VERIFYING))
+		s->reloads_failed++;
 	switch (o.action) {
 	case DO_ARM_TIMER:
 		arm(s, o.timer_at);

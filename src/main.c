@@ -21,6 +21,8 @@
 #include "check.h"
 #include "conf.h"
 #include "daemon.h"
+#include "metrics.h"
+#include "nagios.h"
 #include "report.h"
 #include "starttls.h"
 #include "state.h"
@@ -31,6 +33,7 @@ struct options {
 	const char *config;
 	const char *service;
 	bool json;
+	bool prometheus;
 	const char *connect;
 	const char *starttls;
 	const char *name;
@@ -53,6 +56,8 @@ static void usage(FILE *f)
 		"                        served with what is on disk; changes nothing\n"
 		"  status [--json]       what the running daemon knows, from its state file\n"
 		"  resume SERVICE        lift the pause of a service after repeated failures\n"
+		"  nagios [OPTIONS]      a monitoring plugin (also installed as check_certwatch);\n"
+		"                        'certwatch nagios --help' lists its options\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE     main configuration file (default %s)\n"
@@ -65,6 +70,7 @@ static void usage(FILE *f)
 		"\n"
 		"Options of check:\n"
 		"      --json            check, status: print JSON instead of a table\n"
+		"      --prometheus      check: print Prometheus text-format metrics instead\n"
 		"      --connect HOST:PORT\n"
 		"                        probe one endpoint without a configuration file\n"
 		"                        ([ADDRESS]:PORT for IPv6)\n"
@@ -190,6 +196,10 @@ static int cmd_check(const struct options *o)
 	time_t now = time(NULL);
 	int r;
 
+	if (o->json && o->prometheus) {
+		fprintf(stderr, "certwatch: --json and --prometheus exclude each other; pick one\n");
+		return EXIT_UNKNOWN;
+	}
 	if (o->connect) {
 		if (o->service) {
 			fprintf(stderr, "certwatch: --service and --connect exclude each other\n");
@@ -227,6 +237,8 @@ static int cmd_check(const struct options *o)
 		fprintf(stderr, "certwatch: the event loop failed: %s\n", strerror(-r));
 	else if (o->json)
 		report_json(stdout, items, n, (enum severity)r, now);
+	else if (o->prometheus)
+		metrics_write(stdout, items, n, NULL, 0);
 	else
 		report_table(stdout, items, n, now);
 
@@ -373,6 +385,7 @@ static int cmd_resume(const struct options *o, const char *service)
 
 enum {
 	OPT_JSON = 0x100,
+	OPT_PROMETHEUS,
 	OPT_CONNECT,
 	OPT_STARTTLS,
 	OPT_NAME,
@@ -394,6 +407,7 @@ static const struct option check_options[] = {
 	{ "config",   required_argument, NULL, 'c' },
 	{ "service",  required_argument, NULL, 's' },
 	{ "json",     no_argument,       NULL, OPT_JSON },
+	{ "prometheus", no_argument,     NULL, OPT_PROMETHEUS },
 	{ "connect",  required_argument, NULL, OPT_CONNECT },
 	{ "starttls", required_argument, NULL, OPT_STARTTLS },
 	{ "name",     required_argument, NULL, OPT_NAME },
@@ -415,6 +429,7 @@ static int parse_check_options(int argc, char **argv, struct options *o)
 		case 'c': o->config = optarg; break;
 		case 's': o->service = optarg; break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_PROMETHEUS: o->prometheus = true; break;
 		case OPT_CONNECT: o->connect = optarg; break;
 		case OPT_STARTTLS: o->starttls = optarg; break;
 		case OPT_NAME: o->name = optarg; break;
@@ -439,9 +454,12 @@ int main(int argc, char **argv)
 {
 	struct options o = { .config = CONF_DEFAULT_FILE };
 	bool test_config = false;
-	const char *cmd;
+	const char *cmd, *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
 	int c;
 
+	/* Installed in the plugins directory under this name, it is the plugin. */
+	if (argc > 0 && strcmp(base ? base + 1 : argv[0], "check_certwatch") == 0)
+		return nagios_main(argc, argv, CONF_DEFAULT_FILE);
 	while ((c = getopt_long(argc, argv, "+c:nhV", global_options, NULL)) >= 0) {
 		switch (c) {
 		case 'c': o.config = optarg; break;
@@ -476,13 +494,15 @@ int main(int argc, char **argv)
 		if (parse_check_options(argc, argv, &o) < 0)
 			return EXIT_UNKNOWN;
 		if (o.connect || o.starttls || o.name || o.cert || o.chain || o.key || o.timeout ||
-		    (cmd[0] == 'r' && o.json) || (cmd[0] == 's' && o.service)) {
+		    o.prometheus || (cmd[0] == 'r' && o.json) || (cmd[0] == 's' && o.service)) {
 			fprintf(stderr, "certwatch %s: takes %s\n", cmd, cmd[0] == 'r' ?
 				"only --config and --service" : "only --config and --json");
 			return EXIT_UNKNOWN;
 		}
 		return cmd[0] == 'r' ? daemon_run(o.config, o.service) : cmd_status(&o);
 	}
+	if (strcmp(cmd, "nagios") == 0)
+		return nagios_main(argc, argv, o.config);
 	if (strcmp(cmd, "resume") == 0) {
 		if (argc != 2 || argv[1][0] == '-') {
 			fprintf(stderr, "certwatch resume: give one service name: certwatch resume NAME\n");

@@ -13,30 +13,22 @@
 
 #define SEC_PER_DAY 86400.0
 
-static void short_hex(const uint8_t digest[SHA256_LEN], char out[13])
-{
-	char hex[SHA256_HEX_LEN];
-
-	sha256_to_hex(digest, hex);
-	memcpy(out, hex, 12);
-	out[12] = '\0';
-}
-
 void report_table(FILE *f, const struct check_item *items, size_t n, time_t now)
 {
 	fprintf(f, "%-12s %-10s %-11s %-12s %-12s %6s  %-15s %s\n",
 		"SERVICE", "ENDPOINT", "PROTO", "SERVED", "DISK", "DAYS", "STATE", "REASON");
 	for (size_t i = 0; i < n; i++) {
 		const struct check_item *it = &items[i];
-		char served[13] = "-", disk[13] = "-", days[16] = "-";
+		char served[SHA256_SHORT_HEX_LEN] = "-", disk[SHA256_SHORT_HEX_LEN] = "-";
+		char days[16] = "-";
 
 		if (it->probe.status == PROBE_OK) {
-			short_hex(it->probe.leaf.sha256, served);
+			sha256_to_short_hex(it->probe.leaf.sha256, served);
 			snprintf(days, sizeof(days), "%.1f",
 				 (double)(it->probe.leaf.not_after - now) / SEC_PER_DAY);
 		}
 		if (it->cert && it->disk.have_leaf)
-			short_hex(it->disk.leaf.sha256, disk);
+			sha256_to_short_hex(it->disk.leaf.sha256, disk);
 		fprintf(f, "%-12s %-10s %-11s %-12s %-12s %6s  %-15s %s\n",
 			it->service, it->endpoint, check_item_protocol(it), served, disk, days,
 			verdict_state_to_string(it->verdict.state), it->verdict.reason);

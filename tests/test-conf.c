@@ -687,6 +687,44 @@ static void test_sample_file(void)
 	conf_free(c);
 }
 
+/* metrics-file: unset by default, an absolute path, main file only, kept by the dump. */
+static void test_metrics_file(void)
+{
+	const char *d = new_case("metrics");
+	struct conf *c = NULL;
+	char *dump = NULL;
+
+	put(d, "certwatch.conf", "%s", svc_ok);
+	ok(load(d, &c) == 0 && c && !c->metrics_file, "metrics-file is unset by default");
+	conf_free(c);
+	c = NULL;
+
+	d = new_case("metrics2");
+	put(d, "certwatch.conf", "metrics-file = \"/var/lib/node_exporter/certwatch.prom\"\n%s",
+	    svc_ok);
+	ok(load(d, &c) == 0 && c, "a file with metrics-file loads");
+	is_str(c ? c->metrics_file : NULL, "/var/lib/node_exporter/certwatch.prom",
+	       "metrics-file is read");
+	dump = c ? dump_settings(c) : NULL;
+	like(dump, "metrics-file = \"/var/lib/node_exporter/certwatch.prom\"\n",
+	     "the dump shows metrics-file");
+	free(dump);
+	conf_free(c);
+
+	d = new_case("metrics3");
+	put(d, "certwatch.conf", "\nmetrics-file = \"certwatch.prom\"\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: metrics-file = \"certwatch.prom\" is not an "
+				  "absolute path; write the full path, starting with \"/\"", d),
+	       "a relative metrics-file is refused with its line");
+
+	d = new_case("metrics4");
+	put(d, "certwatch.conf", "%s", svc_ok);
+	put_dir(d, "conf.d");
+	put(d, "conf.d/x.conf", "metrics-file = \"/m.prom\"\n");
+	like(load_error(d), "x.conf:1: metrics-file is a global setting and belongs in the main file",
+	     "metrics-file in an include file is refused");
+}
+
 int main(void)
 {
 	char cmd[PATH_MAX + 16];
@@ -703,6 +741,7 @@ int main(void)
 	test_limits();
 	test_dump_and_defaults();
 	test_sample_file();
+	test_metrics_file();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", top);

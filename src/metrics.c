@@ -1,0 +1,212 @@
+/*
+ * metrics.c - the Prometheus text format of check results.
+ *
+ * One family at a time (the format requires a family's samples to be
+ * contiguous), each with HELP and TYPE.  Endpoints are labelled
+ * {service, endpoint}; an ad-hoc check is service="-",
+ * endpoint="HOST:PORT".  A fact that is not known (no certificate was
+ * served, none is on disk) is left out instead of being written as a zero
+ * that looks like 1970.
+ * certwatch_endpoint_state is a state set: one sample per state, 1 for the
+ * current one.  Names follow the Prometheus conventions: base units
+ * (seconds), _total for counters, no timestamps (the textfile collector
+ * refuses them).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "metrics.h"
+
+enum family {
+	FAM_SERVED_NOT_AFTER,
+	FAM_DISK_NOT_AFTER,
+	FAM_STALE,
+	FAM_STATE,
+	FAM_PROBE_DURATION,
+	FAM_PROBE_SUCCESS,
+	_FAM_ENDPOINT_MAX,
+};
+
+static const struct {
+	const char *name, *type, *help;
+} families[_FAM_ENDPOINT_MAX] = {
+	[FAM_SERVED_NOT_AFTER] = { "certwatch_served_not_after_seconds", "gauge",
+		"Expiry (notAfter) of the certificate the endpoint serves, in seconds since the "
+		"epoch." },
+	[FAM_DISK_NOT_AFTER] = { "certwatch_disk_not_after_seconds", "gauge",
+		"Expiry (notAfter) of the endpoint's certificate on disk, in seconds since the "
+		"epoch." },
+	[FAM_STALE] = { "certwatch_endpoint_stale", "gauge",
+		"1 when a valid renewal is on disk but the endpoint serves an older certificate "
+		"(the STALE state)." },
+	[FAM_STATE] = { "certwatch_endpoint_state", "gauge",
+		"The endpoint's verdict: 1 for the current state, 0 for the others." },
+	[FAM_PROBE_DURATION] = { "certwatch_probe_duration_seconds", "gauge",
+		"How long the last probe took: connect, STARTTLS and TLS handshake." },
+	[FAM_PROBE_SUCCESS] = { "certwatch_probe_success", "gauge",
+		"1 when the last probe fetched a certificate, 0 when it failed." },
+};
+
+/* A label value with backslash, double quote and newline escaped, as the format requires. */
+static void label_value(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void header(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/*
+ * name{service="...",endpoint="..."  -- the caller closes the brace.  An
+ * ad-hoc endpoint is named by its address, so that the files of several
+ * `check --connect` runs can sit side by side in the collector's directory.
+ */
+static void endpoint_sample(FILE *f, const char *name, const struct check_item *it)
+{
+	char where[300];
+
+	fprintf(f, "%s{service=", name);
+	label_value(f, it->service);
+	fputs(",endpoint=", f);
+	if (strcmp(it->service, "-") == 0) {
+		snprintf(where, sizeof(where), strchr(it->target.host, ':') ? "[%s]:%u" : "%s:%u",
+			 it->target.host, (unsigned)it->target.port);
+		label_value(f, where);
+	} else
+		label_value(f, it->endpoint);
+}
+
+static void endpoint_family(FILE *f, enum family fam, const struct check_item *items, size_t n)
+{
+	const char *name = families[fam].name;
+
+	header(f, name, families[fam].type, families[fam].help);
+	for (size_t i = 0; i < n; i++) {
+		const struct check_item *it = &items[i];
+		bool served = it->probe.status == PROBE_OK;
+
+		/* The daemon's endpoints that have not been probed yet know nothing. */
+		if (it->probe.phase == PROBE_PHASE_QUEUED)
+			continue;
+		switch (fam) {
+		case FAM_SERVED_NOT_AFTER:
+			if (!served)
+				break;
+			endpoint_sample(f, name, it);
+			fprintf(f, "} %lld\n", (long long)it->probe.leaf.not_after);
+			break;
+		case FAM_DISK_NOT_AFTER:
+			if (!it->cert || !it->disk.have_leaf)
+				break;
+			endpoint_sample(f, name, it);
+			fprintf(f, "} %lld\n", (long long)it->disk.leaf.not_after);
+			break;
+		case FAM_STALE:
+			if (!served)
+				break;
+			endpoint_sample(f, name, it);
+			fprintf(f, "} %d\n", it->verdict.state == STATE_STALE);
+			break;
+		case FAM_STATE:
+			for (int s = 0; s < _STATE_MAX; s++) {
+				endpoint_sample(f, name, it);
+				fputs(",state=", f);
+				label_value(f, verdict_state_to_string(s));
+				fprintf(f, "} %d\n", it->verdict.state == (enum verdict_state)s);
+			}
+			break;
+		case FAM_PROBE_DURATION:
+			endpoint_sample(f, name, it);
+			fprintf(f, "} %.6f\n", (double)it->probe.total_usec / 1e6);
+			break;
+		case FAM_PROBE_SUCCESS:
+			endpoint_sample(f, name, it);
+			fprintf(f, "} %d\n", served);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void service_families(FILE *f, const struct metrics_service *services, size_t n)
+{
+	header(f, "certwatch_reloads_total", "counter",
+	       "Reloads of the service since certwatch started, by result (ok: verified).");
+	for (size_t i = 0; i < n; i++) {
+		fputs("certwatch_reloads_total{service=", f);
+		label_value(f, services[i].name);
+		fprintf(f, ",result=\"ok\"} %llu\n", (unsigned long long)services[i].reloads_ok);
+		fputs("certwatch_reloads_total{service=", f);
+		label_value(f, services[i].name);
+		fprintf(f, ",result=\"failed\"} %llu\n",
+			(unsigned long long)services[i].reloads_failed);
+	}
+	header(f, "certwatch_service_paused", "gauge",
+	       "1 when automatic reloads of the service are paused after repeated failures.");
+	for (size_t i = 0; i < n; i++) {
+		fputs("certwatch_service_paused{service=", f);
+		label_value(f, services[i].name);
+		fprintf(f, "} %d\n", services[i].paused);
+	}
+}
+
+void metrics_write(FILE *f, const struct check_item *items, size_t n,
+		   const struct metrics_service *services, size_t n_services)
+{
+	for (int fam = 0; fam < _FAM_ENDPOINT_MAX; fam++)
+		endpoint_family(f, fam, items, n);
+	if (services)
+		service_families(f, services, n_services);
+}
+
+int metrics_write_file(const char *path, const struct check_item *items, size_t n,
+		       const struct metrics_service *services, size_t n_services)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	FILE *f = NULL;
+	int fd, r = 0;
+
+	/* ".NAME.XXXXXX" beside NAME: the same file system, and no ".prom" suffix. */
+	if (!slash || (size_t)snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - path),
+				       path, slash + 1) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* node_exporter runs as its own user: the metrics are not secret. */
+	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
+		r = -errno;
+		close(fd);
+		goto out;
+	}
+	errno = 0;
+	metrics_write(f, items, n, services, n_services);
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
+		r = errno ? -errno : -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+out:
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}

@@ -1,0 +1,53 @@
+/*
+ * nagios.h - plugin mode, for Nagios, Icinga and everything else that runs
+ * monitoring plugins: `certwatch nagios`, or the program started under the
+ * name check_certwatch.  Follows the Monitoring Plugins development
+ * guidelines: one status line, long output, performance data, the range
+ * syntax of -w and -c, exit status 0/1/2/3.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "check.h"
+
+/*
+ * A range of the guidelines: "10" (0 to 10), "10:" (10 to infinity),
+ * "~:10" (minus infinity to 10), "10:20", and any of them after "@".  An
+ * alert is raised when the value is outside the range, inclusive of the
+ * endpoints, or inside it with "@".
+ */
+struct nagios_range {
+	double start, end;     /* -INFINITY and INFINITY for open ends */
+	bool inside;           /* "@" */
+};
+
+/* Returns 0, or -EINVAL when s is not a range or its start exceeds its end. */
+int nagios_range_parse(const char *s, struct nagios_range *ret);
+
+bool nagios_range_alert(const struct nagios_range *r, double value);
+
+/* The range in the syntax it was parsed from; outlen of 64 is always enough. */
+void nagios_range_format(const struct nagios_range *r, char *out, size_t outlen);
+
+/*
+ * Writes the plugin output for checked items: the status line with the
+ * performance data of every endpoint, then one line per endpoint (more
+ * with each level of verbose).  warn/crit apply to the days left on the
+ * served certificate; NULL: each endpoint's own thresholds ("W:" and "C:"
+ * from warn-days and crit-days, or the shorter margins a short lifetime
+ * gets).  Returns the plugin's state: the worst of the verdicts and the
+ * ranges.
+ */
+enum severity nagios_report(FILE *f, const struct check_item *items, size_t n,
+			    const struct nagios_range *warn, const struct nagios_range *crit,
+			    unsigned verbose, time_t now);
+
+/*
+ * The plugin: parses argv (argv[0] names the program), checks, prints on
+ * stdout, and returns the exit status.  config: the configuration file
+ * used when neither -H nor --config is given.
+ */
+int nagios_main(int argc, char **argv, const char *config);

@@ -1,0 +1,189 @@
+#!/bin/sh
+# The shipped monitoring definitions parse with the real tools:
+# contrib/icinga2/certwatch.conf under `icinga2 daemon -C` and
+# contrib/nagios/certwatch.cfg under `nagios4 -v`, each in a private minimal
+# configuration in the test's directory (nothing under /etc is read or
+# written).  Their options are ones check_certwatch accepts, and the Nagios
+# command line, expanded as Nagios would, runs the plugin.
+. "$TESTS_SRCDIR/lib.sh"
+
+require_root
+require_certwatch_check
+
+ICINGA_DEF="$TESTS_SRCDIR/../contrib/icinga2/certwatch.conf"
+NAGIOS_DEF="$TESTS_SRCDIR/../contrib/nagios/certwatch.cfg"
+PLUGINS="$TEST_TMP/plugins"
+mkdir -p "$PLUGINS" && ln -s "$CERTWATCH" "$PLUGINS/check_certwatch" ||
+	bail_out "cannot link check_certwatch"
+"$PLUGINS/check_certwatch" --help >"$TEST_TMP/help.out" 2>&1
+
+# ---- Icinga 2 ----------------------------------------------------------------------
+
+if ! command -v icinga2 >/dev/null 2>&1; then
+	skip "icinga2 is not installed (tools/install-deps installs icinga2-bin)"
+else
+	I="$TEST_TMP/icinga2"
+	mkdir -p "$I/cache"
+	# icinga2 (minimal_conf EXTRA): the constants the ITL-less core needs, the
+	# shipped definition, and a host and service that use it.
+	icinga_conf() {
+		cat >"$I/icinga2.conf" <<EOF
+const PluginDir = "$PLUGINS"
+const NodeName = "certwatch-test"
+const ZoneName = "certwatch-test"
+include "$ICINGA_DEF"
+object CheckCommand "nothing" { command = [ "/bin/true" ] }
+object Host "mail" {
+	address = "127.0.0.1"
+	check_command = "nothing"
+}
+object Service "imap certificate" {
+	host_name = "mail"
+	check_command = "certwatch"
+	vars.certwatch_address = "\$address\$"
+	vars.certwatch_port = 143
+	vars.certwatch_starttls = "imap"
+	vars.certwatch_name = "mail.example.com"
+	vars.certwatch_warning = "21:"
+	vars.certwatch_critical = "7:"
+}
+object Service "configured certificates" {
+	host_name = "mail"
+	check_command = "certwatch"
+	vars.certwatch_service = "dovecot"
+	vars.certwatch_verbose = true
+}
+$1
+EOF
+		# Its own cache directory, as root: no /var/cache/icinga2, no nagios user.
+		ICINGA2_USER=root ICINGA2_GROUP=root icinga2 daemon -C -c "$I/icinga2.conf" \
+			-DConfiguration.CacheDir="$I/cache" -x warning >"$I/out" 2>&1
+	}
+	icinga_conf ""
+	rc=$?
+	is "$rc" 0 "icinga2 daemon -C accepts the shipped CheckCommand used by two services" ||
+		diag "$(cat "$I/out")"
+	icinga_conf 'object Service "broken" { host_name = "mail"; check_command = "no-such" }'
+	isnt "$?" 0 "icinga2 daemon -C in this setup does reject a service with an unknown command"
+	ok "icinga2 wrote its cache into the test's directory, not /var/cache/icinga2" \
+		test -s "$I/cache/icinga2.vars"
+
+	for arg in $(sed -n 's/^[[:space:]]*"\(-[-a-zA-Z]*\)" = {.*/\1/p' "$ICINGA_DEF"); do
+		grep -Eq -- "(^|[ ,])$arg( |,|$)" "$TEST_TMP/help.out"
+		ok "the CheckCommand's argument $arg is an option of check_certwatch" test $? -eq 0
+	done
+	like "$(grep -c '^[[:space:]]*"-' "$ICINGA_DEF")" '^1[0-9]$' \
+		"the CheckCommand maps every option (found its argument list)"
+fi
+
+# ---- Nagios 4 --------------------------------------------------------------------------
+
+if ! command -v nagios4 >/dev/null 2>&1; then
+	skip "nagios4 is not installed (tools/install-deps installs nagios4-core)"
+else
+	N="$TEST_TMP/nagios"
+	mkdir -p "$N/checkresults"
+	echo "\$USER1\$=$PLUGINS" >"$N/resource.cfg"
+	cat >"$N/nagios.cfg" <<EOF
+cfg_file=$NAGIOS_DEF
+cfg_file=$N/objects.cfg
+resource_file=$N/resource.cfg
+log_file=$N/nagios.log
+status_file=$N/status.dat
+temp_file=$N/nagios.tmp
+temp_path=$N
+lock_file=$N/nagios.lock
+check_result_path=$N/checkresults
+object_cache_file=$N/objects.cache
+precached_object_file=$N/objects.precache
+state_retention_file=$N/retention.dat
+command_file=$N/nagios.cmd
+nagios_user=root
+nagios_group=root
+illegal_macro_output_chars=\`~\$&|'"<>
+EOF
+	# The least Nagios accepts: a time period, a contact (with a
+	# notification command), a host, and services using both commands.
+	cat >"$N/objects.cfg" <<'EOF'
+define timeperiod {
+	timeperiod_name  always
+	alias            always
+	sunday           00:00-24:00
+	monday           00:00-24:00
+	tuesday          00:00-24:00
+	wednesday        00:00-24:00
+	thursday         00:00-24:00
+	friday           00:00-24:00
+	saturday         00:00-24:00
+}
+define command {
+	command_name  notify-nobody
+	command_line  /bin/true
+}
+define contact {
+	contact_name                   admin
+	host_notification_period       always
+	service_notification_period    always
+	host_notification_options      n
+	service_notification_options   n
+	host_notification_commands     notify-nobody
+	service_notification_commands  notify-nobody
+}
+define host {
+	host_name              mail
+	address                127.0.0.1
+	max_check_attempts     1
+	check_period           always
+	notification_period    always
+	notification_interval  0
+	contacts               admin
+}
+define service {
+	host_name              mail
+	service_description    imap certificate
+	check_command          check_certwatch_endpoint!143!--starttls imap --name mail.example.com -w 21: -c 7:
+	max_check_attempts     1
+	check_interval         60
+	retry_interval         5
+	check_period           always
+	notification_period    always
+	notification_interval  0
+	contacts               admin
+}
+define service {
+	host_name              mail
+	service_description    configured certificates
+	check_command          check_certwatch!--service dovecot
+	max_check_attempts     1
+	check_interval         60
+	retry_interval         5
+	check_period           always
+	notification_period    always
+	notification_interval  0
+	contacts               admin
+}
+EOF
+	nagios4 -v "$N/nagios.cfg" >"$N/out" 2>&1
+	rc=$?
+	is "$rc" 0 "nagios4 -v accepts the shipped commands used by two services" ||
+		diag "$(cat "$N/out")"
+	like "$(cat "$N/out")" 'Total Warnings: 0' "with no warnings"
+	like "$(cat "$N/out")" 'Checked 3 commands' "both shipped commands were read"
+
+	sed 's/check_certwatch_endpoint!/no_such_command!/' "$N/objects.cfg" >"$N/bad.cfg"
+	sed "s|$N/objects.cfg|$N/bad.cfg|" "$N/nagios.cfg" >"$N/bad-nagios.cfg"
+	nagios4 -v "$N/bad-nagios.cfg" >"$N/bad.out" 2>&1
+	isnt "$?" 0 "nagios4 -v in this setup does reject a service with an unknown command"
+
+	# The endpoint command as Nagios expands it, against a port nobody listens on.
+	line=$(sed -n 's/^[[:space:]]*command_line[[:space:]]*\(.*-H \$HOSTADDRESS\$.*\)/\1/p' "$NAGIOS_DEF")
+	line=$(printf '%s\n' "$line" | sed -e "s|\\\$USER1\\\$|$PLUGINS|" \
+		-e 's/\$HOSTADDRESS\$/127.0.0.1/' -e 's/\$ARG1\$/1/' -e 's/\$ARG2\$/-w 21: -c 7: -t 5/')
+	# shellcheck disable=SC2086 # Nagios splits the command line on spaces too
+	out=$($line)
+	is "$?" 2 "the endpoint command, expanded, runs check_certwatch: CRITICAL for a closed port"
+	like "$out" '^CERTWATCH CRITICAL - 1 of 1 endpoints unreachable: 127\.0\.0\.1:1' \
+		"and it prints the plugin's status line"
+fi
+
+done_testing
