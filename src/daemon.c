@@ -75,7 +75,7 @@ struct daemon {
 	sd_event_source *tick;
 	sd_event_source *control;
 	int control_fd;
-	bool ready;
+	bool polling_logged;           /* the watch limit is reported once */
 };
 
 static uint64_t now_realtime_usec(void)
@@ -269,11 +269,11 @@ static void log_note(struct service_rt *s, const struct policy_out *o)
 			 "endpoint serves the certificate on disk", name);
 		break;
 	case NOTE_RELOAD_FAILED:
-		log_full(LOG_ERR, kinds[o->note], fields, "%s: reload failed (%u in a row): %s; "
-			 "next attempt at %s", name, s->ps.failures, s->last_result, when);
+		log_full(LOG_ERR, kinds[o->note], fields, "%s: reload failed (failures in a row: "
+			 "%u): %s; next attempt at %s", name, s->ps.failures, s->last_result, when);
 		break;
 	case NOTE_PAUSED:
-		log_full(LOG_CRIT, kinds[o->note], fields, "%s: %u failures in a row (%s); "
+		log_full(LOG_CRIT, kinds[o->note], fields, "%s: failures in a row: %u (%s); "
 			 "automatic reloads are paused. Fix the service, then run "
 			 "'certwatch resume %s'", name, s->ps.failures, s->last_result, name);
 		break;
@@ -416,8 +416,14 @@ static void describe_result(struct service_rt *s, const char *what, const struct
 	snprintf(s->last_result, sizeof(s->last_result), "%s: %s%s%s%s", what,
 		 reload_status_to_string(r->status), r->detail[0] ? " (" : "", r->detail,
 		 r->detail[0] ? ")" : "");
-	if (r->output[0])
-		log_info("%s: %s output: %s", s->conf->name, what, r->output);
+	if (r->output[0]) {
+		int n = (int)strlen(r->output);
+
+		/* The output is escaped: a final newline shows as a literal "\n". */
+		while (n >= 2 && strncmp(r->output + n - 2, "\\n", 2) == 0)
+			n -= 2;
+		log_info("%s: %s output: %.*s", s->conf->name, what, n, r->output);
+	}
 }
 
 static void on_check_done(const struct reload_result *r, void *userdata)
@@ -555,10 +561,12 @@ static int on_tick(sd_event_source *src, uint64_t usec, void *userdata)
 
 	for (size_t i = 0; i < d->n_services; i++)
 		step(&d->services[i], EVENT_TICK, NULL);
-	if (d->watcher && watcher_is_polling(d->watcher))
+	if (d->watcher && watcher_is_polling(d->watcher) && !d->polling_logged) {
+		d->polling_logged = true;
 		log_warning("the inotify watch limit is reached; files are polled every %llu s "
 			    "(raise fs.inotify.max_user_watches)",
 			    (unsigned long long)(d->conf->poll_interval_usec / USEC_PER_SEC));
+	}
 	sd_event_source_set_time(src, usec + d->conf->interval_usec);
 	sd_event_source_set_enabled(src, SD_EVENT_ON);
 	return 0;

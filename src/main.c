@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include "check.h"
 #include "conf.h"
 #include "daemon.h"
+#include "discover.h"
 #include "metrics.h"
 #include "nagios.h"
 #include "report.h"
@@ -31,6 +33,7 @@
 
 struct options {
 	const char *config;
+	bool config_given;
 	const char *service;
 	bool json;
 	bool prometheus;
@@ -53,9 +56,12 @@ static void usage(FILE *f)
 		"  run [-s NAME]         the daemon: watch the certificate files, reload\n"
 		"                        services when a renewal is not served, verify\n"
 		"  check                 probe every configured endpoint and compare what is\n"
-		"                        served with what is on disk; changes nothing\n"
+		"                        served with what is on disk; changes nothing; with no\n"
+		"                        configuration file, checks what discover finds\n"
 		"  status [--json]       what the running daemon knows, from its state file\n"
 		"  resume SERVICE        lift the pause of a service after repeated failures\n"
+		"  discover              print a configuration for the local Dovecot, Postfix\n"
+		"                        and nginx, from their own configuration dumps\n"
 		"  nagios [OPTIONS]      a monitoring plugin (also installed as check_certwatch);\n"
 		"                        'certwatch nagios --help' lists its options\n"
 		"\n"
@@ -186,6 +192,60 @@ static int adhoc_item(const struct options *o, char *hostbuf, size_t hostlen,
 	return 0;
 }
 
+static int cmd_discover(void)
+{
+	char err[512] = "";
+	int n = discover_write(stdout, err, sizeof(err));
+
+	if (n < 0) {
+		fprintf(stderr, "certwatch discover: %s\n", err[0] ? err : strerror(-n));
+		return EXIT_UNKNOWN;
+	}
+	fprintf(stderr, "certwatch: %d service%s found; review the output, then save it as %s "
+		"or in its conf.d directory\n", n, n == 1 ? "" : "s", CONF_DEFAULT_FILE);
+	return 0;
+}
+
+/*
+ * No configuration file: check what the local daemons' own configurations
+ * describe, through a private file that discover writes and conf_load()
+ * validates like any other.
+ */
+static int load_discovered(struct conf **ret)
+{
+	char dir[] = "/tmp/certwatch-discover.XXXXXX", path[sizeof(dir) + 16], err[512] = "";
+	FILE *f;
+	int fd, n, r = -EINVAL;
+
+	if (!mkdtemp(dir))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/discovered.conf", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		fprintf(stderr, "certwatch: cannot write %s: %m\n", path);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	n = discover_write(f, err, sizeof(err));
+	if (fclose(f) != 0 || n < 0)
+		fprintf(stderr, "certwatch: discovery failed: %s\n", err[0] ? err : "write error");
+	else if (n == 0)
+		fprintf(stderr, "certwatch: no configuration at %s, and no TLS service of Dovecot, "
+			"Postfix or nginx found; give --config FILE or --connect HOST:PORT\n",
+			CONF_DEFAULT_FILE);
+	else {
+		fprintf(stderr, "certwatch: no configuration at %s; checking the %d service%s "
+			"that 'certwatch discover' finds\n", CONF_DEFAULT_FILE, n, n == 1 ? "" : "s");
+		r = load_conf(path, ret);
+	}
+out:
+	unlink(path);
+	rmdir(dir);
+	return r;
+}
+
 static int cmd_check(const struct options *o)
 {
 	struct conf *c = NULL;
@@ -216,7 +276,11 @@ static int cmd_check(const struct options *o)
 				"there\n");
 			return EXIT_UNKNOWN;
 		}
-		if (load_conf(o->config, &c) < 0)
+		if (!o->config_given && access(o->config, F_OK) < 0 && errno == ENOENT)
+			r = load_discovered(&c);
+		else
+			r = load_conf(o->config, &c);
+		if (r < 0)
 			return EXIT_UNKNOWN;
 		r = check_items_from_conf(c, o->service, &items, &n);
 		if (r == -ENOENT) {
@@ -419,14 +483,15 @@ static const struct option check_options[] = {
 	{}
 };
 
-static int parse_check_options(int argc, char **argv, struct options *o)
+/* ret_arg: where the one positional argument goes; NULL when none is allowed. */
+static int parse_check_options(int argc, char **argv, struct options *o, const char **ret_arg)
 {
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:s:h", check_options, NULL)) >= 0) {
 		switch (c) {
-		case 'c': o->config = optarg; break;
+		case 'c': o->config = optarg; o->config_given = true; break;
 		case 's': o->service = optarg; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_PROMETHEUS: o->prometheus = true; break;
@@ -443,8 +508,12 @@ static int parse_check_options(int argc, char **argv, struct options *o)
 			return -EINVAL;
 		}
 	}
+	if (ret_arg && optind + 1 == argc) {
+		*ret_arg = argv[optind];
+		return 0;
+	}
 	if (optind < argc) {
-		fprintf(stderr, "certwatch check: unexpected argument \"%s\"\n", argv[optind]);
+		fprintf(stderr, "certwatch %s: unexpected argument \"%s\"\n", argv[0], argv[optind]);
 		return -EINVAL;
 	}
 	return 0;
@@ -462,7 +531,7 @@ int main(int argc, char **argv)
 		return nagios_main(argc, argv, CONF_DEFAULT_FILE);
 	while ((c = getopt_long(argc, argv, "+c:nhV", global_options, NULL)) >= 0) {
 		switch (c) {
-		case 'c': o.config = optarg; break;
+		case 'c': o.config = optarg; o.config_given = true; break;
 		case 'n': test_config = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("certwatch %s\n", PACKAGE_VERSION); return 0;
@@ -486,12 +555,12 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (strcmp(cmd, "check") == 0) {
-		if (parse_check_options(argc, argv, &o) < 0)
+		if (parse_check_options(argc, argv, &o, NULL) < 0)
 			return EXIT_UNKNOWN;
 		return cmd_check(&o);
 	}
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0) {
-		if (parse_check_options(argc, argv, &o) < 0)
+		if (parse_check_options(argc, argv, &o, NULL) < 0)
 			return EXIT_UNKNOWN;
 		if (o.connect || o.starttls || o.name || o.cert || o.chain || o.key || o.timeout ||
 		    o.prometheus || (cmd[0] == 'r' && o.json) || (cmd[0] == 's' && o.service)) {
@@ -504,11 +573,24 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "nagios") == 0)
 		return nagios_main(argc, argv, o.config);
 	if (strcmp(cmd, "resume") == 0) {
-		if (argc != 2 || argv[1][0] == '-') {
-			fprintf(stderr, "certwatch resume: give one service name: certwatch resume NAME\n");
+		const char *service = NULL;
+
+		if (parse_check_options(argc, argv, &o, &service) < 0)
+			return EXIT_UNKNOWN;
+		if (!service || o.service || o.json || o.prometheus || o.connect || o.starttls ||
+		    o.name || o.cert || o.chain || o.key || o.timeout) {
+			fprintf(stderr, "certwatch resume: give one service name, and at most "
+				"--config: certwatch resume [--config FILE] NAME\n");
 			return EXIT_UNKNOWN;
 		}
-		return cmd_resume(&o, argv[1]);
+		return cmd_resume(&o, service);
+	}
+	if (strcmp(cmd, "discover") == 0) {
+		if (argc != 1) {
+			fprintf(stderr, "certwatch discover: takes no arguments\n");
+			return EXIT_UNKNOWN;
+		}
+		return cmd_discover();
 	}
 	fprintf(stderr, "certwatch: unknown command \"%s\"; try 'certwatch --help'\n", cmd);
 	return EXIT_UNKNOWN;

@@ -181,4 +181,30 @@ is "$(json_get "$cw_out" endpoints.0.protocol)" smtp "--starttls smtp is reporte
 is "$(json_get "$cw_out" endpoints.0.probe.status)" connection-refused \
 	"a STARTTLS check of a closed port: connection-refused too"
 
+# ---- no configuration file: discovery ------------------------------------------------
+
+# The built binary's default file (under its --sysconfdir) does not exist in
+# a build tree; `check` then checks what `discover` finds in this machine's
+# own daemon configurations.  Their servers are not running here, so what
+# matters is that discovery ran and every discovered endpoint was probed.
+if [ ! -e "$("$CERTWATCH" --help | sed -n 's/.*main configuration file (default \(.*\))$/\1/p')" ]; then
+	cw discover
+	is "$cw_rc" 0 "discover exits 0"
+	like "$cw_err" 'found; review the output' "discover says how many services it found and what to do"
+	if printf '%s\n' "$cw_out" | grep -q '^service '; then
+		mkdir -p "$TEST_TMP/disc" && chmod 0700 "$TEST_TMP/disc"
+		printf '%s\n' "$cw_out" >"$TEST_TMP/disc/certwatch.conf"
+		chmod 0600 "$TEST_TMP/disc/certwatch.conf"
+		cw --test-config --config "$TEST_TMP/disc/certwatch.conf"
+		is "$cw_rc" 0 "what discover prints for this machine passes --test-config"
+		cw check --json
+		like "$cw_err" "checking the .* that 'certwatch discover' finds" \
+			"check without a configuration file says it checks what discover finds"
+		ok "check without a configuration file probes the discovered endpoints" \
+			[ "$(json_get "$cw_out" endpoints.0.probe.status)" != "" ]
+	else
+		diag "no local daemon configuration with TLS found: $cw_err"
+	fi
+fi
+
 done_testing

@@ -10,7 +10,8 @@
  * Not part of make check; build it beside a configured tree ($BUILD holds
  * config.h), linking the library for x509 and starttls:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I$BUILD -I src \
- *     tests/fuzz-discover.c src/discover.c src/starttls.c src/starttls-drivers.c \
+ *     tests/fuzz-discover.c src/discover.c src/discover-dovecot.c \
+ *     src/discover-postfix.c src/discover-nginx.c src/starttls.c src/starttls-drivers.c \
  *     src/x509.c src/util.c -lcrypto
  */
 #include "config.h"

@@ -133,7 +133,7 @@ like "$(json_service "$cw_out" web last_result)" "systemd reloaded ok.service" \
 mark=$(log_mark)
 disk_renew k8s "$live2" "$TEST_TMP/b1"
 ok "a renewal of web2: the failed reload job is logged and the daemon backs off" \
-	wait_log "$mark" "web2: reload failed \\(1 in a row\\): .*fail.service ended with result .failed..*next attempt at" 20 ||
+	wait_log "$mark" "web2: reload failed \\(failures in a row: 1\\): .*fail.service ended with result .failed..*next attempt at" 20 ||
 	diag "$(log_since "$mark")"
 cw status --config "$conf" --json
 is "$(json_service "$cw_out" web2 phase)/$(json_service "$cw_out" web2 failures)" backoff/1 \

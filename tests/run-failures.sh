@@ -95,7 +95,7 @@ ok "the daemon starts and settles with every endpoint OK" wait_for 30 status_all
 mark=$(log_mark)
 disk_renew rename "$live" "$TEST_TMP/w1"
 ok "web: a failed reload with max-failures = 1 pauses it, and the log says how to resume" \
-	wait_log "$mark" "web: 1 failures in a row \\(reload: .*exited with status 1\\)\\); automatic reloads are paused.*'certwatch resume web'" 20 ||
+	wait_log "$mark" "web: failures in a row: 1 \\(reload: .*exited with status 1\\)\\); automatic reloads are paused.*'certwatch resume web'" 20 ||
 	diag "$(log_since "$mark")"
 is "$(runs_of web)" 1 "web: the reload command ran once"
 cw status --config "$conf" --json
@@ -114,7 +114,7 @@ is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp w0)" "web: nginx still serv
 mark=$(log_mark)
 disk_renew rename "$live2" "$TEST_TMP/v1"
 ok "web2: a failed reload backs off, and the log says when the next attempt is" \
-	wait_log "$mark" "web2: reload failed \\(1 in a row\\): reload: .*exited with status 1.*; next attempt at [0-9-]+ [0-9:]+" 20 ||
+	wait_log "$mark" "web2: reload failed \\(failures in a row: 1\\): reload: .*exited with status 1.*; next attempt at [0-9-]+ [0-9:]+" 20 ||
 	diag "$(log_since "$mark")"
 cw status --config "$conf" --json
 is "$(json_service "$cw_out" web2 phase)/$(json_service "$cw_out" web2 paused)/$(json_service "$cw_out" web2 failures)" \
@@ -141,8 +141,8 @@ ok "web: after resume the reload runs and is verified" wait_log "$mark" "web: re
 	diag "$(log_since "$mark")"
 is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp w1)" "web: nginx serves the renewed certificate (openssl s_client)"
 # That reload of nginx also brought web2's new certificate.
-cw --config "$conf" resume web2
-is "$cw_rc" 0 "certwatch resume web2 (backing off, not paused) succeeds"
+cw resume --config "$conf" web2
+is "$cw_rc" 0 "certwatch resume --config FILE web2 (backing off, not paused) succeeds"
 ok "web2: after resume it finds its certificate served, no failures left" \
 	wait_for 15 status_all_ok "$conf"
 is "$(json_service "$cw_out" web2 failures)/$(runs_of web2)" 0/1 \
@@ -158,7 +158,7 @@ rm -f "$flag"
 mark=$(log_mark)
 disk_renew rename "$live" "$TEST_TMP/w2"
 ok "web pauses again after another failed reload" \
-	wait_log "$mark" "web: 1 failures in a row" 20 || diag "$(log_since "$mark")"
+	wait_log "$mark" "web: failures in a row: 1" 20 || diag "$(log_since "$mark")"
 daemon_stop
 is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
 

@@ -1,0 +1,83 @@
+/*
+ * discover-int.h - what discover.c shares with its parsers
+ * (discover-dovecot.c, discover-postfix.c, discover-nginx.c): the bounds on
+ * untrusted dumps, the one way to add an endpoint or a note to a struct
+ * discovered, and the text helpers more than one parser needs.  Not an
+ * API: the public interface is discover.h.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "discover.h"
+
+#define MAX_LINE    4096   /* longest line or word of a dump that is read */
+#define MAX_VALUE   1024   /* longest path, address or name kept */
+#define MAX_DEPTH   16     /* sections or blocks nested, includes followed */
+#define MAX_NAME    64     /* endpoint names, as certwatch.conf(5) */
+#define MAX_ITEMS   256    /* listeners, protocols, local names, servers ... */
+#define MAX_ARGS    32     /* words of one directive or master.cf entry */
+
+/* A printable rendering of an untrusted string, for notes. */
+struct disc_shown { char s[200]; };
+struct disc_shown disc_show(const char *s);
+
+/*
+ * Adds a note (bounded by DISCOVER_MAX_NOTES); the caller passes untrusted
+ * parts through disc_show().  disc_note_once() adds it only the first time
+ * *noted is false, then sets it: for conditions that repeat per line.
+ * Both return 0 or -ENOMEM.
+ */
+__attribute__((format(printf, 2, 3)))
+int disc_note(struct discovered *d, const char *fmt, ...);
+__attribute__((format(printf, 3, 4)))
+int disc_note_once(struct discovered *d, bool *noted, const char *fmt, ...);
+
+/* Whether a value may be written into certwatch.conf and mean the same. */
+bool disc_printable(const char *s);
+
+/* *ret = a copy of s, or NULL for NULL; 0 or -ENOMEM. */
+int disc_dup_or_null(const char *s, char **ret);
+
+/*
+ * Adds an endpoint named after base (made valid and unique); a value that
+ * cannot be written out drops it with a note.  NULL sni, cert or key: the
+ * service's.  Returns 0 or -ENOMEM.
+ */
+int disc_add_endpoint(struct discovered *d, const char *base, const char *address,
+		      unsigned port, int starttls, const char *sni, const char *cert,
+		      const char *key);
+
+/* Copies at most outlen-1 bytes of s..s+n, trimmed of blanks at both ends. */
+void disc_copy_trim(const char *s, size_t n, char *out, size_t outlen);
+
+/*
+ * Calls fn for every line of text, without its newline, copied and
+ * NUL-terminated; lines longer than MAX_LINE are passed cut, flagged.
+ * A line with a NUL byte in what is kept is skipped, not shortened.
+ * Stops at fn's first negative return.
+ */
+typedef int (*disc_line_fn)(const char *line, bool cut, void *userdata);
+int disc_for_each_line(const char *text, size_t len, disc_line_fn fn, void *userdata);
+
+/*
+ * The next item of a list separated by commas and blanks ("*, ::",
+ * "imap pop3"), not NUL-terminated: its start, its length in *ret_len, and
+ * *cursor moved past it.  NULL at the end of the list.
+ */
+const char *disc_list_next(const char **cursor, size_t *ret_len);
+
+/* Where to connect for a listening address: loopback for a wildcard. */
+void disc_connect_address(const char *listen, char *out, size_t outlen);
+
+/*
+ * Chooses one address from a list ("*, ::" or "a b"): IPv4 wildcard first,
+ * then the IPv6 wildcard, else the first entry.  Returns false for an
+ * empty list (nothing listens).
+ */
+bool disc_pick_address(const char *list, char *out, size_t outlen);
+
+/* A decimal port 0..65535, or -1. */
+int disc_parse_port(const char *s);
