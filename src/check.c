@@ -130,6 +130,41 @@ out:
 	return r;
 }
 
+void check_item_adhoc(struct check_item *it, const struct conf *defaults, const char *host,
+		      uint16_t port, int starttls, const char *sni, const char *cert,
+		      const char *chain, const char *key)
+{
+	*it = (struct check_item) {
+		.service = "-",
+		.endpoint = "-",
+		.target = {
+			.host = host,
+			.port = port,
+			.starttls = starttls,
+			.sni = sni,
+			.timeout_usec = defaults->timeout_usec,
+		},
+		.cert = cert,
+		.chain = chain,
+		.key = key,
+		.th = { .warn_days = defaults->warn_days, .crit_days = defaults->crit_days },
+	};
+}
+
+void check_item_address(const struct check_item *it, char *out, size_t outlen)
+{
+	snprintf(out, outlen, strchr(it->target.host, ':') ? "[%s]:%u" : "%s:%u",
+		 it->target.host, (unsigned)it->target.port);
+}
+
+void check_item_name(const struct check_item *it, char *out, size_t outlen)
+{
+	if (strcmp(it->service, "-") == 0)
+		check_item_address(it, out, outlen);
+	else
+		snprintf(out, outlen, "%s/%s", it->service, it->endpoint);
+}
+
 const char *check_item_protocol(const struct check_item *it)
 {
 	return it->target.starttls < 0 ? "tls" : starttls_drivers[it->target.starttls].name;

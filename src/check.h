@@ -39,6 +39,20 @@ int check_items_from_conf(const struct conf *c, const char *service,
  */
 int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, time_t now);
 
+/*
+ * One endpoint given on the command line (service and endpoint "-"), with
+ * the probe deadline and thresholds of defaults.  The strings are borrowed.
+ */
+void check_item_adhoc(struct check_item *it, const struct conf *defaults, const char *host,
+		      uint16_t port, int starttls, const char *sni, const char *cert,
+		      const char *chain, const char *key);
+
+/* "service/endpoint", or "host:port" ("[address]:port" for IPv6) when ad hoc. */
+void check_item_name(const struct check_item *it, char *out, size_t outlen);
+
+/* "host:port", or "[address]:port" for IPv6. */
+void check_item_address(const struct check_item *it, char *out, size_t outlen);
+
 /* The protocol column: "tls" for implicit TLS, else the STARTTLS driver. */
 const char *check_item_protocol(const struct check_item *it);
 

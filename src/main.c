@@ -154,14 +154,15 @@ static int parse_connect(const char *s, char *buf, size_t buflen, const char **r
 }
 
 /* One endpoint from the command line, with the defaults of an empty configuration. */
-static int adhoc_item(const struct options *o, char *hostbuf, size_t hostlen,
-		      struct check_item *it)
+static int adhoc_item(const struct options *o, const struct conf *defaults, char *hostbuf,
+		      size_t hostlen, struct check_item *it)
 {
-	uint64_t timeout = 10 * USEC_PER_SEC;
+	struct conf timed = *defaults;
+	const char *host;
+	uint16_t port;
 	int proto = -1;
 
-	memset(it, 0, sizeof(*it));
-	if (parse_connect(o->connect, hostbuf, hostlen, &it->target.host, &it->target.port) < 0) {
+	if (parse_connect(o->connect, hostbuf, hostlen, &host, &port) < 0) {
 		fprintf(stderr, "certwatch: --connect %s: expected HOST:PORT, or [ADDRESS]:PORT for "
 			"IPv6, with a port from 1 to 65535\n", o->connect);
 		return -EINVAL;
@@ -171,7 +172,8 @@ static int adhoc_item(const struct options *o, char *hostbuf, size_t hostlen,
 			o->starttls, starttls_names());
 		return -EINVAL;
 	}
-	if (o->timeout && (parse_duration(o->timeout, &timeout) < 0 || timeout == 0)) {
+	if (o->timeout && (parse_duration(o->timeout, &timed.timeout_usec) < 0 ||
+			   timed.timeout_usec == 0)) {
 		fprintf(stderr, "certwatch: --timeout %s is not a duration; write a number with a "
 			"unit: \"500ms\", \"2s\", \"1m\"\n", o->timeout);
 		return -EINVAL;
@@ -180,15 +182,7 @@ static int adhoc_item(const struct options *o, char *hostbuf, size_t hostlen,
 		fprintf(stderr, "certwatch: --key and --chain need --cert\n");
 		return -EINVAL;
 	}
-	it->service = "-";
-	it->endpoint = "-";
-	it->target.starttls = proto;
-	it->target.sni = o->name;
-	it->target.timeout_usec = timeout;
-	it->cert = o->cert;
-	it->chain = o->chain;
-	it->key = o->key;
-	it->th = (struct thresholds) { .warn_days = 21, .crit_days = 7 };
+	check_item_adhoc(it, &timed, host, port, proto, o->name, o->cert, o->chain, o->key);
 	return 0;
 }
 
@@ -265,8 +259,10 @@ static int cmd_check(const struct options *o)
 			fprintf(stderr, "certwatch: --service and --connect exclude each other\n");
 			return EXIT_UNKNOWN;
 		}
-		if (adhoc_item(o, hostbuf, sizeof(hostbuf), &one) < 0)
+		if (conf_new_default(&c) < 0 || adhoc_item(o, c, hostbuf, sizeof(hostbuf), &one) < 0) {
+			conf_free(c);
 			return EXIT_UNKNOWN;
+		}
 		items = &one;
 		n = 1;
 	} else {

@@ -85,8 +85,7 @@ static void endpoint_sample(FILE *f, const char *name, const struct check_item *
 	label_value(f, it->service);
 	fputs(",endpoint=", f);
 	if (strcmp(it->service, "-") == 0) {
-		snprintf(where, sizeof(where), strchr(it->target.host, ':') ? "[%s]:%u" : "%s:%u",
-			 it->target.host, (unsigned)it->target.port);
+		check_item_address(it, where, sizeof(where));
 		label_value(f, where);
 	} else
 		label_value(f, it->endpoint);

@@ -183,16 +183,6 @@ static void put(FILE *f, const char *fmt, ...)
 	fputs(buf, f);
 }
 
-/* "service/endpoint", or "host:port" for an endpoint given on the command line. */
-static void item_name(const struct check_item *it, char *out, size_t outlen)
-{
-	if (strcmp(it->service, "-") != 0)
-		snprintf(out, outlen, "%s/%s", it->service, it->endpoint);
-	else
-		snprintf(out, outlen, strchr(it->target.host, ':') ? "[%s]:%u" : "%s:%u",
-			 it->target.host, (unsigned)it->target.port);
-}
-
 /* "stale", "renewal overdue", ...: how the status line names a verdict state. */
 static void state_word(enum verdict_state s, char *out, size_t outlen)
 {
@@ -205,7 +195,7 @@ static void fragment(FILE *f, const struct check_item *it, const struct judged *
 {
 	char name[256], served[SHA256_SHORT_HEX_LEN], disk[SHA256_SHORT_HEX_LEN], range[64];
 
-	item_name(it, name, sizeof(name));
+	check_item_name(it, name, sizeof(name));
 	if (it->verdict.state == STATE_STALE) {
 		sha256_to_short_hex(it->probe.leaf.sha256, served);
 		sha256_to_short_hex(it->disk.leaf.sha256, disk);
@@ -240,7 +230,7 @@ static void status_line(FILE *f, const struct check_item *items, const struct ju
 	if (bad == 0) {
 		put(f, "%zu endpoint%s OK", n, n == 1 ? "" : "s");
 		if (soonest < n) {
-			item_name(&items[soonest], name, sizeof(name));
+			check_item_name(&items[soonest], name, sizeof(name));
 			put(f, ", the first expiry in %.1f days (%s)", j[soonest].days, name);
 		}
 		return;
@@ -279,7 +269,7 @@ static void perfdata(FILE *f, const struct check_item *items, const struct judge
 
 		if (!j[i].have_days)
 			continue;
-		item_name(&items[i], name, sizeof(name));
+		check_item_name(&items[i], name, sizeof(name));
 		format_number(j[i].days, v, sizeof(v));
 		nagios_range_format(&j[i].warn, w, sizeof(w));
 		nagios_range_format(&j[i].crit, c, sizeof(c));
@@ -309,7 +299,7 @@ static void long_line(FILE *f, const struct check_item *it, const struct judged 
 	const struct probe_result *p = &it->probe;
 	char name[256], hex[SHA256_HEX_LEN], when[40], w[64], c[64];
 
-	item_name(it, name, sizeof(name));
+	check_item_name(it, name, sizeof(name));
 	fputc('\n', f);
 	put(f, "[%s] %s (%s:%u %s): %s - %s", severity_to_string(j->severity), name,
 	    it->target.host, (unsigned)it->target.port, check_item_protocol(it),
@@ -546,20 +536,8 @@ static int adhoc_item(const struct plugin *pl, const struct conf *defaults, stru
 			return usage_error(pl, "-p %s is not a port; write a number from 1 "
 					   "to 65535", pl->port);
 	}
-	it->service = "-";
-	it->endpoint = "-";
-	it->target = (struct probe_target) {
-		.host = pl->host,
-		.port = (uint16_t)port,
-		.starttls = proto,
-		.sni = pl->name,
-		.timeout_usec = defaults->timeout_usec,
-	};
-	it->cert = pl->cert;
-	it->chain = pl->chain;
-	it->key = pl->key;
-	it->th = (struct thresholds) { .warn_days = defaults->warn_days,
-				       .crit_days = defaults->crit_days };
+	check_item_adhoc(it, defaults, pl->host, (uint16_t)port, proto, pl->name, pl->cert,
+			 pl->chain, pl->key);
 	return 0;
 }
 

@@ -9,21 +9,18 @@
  * its own, so done never runs inside probe_start() and may start probes or
  * free the engine.
  *
- * Names are resolved by getaddrinfo_a().  Its notification runs on a glibc
- * thread that may outlive the probe and even the engine, so a request and
- * the channel it reports through (struct resolver) are reference counted
- * and freed by whoever lets go last.
+ * Numeric hosts are parsed at once; names go to resolve.c, whose request
+ * a probe cancels when it ends first.  OpenSSL's side (the context, a
+ * client's set-up, what a failed handshake means) is in probe-tls.c.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -31,29 +28,10 @@
 #include <openssl/ssl.h>
 
 #include "probe.h"
+#include "probe-tls.h"
+#include "resolve.h"
 #include "starttls.h"
 #include "util.h"
-
-struct resolver;
-
-struct resolve_req {
-	struct gaicb cb;
-	struct addrinfo hints;
-	struct resolver *resolver;
-	struct probe *probe;          /* NULL once abandoned; engine thread only */
-	struct resolve_req *next;     /* on resolver->done, under its lock */
-	char service[8];
-	char name[];
-};
-
-/* Shared with the notification threads; see the header comment. */
-struct resolver {
-	pthread_mutex_t lock;
-	unsigned refs;                /* the engine's and one per unnotified request */
-	bool engine_gone;
-	int efd;                      /* counts notifications for the loop */
-	struct resolve_req *done;     /* notified, not yet taken by the engine */
-};
 
 /* The STARTTLS dialogue's buffers, allocated only for probes that use it. */
 struct starttls_io {
@@ -82,9 +60,7 @@ struct probe {
 	int last_errno;
 	struct starttls_io *st;
 	SSL *ssl;
-	char alert[64];               /* the fatal alert the server sent */
-	uint8_t first_bytes[48];      /* what the server sent first in the handshake */
-	size_t n_first_bytes;
+	struct tls_capture tls;
 };
 
 TAILQ_HEAD(probe_list, probe);
@@ -96,7 +72,6 @@ struct probe_engine {
 	bool dispatching;
 	struct probe_list queued, running, finished;
 	struct resolver *resolver;
-	sd_event_source *resolver_source;
 };
 
 static const char *const status_names[_PROBE_STATUS_MAX] = {
@@ -145,45 +120,13 @@ static void starttls_begin(struct probe *p);
 static void handshake_begin(struct probe *p);
 static void handshake_step(struct probe *p);
 
-/* Drops one reference to the channel; called locked, returns unlocked. */
-static void resolver_put_locked(struct resolver *r)
-{
-	bool last = --r->refs == 0;
-
-	pthread_mutex_unlock(&r->lock);
-	if (last) {
-		pthread_mutex_destroy(&r->lock);
-		close(r->efd);
-		free(r);
-	}
-}
-
-static void resolve_req_free(struct resolve_req *q)
-{
-	if (q->cb.ar_result)
-		freeaddrinfo(q->cb.ar_result);
-	free(q);
-}
-
 /* ---- the end of a probe ------------------------------------------------ */
 
 /* Releases what the running phases hold; the one cleanup path. */
 static void probe_release(struct probe *p)
 {
-	if (p->resolve) {
-		struct resolve_req *q = p->resolve;
-
-		p->resolve = NULL;
-		if (gai_cancel(&q->cb) == EAI_CANCELED) {
-			/* glibc will not notify a cancelled request. */
-			struct resolver *r = q->resolver;
-
-			free(q);
-			pthread_mutex_lock(&r->lock);
-			resolver_put_locked(r);
-		} else
-			q->probe = NULL;
-	}
+	resolve_cancel(p->resolve);
+	p->resolve = NULL;
 	p->io = sd_event_source_disable_unref(p->io);
 	SSL_free(p->ssl);
 	p->ssl = NULL;
@@ -293,145 +236,42 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 
 /* ---- resolve ----------------------------------------------------------- */
 
-/* Runs on a glibc thread: hands the request over, or frees it if nobody is left. */
-static void resolve_notify(union sigval sv)
+static void on_resolved(struct addrinfo *addrs, int gai_error, void *userdata)
 {
-	struct resolve_req *q = sv.sival_ptr;
-	struct resolver *r = q->resolver;
-	uint64_t one = 1;
+	struct probe *p = userdata;
 
-	pthread_mutex_lock(&r->lock);
-	if (r->engine_gone)
-		resolve_req_free(q);
-	else {
-		q->next = r->done;
-		r->done = q;
-		/* Cannot fail: the counter would need 2^64 unread notifications. */
-		(void)!write(r->efd, &one, sizeof(one));
-	}
-	resolver_put_locked(r);
-}
-
-static void probe_resolved(struct probe *p, struct resolve_req *q)
-{
-	int err = gai_error(&q->cb);
-
-	if (err != 0) {
+	p->resolve = NULL;
+	if (gai_error != 0) {
 		probe_fail(p, PROBE_RESOLVE_FAILED, "cannot resolve %s: %s",
-			   p->target.host, gai_strerror(err));
+			   p->target.host, gai_strerror(gai_error));
 		return;
 	}
-	p->addrs = q->cb.ar_result;
-	q->cb.ar_result = NULL;
+	p->addrs = addrs;
 	p->phase = PROBE_PHASE_CONNECT;
 	p->addr = p->addrs;
 	connect_try(p);
 }
 
-static int on_resolved(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-	struct probe_engine *e = userdata;
-	struct resolve_req *list, *q;
-	uint64_t n;
-
-	(void)s;
-	(void)revents;
-	/* Only resets the counter: the list is what was notified. */
-	(void)!read(fd, &n, sizeof(n));
-	pthread_mutex_lock(&e->resolver->lock);
-	list = e->resolver->done;
-	e->resolver->done = NULL;
-	pthread_mutex_unlock(&e->resolver->lock);
-	while ((q = list)) {
-		list = q->next;
-		if (q->probe) {
-			q->probe->resolve = NULL;
-			probe_resolved(q->probe, q);
-		}
-		resolve_req_free(q);
-	}
-	return 0;
-}
-
-static void resolve_async(struct probe *p, const char *service)
-{
-	struct resolver *r = p->engine->resolver;
-	size_t len = strlen(p->target.host) + 1;
-	struct resolve_req *q = calloc(1, sizeof(*q) + len);
-	struct gaicb *list[1];
-	struct sigevent sev = {
-		.sigev_notify = SIGEV_THREAD,
-		.sigev_notify_function = resolve_notify,
-	};
-	int err;
-
-	if (!q) {
-		probe_fail(p, PROBE_RESOLVE_FAILED, "cannot resolve %s: %s",
-			   p->target.host, gai_strerror(EAI_MEMORY));
-		return;
-	}
-	memcpy(q->name, p->target.host, len);
-	snprintf(q->service, sizeof(q->service), "%s", service);
-	q->hints.ai_socktype = SOCK_STREAM;
-	q->hints.ai_flags = AI_NUMERICSERV;
-	q->cb.ar_name = q->name;
-	q->cb.ar_service = q->service;
-	q->cb.ar_request = &q->hints;
-	q->resolver = r;
-	q->probe = p;
-	sev.sigev_value.sival_ptr = q;
-	list[0] = &q->cb;
-
-	pthread_mutex_lock(&r->lock);
-	r->refs++;
-	pthread_mutex_unlock(&r->lock);
-	err = getaddrinfo_a(GAI_NOWAIT, list, 1, &sev);
-	if (err == 0) {
-		p->resolve = q;
-		return;
-	}
-	/*
-	 * Both failures are glibc out of memory.  A request it could not queue
-	 * (EAI_SYSTEM) is still notified, so it is left to the notification.
-	 * One it queued but cannot notify (EAI_AGAIN) is cancelled, or else
-	 * left to run into memory that is never freed.
-	 */
-	if (err == EAI_AGAIN) {
-		if (gai_cancel(&q->cb) == EAI_CANCELED)
-			free(q);
-		pthread_mutex_lock(&r->lock);
-		resolver_put_locked(r);
-	} else
-		q->probe = NULL;
-	probe_fail(p, PROBE_RESOLVE_FAILED, "cannot resolve %s: %s",
-		   p->target.host, gai_strerror(err));
-}
-
-/* Numeric addresses need no lookup; names go to getaddrinfo_a(). */
+/* Numeric addresses need no lookup; names go to resolve.c. */
 static void resolve_begin(struct probe *p)
 {
 	struct addrinfo hints = {
 		.ai_socktype = SOCK_STREAM,
 		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
 	};
+	struct addrinfo *addrs = NULL;
 	char service[8];
 	int err;
 
 	p->phase = PROBE_PHASE_RESOLVE;
 	snprintf(service, sizeof(service), "%u", p->target.port);
-	err = getaddrinfo(p->target.host, service, &hints, &p->addrs);
-	if (err == EAI_NONAME) {
-		resolve_async(p, service);
-		return;
-	}
-	if (err != 0) {
-		probe_fail(p, PROBE_RESOLVE_FAILED, "cannot resolve %s: %s",
-			   p->target.host, gai_strerror(err));
-		return;
-	}
-	p->phase = PROBE_PHASE_CONNECT;
-	p->addr = p->addrs;
-	connect_try(p);
+	err = getaddrinfo(p->target.host, service, &hints, &addrs);
+	if (err == EAI_NONAME)
+		err = resolve_start(p->engine->resolver, p->target.host, service,
+				    on_resolved, p, &p->resolve);
+	/* A request under way calls on_resolved from the loop instead. */
+	if (!p->resolve)
+		on_resolved(addrs, err, p);
 }
 
 /* ---- connect ----------------------------------------------------------- */
@@ -666,108 +506,18 @@ static void starttls_io(struct probe *p, uint32_t revents)
 
 /* ---- TLS handshake ----------------------------------------------------- */
 
-static void on_ssl_info(const SSL *ssl, int where, int ret)
-{
-	struct probe *p = SSL_get_app_data(ssl);
-
-	if ((where & SSL_CB_READ_ALERT) && (ret >> 8) == SSL3_AL_FATAL && p)
-		snprintf(p->alert, sizeof(p->alert), "%s", SSL_alert_desc_string_long(ret));
-}
-
-/* Keeps the first bytes the server sent, to show them when they are not TLS. */
-static long on_bio_read(BIO *b, int oper, const char *argp, size_t len, int argi,
-			long argl, int ret, size_t *processed)
-{
-	struct probe *p = (struct probe *)BIO_get_callback_arg(b);
-	size_t n;
-
-	(void)len;
-	(void)argi;
-	(void)argl;
-	if (oper != (BIO_CB_READ | BIO_CB_RETURN) || ret <= 0 || !processed || !p)
-		return ret;
-	n = *processed;
-	if (n > sizeof(p->first_bytes) - p->n_first_bytes)
-		n = sizeof(p->first_bytes) - p->n_first_bytes;
-	memcpy(p->first_bytes + p->n_first_bytes, argp, n);
-	p->n_first_bytes += n;
-	return ret;
-}
-
-static bool is_ip_literal(const char *s)
-{
-	struct in6_addr a;
-
-	return inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s, &a) == 1;
-}
-
 static void handshake_begin(struct probe *p)
 {
-	const char *sni = p->target.sni;
-	BIO *bio;
-	bool ok;
+	char why[256];
 
 	p->phase = PROBE_PHASE_HANDSHAKE;
 	p->handshake_start_usec = now_monotonic_usec();
-	p->ssl = SSL_new(p->engine->ctx);
-	ok = p->ssl && SSL_set_fd(p->ssl, p->fd) == 1;
-	if (ok && sni && is_ip_literal(sni))
-		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(p->ssl), sni) == 1;
-	else if (ok && sni)
-		ok = SSL_set_tlsext_host_name(p->ssl, sni) == 1 && SSL_set1_host(p->ssl, sni) == 1;
-	if (!ok) {
-		probe_fail(p, PROBE_TLS_FAILED, "cannot set up TLS: %s",
-			   ERR_reason_error_string(ERR_peek_error()) ?: "out of memory");
-		ERR_clear_error();
+	if (probe_tls_new(p->engine->ctx, p->fd, p->target.sni, &p->tls, why, sizeof(why),
+			  &p->ssl) < 0) {
+		probe_fail(p, PROBE_TLS_FAILED, "%s", why);
 		return;
 	}
-	SSL_set_app_data(p->ssl, p);
-	/* Read ahead, so that a non-TLS answer is captured whole, not 5 bytes of it. */
-	SSL_set_read_ahead(p->ssl, 1);
-	bio = SSL_get_rbio(p->ssl);
-	BIO_set_callback_arg(bio, (char *)p);
-	BIO_set_callback_ex(bio, on_bio_read);
 	handshake_step(p);
-}
-
-static bool answer_is_not_tls(const struct probe *p, int reason)
-{
-	/* A TLS record starts with a content type, 20 to 24. */
-	if (p->n_first_bytes > 0)
-		return p->first_bytes[0] < 20 || p->first_bytes[0] > 24;
-	return reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
-	       reason == SSL_R_UNKNOWN_PROTOCOL || reason == SSL_R_HTTP_REQUEST;
-}
-
-static void handshake_failed(struct probe *p, int err, int saved_errno)
-{
-	unsigned long e = ERR_peek_error();
-	int reason = ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) : 0;
-	char esc[160];
-
-	if (!p->alert[0] && reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256)
-		snprintf(p->alert, sizeof(p->alert), "%s",
-			 SSL_alert_desc_string_long(reason - SSL_AD_REASON_OFFSET));
-	ERR_clear_error();
-
-	if (p->alert[0])
-		probe_fail(p, PROBE_TLS_ALERT, "the server sent TLS alert %s", p->alert);
-	else if (answer_is_not_tls(p, reason) && p->n_first_bytes > 0) {
-		escape_bytes(p->first_bytes, p->n_first_bytes, esc, sizeof(esc));
-		probe_fail(p, PROBE_TLS_FAILED, "the server's answer is not TLS: \"%s\"", esc);
-	} else if (answer_is_not_tls(p, reason))
-		probe_fail(p, PROBE_TLS_FAILED, "the server's answer is not TLS (%s)",
-			   ERR_reason_error_string(e) ?: "unknown error");
-	else if (err == SSL_ERROR_ZERO_RETURN || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING ||
-		 (err == SSL_ERROR_SYSCALL && saved_errno == 0))
-		probe_fail(p, PROBE_TLS_FAILED,
-			   "the server closed the connection during the TLS handshake");
-	else if (err == SSL_ERROR_SYSCALL)
-		probe_fail(p, PROBE_TLS_FAILED, "the connection failed during the TLS handshake: %s",
-			   strerror(saved_errno));
-	else
-		probe_fail(p, PROBE_TLS_FAILED, "the TLS handshake failed: %s",
-			   ERR_reason_error_string(e) ?: "unknown error");
 }
 
 static void handshake_succeeded(struct probe *p)
@@ -809,6 +559,8 @@ static void handshake_succeeded(struct probe *p)
 
 static void handshake_step(struct probe *p)
 {
+	enum probe_status status;
+	char why[256];
 	int r, err, saved_errno;
 
 	/* The error queue is per thread and shared by every probe. */
@@ -827,7 +579,8 @@ static void handshake_step(struct probe *p)
 			probe_fail(p, PROBE_TLS_FAILED, "cannot watch the socket: %s", strerror(-r));
 		return;
 	}
-	handshake_failed(p, err, saved_errno);
+	status = probe_tls_failure(&p->tls, err, saved_errno, why, sizeof(why));
+	probe_fail(p, status, "%s", why);
 }
 
 static void handshake_io(struct probe *p, uint32_t revents)
@@ -934,77 +687,6 @@ unsigned probe_engine_pending(const struct probe_engine *e)
 	return e ? e->n_probes : 0;
 }
 
-static int resolver_new(struct probe_engine *e)
-{
-	struct resolver *r = calloc(1, sizeof(*r));
-	int ret;
-
-	if (!r)
-		return -ENOMEM;
-	pthread_mutex_init(&r->lock, NULL);
-	r->refs = 1;
-	r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (r->efd < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	ret = sd_event_add_io(e->event, &e->resolver_source, r->efd, EPOLLIN, on_resolved, e);
-	if (ret < 0)
-		goto fail;
-	e->resolver = r;
-	return 0;
-fail:
-	if (r->efd >= 0)
-		close(r->efd);
-	pthread_mutex_destroy(&r->lock);
-	free(r);
-	return ret;
-}
-
-/* Lets go of the channel; requests still running free themselves. */
-static void resolver_release(struct probe_engine *e)
-{
-	struct resolver *r = e->resolver;
-	struct resolve_req *list, *q;
-
-	e->resolver_source = sd_event_source_disable_unref(e->resolver_source);
-	if (!r)
-		return;
-	pthread_mutex_lock(&r->lock);
-	r->engine_gone = true;
-	list = r->done;
-	r->done = NULL;
-	resolver_put_locked(r);
-	e->resolver = NULL;
-	while ((q = list)) {
-		list = q->next;
-		resolve_req_free(q);
-	}
-}
-
-static SSL_CTX *client_ctx_new(void)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-	if (!ctx)
-		return NULL;
-	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-	    SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	/*
-	 * Capture the chain whatever it is; trust is judged from the verify
-	 * result.  Security level 0: a weak key or signature must still be
-	 * reported as what the server serves, not as a failed handshake.
-	 */
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_security_level(ctx, 0);
-	SSL_CTX_set_info_callback(ctx, on_ssl_info);
-	return ctx;
-}
-
 /*
  * OpenSSL writes to the socket with write(2), not send(MSG_NOSIGNAL): a
  * server that resets the connection must not kill the process.  A handler
@@ -1033,9 +715,9 @@ int probe_engine_new(sd_event *event, unsigned max_in_flight, struct probe_engin
 	TAILQ_INIT(&e->queued);
 	TAILQ_INIT(&e->running);
 	TAILQ_INIT(&e->finished);
-	e->ctx = client_ctx_new();
+	e->ctx = probe_tls_ctx_new();
 	ERR_clear_error();
-	r = e->ctx ? resolver_new(e) : -ENOMEM;
+	r = e->ctx ? resolver_new(event, &e->resolver) : -ENOMEM;
 	if (r < 0) {
 		probe_engine_free(e);
 		return r;
@@ -1064,7 +746,7 @@ void probe_engine_free(struct probe_engine *e)
 		probe_result_done(&p->result);
 		probe_free(p);
 	}
-	resolver_release(e);
+	resolver_free(e->resolver);
 	SSL_CTX_free(e->ctx);
 	sd_event_unref(e->event);
 	free(e);

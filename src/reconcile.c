@@ -82,15 +82,6 @@ static void format_when(time_t t, char *out, size_t outlen)
 		snprintf(out, outlen, "@%lld", (long long)t);
 }
 
-static void short_fp(const uint8_t digest[SHA256_LEN], char out[13])
-{
-	char hex[SHA256_HEX_LEN];
-
-	sha256_to_hex(digest, hex);
-	memcpy(out, hex, 12);
-	out[12] = '\0';
-}
-
 static void set(struct verdict *v, enum verdict_state st, enum verdict_action a,
 		enum severity sev)
 {
@@ -151,7 +142,7 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 {
 	const struct cert_info *s = &served->leaf;
 	long long warn, crit, left;
-	char sfp[13], dfp[13], swhen[40], dwhen[40], problem[200];
+	char sfp[SHA256_SHORT_HEX_LEN], dfp[SHA256_SHORT_HEX_LEN], swhen[40], dwhen[40], problem[200];
 
 	memset(ret, 0, sizeof(*ret));
 	if (served->status != PROBE_OK) {
@@ -181,7 +172,7 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 		return;
 	}
 
-	short_fp(s->sha256, sfp);
+	sha256_to_short_hex(s->sha256, sfp);
 	thresholds_for(th, s, &warn, &crit);
 	left = (long long)s->not_after - (long long)now;
 	format_when(s->not_after, swhen, sizeof(swhen));
@@ -193,7 +184,7 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 		return;
 	}
 
-	short_fp(disk->leaf.sha256, dfp);
+	sha256_to_short_hex(disk->leaf.sha256, dfp);
 	format_when(disk->leaf.not_after, dwhen, sizeof(dwhen));
 	/* A served certificate that clients reject is replaced even by a shorter-lived one. */
 	if (disk->leaf.not_after < s->not_after && !th->allow_downgrade && !problem[0]) {

@@ -1,0 +1,151 @@
+/*
+ * probe-tls.c - OpenSSL for the probe engine; see probe-tls.h.
+ *
+ * The context captures whatever chain the server sends: trust and name
+ * coverage are judged from the result, never by failing the handshake.
+ * Each client records the fatal alert it receives and the first bytes the
+ * server sent, so that a failure can say "alert X" or "this is not TLS"
+ * rather than OpenSSL's reason alone.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+
+#include "probe-tls.h"
+#include "util.h"
+
+static void on_ssl_info(const SSL *ssl, int where, int ret)
+{
+	struct tls_capture *cap = SSL_get_app_data(ssl);
+
+	if ((where & SSL_CB_READ_ALERT) && (ret >> 8) == SSL3_AL_FATAL && cap)
+		snprintf(cap->alert, sizeof(cap->alert), "%s", SSL_alert_desc_string_long(ret));
+}
+
+/* Keeps the first bytes the server sent, to show them when they are not TLS. */
+static long on_bio_read(BIO *b, int oper, const char *argp, size_t len, int argi,
+			long argl, int ret, size_t *processed)
+{
+	struct tls_capture *cap = (struct tls_capture *)BIO_get_callback_arg(b);
+	size_t n;
+
+	(void)len;
+	(void)argi;
+	(void)argl;
+	if (oper != (BIO_CB_READ | BIO_CB_RETURN) || ret <= 0 || !processed || !cap)
+		return ret;
+	n = *processed;
+	if (n > sizeof(cap->first_bytes) - cap->n_first_bytes)
+		n = sizeof(cap->first_bytes) - cap->n_first_bytes;
+	memcpy(cap->first_bytes + cap->n_first_bytes, argp, n);
+	cap->n_first_bytes += n;
+	return ret;
+}
+
+SSL_CTX *probe_tls_ctx_new(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (!ctx)
+		return NULL;
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/*
+	 * Capture the chain whatever it is; trust is judged from the verify
+	 * result.  Security level 0: a weak key or signature must still be
+	 * reported as what the server serves, not as a failed handshake.
+	 */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_security_level(ctx, 0);
+	SSL_CTX_set_info_callback(ctx, on_ssl_info);
+	return ctx;
+}
+
+static bool is_ip_literal(const char *s)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s, &a) == 1;
+}
+
+int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, struct tls_capture *cap,
+		  char *detail, size_t len, SSL **ret)
+{
+	SSL *ssl = SSL_new(ctx);
+	BIO *bio;
+	bool ok;
+
+	ok = ssl && SSL_set_fd(ssl, fd) == 1;
+	if (ok && sni && is_ip_literal(sni))
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), sni) == 1;
+	else if (ok && sni)
+		ok = SSL_set_tlsext_host_name(ssl, sni) == 1 && SSL_set1_host(ssl, sni) == 1;
+	if (!ok) {
+		snprintf(detail, len, "cannot set up TLS: %s",
+			 ERR_reason_error_string(ERR_peek_error()) ?: "out of memory");
+		ERR_clear_error();
+		SSL_free(ssl);
+		return -EIO;
+	}
+	SSL_set_app_data(ssl, cap);
+	/* Read ahead, so that a non-TLS answer is captured whole, not 5 bytes of it. */
+	SSL_set_read_ahead(ssl, 1);
+	bio = SSL_get_rbio(ssl);
+	BIO_set_callback_arg(bio, (char *)cap);
+	BIO_set_callback_ex(bio, on_bio_read);
+	*ret = ssl;
+	return 0;
+}
+
+static bool answer_is_not_tls(const struct tls_capture *cap, int reason)
+{
+	/* A TLS record starts with a content type, 20 to 24. */
+	if (cap->n_first_bytes > 0)
+		return cap->first_bytes[0] < 20 || cap->first_bytes[0] > 24;
+	return reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+	       reason == SSL_R_UNKNOWN_PROTOCOL || reason == SSL_R_HTTP_REQUEST;
+}
+
+enum probe_status probe_tls_failure(struct tls_capture *cap, int ssl_error, int saved_errno,
+				    char *detail, size_t len)
+{
+	unsigned long e = ERR_peek_error();
+	int reason = ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) : 0;
+	char esc[160];
+
+	if (!cap->alert[0] && reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256)
+		snprintf(cap->alert, sizeof(cap->alert), "%s",
+			 SSL_alert_desc_string_long(reason - SSL_AD_REASON_OFFSET));
+	ERR_clear_error();
+
+	if (cap->alert[0]) {
+		snprintf(detail, len, "the server sent TLS alert %s", cap->alert);
+		return PROBE_TLS_ALERT;
+	}
+	if (answer_is_not_tls(cap, reason) && cap->n_first_bytes > 0) {
+		escape_bytes(cap->first_bytes, cap->n_first_bytes, esc, sizeof(esc));
+		snprintf(detail, len, "the server's answer is not TLS: \"%s\"", esc);
+	} else if (answer_is_not_tls(cap, reason))
+		snprintf(detail, len, "the server's answer is not TLS (%s)",
+			 ERR_reason_error_string(e) ?: "unknown error");
+	else if (ssl_error == SSL_ERROR_ZERO_RETURN || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING ||
+		 (ssl_error == SSL_ERROR_SYSCALL && saved_errno == 0))
+		snprintf(detail, len, "the server closed the connection during the TLS handshake");
+	else if (ssl_error == SSL_ERROR_SYSCALL)
+		snprintf(detail, len, "the connection failed during the TLS handshake: %s",
+			 strerror(saved_errno));
+	else
+		snprintf(detail, len, "the TLS handshake failed: %s",
+			 ERR_reason_error_string(e) ?: "unknown error");
+	return PROBE_TLS_FAILED;
+}
