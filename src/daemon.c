@@ -261,8 +261,9 @@ static void log_note(struct service_rt *s, const struct policy_out *o)
 		snprintf(when, sizeof(when), "later");
 	switch (o->note) {
 	case NOTE_RELOAD_STARTED:
-		log_full(LOG_NOTICE, kinds[o->note], fields, "%s: reloading to serve the "
-			 "certificate on disk", name);
+		log_full(LOG_NOTICE, kinds[o->note], fields, "%s: the pair on disk is valid%s; "
+			 "reloading to serve the certificate on disk", name,
+			 s->conf->reload_check ? " and reload-check passed" : "");
 		break;
 	case NOTE_VERIFIED:
 		log_full(LOG_NOTICE, kinds[o->note], fields, "%s: reload verified: every "

@@ -91,7 +91,7 @@ is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp c1)" "nginx serves the rene
 touch "$slow"
 mark=$(log_mark)
 disk_renew certbot "$live" "$TEST_TMP/c2"
-ok "the daemon starts a reload for the next renewal" wait_log "$mark" "web: reloading to serve" 20 ||
+ok "the daemon starts a reload for the next renewal" wait_log "$mark" "web: the pair on disk is valid; reloading to serve" 20 ||
 	diag "$(log_since "$mark")"
 ok "the reload command has reloaded nginx" wait_for 5 test "$(runs_count)" -eq 2
 kill -KILL "$daemon_pid"
