@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -76,6 +77,7 @@ struct daemon {
 	sd_event_source *control;
 	int control_fd;
 	bool polling_logged;           /* the watch limit is reported once */
+	char state_dir[PATH_MAX];      /* state-dir, or state-dir/SERVICE with --service */
 };
 
 static uint64_t now_realtime_usec(void)
@@ -170,10 +172,10 @@ static void save_and_announce(struct daemon *d)
 	st.n_services = d->n_services;
 	st.endpoints = se;
 	st.n_endpoints = d->n_items;
-	r = state_save(d->conf->state_dir, &st);
+	r = state_save(d->state_dir, &st);
 	if (r < 0)
 		log_error("cannot write the state file in %s: %s; status and pauses will not "
-			  "survive a restart", d->conf->state_dir, strerror(-r));
+			  "survive a restart", d->state_dir, strerror(-r));
 	sd_notifyf(false, "STATUS=%zu endpoints: %u ok, %u reload pending, %u failing; "
 		   "%u services paused", d->n_items, ok, pending, bad, paused);
 	if (d->conf->metrics_file)
@@ -619,7 +621,7 @@ static int open_control(struct daemon *d)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, r;
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", d->conf->state_dir,
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", d->state_dir,
 			     CONTROL_SOCKET_NAME) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -839,17 +841,23 @@ int daemon_run(const char *config_path, const char *only_service)
 		fprintf(stderr, "%s%s", err, err[0] && err[strlen(err) - 1] != '\n' ? "\n" : "");
 		return 1;
 	}
-	if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) {
-		log_error("cannot create the state directory %s: %m", c->state_dir);
+	if (state_dir_for(c->state_dir, only_service, d.state_dir, sizeof(d.state_dir)) < 0) {
+		log_error("the state directory %s/%s is too long", c->state_dir, only_service);
 		conf_free(c);
 		return 1;
 	}
-	r = state_load(c->state_dir, &saved, err, sizeof(err));
+	if ((only_service && mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(d.state_dir, 0700) < 0 && errno != EEXIST)) {
+		log_error("cannot create the state directory %s: %m", d.state_dir);
+		conf_free(c);
+		return 1;
+	}
+	r = state_load(d.state_dir, &saved, err, sizeof(err));
 	if (r == -EBADMSG)
 		log_warning("%s; starting from a clean state", err);
 	else if (r < 0 && r != -ENOENT)
 		log_warning("cannot read the state file in %s: %s; starting from a clean state",
-			    c->state_dir, strerror(-r));
+			    d.state_dir, strerror(-r));
 	d.last = saved;   /* the previous verdicts, so changes across a restart are logged */
 
 	sigemptyset(&mask);

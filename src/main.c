@@ -58,7 +58,9 @@ static void usage(FILE *f)
 		"  check                 probe every configured endpoint and compare what is\n"
 		"                        served with what is on disk; changes nothing; with no\n"
 		"                        configuration file, checks what discover finds\n"
-		"  status [--json]       what the running daemon knows, from its state file\n"
+		"  status [-s NAME] [--json]\n"
+		"                        what the running daemon (or the certwatch@NAME\n"
+		"                        instance) knows, from its state file\n"
 		"  resume SERVICE        lift the pause of a service after repeated failures\n"
 		"  discover              print a configuration for the local Dovecot, Postfix\n"
 		"                        and nginx, from their own configuration dumps\n"
@@ -71,7 +73,7 @@ static void usage(FILE *f)
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n"
 		"\n"
-		"Options of run and check:\n"
+		"Options of run, check and status:\n"
 		"  -s, --service NAME    only this service\n"
 		"\n"
 		"Options of check:\n"
@@ -311,19 +313,20 @@ static int cmd_check(const struct options *o)
 	return r < 0 ? EXIT_UNKNOWN : r;
 }
 
-/* The state of the daemon as its state file tells; *running when its pid lives. */
-static int load_state(const char *config, struct conf **ret_conf, struct state *ret,
-		      bool *running)
+/*
+ * The state in dir, as the daemon wrote it; *running when its pid lives.
+ * dir is the main daemon's state-dir, or state-dir/NAME for the
+ * certwatch@NAME instance that guards only NAME.
+ */
+static int load_state(const char *dir, struct state *ret, bool *running)
 {
 	char err[512] = "";
 	int r;
 
-	if (load_conf(config, ret_conf) < 0)
-		return -EINVAL;
-	r = state_load((*ret_conf)->state_dir, ret, err, sizeof(err));
+	r = state_load(dir, ret, err, sizeof(err));
 	if (r == -ENOENT)
 		fprintf(stderr, "certwatch: no state in %s: the daemon (certwatch run) has not run "
-			"with this configuration\n", (*ret_conf)->state_dir);
+			"with this configuration\n", dir);
 	else if (r < 0)
 		fprintf(stderr, "certwatch: %s\n", err[0] ? err : strerror(-r));
 	else
@@ -333,12 +336,15 @@ static int load_state(const char *config, struct conf **ret_conf, struct state *
 
 static int cmd_status(const struct options *o)
 {
+	char dir[PATH_MAX];
 	struct conf *c = NULL;
 	struct state st = {};
 	bool running = false;
 	int worst = 0;
 
-	if (load_state(o->config, &c, &st, &running) < 0) {
+	if (load_conf(o->config, &c) < 0 ||
+	    state_dir_for(c->state_dir, o->service, dir, sizeof(dir)) < 0 ||
+	    load_state(dir, &st, &running) < 0) {
 		conf_free(c);
 		return EXIT_UNKNOWN;
 	}
@@ -396,18 +402,29 @@ static int resume_running(const char *state_dir, const char *service)
 
 static int cmd_resume(const struct options *o, const char *service)
 {
+	char dir[PATH_MAX], path[PATH_MAX + 16];
 	struct conf *c = NULL;
 	struct state st = {};
 	struct state_service *s;
 	bool running = false;
 	int r;
 
-	if (load_state(o->config, &c, &st, &running) < 0) {
+	if (load_conf(o->config, &c) < 0) {
+		conf_free(c);
+		return 1;
+	}
+	/* A certwatch@NAME instance keeps its own state; else the main daemon's. */
+	path[0] = '\0';
+	if (state_dir_for(c->state_dir, service, dir, sizeof(dir)) == 0)
+		snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME);
+	if (!path[0] || access(path, F_OK) < 0)
+		snprintf(dir, sizeof(dir), "%s", c->state_dir);
+	if (load_state(dir, &st, &running) < 0) {
 		conf_free(c);
 		return 1;
 	}
 	if (running) {
-		r = resume_running(c->state_dir, service);
+		r = resume_running(dir, service);
 		if (r <= 0 && r != -ENOENT && r != -ECONNREFUSED) {
 			state_done(&st);
 			conf_free(c);
@@ -423,15 +440,15 @@ static int cmd_resume(const struct options *o, const char *service)
 	s = state_find_service(&st, service);
 	if (!s) {
 		fprintf(stderr, "certwatch: no service \"%s\" in the state file in %s\n", service,
-			c->state_dir);
+			dir);
 		r = 1;
 	} else {
 		s->policy.paused = false;
 		s->policy.failures = 0;
 		s->policy.next_attempt = 0;
-		r = state_save(c->state_dir, &st);
+		r = state_save(dir, &st);
 		if (r < 0)
-			fprintf(stderr, "certwatch: cannot write the state in %s: %s\n", c->state_dir,
+			fprintf(stderr, "certwatch: cannot write the state in %s: %s\n", dir,
 				strerror(-r));
 		else
 			printf("ok: %s resumed; the daemon is not running, it will reconcile at start\n",
@@ -559,9 +576,9 @@ int main(int argc, char **argv)
 		if (parse_check_options(argc, argv, &o, NULL) < 0)
 			return EXIT_UNKNOWN;
 		if (o.connect || o.starttls || o.name || o.cert || o.chain || o.key || o.timeout ||
-		    o.prometheus || (cmd[0] == 'r' && o.json) || (cmd[0] == 's' && o.service)) {
+		    o.prometheus || (cmd[0] == 'r' && o.json)) {
 			fprintf(stderr, "certwatch %s: takes %s\n", cmd, cmd[0] == 'r' ?
-				"only --config and --service" : "only --config and --json");
+				"only --config and --service" : "only --config, --service and --json");
 			return EXIT_UNKNOWN;
 		}
 		return cmd[0] == 'r' ? daemon_run(o.config, o.service) : cmd_status(&o);

@@ -73,6 +73,14 @@ static void write_endpoint(FILE *f, const struct state_endpoint *e)
 	fputc('\n', f);
 }
 
+int state_dir_for(const char *base, const char *only_service, char *out, size_t outlen)
+{
+	int n = only_service ? snprintf(out, outlen, "%s/%s", base, only_service) :
+		snprintf(out, outlen, "%s", base);
+
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
 int state_save(const char *dir, const struct state *s)
 {
 	char tmp[4096], path[4096];

@@ -40,6 +40,14 @@ struct state {
 	size_t n_endpoints;
 };
 
+/*
+ * The state directory of the daemon that guards only_service (a
+ * certwatch@NAME instance: base/NAME, matching StateDirectory=certwatch/%i),
+ * or of the one that guards every service (base).  -ENAMETOOLONG if it
+ * does not fit.
+ */
+int state_dir_for(const char *base, const char *only_service, char *out, size_t outlen);
+
 /* Writes dir/state atomically.  Returns 0 or a negative errno. */
 int state_save(const char *dir, const struct state *s);
 

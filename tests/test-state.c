@@ -97,12 +97,26 @@ static void damage(void)
 	   "no state file yet is -ENOENT");
 }
 
+static void instance_dirs(void)
+{
+	char out[64];
+
+	ok(state_dir_for("/var/lib/certwatch", NULL, out, sizeof(out)) == 0 &&
+	   strcmp(out, "/var/lib/certwatch") == 0, "the main daemon's state is in state-dir");
+	ok(state_dir_for("/var/lib/certwatch", "dovecot", out, sizeof(out)) == 0 &&
+	   strcmp(out, "/var/lib/certwatch/dovecot") == 0,
+	   "certwatch@dovecot keeps its state in state-dir/dovecot (StateDirectory=certwatch/%%i)");
+	ok(state_dir_for("/var/lib/certwatch", "a-very-long-service-name-that-cannot-fit-here",
+			 out, sizeof(out)) == -ENAMETOOLONG, "a directory that does not fit is refused");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
 	round_trip();
 	damage();
+	instance_dirs();
 	{
 		char cmd[300];
 
