@@ -87,4 +87,16 @@ const struct conf_service *conf_find_service(const struct conf *c, const char *n
 /* Prints the effective configuration, in the configuration file's syntax. */
 void conf_dump(const struct conf *c, FILE *f);
 
+/*
+ * Writers of the configuration file's syntax, for conf_dump() and
+ * `certwatch discover`.  conf_write_quoted() writes s double-quoted, as
+ * libconfuse reads it back: '"', '\\' and '$' escaped with a backslash,
+ * control characters as \xHH.  conf_write_setting() writes
+ * INDENT KEY = "VALUE" and a newline; conf_write_argv() writes
+ * <tab>KEY = {"ARG", ...} and a newline.  Both write nothing for NULL.
+ */
+void conf_write_quoted(FILE *f, const char *s);
+void conf_write_setting(FILE *f, const char *indent, const char *key, const char *value);
+void conf_write_argv(FILE *f, const char *key, char *const argv[]);
+
 void conf_free(struct conf *c);

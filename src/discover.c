@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <arpa/inet.h>
 
+#include "conf.h"
 #include "discover.h"
 #include "discover-int.h"
 #include "starttls.h"
@@ -491,37 +492,6 @@ out:
 
 /* ---- writing the configuration ----------------------------------------------------------- */
 
-static void print_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"' || *p == '\\' || *p == '$')
-			fputc('\\', f);
-		fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
-static void print_argv(FILE *f, const char *key, char *const argv[])
-{
-	fprintf(f, "\t%s = {", key);
-	for (size_t i = 0; argv[i]; i++) {
-		fputs(i ? ", " : "", f);
-		print_str(f, argv[i]);
-	}
-	fputs("}\n", f);
-}
-
-/* key = "value" at this indentation; nothing for a NULL value. */
-static void print_setting(FILE *f, const char *indent, const char *key, const char *value)
-{
-	if (!value)
-		return;
-	fprintf(f, "%s%s = ", indent, key);
-	print_str(f, value);
-	fputc('\n', f);
-}
-
 /* A name the certificate covers: the daemon's host name, else its first DNS name. */
 static char *name_from_cert(const char *cert, const char *hostname, const struct discovered *d)
 {
@@ -639,34 +609,34 @@ static void print_service(FILE *f, const struct discover_options *o, const char 
 	char *name = d->cert ? name_from_cert(d->cert, d->hostname, d) : NULL;
 
 	fprintf(f, "service %s {\n", def->service);
-	print_setting(f, "\t", "cert", d->cert);
-	print_setting(f, "\t", "key", d->key);
-	print_setting(f, "\t", "name", name);
+	conf_write_setting(f, "\t", "cert", d->cert);
+	conf_write_setting(f, "\t", "key", d->key);
+	conf_write_setting(f, "\t", "name", name);
 	/* A private instance is not the one systemd knows by the unit name. */
 	if (!private && stat(o->systemd_dir ? o->systemd_dir : DEFAULT_SYSTEMD_DIR, &st) == 0)
-		print_setting(f, "\t", "reload-unit", def->unit);
+		conf_write_setting(f, "\t", "reload-unit", def->unit);
 	else if (build_argv(o, search, which, &def->reload, argv, &prog) == 0)
-		print_argv(f, "reload-command", argv);
+		conf_write_argv(f, "reload-command", argv);
 	free(prog);
 	prog = NULL;
 	if (build_argv(o, search, which, &def->check, argv, &prog) == 0)
-		print_argv(f, "reload-check", argv);
+		conf_write_argv(f, "reload-check", argv);
 	free(prog);
 	for (size_t i = 0; i < d->n_endpoints; i++) {
 		const struct discovered_endpoint *e = &d->endpoints[i];
 		char *ename = NULL;
 
 		fprintf(f, "\tendpoint %s {\n", e->name);
-		print_setting(f, "\t\t", "address", e->address);
+		conf_write_setting(f, "\t\t", "address", e->address);
 		fprintf(f, "\t\tport = %u\n", e->port);
 		if (e->starttls >= 0 && (size_t)e->starttls < starttls_n_drivers)
 			fprintf(f, "\t\tstarttls = \"%s\"\n", starttls_drivers[e->starttls].name);
 		/* An endpoint with a pair of its own needs a name its certificate covers. */
 		if (!e->sni && e->cert)
 			ename = name_from_cert(e->cert, NULL, d);
-		print_setting(f, "\t\t", "name", e->sni ? e->sni : ename);
-		print_setting(f, "\t\t", "cert", e->cert);
-		print_setting(f, "\t\t", "key", e->key);
+		conf_write_setting(f, "\t\t", "name", e->sni ? e->sni : ename);
+		conf_write_setting(f, "\t\t", "cert", e->cert);
+		conf_write_setting(f, "\t\t", "key", e->key);
 		fputs("\t}\n", f);
 		free(ename);
 	}

@@ -1,0 +1,231 @@
+/*
+ * conf-scan.c - blanks the comments out of a configuration file before
+ * libconfuse parses it, and notes where sections begin.
+ *
+ * libconfuse 3.3 counts each comment's line two or three times, so its
+ * line numbers drift after the first comment, and it cannot parse a
+ * comment inside a list.  So conf.c reads each file into memory, this
+ * scanner, which follows libconfuse's own lexer, blanks the comments out,
+ * and libconfuse parses the rest, where its line numbers are exact.  A
+ * parsed section only knows the line of its closing brace, so the same
+ * scanner notes where each service and endpoint begins.  It never fails on
+ * bad syntax: libconfuse reports that, at the right line.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf-scan.h"
+
+enum tok { TOK_NONE, TOK_STR, TOK_OPEN, TOK_CLOSE, TOK_EQ, TOK_OTHER };
+
+struct token {
+	enum tok kind;
+	const char *text;
+	size_t len;
+	unsigned line;
+};
+
+void conf_scan_free(struct conf_scan *sc)
+{
+	free(sc->services);
+	free(sc->endpoints);
+	*sc = (struct conf_scan) { 0 };
+}
+
+static int scan_push(struct conf_scan_header **v, size_t *n, unsigned line, size_t service)
+{
+	struct conf_scan_header *nv = reallocarray(*v, *n + 1, sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	nv[*n] = (struct conf_scan_header) { line, service };
+	*v = nv;
+	(*n)++;
+	return 0;
+}
+
+/* What ends an unquoted word in libconfuse's lexer. */
+static bool is_delim(char c)
+{
+	return c == '\0' || strchr(" #\"'\t\n\r={}()+,*", c) != NULL;
+}
+
+static size_t word_len(const char *p, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && !is_delim(p[n]))
+		n++;
+	return n;
+}
+
+static bool tok_is(const struct token *t, const char *s)
+{
+	return t->kind == TOK_STR && t->len == strlen(s) && memcmp(t->text, s, t->len) == 0;
+}
+
+/* Skips "${NAME}" at p[i], as libconfuse substitutes it; 0 if there is none. */
+static size_t skip_env(const char *p, size_t len, size_t i, unsigned *line)
+{
+	const char *close;
+
+	if (i + 1 >= len || p[i] != '$' || p[i + 1] != '{')
+		return 0;
+	close = memchr(p + i + 2, '}', len - i - 2);
+	if (!close)
+		return 0;
+	for (const char *q = p + i; q < close; q++)
+		*line += *q == '\n';
+	return (size_t)(close - p) + 1;
+}
+
+/* Returns the index just past the string opened by the quote at p[i]. */
+static size_t skip_string(const char *p, size_t len, size_t i, unsigned *line)
+{
+	char quote = p[i];
+
+	for (i++; i < len; i++) {
+		size_t env;
+
+		if (p[i] == '\\' && i + 1 < len) {
+			i++;
+			*line += p[i] == '\n';
+		} else if (p[i] == quote) {
+			return i + 1;
+		} else if (p[i] == '\n') {
+			(*line)++;
+		} else if (quote == '"' && (env = skip_env(p, len, i, line)) > 0) {
+			i = env - 1;
+		}
+	}
+	return len;
+}
+
+/* Blanks a comment from p[i] up to end (exclusive), keeping its newlines. */
+static void blank(char *p, size_t i, size_t end, unsigned *line)
+{
+	for (; i < end; i++) {
+		if (p[i] == '\n')
+			(*line)++;
+		else
+			p[i] = ' ';
+	}
+}
+
+static int scan_token(struct conf_scan *sc, const struct token *t, const struct token prev[2],
+		      unsigned *depth)
+{
+	int r = 0;
+
+	switch (t->kind) {
+	case TOK_OPEN:
+		if (*depth == 0)
+			sc->open_line = t->line;
+		if (prev[0].kind == TOK_STR && prev[1].kind == TOK_STR) {
+			if (*depth == 0 && tok_is(&prev[1], "service"))
+				r = scan_push(&sc->services, &sc->n_services, prev[1].line, 0);
+			else if (*depth == 1 && sc->n_services > 0 && tok_is(&prev[1], "endpoint"))
+				r = scan_push(&sc->endpoints, &sc->n_endpoints, prev[1].line,
+					      sc->n_services - 1);
+		}
+		(*depth)++;
+		break;
+	case TOK_CLOSE:
+		if (*depth > 0)
+			(*depth)--;
+		break;
+	case TOK_EQ:
+		if (*depth == 0 && tok_is(&prev[0], "warn-days"))
+			sc->warn_days_line = prev[0].line;
+		if (*depth == 0 && tok_is(&prev[0], "crit-days"))
+			sc->crit_days_line = prev[0].line;
+		break;
+	default:
+		break;
+	}
+	return r;
+}
+
+/*
+ * Blanks every comment in buf and notes where sections begin.  Follows the
+ * rules of libconfuse 3.3's lexer.l: "#" or a run of "/" (unless the word
+ * it starts is longer) to the end of the line, and "/" "*" to "*" "/".
+ */
+int conf_scan_config(char *buf, size_t len, struct conf_scan *ret)
+{
+	struct token prev[2] = { { TOK_NONE, NULL, 0, 0 }, { TOK_NONE, NULL, 0, 0 } };
+	struct conf_scan sc = { 0 };
+	unsigned line = 1, depth = 0;
+	size_t i = 0;
+	int r = 0;
+
+	while (i < len) {
+		struct token t = { TOK_OTHER, buf + i, 1, line };
+		char c = buf[i];
+		size_t end, n;
+
+		if (c == '\n' || c == ' ' || c == '\t' || c == '\r' || c == '*' ||
+		    (c == '+' && (i + 1 >= len || buf[i + 1] != '='))) {
+			line += c == '\n';
+			i++;
+			continue;
+		}
+		if (c == '#' || (c == '/' && i + 1 < len && buf[i + 1] == '/' &&
+				 word_len(buf + i, len - i) == strspn(buf + i, "/"))) {
+			const char *nl = memchr(buf + i, '\n', len - i);
+
+			end = nl ? (size_t)(nl - buf) : len;
+			blank(buf, i, end, &line);
+			i = end;
+			continue;
+		}
+		if (c == '/' && i + 1 < len && buf[i + 1] == '*') {
+			end = len;
+			for (size_t j = i + 2; j + 1 < len; j++) {
+				if (buf[j] == '*' && buf[j + 1] == '/') {
+					end = j + 2;
+					break;
+				}
+			}
+			blank(buf, i, end, &line);
+			i = end;
+			continue;
+		}
+
+		if (c == '"' || c == '\'') {
+			end = skip_string(buf, len, i, &line);
+			t = (struct token) { TOK_STR, buf + i + 1, end - i - 1, t.line };
+			if (t.len > 0 && end <= len && buf[end - 1] == c)
+				t.len--;
+		} else if ((end = skip_env(buf, len, i, &line)) > 0) {
+			t = (struct token) { TOK_STR, buf + i, end - i, t.line };
+		} else if (c == '{' || c == '}' || c == '=' || c == '+') {
+			t.kind = c == '{' ? TOK_OPEN : c == '}' ? TOK_CLOSE : TOK_EQ;
+			end = i + (c == '+' ? 2 : 1);
+		} else if (c == '(' || c == ')' || c == ',') {
+			end = i + 1;
+		} else {
+			n = word_len(buf + i, len - i);
+			t = (struct token) { TOK_STR, buf + i, n, t.line };
+			end = i + n;
+		}
+		r = scan_token(&sc, &t, prev, &depth);
+		if (r < 0)
+			goto out;
+		prev[1] = prev[0];
+		prev[0] = t;
+		i = end;
+	}
+	/* libconfuse 3.3 takes the end of the file as the end of an open section. */
+	if (depth > 0)
+		sc.unclosed_line = sc.open_line;
+	*ret = sc;
+	sc = (struct conf_scan) { 0 };
+out:
+	conf_scan_free(&sc);
+	return r;
+}
