@@ -7,15 +7,11 @@
 # The shipped conf.d/*.conf.example files must pass --test-config too.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd dovecot doveconf doveadm postfix postconf nginx openssl
-require_certwatch_check
-port_range 14
+server_test 14 dovecot doveconf doveadm postfix postconf nginx openssl
 
 TOOL="$TESTS_BUILDDIR/discover-tool"
 [ -x "$TOOL" ] || bail_out "$TOOL is not built"
 
-ca_init || bail_out "cannot make the test CA"
 for n in mail:mail.test other:other.test mx:mx.test www:www.test shop:shop.test; do
 	ca_leaf "$TEST_TMP/${n%%:*}" 60 "${n#*:}" || bail_out "cannot make a certificate"
 done
@@ -116,11 +112,11 @@ for ep in imaps imap pop3 pop3s sieve lmtp other.test; do
 	is "$(json_endpoint "$cw_out" dovecot "$ep" state)" OK "dovecot endpoint $ep: OK"
 done
 is "$(json_endpoint "$cw_out" dovecot other.test served.sha256)" \
-	"$(cert_fp "$TEST_TMP/other.crt")" "dovecot local_name: the probe saw other.test's certificate"
+	"$(leaf_fp other)" "dovecot local_name: the probe saw other.test's certificate"
 is "$(json_endpoint "$cw_out" nginx shop.test served.sha256)" \
-	"$(cert_fp "$TEST_TMP/shop.crt")" "nginx: the shop.test endpoint saw shop.test's certificate"
+	"$(leaf_fp shop)" "nginx: the shop.test endpoint saw shop.test's certificate"
 is "$(json_endpoint "$cw_out" nginx www.test served.sha256)" \
-	"$(cert_fp "$TEST_TMP/www.crt")" "nginx: the www.test endpoint saw www.test's certificate"
+	"$(leaf_fp www)" "nginx: the www.test endpoint saw www.test's certificate"
 
 # ---- a daemon that is not there ---------------------------------------------------------
 

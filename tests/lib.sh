@@ -5,8 +5,10 @@
 # gives: TAP helpers (the plan is printed by done_testing at the end, so a
 # script that dies half-way is reported as an error), a throw-away CA,
 # loopback ports per script, a private temporary directory removed on exit,
-# servers started and stopped by pid, and helpers to read what a server
-# serves (openssl s_client) and what certwatch reports (JSON).
+# servers started and stopped by pid, a web fixture (certificates on disk
+# that a private nginx serves) with the certwatch.conf pieces to guard it,
+# and helpers to read what a server serves (openssl s_client) and what
+# certwatch reports (JSON).
 #
 # Scripts run in parallel under make -j: each one calls port_range with its
 # own offset so that no two scripts ever pick the same port.
@@ -152,6 +154,20 @@ require_certwatch_check() {
 	[ -x "$CERTWATCH" ] || bail_out "$CERTWATCH is not built"
 }
 
+# server_test PORT-OFFSET CMD...: the start of a test against servers of
+# its own: skips unless root and every CMD is installed, bails out unless
+# certwatch is built, takes the script's port range (port_range) and makes
+# the throw-away CA.
+server_test() {
+	_st_offset=$1
+	shift
+	require_root
+	require_cmd "$@"
+	require_certwatch_check
+	port_range "$_st_offset"
+	ca_init || bail_out "cannot make the test CA"
+}
+
 # ---- temporary directory and cleanup ------------------------------------
 
 # Commands run at exit, newest first (servers are stopped before the
@@ -211,13 +227,20 @@ stop_pid() {
 	_pid=$1
 	kill -0 "$_pid" 2>/dev/null || return 0
 	kill -TERM "$_pid" 2>/dev/null
-	_i=0
-	while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 50 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	kill -0 "$_pid" 2>/dev/null && kill -KILL "$_pid" 2>/dev/null
+	wait_exit "$_pid" 50 || kill -KILL "$_pid" 2>/dev/null
 	wait "$_pid" 2>/dev/null
+	return 0
+}
+
+# wait_exit PID TENTHS: waits up to TENTHS tenths of a second for PID to
+# end; fails when it is still there.
+wait_exit() {
+	_we_i=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ "$_we_i" -ge "$2" ] && return 1
+		sleep 0.1
+		_we_i=$((_we_i + 1))
+	done
 	return 0
 }
 
@@ -387,6 +410,23 @@ cert_fp() {
 		sed 's/^.*=//; s/://g' | tr 'A-F' 'a-f'
 }
 
+# ca_leaves DAYS NAME PREFIX...: ca_leaf $TEST_TMP/PREFIX DAYS NAME for
+# each PREFIX; bails out when one cannot be made.
+ca_leaves() {
+	_cl_days=$1
+	_cl_name=$2
+	shift 2
+	for _cl_prefix in "$@"; do
+		ca_leaf "$TEST_TMP/$_cl_prefix" "$_cl_days" "$_cl_name" ||
+			bail_out "cannot make a certificate"
+	done
+}
+
+# leaf_fp PREFIX: the fingerprint of the leaf ca_leaves made at PREFIX.
+leaf_fp() {
+	cert_fp "$TEST_TMP/$1.crt"
+}
+
 # ---- what the server serves -----------------------------------------------
 
 # served_fp HOST PORT [STARTTLS-PROTO|-] [SNI] [extra s_client args...]:
@@ -434,46 +474,28 @@ cw() {
 	return 0
 }
 
-# json_get JSON PATH: prints the value at a dotted path (list indices are
-# numbers): strings as they are, null as "null", booleans as true/false,
-# objects and lists as JSON.  Exits 1 if the path is absent or the text is
-# not JSON.
-json_get() {
-	printf '%s' "$1" | "$PYTHON" -c '
+# _json_at JSON PATH [LIST FIELD=VALUE...]: prints the value at a dotted
+# PATH (list indices are numbers) of the document, or of the first entry of
+# its LIST whose FIELDs have those VALUEs: strings as they are, null as
+# "null", booleans as true/false, objects and lists as JSON.  Exits 1 if
+# the entry or the path is absent or the text is not JSON.
+_json_at() {
+	_ja_json=$1
+	shift
+	printf '%s' "$_ja_json" | "$PYTHON" -c '
 import json, sys
+path, where = sys.argv[1], sys.argv[2:]
 try:
     v = json.load(sys.stdin)
 except ValueError as e:
     print("# not JSON: %s" % e, file=sys.stderr)
     sys.exit(1)
-for k in sys.argv[1].split(".") if sys.argv[1] else []:
+if where:
+    want = [w.split("=", 1) for w in where[1:]]
     try:
-        v = v[int(k)] if isinstance(v, list) else v[k]
-    except (KeyError, IndexError, ValueError, TypeError):
+        v = next(e for e in v[where[0]] if all(e.get(k) == x for k, x in want))
+    except (KeyError, TypeError, AttributeError, StopIteration):
         sys.exit(1)
-if v is None:
-    print("null")
-elif isinstance(v, bool):
-    print("true" if v else "false")
-elif isinstance(v, (dict, list)):
-    print(json.dumps(v))
-else:
-    print(v)
-' "$2"
-}
-
-# json_endpoint JSON SERVICE ENDPOINT PATH: like json_get inside the
-# endpoint entry of that service and name (order-independent).
-json_endpoint() {
-	printf '%s' "$1" | "$PYTHON" -c '
-import json, sys
-svc, ep, path = sys.argv[1:4]
-try:
-    doc = json.load(sys.stdin)
-    v = next(e for e in doc["endpoints"]
-             if e.get("service") == svc and e.get("endpoint") == ep)
-except (ValueError, KeyError, TypeError, StopIteration):
-    sys.exit(1)
 for k in path.split(".") if path else []:
     try:
         v = v[int(k)] if isinstance(v, list) else v[k]
@@ -487,7 +509,18 @@ elif isinstance(v, (dict, list)):
     print(json.dumps(v))
 else:
     print(v)
-' "$2" "$3" "$4"
+' "$@"
+}
+
+# json_get JSON PATH: the value at PATH of the whole document (_json_at).
+json_get() {
+	_json_at "$1" "$2"
+}
+
+# json_endpoint JSON SERVICE ENDPOINT PATH: like json_get inside the
+# endpoint entry of that service and name (order-independent).
+json_endpoint() {
+	_json_at "$1" "$4" endpoints "service=$2" "endpoint=$3"
 }
 
 # write_conf FILE: stdin to a configuration file certwatch accepts (root's,
@@ -497,6 +530,21 @@ write_conf() {
 	chmod 0700 "$(dirname "$1")" "$(dirname "$1")/conf.d" &&
 	cat >"$1" &&
 	chmod 0600 "$1"
+}
+
+# conf_service SERVICE NAME LIVE [LINE...]: a certwatch.conf service of
+# that name guarding the pair in the live directory LIVE (fullchain.pem,
+# privkey.pem) for NAME at 127.0.0.1, with the LINEs (settings, endpoints)
+# one a line.
+conf_service() {
+	printf 'service %s {\n' "$1"
+	printf '\tcert = "%s/fullchain.pem"\n\tkey = "%s/privkey.pem"\n' "$3" "$3"
+	printf '\tname = "%s"\n\taddress = "127.0.0.1"\n' "$2"
+	shift 3
+	for _cs_line in "$@"; do
+		printf '\t%s\n' "$_cs_line"
+	done
+	printf '}\n'
 }
 
 # peer MODE PORT [ARGS...]: starts tests/peer.py in that mode on
@@ -758,6 +806,62 @@ EOF
 	}
 }
 
+# ---- a web fixture: certificates on disk that a private nginx serves ----------------
+
+# web_fixture [--one-port] STYLE NAME=PREFIX...: for each NAME, the live
+# directory $TEST_TMP/live/NAME laid out in STYLE (disk_install) with the
+# pair ca_leaves made at PREFIX, and a private nginx (nginx_start) with one
+# TLS server per NAME on 127.0.0.1 serving that live directory: each on a
+# port of its own, or with --one-port all on one port, told apart by SNI.
+# web_live NAME and web_port NAME say where; bails out when a step fails.
+web_fixture() {
+	_wf_port=""
+	if [ "$1" = --one-port ]; then
+		_wf_port=$(free_port)
+		shift
+	fi
+	_wf_style=$1
+	shift
+	: >"$TEST_TMP/.web-ports"
+	: >"$TEST_TMP/.web-servers"
+	for _wf in "$@"; do
+		_wf_name=${_wf%%=*}
+		disk_install "$_wf_style" "$(web_live "$_wf_name")" "$TEST_TMP/${_wf#*=}" ||
+			bail_out "cannot lay out $_wf_name's files"
+		echo "$_wf_name ${_wf_port:-$(free_port)}" >>"$TEST_TMP/.web-ports"
+		cat >>"$TEST_TMP/.web-servers" <<EOF
+	server {
+		listen 127.0.0.1:$(web_port "$_wf_name") ssl;
+		server_name $_wf_name;
+		ssl_certificate $(web_live "$_wf_name")/fullchain.pem;
+		ssl_certificate_key $(web_live "$_wf_name")/privkey.pem;
+	}
+EOF
+	done
+	nginx_start "$(web_port "${1%%=*}")" <"$TEST_TMP/.web-servers" ||
+		bail_out "nginx did not start"
+}
+
+# web_live NAME: web_fixture's live directory of NAME.
+web_live() {
+	echo "$TEST_TMP/live/$1"
+}
+
+# web_port NAME: the port on which web_fixture's nginx serves NAME.
+web_port() {
+	awk -v n="$1" '$1 == n { print $2 }' "$TEST_TMP/.web-ports"
+}
+
+# web_service SERVICE NAME [SETTING...]: conf_service for web_fixture's
+# NAME, with the endpoint "https" on NAME's port after the SETTINGs.
+web_service() {
+	_ws_name=$2
+	_ws_service=$1
+	shift 2
+	conf_service "$_ws_service" "$_ws_name" "$(web_live "$_ws_name")" "$@" \
+		"endpoint https { port = $(web_port "$_ws_name") }"
+}
+
 # ---- reload commands for certwatch.conf ----------------------------------------------
 
 # conf_argv ARG...: the arguments as a certwatch.conf list of strings.
@@ -901,19 +1005,27 @@ for line in iter(sys.stdin.buffer.readline, b""):
 # shellcheck disable=SC2034 # daemon_rc is read by the scripts
 daemon_stop() {
 	kill -TERM "$daemon_pid" 2>/dev/null
-	_i=0
-	while kill -0 "$daemon_pid" 2>/dev/null && [ $_i -lt 200 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	if kill -0 "$daemon_pid" 2>/dev/null; then
+	if wait_exit "$daemon_pid" 200; then
+		wait "$daemon_pid" 2>/dev/null
+		daemon_rc=$?
+	else
 		kill -KILL "$daemon_pid" 2>/dev/null
 		wait "$daemon_pid" 2>/dev/null
 		daemon_rc=hung
-	else
-		wait "$daemon_pid" 2>/dev/null
-		daemon_rc=$?
 	fi
+}
+
+# daemon_conf: the global settings of a daemon test, for certwatch.conf:
+# an interval long enough that only inotify tells the daemon of a renewal,
+# a short settle, and a state directory in $TEST_TMP.
+daemon_conf() {
+	printf 'interval = "1h"\nsettle = "1s"\nstate-dir = "%s"\n' "$TEST_TMP/state"
+}
+
+# daemon_stop_ok: daemon_stop, and one test that the daemon ended with 0.
+daemon_stop_ok() {
+	daemon_stop
+	is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
 }
 
 # log_mark: how many lines the daemon's log has; pass it to wait_log and
@@ -930,6 +1042,13 @@ log_since() {
 # log_count FROM REGEX: how many of the daemon's lines after FROM match.
 log_count() {
 	log_since "$1" | grep -Ec -- "$2"
+}
+
+# reloads_started FROM SERVICE: how many reloads the daemon began for
+# SERVICE after line FROM (its "SERVICE: the pair on disk is valid;
+# reloading to serve ..." line).
+reloads_started() {
+	log_count "$1" "^certwatch: $2: the pair on disk is valid.*; reloading to serve"
 }
 
 # wait_log FROM REGEX [SECONDS]: waits until a line of the daemon's log
@@ -970,20 +1089,7 @@ wait_for() {
 # json_service JSON SERVICE PATH: like json_get inside the entry of that
 # service in `certwatch status --json`.
 json_service() {
-	printf '%s' "$1" | "$PYTHON" -c '
-import json, sys
-svc, path = sys.argv[1:3]
-try:
-    v = next(s for s in json.load(sys.stdin)["services"] if s.get("name") == svc)
-except (ValueError, KeyError, TypeError, StopIteration):
-    sys.exit(1)
-for k in path.split(".") if path else []:
-    try:
-        v = v[k]
-    except (KeyError, TypeError):
-        sys.exit(1)
-print("null" if v is None else ("true" if v is True else "false" if v is False else v))
-' "$2" "$3"
+	_json_at "$1" "$3" services "name=$2"
 }
 
 # ms_to_s MILLISECONDS: "2.3".

@@ -6,10 +6,7 @@
 # atomically and readable by node_exporter.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd nginx openssl promtool
-require_certwatch_check
-port_range 13
+server_test 13 nginx openssl promtool
 
 # promtool_ok FILE DESCRIPTION: one test, that promtool accepts the file.
 promtool_ok() {
@@ -29,63 +26,29 @@ not_after() {
 	date -u -d "$(openssl x509 -in "$1" -noout -enddate | sed 's/^notAfter=//')" +%s
 }
 
-ca_init || bail_out "cannot make the test CA"
-ca_leaf "$TEST_TMP/A" 60 web.test || bail_out "cannot make a certificate"
-ca_leaf "$TEST_TMP/B" 90 web.test || bail_out "cannot make a certificate"
-ca_leaf "$TEST_TMP/C" 80 broken.test || bail_out "cannot make a certificate"
-ca_leaf "$TEST_TMP/D" 90 broken.test || bail_out "cannot make a certificate"
-live="$TEST_TMP/live/web.test"
-live2="$TEST_TMP/live/broken.test"
-disk_install rename "$live" "$TEST_TMP/A" || bail_out "cannot install the certificate"
-disk_install rename "$live2" "$TEST_TMP/C" || bail_out "cannot install the certificate"
-
-port=$(free_port)
-port2=$(free_port)
-nginx_start "$port" <<EOF || bail_out "nginx did not start"
-	server {
-		listen 127.0.0.1:$port ssl;
-		server_name web.test;
-		ssl_certificate $live/fullchain.pem;
-		ssl_certificate_key $live/privkey.pem;
-		return 204;
-	}
-	server {
-		listen 127.0.0.1:$port2 ssl;
-		server_name broken.test;
-		ssl_certificate $live2/fullchain.pem;
-		ssl_certificate_key $live2/privkey.pem;
-		return 204;
-	}
-EOF
+ca_leaves 60 web.test A
+ca_leaves 90 web.test B
+ca_leaves 80 broken.test C
+ca_leaves 90 broken.test D
+web_fixture rename web.test=A broken.test=C
+live=$(web_live web.test)
+live2=$(web_live broken.test)
+port=$(web_port web.test)
 
 mdir="$TEST_TMP/textfile"
 mkdir -p "$mdir"
 metrics="$mdir/certwatch.prom"
 conf="$TEST_TMP/etc/certwatch.conf"
-write_conf "$conf" <<EOF
+{
+	cat <<EOF
 settle = "200ms"
 metrics-file = "$metrics"
 state-dir = "$TEST_TMP/state"
-service web {
-	cert = "$live/fullchain.pem"
-	key = "$live/privkey.pem"
-	name = "web.test"
-	address = "127.0.0.1"
-	reload-command = $(nginx_reload_argv)
-	verify-timeout = "10s"
-	endpoint https { port = $port }
-}
-# Its reload always fails: one failure pauses it.
-service broken {
-	cert = "$live2/fullchain.pem"
-	key = "$live2/privkey.pem"
-	name = "broken.test"
-	address = "127.0.0.1"
-	reload-command = {"/bin/false"}
-	max-failures = 1
-	endpoint https { port = $port2 }
-}
 EOF
+	web_service web web.test "reload-command = $(nginx_reload_argv)" 'verify-timeout = "10s"'
+	echo "# Its reload always fails: one failure pauses it."
+	web_service broken broken.test 'reload-command = {"/bin/false"}' 'max-failures = 1'
+} | write_conf "$conf"
 
 ep='service="web",endpoint="https"'
 
@@ -146,6 +109,7 @@ is "$(grep -c '^certwatch_endpoint_stale{service="[a-z]*",endpoint="https"} 1$' 
 mark=$(log_mark)
 daemon_start "$conf"
 # The stale endpoints make the daemon reload both; broken's reload fails.
+# shellcheck disable=SC2317 # called through wait_for
 reloaded() {
 	[ "$(sample "$metrics" 'certwatch_reloads_total{service="web",result="ok"}')" = 1 ] &&
 	[ "$(sample "$metrics" "certwatch_endpoint_stale{$ep}")" = 0 ] &&

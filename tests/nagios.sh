@@ -6,10 +6,7 @@
 # and UNKNOWN (a bad option, a timeout).
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd nginx openssl
-require_certwatch_check
-port_range 12
+server_test 12 nginx openssl
 
 # The plugin under the name the monitoring plugins directory gives it.
 PLUGIN="$TEST_TMP/check_certwatch"
@@ -68,36 +65,17 @@ perf() {
 	printf '%s\n' "$pl_parse" | awk -F '\t' -v l="$1" '$1 == l { print $2 "\t" $3 "\t" $4 "\t" $5 }'
 }
 
-ca_init || bail_out "cannot make the test CA"
-ca_leaf "$TEST_TMP/A" 80 web.test || bail_out "cannot make a certificate"
-ca_leaf "$TEST_TMP/B" 90 web.test || bail_out "cannot make a certificate"
-fp_a=$(cert_fp "$TEST_TMP/A.crt")
-fp_b=$(cert_fp "$TEST_TMP/B.crt")
-live="$TEST_TMP/live/web.test"
-disk_install rename "$live" "$TEST_TMP/A" || bail_out "cannot install the certificate"
-
-port=$(free_port)
+ca_leaves 80 web.test A
+ca_leaves 90 web.test B
+fp_a=$(leaf_fp A)
+fp_b=$(leaf_fp B)
+web_fixture rename web.test=A
+live=$(web_live web.test)
+port=$(web_port web.test)
 closed=$(free_port)
-nginx_start "$port" <<EOF || bail_out "nginx did not start"
-	server {
-		listen 127.0.0.1:$port ssl;
-		server_name web.test;
-		ssl_certificate $live/fullchain.pem;
-		ssl_certificate_key $live/privkey.pem;
-		return 204;
-	}
-EOF
 
 conf="$TEST_TMP/etc/certwatch.conf"
-write_conf "$conf" <<EOF
-service web {
-	cert = "$live/fullchain.pem"
-	key = "$live/privkey.pem"
-	name = "web.test"
-	address = "127.0.0.1"
-	endpoint https { port = $port }
-}
-EOF
+web_service web web.test | write_conf "$conf"
 
 # ---- OK ------------------------------------------------------------------------
 

@@ -4,14 +4,10 @@
 # must report the fingerprint openssl s_client sees.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd dovecot openssl
-require_certwatch_check
-port_range 2
+server_test 2 dovecot openssl
 
-ca_init || bail_out "cannot make the test CA"
-ca_leaf "$TEST_TMP/mail" 60 mail.test || bail_out "cannot make a certificate"
-fp=$(cert_fp "$TEST_TMP/mail.crt")
+ca_leaves 60 mail.test mail
+fp=$(leaf_fp mail)
 
 dovecot_start "$TEST_TMP/mail.fullchain.pem" "$TEST_TMP/mail.key" ||
 	bail_out "dovecot did not start"

@@ -4,13 +4,9 @@
 # (CRITICAL) and no crash.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd openssl
-require_certwatch_check
-port_range 5
+server_test 5 openssl
 
-ca_init || bail_out "cannot make the test CA"
-ca_leaf "$TEST_TMP/peer" 60 peer.test || bail_out "cannot make a certificate"
+ca_leaves 60 peer.test peer
 
 timeout_s=2
 bound_ms=$(((timeout_s + 3) * 1000))
@@ -90,7 +86,7 @@ ok "$h_n hostile endpoints and a healthy one probed concurrently end within one 
 	test "$ms" -lt "$bound_ms"
 is "$cw_rc" 2 "hostile endpoints in a configuration: exit 2"
 is "$(json_endpoint "$cw_out" hostile good state)" OK "the healthy endpoint beside the hostile ones is OK"
-is "$(json_endpoint "$cw_out" hostile good served.sha256)" "$(cert_fp "$TEST_TMP/peer.crt")" \
+is "$(json_endpoint "$cw_out" hostile good served.sha256)" "$(leaf_fp peer)" \
 	"the healthy endpoint beside the hostile ones reports its certificate"
 n_unreach=0
 i=1

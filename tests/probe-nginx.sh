@@ -4,19 +4,15 @@
 # and the served/disk comparison must say OK, STALE or DISK-INVALID.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd nginx openssl
-require_certwatch_check
-port_range 1
+server_test 1 nginx openssl
 
-ca_init || bail_out "cannot make the test CA"
 # a: served for a.test; a2: its renewal, on disk but not served; b: b.test.
-ca_leaf "$TEST_TMP/a" 60 a.test || bail_out "cannot make a certificate"
-ca_leaf "$TEST_TMP/a2" 90 a.test || bail_out "cannot make a certificate"
-ca_leaf "$TEST_TMP/b" 60 b.test || bail_out "cannot make a certificate"
-fp_a=$(cert_fp "$TEST_TMP/a.crt")
-fp_a2=$(cert_fp "$TEST_TMP/a2.crt")
-fp_b=$(cert_fp "$TEST_TMP/b.crt")
+ca_leaves 60 a.test a
+ca_leaves 90 a.test a2
+ca_leaves 60 b.test b
+fp_a=$(leaf_fp a)
+fp_a2=$(leaf_fp a2)
+fp_b=$(leaf_fp b)
 
 port=$(free_port)
 port6=""

@@ -6,14 +6,10 @@
 # with what it said.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd openssl
-require_certwatch_check
-port_range 4
+server_test 4 openssl
 
-ca_init || bail_out "cannot make the test CA"
-ca_leaf "$TEST_TMP/peer" 60 peer.test || bail_out "cannot make a certificate"
-fp=$(cert_fp "$TEST_TMP/peer.crt")
+ca_leaves 60 peer.test peer
+fp=$(leaf_fp peer)
 tls="--cert $TEST_TMP/peer.fullchain.pem --key $TEST_TMP/peer.key"
 
 for proto in ftp xmpp xmpp-server ldap postgres mysql nntp irc; do
@@ -68,7 +64,7 @@ like "$(json_get "$cw_out" endpoints.0.reason)" '500|530|Features|MDTM|AUTH' \
 
 # ---- lifetimes of the served certificate, over a real handshake -----------
 
-ca_leaf "$TEST_TMP/expired" -5 peer.test || bail_out "cannot make a certificate"
+ca_leaves -5 peer.test expired
 CA_NOT_BEFORE=$((-70 * 86400)) ca_leaf "$TEST_TMP/overdue" 20 peer.test ||
 	bail_out "cannot make a certificate"
 fresh="--cert $TEST_TMP/peer.fullchain.pem --key $TEST_TMP/peer.key"

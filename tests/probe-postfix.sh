@@ -4,16 +4,12 @@
 # the served/disk comparison must hold through Postfix's dialogue.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd postfix postconf openssl
-require_certwatch_check
-port_range 3
+server_test 3 postfix postconf openssl
 
-ca_init || bail_out "cannot make the test CA"
-ca_leaf "$TEST_TMP/mx" 60 mx.test || bail_out "cannot make a certificate"
-ca_leaf "$TEST_TMP/mx2" 90 mx.test || bail_out "cannot make a certificate"
-fp=$(cert_fp "$TEST_TMP/mx.crt")
-fp2=$(cert_fp "$TEST_TMP/mx2.crt")
+ca_leaves 60 mx.test mx
+ca_leaves 90 mx.test mx2
+fp=$(leaf_fp mx)
+fp2=$(leaf_fp mx2)
 # The files Postfix reads, replaced in place later on (the stale case).
 mkdir -p "$TEST_TMP/live"
 cp "$TEST_TMP/mx.fullchain.pem" "$TEST_TMP/live/fullchain.pem"

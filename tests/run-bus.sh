@@ -10,43 +10,18 @@
 # ends "failed": the daemon must log the failure and back off.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd nginx openssl dbus-daemon
-require_certwatch_check
-port_range 21
+server_test 21 nginx openssl dbus-daemon
 
 fake="$TESTS_BUILDDIR/fake-systemd"
 [ -x "$fake" ] || bail_out "$fake is not built (make check builds it)"
 
-ca_init || bail_out "cannot make the test CA"
-for c in a0 a1; do
-	ca_leaf "$TEST_TMP/$c" 60 web.test || bail_out "cannot make a certificate"
-done
-for c in b0 b1; do
-	ca_leaf "$TEST_TMP/$c" 60 web2.test || bail_out "cannot make a certificate"
-done
-fp() {
-	cert_fp "$TEST_TMP/$1.crt"
-}
-live="$TEST_TMP/live/web.test"
-live2="$TEST_TMP/live/web2.test"
-disk_install k8s "$live" "$TEST_TMP/a0" &&
-	disk_install k8s "$live2" "$TEST_TMP/b0" || bail_out "cannot lay out the files"
-
-port=$(free_port)
-port2=$(free_port)
-nginx_start "$port" <<NGINX || bail_out "nginx did not start"
-	server {
-		listen 127.0.0.1:$port ssl;
-		ssl_certificate $live/fullchain.pem;
-		ssl_certificate_key $live/privkey.pem;
-	}
-	server {
-		listen 127.0.0.1:$port2 ssl;
-		ssl_certificate $live2/fullchain.pem;
-		ssl_certificate_key $live2/privkey.pem;
-	}
-NGINX
+ca_leaves 60 web.test a0 a1
+ca_leaves 60 web2.test b0 b1
+web_fixture k8s web.test=a0 web2.test=b0
+live=$(web_live web.test)
+live2=$(web_live web2.test)
+port=$(web_port web.test)
+port2=$(web_port web2.test)
 
 # ---- the system bus and systemd, stand-ins ---------------------------------------------
 
@@ -92,29 +67,11 @@ wait_for 10 grep -qx ready "$TEST_TMP/fake-systemd.log" ||
 at_exit "stop_pid $!"
 
 conf="$TEST_TMP/etc/certwatch.conf"
-write_conf "$conf" <<CONF
-interval = "1h"
-settle = "1s"
-state-dir = "$TEST_TMP/state"
-service web {
-	cert = "$live/fullchain.pem"
-	key = "$live/privkey.pem"
-	name = "web.test"
-	address = "127.0.0.1"
-	reload-unit = "ok.service"
-	reload-timeout = "10s"
-	endpoint https { port = $port }
-}
-service web2 {
-	cert = "$live2/fullchain.pem"
-	key = "$live2/privkey.pem"
-	name = "web2.test"
-	address = "127.0.0.1"
-	reload-unit = "fail.service"
-	reload-timeout = "10s"
-	endpoint https { port = $port2 }
-}
-CONF
+{
+	daemon_conf
+	web_service web web.test 'reload-unit = "ok.service"' 'reload-timeout = "10s"'
+	web_service web2 web2.test 'reload-unit = "fail.service"' 'reload-timeout = "10s"'
+} | write_conf "$conf"
 
 daemon_start "$conf"
 ok "the daemon starts and settles with every endpoint OK" wait_for 30 status_all_ok "$conf"
@@ -125,7 +82,7 @@ ok "a renewal of web: the daemon reloads ok.service over D-Bus and verifies" \
 	wait_log "$mark" "web: reload verified" 20 || diag "$(log_since "$mark")"
 is "$(cat "$units")" "ReloadUnit ok.service replace" \
 	"systemd (fake) got exactly one ReloadUnit(ok.service, replace)"
-is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp a1)" "nginx serves the renewed certificate (openssl s_client)"
+is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(leaf_fp a1)" "nginx serves the renewed certificate (openssl s_client)"
 cw status --config "$conf" --json
 like "$(json_service "$cw_out" web last_result)" "systemd reloaded ok.service" \
 	"status: web's last result names the unit systemd reloaded"
@@ -138,9 +95,8 @@ ok "a renewal of web2: the failed reload job is logged and the daemon backs off"
 cw status --config "$conf" --json
 is "$(json_service "$cw_out" web2 phase)/$(json_service "$cw_out" web2 failures)" backoff/1 \
 	"status: web2 backs off after one failure"
-is "$(served_fp 127.0.0.1 "$port2" - web2.test)" "$(fp b0)" "nginx still serves web2's old certificate"
+is "$(served_fp 127.0.0.1 "$port2" - web2.test)" "$(leaf_fp b0)" "nginx still serves web2's old certificate"
 
-daemon_stop
-is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+daemon_stop_ok
 daemon_log_clean
 done_testing

@@ -8,30 +8,12 @@
 # the reload and the verification.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd nginx openssl
-require_certwatch_check
-port_range 10
+server_test 10 nginx openssl
 
-ca_init || bail_out "cannot make the test CA"
-for c in c0 c1 c2; do
-	ca_leaf "$TEST_TMP/$c" 60 web.test || bail_out "cannot make a certificate"
-done
-fp() {
-	cert_fp "$TEST_TMP/$1.crt"
-}
-live="$TEST_TMP/letsencrypt/live/web.test"
-disk_install certbot "$live" "$TEST_TMP/c0" || bail_out "cannot lay out the files"
-
-port=$(free_port)
-nginx_start "$port" <<NGINX || bail_out "nginx did not start"
-	server {
-		listen 127.0.0.1:$port ssl;
-		server_name web.test;
-		ssl_certificate $live/fullchain.pem;
-		ssl_certificate_key $live/privkey.pem;
-	}
-NGINX
+ca_leaves 60 web.test c0 c1 c2
+web_fixture certbot web.test=c0
+live=$(web_live web.test)
+port=$(web_port web.test)
 
 slow="$TEST_TMP/slow-reload"
 runs="$TEST_TMP/reload-runs"
@@ -47,29 +29,20 @@ chmod 0755 "$TEST_TMP/reload"
 runs_count() {
 	wc -l <"$runs" | tr -d ' '
 }
+# shellcheck disable=SC2317 # called through wait_for
 runs_reach() {
 	[ "$(runs_count)" -ge "$1" ]
 }
 
 conf="$TEST_TMP/etc/certwatch.conf"
-write_conf "$conf" <<CONF
-interval = "1h"
-settle = "1s"
-state-dir = "$TEST_TMP/state"
-service web {
-	cert = "$live/fullchain.pem"
-	key = "$live/privkey.pem"
-	name = "web.test"
-	address = "127.0.0.1"
-	reload-command = {"$TEST_TMP/reload"}
-	endpoint https { port = $port }
-}
-CONF
+{
+	daemon_conf
+	web_service web web.test "reload-command = {\"$TEST_TMP/reload\"}"
+} | write_conf "$conf"
 
 daemon_start "$conf"
 ok "the daemon starts and settles with the endpoint OK" wait_for 30 status_all_ok "$conf"
-daemon_stop
-is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+daemon_stop_ok
 
 # ---- renewed while the daemon is stopped -------------------------------------------------
 
@@ -84,10 +57,10 @@ else
 	diag "$(log_since "$mark")"
 fi
 like "$(log_since "$mark" | grep 'certificate on disk changed')" \
-	"changed from $(fp c0 | cut -c1-12) to $(fp c1 | cut -c1-12)" \
+	"changed from $(leaf_fp c0 | cut -c1-12) to $(leaf_fp c1 | cut -c1-12)" \
 	"the change made while stopped is logged at start, from the last state"
 is "$(runs_count)" 1 "one reload for the renewal made while stopped"
-is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp c1)" "nginx serves the renewed certificate (openssl s_client)"
+is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(leaf_fp c1)" "nginx serves the renewed certificate (openssl s_client)"
 
 # ---- SIGKILL between the reload and its verification ----------------------------------------
 
@@ -111,13 +84,12 @@ ok "started again, the daemon settles with the endpoint OK" wait_for 20 status_a
 n=$(runs_count)
 diag "reload command runs after the restart: $((n - 2))"
 ok "at most one further reload after the restart" test "$n" -le 3
-is "$(json_endpoint "$cw_out" web https served_sha256)" "$(fp c2)" "status: the renewed certificate is served"
+is "$(json_endpoint "$cw_out" web https served_sha256)" "$(leaf_fp c2)" "status: the renewed certificate is served"
 isnt "$(json_service "$cw_out" web last_verified)" null "status: the service has a last verification"
-is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp c2)" "nginx serves the renewed certificate (openssl s_client)"
+is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(leaf_fp c2)" "nginx serves the renewed certificate (openssl s_client)"
 cw status --config "$conf"
 is "$cw_rc" 0 "certwatch status exits 0"
 
-daemon_stop
-is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+daemon_stop_ok
 daemon_log_clean
 done_testing

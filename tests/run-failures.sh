@@ -9,41 +9,14 @@
 # survives a restart until then.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd nginx openssl
-require_certwatch_check
-port_range 9
+server_test 9 nginx openssl
 
-ca_init || bail_out "cannot make the test CA"
-for c in w0 w1 w2; do
-	ca_leaf "$TEST_TMP/$c" 60 web.test || bail_out "cannot make a certificate"
-done
-for c in v0 v1 v2; do
-	ca_leaf "$TEST_TMP/$c" 60 web2.test || bail_out "cannot make a certificate"
-done
-fp() {
-	cert_fp "$TEST_TMP/$1.crt"
-}
-live="$TEST_TMP/live/web.test"
-live2="$TEST_TMP/live/web2.test"
-disk_install rename "$live" "$TEST_TMP/w0" &&
-	disk_install rename "$live2" "$TEST_TMP/v0" || bail_out "cannot lay out the files"
-
-port=$(free_port)
-nginx_start "$port" <<NGINX || bail_out "nginx did not start"
-	server {
-		listen 127.0.0.1:$port ssl;
-		server_name web.test;
-		ssl_certificate $live/fullchain.pem;
-		ssl_certificate_key $live/privkey.pem;
-	}
-	server {
-		listen 127.0.0.1:$port ssl;
-		server_name web2.test;
-		ssl_certificate $live2/fullchain.pem;
-		ssl_certificate_key $live2/privkey.pem;
-	}
-NGINX
+ca_leaves 60 web.test w0 w1 w2
+ca_leaves 60 web2.test v0 v1 v2
+web_fixture --one-port rename web.test=w0 web2.test=v0
+live=$(web_live web.test)
+live2=$(web_live web2.test)
+port=$(web_port web.test)
 
 flag="$TEST_TMP/reload-works"
 runs="$TEST_TMP/reload-runs"
@@ -63,29 +36,11 @@ runs_of() {
 }
 
 conf="$TEST_TMP/etc/certwatch.conf"
-write_conf "$conf" <<CONF
-interval = "1h"
-settle = "1s"
-state-dir = "$TEST_TMP/state"
-service web {
-	cert = "$live/fullchain.pem"
-	key = "$live/privkey.pem"
-	name = "web.test"
-	address = "127.0.0.1"
-	reload-command = {"$TEST_TMP/reload", "web"}
-	max-failures = 1
-	endpoint https { port = $port }
-}
-service web2 {
-	cert = "$live2/fullchain.pem"
-	key = "$live2/privkey.pem"
-	name = "web2.test"
-	address = "127.0.0.1"
-	reload-command = {"$TEST_TMP/reload", "web2"}
-	max-failures = 3
-	endpoint https { port = $port }
-}
-CONF
+{
+	daemon_conf
+	web_service web web.test "reload-command = {\"$TEST_TMP/reload\", \"web\"}" 'max-failures = 1'
+	web_service web2 web2.test "reload-command = {\"$TEST_TMP/reload\", \"web2\"}" 'max-failures = 3'
+} | write_conf "$conf"
 
 daemon_start "$conf"
 ok "the daemon starts and settles with every endpoint OK" wait_for 30 status_all_ok "$conf"
@@ -107,7 +62,7 @@ like "$(json_service "$cw_out" web last_result)" "exited with status 1" \
 	"status: web's last result is the command's failure"
 cw status --config "$conf"
 like "$cw_out" "web +PAUSED +1 " "the status table shows web paused with one failure"
-is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp w0)" "web: nginx still serves the old certificate"
+is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(leaf_fp w0)" "web: nginx still serves the old certificate"
 
 # ---- web2: a failure backs off; a renewal during the back-off waits -------------------------
 
@@ -123,10 +78,10 @@ is "$(json_service "$cw_out" web2 phase)/$(json_service "$cw_out" web2 paused)/$
 mark=$(log_mark)
 disk_renew rename "$live2" "$TEST_TMP/v2"
 ok "web2: a renewal during the back-off is looked at" \
-	wait_log "$mark" "web2/https: certificate on disk changed from $(fp v1 | cut -c1-12) to $(fp v2 | cut -c1-12)" 20 ||
+	wait_log "$mark" "web2/https: certificate on disk changed from $(leaf_fp v1 | cut -c1-12) to $(leaf_fp v2 | cut -c1-12)" 20 ||
 	diag "$(log_since "$mark")"
 sleep 1
-is "$(log_count "$mark" 'web2: reloading')/$(runs_of web2)" 0/1 \
+is "$(reloads_started "$mark" web2)/$(runs_of web2)" 0/1 \
 	"web2: no reload before the back-off ends"
 cw status --config "$conf" --json
 is "$(json_service "$cw_out" web2 phase)" backoff "status: web2 is still backing off"
@@ -139,7 +94,7 @@ cw --config "$conf" resume web
 is "$cw_rc/$cw_out" "0/ok: web resumed" "certwatch resume web: the daemon answers that web is resumed"
 ok "web: after resume the reload runs and is verified" wait_log "$mark" "web: reload verified" 20 ||
 	diag "$(log_since "$mark")"
-is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp w1)" "web: nginx serves the renewed certificate (openssl s_client)"
+is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(leaf_fp w1)" "web: nginx serves the renewed certificate (openssl s_client)"
 # That reload of nginx also brought web2's new certificate.
 cw resume --config "$conf" web2
 is "$cw_rc" 0 "certwatch resume --config FILE web2 (backing off, not paused) succeeds"
@@ -147,7 +102,7 @@ ok "web2: after resume it finds its certificate served, no failures left" \
 	wait_for 15 status_all_ok "$conf"
 is "$(json_service "$cw_out" web2 failures)/$(runs_of web2)" 0/1 \
 	"web2: resumed without another reload, the served certificate already matched"
-is "$(served_fp 127.0.0.1 "$port" - web2.test)" "$(fp v2)" "web2: nginx serves the renewed certificate"
+is "$(served_fp 127.0.0.1 "$port" - web2.test)" "$(leaf_fp v2)" "web2: nginx serves the renewed certificate"
 
 cw --config "$conf" resume nosuch
 isnt "$cw_rc" 0 "certwatch resume of an unknown service fails"
@@ -159,8 +114,7 @@ mark=$(log_mark)
 disk_renew rename "$live" "$TEST_TMP/w2"
 ok "web pauses again after another failed reload" \
 	wait_log "$mark" "web: failures in a row: 1" 20 || diag "$(log_since "$mark")"
-daemon_stop
-is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+daemon_stop_ok
 
 cw status --config "$conf" --json
 is "$cw_rc" 3 "certwatch status exits 3 when the daemon is not running"
@@ -178,7 +132,7 @@ restarted_and_looked() {
 }
 ok "after a restart web is still paused and the renewal waits" wait_for 20 restarted_and_looked ||
 	diag "$cw_out" "$(log_since "$mark")"
-is "$(log_count "$mark" 'web: reloading')/$(runs_of web)" 0/3 "no reload of a paused service after a restart"
+is "$(reloads_started "$mark" web)/$(runs_of web)" 0/3 "no reload of a paused service after a restart"
 daemon_stop
 
 cw --config "$conf" resume web
@@ -193,10 +147,9 @@ mark=$(log_mark)
 daemon_start "$conf"
 ok "started again, the daemon reloads web and verifies" wait_log "$mark" "web: reload verified" 20 ||
 	diag "$(log_since "$mark")"
-is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(fp w2)" "web: nginx serves the latest certificate"
+is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(leaf_fp w2)" "web: nginx serves the latest certificate"
 is "$(runs_of web)" 4 "web's reload command ran four times in all"
 
-daemon_stop
-is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+daemon_stop_ok
 daemon_log_clean
 done_testing

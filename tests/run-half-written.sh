@@ -6,43 +6,21 @@
 # reload and verify once the key arrives.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd nginx openssl
-require_certwatch_check
-port_range 8
+server_test 8 nginx openssl
 
-ca_init || bail_out "cannot make the test CA"
-ca_leaf "$TEST_TMP/A" 60 web.test || bail_out "cannot make a certificate"
-ca_leaf "$TEST_TMP/B" 90 web.test || bail_out "cannot make a certificate"
-fp_a=$(cert_fp "$TEST_TMP/A.crt")
-fp_b=$(cert_fp "$TEST_TMP/B.crt")
-live="$TEST_TMP/live/web.test"
-disk_install rename "$live" "$TEST_TMP/A" || bail_out "cannot lay out the files"
-
-port=$(free_port)
-nginx_start "$port" <<NGINX || bail_out "nginx did not start"
-	server {
-		listen 127.0.0.1:$port ssl;
-		server_name web.test;
-		ssl_certificate $live/fullchain.pem;
-		ssl_certificate_key $live/privkey.pem;
-	}
-NGINX
+ca_leaves 60 web.test A
+ca_leaves 90 web.test B
+fp_a=$(leaf_fp A)
+fp_b=$(leaf_fp B)
+web_fixture rename web.test=A
+live=$(web_live web.test)
+port=$(web_port web.test)
 
 conf="$TEST_TMP/etc/certwatch.conf"
-write_conf "$conf" <<CONF
-interval = "1h"
-settle = "1s"
-state-dir = "$TEST_TMP/state"
-service web {
-	cert = "$live/fullchain.pem"
-	key = "$live/privkey.pem"
-	name = "web.test"
-	address = "127.0.0.1"
-	reload-command = $(nginx_reload_argv)
-	endpoint https { port = $port }
-}
-CONF
+{
+	daemon_conf
+	web_service web web.test "reload-command = $(nginx_reload_argv)"
+} | write_conf "$conf"
 
 daemon_start "$conf"
 ok "the daemon starts and settles with the endpoint OK" wait_for 30 status_all_ok "$conf"
@@ -68,7 +46,7 @@ like "$(json_endpoint "$cw_out" web https reason)" "does not belong" \
 is "$(json_endpoint "$cw_out" web https disk_sha256)" "$fp_b" "status: the disk certificate is the new one"
 cw status --config "$conf"
 like "$cw_out" "DISK-INVALID" "the status table shows DISK-INVALID"
-is "$(log_count "$mark" 'web: reloading')" 0 "no reload with a certificate and a key that do not match"
+is "$(reloads_started "$mark" web)" 0 "no reload with a certificate and a key that do not match"
 is "$(served_fp 127.0.0.1 "$port" - web.test)" "$fp_a" "nginx still serves the old certificate (openssl s_client)"
 
 # ---- the key arrives ----------------------------------------------------------------
@@ -81,12 +59,11 @@ if ok "once the key arrives, the reload is verified" wait_log "$mark" "web: relo
 else
 	diag "$(log_since "$mark")"
 fi
-is "$(log_count "$mark" 'web: reloading')" 1 "exactly one reload once the pair is whole"
+is "$(reloads_started "$mark" web)" 1 "exactly one reload once the pair is whole"
 is "$(served_fp 127.0.0.1 "$port" - web.test)" "$fp_b" "nginx serves the new certificate (openssl s_client)"
 ok "status settles with the endpoint OK" wait_for 10 status_all_ok "$conf"
 is "$cw_rc" 0 "certwatch status exits 0 once the new certificate is served"
 
-daemon_stop
-is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+daemon_stop_ok
 daemon_log_clean
 done_testing

@@ -6,39 +6,16 @@
 # WATCHDOG_PID naming the daemon, WATCHDOG=1 at least twice in 3 s.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd nginx openssl
-require_certwatch_check
-port_range 20
+server_test 20 nginx openssl
 
-ca_init || bail_out "cannot make the test CA"
-ca_leaf "$TEST_TMP/a" 60 web.test || bail_out "cannot make a certificate"
-live="$TEST_TMP/live/web.test"
-disk_install rename "$live" "$TEST_TMP/a" || bail_out "cannot lay out the files"
-
-port=$(free_port)
-nginx_start "$port" <<NGINX || bail_out "nginx did not start"
-	server {
-		listen 127.0.0.1:$port ssl;
-		ssl_certificate $live/fullchain.pem;
-		ssl_certificate_key $live/privkey.pem;
-	}
-NGINX
+ca_leaves 60 web.test a
+web_fixture rename web.test=a
 
 conf="$TEST_TMP/etc/certwatch.conf"
-write_conf "$conf" <<CONF
-interval = "1h"
-settle = "1s"
-state-dir = "$TEST_TMP/state"
-service web {
-	cert = "$live/fullchain.pem"
-	key = "$live/privkey.pem"
-	name = "web.test"
-	address = "127.0.0.1"
-	reload-command = $(nginx_reload_argv)
-	endpoint https { port = $port }
-}
-CONF
+{
+	daemon_conf
+	web_service web web.test "reload-command = $(nginx_reload_argv)"
+} | write_conf "$conf"
 
 # Every datagram on one line of $msgs, its newlines written as " | ".
 sock="$TEST_TMP/notify.sock"
@@ -104,8 +81,7 @@ ok "SIGHUP: READY=1 after RELOADING=1" wait_for 10 msg_seen $((m + r)) '(^| )REA
 	diag "$(msgs_since "$m")"
 
 m=$(msgs_mark)
-daemon_stop
-is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+daemon_stop_ok
 ok "SIGTERM: STOPPING=1" msg_seen "$m" 'STOPPING=1' || diag "$(msgs_since "$m")"
 unlike "$(msgs_since "$m" | grep -v -e 'STOPPING=1' -e 'STATUS=' -e 'WATCHDOG=1')" . \
 	"after STOPPING=1 nothing but STATUS= and WATCHDOG=1"

@@ -10,14 +10,11 @@
 # printed for each server and style.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd nginx dovecot doveadm postfix postconf openssl
-require_certwatch_check
-port_range 7
+server_test 7 nginx dovecot doveadm postfix postconf openssl
 
 servers="nginx dovecot postfix"
 styles="certbot rename inplace k8s"
-settle_s=1
+settle_s=1    # daemon_conf's settle
 limit_ms=$(((settle_s + 15) * 1000))
 
 name_of() {
@@ -31,7 +28,6 @@ gen_of() {
 	echo "$TEST_TMP/certs/$1-$2"
 }
 
-ca_init || bail_out "cannot make the test CA"
 mkdir -p "$TEST_TMP/certs"
 for s in $servers; do
 	for g in 0 1 2 3 4; do
@@ -59,39 +55,16 @@ L=$(live_of postfix)
 postfix_start "$L/fullchain.pem" "$L/privkey.pem" || bail_out "postfix did not start"
 
 conf="$TEST_TMP/etc/certwatch.conf"
-write_conf "$conf" <<CONF
-interval = "1h"
-settle = "${settle_s}s"
-state-dir = "$TEST_TMP/state"
-service nginx {
-	cert = "$(live_of nginx)/fullchain.pem"
-	key = "$(live_of nginx)/privkey.pem"
-	name = "web.test"
-	address = "127.0.0.1"
-	reload-command = $(nginx_reload_argv)
-	max-reloads-per-hour = 10
-	endpoint https { port = $web_port }
-}
-service dovecot {
-	cert = "$(live_of dovecot)/fullchain.pem"
-	key = "$(live_of dovecot)/privkey.pem"
-	name = "mail.test"
-	address = "127.0.0.1"
-	reload-command = $(dovecot_reload_argv)
-	max-reloads-per-hour = 10
-	endpoint imaps { port = $dc_imaps }
-	endpoint imap { port = $dc_imap starttls = "imap" }
-}
-service postfix {
-	cert = "$(live_of postfix)/fullchain.pem"
-	key = "$(live_of postfix)/privkey.pem"
-	name = "mx.test"
-	address = "127.0.0.1"
-	reload-command = $(postfix_reload_argv)
-	max-reloads-per-hour = 10
-	endpoint smtp { port = $pf_smtp starttls = "smtp" }
-}
-CONF
+{
+	daemon_conf
+	conf_service nginx web.test "$(live_of nginx)" "reload-command = $(nginx_reload_argv)" \
+		'max-reloads-per-hour = 10' "endpoint https { port = $web_port }"
+	conf_service dovecot mail.test "$(live_of dovecot)" "reload-command = $(dovecot_reload_argv)" \
+		'max-reloads-per-hour = 10' "endpoint imaps { port = $dc_imaps }" \
+		"endpoint imap { port = $dc_imap starttls = \"imap\" }"
+	conf_service postfix mx.test "$(live_of postfix)" "reload-command = $(postfix_reload_argv)" \
+		'max-reloads-per-hour = 10' "endpoint smtp { port = $pf_smtp starttls = \"smtp\" }"
+} | write_conf "$conf"
 
 # served SERVER: what openssl s_client sees on each of the server's endpoints.
 served() {
@@ -149,7 +122,7 @@ for style in $styles; do
 		fi
 		is "$(served "$s")" "$(expect "$s" "$fp_new")" \
 			"$s $style: openssl s_client sees the renewed certificate on every endpoint"
-		is "$(log_count "$mark" "^certwatch: $s: reloading to serve")" 1 \
+		is "$(reloads_started "$mark" "$s")" 1 \
 			"$s $style: exactly one reload for the renewal"
 		like "$(log_since "$mark" | grep "^certwatch: $s/[a-z]*: certificate on disk changed")" \
 			"changed from $(printf %.12s "$fp_old") to $(printf %.12s "$fp_new") \\(new public key\\)" \

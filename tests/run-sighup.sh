@@ -5,61 +5,20 @@
 # renewal is handled too, while the first keeps its history.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd nginx openssl
-require_certwatch_check
-port_range 11
+server_test 11 nginx openssl
 
-ca_init || bail_out "cannot make the test CA"
-for c in a0 a1; do
-	ca_leaf "$TEST_TMP/$c" 60 a.test || bail_out "cannot make a certificate"
-done
-for c in b0 b1; do
-	ca_leaf "$TEST_TMP/$c" 60 b.test || bail_out "cannot make a certificate"
-done
-fp() {
-	cert_fp "$TEST_TMP/$1.crt"
-}
-live_a="$TEST_TMP/live/a.test"
-live_b="$TEST_TMP/live/b.test"
-disk_install rename "$live_a" "$TEST_TMP/a0" &&
-	disk_install rename "$live_b" "$TEST_TMP/b0" || bail_out "cannot lay out the files"
-
-port_a=$(free_port)
-port_b=$(free_port)
-nginx_start "$port_a" <<NGINX || bail_out "nginx did not start"
-	server {
-		listen 127.0.0.1:$port_a ssl;
-		ssl_certificate $live_a/fullchain.pem;
-		ssl_certificate_key $live_a/privkey.pem;
-	}
-	server {
-		listen 127.0.0.1:$port_b ssl;
-		ssl_certificate $live_b/fullchain.pem;
-		ssl_certificate_key $live_b/privkey.pem;
-	}
-NGINX
+ca_leaves 60 a.test a0 a1
+ca_leaves 60 b.test b0 b1
+web_fixture rename a.test=a0 b.test=b0
+live_a=$(web_live a.test)
+live_b=$(web_live b.test)
+port_a=$(web_port a.test)
+port_b=$(web_port b.test)
 
 conf="$TEST_TMP/etc/certwatch.conf"
-global="interval = \"1h\"
-settle = \"1s\"
-state-dir = \"$TEST_TMP/state\""
-service_a="service a {
-	cert = \"$live_a/fullchain.pem\"
-	key = \"$live_a/privkey.pem\"
-	name = \"a.test\"
-	address = \"127.0.0.1\"
-	reload-command = $(nginx_reload_argv)
-	endpoint https { port = $port_a }
-}"
-service_b="service b {
-	cert = \"$live_b/fullchain.pem\"
-	key = \"$live_b/privkey.pem\"
-	name = \"b.test\"
-	address = \"127.0.0.1\"
-	reload-command = $(nginx_reload_argv)
-	endpoint https { port = $port_b }
-}"
+global=$(daemon_conf)
+service_a=$(web_service a a.test "reload-command = $(nginx_reload_argv)")
+service_b=$(web_service b b.test "reload-command = $(nginx_reload_argv)")
 printf '%s\n%s\n' "$global" "$service_a" | write_conf "$conf"
 
 daemon_start "$conf"
@@ -79,7 +38,7 @@ mark=$(log_mark)
 disk_renew rename "$live_a" "$TEST_TMP/a1"
 ok "a renewal after the broken SIGHUP is still handled: a's reload is verified" \
 	wait_log "$mark" "a: reload verified" 20 || diag "$(log_since "$mark")"
-is "$(served_fp 127.0.0.1 "$port_a" - a.test)" "$(fp a1)" "nginx serves a's renewed certificate (openssl s_client)"
+is "$(served_fp 127.0.0.1 "$port_a" - a.test)" "$(leaf_fp a1)" "nginx serves a's renewed certificate (openssl s_client)"
 
 # ---- a good configuration with a second service -------------------------------------------------
 
@@ -99,10 +58,9 @@ mark=$(log_mark)
 disk_renew rename "$live_b" "$TEST_TMP/b1"
 ok "the added service's renewal is handled: b's reload is verified" \
 	wait_log "$mark" "b: reload verified" 20 || diag "$(log_since "$mark")"
-is "$(served_fp 127.0.0.1 "$port_b" - b.test)" "$(fp b1)" "nginx serves b's renewed certificate (openssl s_client)"
-is "$(log_count "$mark" 'a: reloading')" 0 "service a is not reloaded for b's renewal"
+is "$(served_fp 127.0.0.1 "$port_b" - b.test)" "$(leaf_fp b1)" "nginx serves b's renewed certificate (openssl s_client)"
+is "$(reloads_started "$mark" a)" 0 "service a is not reloaded for b's renewal"
 
-daemon_stop
-is "$daemon_rc" 0 "the daemon stops on SIGTERM with status 0"
+daemon_stop_ok
 daemon_log_clean
 done_testing

@@ -4,16 +4,12 @@
 # STALE with both fingerprints; after `doveadm reload` it must say OK with B.
 . "$TESTS_SRCDIR/lib.sh"
 
-require_root
-require_cmd dovecot doveadm openssl
-require_certwatch_check
-port_range 6
+server_test 6 dovecot doveadm openssl
 
-ca_init || bail_out "cannot make the test CA"
-ca_leaf "$TEST_TMP/A" 60 mail.test || bail_out "cannot make a certificate"
-ca_leaf "$TEST_TMP/B" 90 mail.test || bail_out "cannot make a certificate"
-fp_a=$(cert_fp "$TEST_TMP/A.crt")
-fp_b=$(cert_fp "$TEST_TMP/B.crt")
+ca_leaves 60 mail.test A
+ca_leaves 90 mail.test B
+fp_a=$(leaf_fp A)
+fp_b=$(leaf_fp B)
 
 live="$TEST_TMP/live/mail.test"
 mkdir -p "$live"
