@@ -11,23 +11,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
-#include <limits.h>
 #include <string.h>
 #include <time.h>
 
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include "check.h"
 #include "conf.h"
+#include "control.h"
 #include "daemon.h"
 #include "discover.h"
 #include "metrics.h"
 #include "nagios.h"
 #include "report.h"
 #include "starttls.h"
-#include "state.h"
 
 #define EXIT_UNKNOWN 3
 
@@ -313,149 +309,15 @@ static int cmd_check(const struct options *o)
 	return r < 0 ? EXIT_UNKNOWN : r;
 }
 
-/*
- * The state in dir, as the daemon wrote it; *running when its pid lives.
- * dir is the main daemon's state-dir, or state-dir/NAME for the
- * certwatch@NAME instance that guards only NAME.
- */
-static int load_state(const char *dir, struct state *ret, bool *running)
+/* status (resume NULL) or resume, with the configuration loaded. */
+static int run_with_conf(const struct options *o, const char *resume)
 {
-	char err[512] = "";
+	struct conf *c = NULL;
 	int r;
 
-	r = state_load(dir, ret, err, sizeof(err));
-	if (r == -ENOENT)
-		fprintf(stderr, "certwatch: no state in %s: the daemon (certwatch run) has not run "
-			"with this configuration\n", dir);
-	else if (r < 0)
-		fprintf(stderr, "certwatch: %s\n", err[0] ? err : strerror(-r));
-	else
-		*running = ret->pid > 0 && (kill(ret->pid, 0) == 0 || errno == EPERM);
-	return r;
-}
-
-static int cmd_status(const struct options *o)
-{
-	char dir[PATH_MAX];
-	struct conf *c = NULL;
-	struct state st = {};
-	bool running = false;
-	int worst = 0;
-
-	if (load_conf(o->config, &c) < 0 ||
-	    state_dir_for(c->state_dir, o->service, dir, sizeof(dir)) < 0 ||
-	    load_state(dir, &st, &running) < 0) {
-		conf_free(c);
-		return EXIT_UNKNOWN;
-	}
-	if (o->json)
-		report_status_json(stdout, &st, running);
-	else
-		report_status_table(stdout, &st, running);
-	for (size_t i = 0; i < st.n_endpoints; i++)
-		for (int sev = 0; sev < _SEVERITY_MAX; sev++)
-			if (strcmp(st.endpoints[i].severity, severity_to_string(sev)) == 0 &&
-			    sev > worst)
-				worst = sev;
-	for (size_t i = 0; i < st.n_services; i++)
-		if (st.services[i].policy.paused)
-			worst = SEVERITY_CRITICAL;
-	if (!running)
-		worst = EXIT_UNKNOWN;
-	state_done(&st);
-	conf_free(c);
-	return worst;
-}
-
-/* Asks the running daemon over its control socket; returns -errno when none answers. */
-static int resume_running(const char *state_dir, const char *service)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[320];
-	ssize_t n;
-	int fd, r = 0;
-
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", state_dir) >=
-	    sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval) { .tv_sec = 5 },
-		   sizeof(struct timeval));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	snprintf(buf, sizeof(buf), "resume %s\n", service);
-	if (send(fd, buf, strlen(buf), MSG_NOSIGNAL) < 0 || (n = recv(fd, buf, sizeof(buf) - 1, 0)) <= 0) {
-		fprintf(stderr, "certwatch: the daemon did not answer on %s\n", sa.sun_path);
-		close(fd);
-		return 1;
-	}
-	close(fd);
-	buf[n] = '\0';
-	fputs(buf, strncmp(buf, "ok", 2) == 0 ? stdout : stderr);
-	return strncmp(buf, "ok", 2) == 0 ? 0 : 1;
-}
-
-static int cmd_resume(const struct options *o, const char *service)
-{
-	char dir[PATH_MAX], path[PATH_MAX + 16];
-	struct conf *c = NULL;
-	struct state st = {};
-	struct state_service *s;
-	bool running = false;
-	int r;
-
-	if (load_conf(o->config, &c) < 0) {
-		conf_free(c);
-		return 1;
-	}
-	/* A certwatch@NAME instance keeps its own state; else the main daemon's. */
-	path[0] = '\0';
-	if (state_dir_for(c->state_dir, service, dir, sizeof(dir)) == 0)
-		snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME);
-	if (!path[0] || access(path, F_OK) < 0)
-		snprintf(dir, sizeof(dir), "%s", c->state_dir);
-	if (load_state(dir, &st, &running) < 0) {
-		conf_free(c);
-		return 1;
-	}
-	if (running) {
-		r = resume_running(dir, service);
-		if (r <= 0 && r != -ENOENT && r != -ECONNREFUSED) {
-			state_done(&st);
-			conf_free(c);
-			return r < 0 ? 1 : 0;
-		}
-		if (r > 0) {
-			state_done(&st);
-			conf_free(c);
-			return 1;
-		}
-	}
-	/* No daemon: lift the pause in the state file, which the next start reads. */
-	s = state_find_service(&st, service);
-	if (!s) {
-		fprintf(stderr, "certwatch: no service \"%s\" in the state file in %s\n", service,
-			dir);
-		r = 1;
-	} else {
-		s->policy.paused = false;
-		s->policy.failures = 0;
-		s->policy.next_attempt = 0;
-		r = state_save(dir, &st);
-		if (r < 0)
-			fprintf(stderr, "certwatch: cannot write the state in %s: %s\n", dir,
-				strerror(-r));
-		else
-			printf("ok: %s resumed; the daemon is not running, it will reconcile at start\n",
-			       service);
-		r = r < 0 ? 1 : 0;
-	}
-	state_done(&st);
+	if (load_conf(o->config, &c) < 0)
+		return resume ? 1 : EXIT_UNKNOWN;
+	r = resume ? control_resume(c, resume) : control_status(c, o->service, o->json);
 	conf_free(c);
 	return r;
 }
@@ -581,7 +443,9 @@ int main(int argc, char **argv)
 				"only --config and --service" : "only --config, --service and --json");
 			return EXIT_UNKNOWN;
 		}
-		return cmd[0] == 'r' ? daemon_run(o.config, o.service) : cmd_status(&o);
+		if (cmd[0] == 'r')
+			return daemon_run(o.config, o.service);
+		return run_with_conf(&o, NULL);
 	}
 	if (strcmp(cmd, "nagios") == 0)
 		return nagios_main(argc, argv, o.config);
@@ -596,7 +460,7 @@ int main(int argc, char **argv)
 				"--config: certwatch resume [--config FILE] NAME\n");
 			return EXIT_UNKNOWN;
 		}
-		return cmd_resume(&o, service);
+		return run_with_conf(&o, service);
 	}
 	if (strcmp(cmd, "discover") == 0) {
 		if (argc != 1) {
