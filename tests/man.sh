@@ -1,6 +1,6 @@
 #!/bin/sh
-# The manual pages are lint-clean, and every option that --help lists is
-# documented in certwatch(8) or certwatch.conf(5).
+# The manual pages are lint-clean, and every option that --help (and the
+# plugin's --help) lists is documented in certwatch(8) or certwatch.conf(5).
 man8="$TESTS_SRCDIR/../man/certwatch.8"
 man5="$TESTS_SRCDIR/../man/certwatch.conf.5"
 n=0 failed=0
@@ -15,7 +15,8 @@ for page in "$man8" "$man5"; do
 	[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/# /'
 	t "$([ -z "$out" ]; echo $?)" "$(basename "$page") is clean under mandoc -T lint -W warning"
 done
-for opt in $("$CERTWATCH" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+for opt in $({ "$CERTWATCH" --help; "$CERTWATCH" nagios --help; } |
+	grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
 	# mdoc writes options as "Fl \-name" or "Fl name".
 	name=${opt#--}
 	grep -qE "Fl (\\\\-)?$name( |$)" "$man8" "$man5"
