@@ -114,41 +114,14 @@ done
 certs_ms=$(($(now_ms) - t0))
 
 t0=$(now_ms)
-NGINX_DIR="$TEST_TMP/nginx"
-NGINX_CONF="$NGINX_DIR/nginx.conf"
-mkdir -p "$NGINX_DIR/logs" "$NGINX_DIR/tmp" || bail_out "cannot make $NGINX_DIR"
-{
-	cat <<EOF
-daemon off;
-master_process on;
-worker_processes 1;
-worker_rlimit_nofile 4096;
-user root;
-pid $NGINX_DIR/nginx.pid;
-error_log $NGINX_DIR/logs/error.log warn;
-events { worker_connections 2048; }
-http {
-	access_log off;
-	client_body_temp_path $NGINX_DIR/tmp/body;
-	proxy_temp_path $NGINX_DIR/tmp/proxy;
-	fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
-	uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
-	scgi_temp_path $NGINX_DIR/tmp/scgi;
-	ssl_protocols TLSv1.2 TLSv1.3;
-	server_names_hash_bucket_size 128;
-	server_names_hash_max_size 65536;
-EOF
-	while read -r n; do
-		printf '\tserver { listen 127.0.0.1:%s ssl; server_name %s; ' "$port" "$n"
-		printf 'ssl_certificate %s; ssl_certificate_key %s; return 204; }\n' \
-			"$CERTS/$n.pem" "$CERTS/$n.key"
-	done <"$NAMES"
-	echo "}"
-} >"$NGINX_CONF"
-start_bg nginx nginx -p "$NGINX_DIR/" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_CONF"
-nginx_pid=$bg_pid
-wait_port 127.0.0.1 "$port" 120 "$nginx_pid" ||
-	bail_out "nginx did not start: $(tail -n 5 "$NGINX_DIR/logs/error.log" "$TEST_TMP/nginx.log")"
+while read -r n; do
+	printf '\tserver { listen 127.0.0.1:%s ssl; server_name %s; ' "$port" "$n"
+	printf 'ssl_certificate %s; ssl_certificate_key %s; }\n' "$CERTS/$n.pem" "$CERTS/$n.key"
+done <"$NAMES" >"$TEST_TMP/servers"
+NGINX_CONNECTIONS=2048
+NGINX_START_WAIT=120
+NGINX_HTTP_EXTRA="server_names_hash_bucket_size 128; server_names_hash_max_size 65536;"
+nginx_start "$port" <"$TEST_TMP/servers" || bail_out "nginx did not start"
 nginx_ms=$(($(now_ms) - t0))
 nginx_rss=$(ps -o rss= --ppid "$nginx_pid" | awk '{ s += $1 } END { print s + 0 }')
 

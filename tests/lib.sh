@@ -777,10 +777,11 @@ nginx_start() {
 daemon off;
 master_process on;
 worker_processes 1;
+worker_rlimit_nofile $((${NGINX_CONNECTIONS:-64} * 2));
 user root;
 pid $NGINX_DIR/nginx.pid;
 error_log $NGINX_DIR/logs/error.log info;
-events { worker_connections 64; }
+events { worker_connections ${NGINX_CONNECTIONS:-64}; }
 http {
 	access_log off;
 	client_body_temp_path $NGINX_DIR/tmp/body;
@@ -789,6 +790,7 @@ http {
 	uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
 	scgi_temp_path $NGINX_DIR/tmp/scgi;
 	ssl_protocols TLSv1.2 TLSv1.3;
+	${NGINX_HTTP_EXTRA:-}
 EOF
 		cat
 		echo "}"
@@ -800,7 +802,7 @@ EOF
 	}
 	start_bg nginx nginx -p "$NGINX_DIR/" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_CONF"
 	nginx_pid=$bg_pid
-	wait_port 127.0.0.1 "$1" 10 "$nginx_pid" || {
+	wait_port 127.0.0.1 "$1" "${NGINX_START_WAIT:-10}" "$nginx_pid" || {
 		cat "$NGINX_DIR/logs/error.log" "$TEST_TMP/nginx.log" >&2
 		return 1
 	}
