@@ -77,6 +77,8 @@ struct daemon {
 	sd_event_source *control;
 	int control_fd;
 	bool polling_logged;           /* the watch limit is reported once */
+	struct conf *pending;          /* a SIGHUP's configuration, waiting for reloads to end */
+	sd_event_source *apply;        /* applies pending once nothing is in flight */
 	char state_dir[PATH_MAX];      /* state-dir, or state-dir/SERVICE with --service */
 };
 
@@ -97,6 +99,7 @@ static int local_minute(uint64_t now)
 }
 
 static void step(struct service_rt *s, enum policy_event ev, const struct policy_facts *f);
+static void schedule_apply(struct daemon *d);
 
 /* ---- state file and STATUS= ---------------------------------------------- */
 
@@ -546,6 +549,7 @@ static void step(struct service_rt *s, enum policy_event ev, const struct policy
 	}
 	if (o.action != DO_PROBE || s->probes_pending == 0)
 		save_and_announce(s->d);
+	schedule_apply(s->d);
 }
 
 /* ---- the loop's other sources ----------------------------------------- */
@@ -779,27 +783,37 @@ static int snapshot(const struct daemon *d, struct state *ret)
 	return 0;
 }
 
-static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
+/* A check, reload or verification in flight, which a new configuration must not cut. */
+static bool busy(const struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_services; i++) {
+		enum policy_phase p = d->services[i].ps.phase;
+
+		if (d->services[i].op || p == PHASE_VALIDATING || p == PHASE_RELOADING ||
+		    p == PHASE_VERIFYING)
+			return true;
+	}
+	return false;
+}
+
+static void schedule_apply(struct daemon *d)
+{
+	if (d->pending && !busy(d))
+		sd_event_source_set_enabled(d->apply, SD_EVENT_ONESHOT);
+}
+
+/* Swaps in the pending configuration, carrying each service's policy over by name. */
+static int on_apply(sd_event_source *src, void *userdata)
 {
 	struct daemon *d = userdata;
-	struct conf *c = NULL, *old = d->conf;
+	struct conf *c = d->pending, *old = d->conf;
 	struct state carried = {};
-	char err[4096] = "";
 	int r;
 
 	(void)src;
-	(void)si;
-	sd_notify(false, "RELOADING=1\nSTATUS=re-reading the configuration");
-	r = conf_load(d->config_path, true, &c, err, sizeof(err));
-	if (r < 0) {
-		err[strcspn(err, "\n")] = '\0';
-		log_error("SIGHUP: %s is not valid, keeping the running configuration: %s",
-			  d->config_path, err);
-		sd_notify(false, "READY=1");
-		save_and_announce(d);
+	if (!c || busy(d))
 		return 0;
-	}
-	/* A reload in flight is cancelled; the first pass on the new configuration re-decides. */
+	d->pending = NULL;
 	r = snapshot(d, &carried);
 	teardown(d);
 	if (r >= 0)
@@ -813,6 +827,36 @@ static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, vo
 	log_notice("configuration re-read: %zu services, %zu endpoints", d->n_services, d->n_items);
 	start_all(d);
 	sd_notify(false, "READY=1");
+	return 0;
+}
+
+static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct conf *c = NULL;
+	char err[4096] = "";
+	int r;
+
+	(void)src;
+	(void)si;
+	sd_notify(false, "RELOADING=1\nSTATUS=re-reading the configuration");
+	r = conf_load(d->config_path, true, &c, err, sizeof(err));
+	if (r < 0) {
+		err[strcspn(err, "\n")] = '\0';
+		log_error("SIGHUP: %s is not valid, keeping the running configuration: %s",
+			  d->config_path, err);
+		if (!d->pending)
+			sd_notify(false, "READY=1");
+		save_and_announce(d);
+		return 0;
+	}
+	conf_free(d->pending);
+	d->pending = c;
+	/* A reload in flight finishes and is verified first; then the new one reconciles. */
+	if (busy(d))
+		log_notice("SIGHUP: the new configuration is valid; it takes over once the "
+			   "reload in progress is verified or fails");
+	schedule_apply(d);
 	return 0;
 }
 
@@ -879,6 +923,10 @@ int daemon_run(const char *config_path, const char *only_service)
 	if (r >= 0)
 		r = sd_event_add_time_relative(d.event, &d.tick, CLOCK_MONOTONIC, c->interval_usec,
 					       USEC_PER_SEC, on_tick, &d);
+	if (r >= 0)
+		r = sd_event_add_defer(d.event, &d.apply, on_apply, &d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d.apply, SD_EVENT_OFF);
 	if (r < 0) {
 		log_error("cannot set up the event loop: %s", strerror(-r));
 		goto out;
@@ -905,6 +953,8 @@ out:
 	if (d.control_fd >= 0)
 		close(d.control_fd);
 	sd_event_source_disable_unref(d.tick);
+	sd_event_source_disable_unref(d.apply);
+	conf_free(d.pending);
 	sd_bus_flush_close_unref(d.bus);
 	sd_event_unref(d.event);
 	conf_free(d.conf ? d.conf : c);
