@@ -57,7 +57,7 @@ struct service_rt {
 	size_t n_items;
 	unsigned probes_pending;
 	char last_result[256];
-	uint64_t reloads_ok, reloads_failed;   /* for metrics-file; since start or SIGHUP */
+	uint64_t reloads_ok, reloads_failed;   /* for metrics-file; kept in the state file */
 };
 
 struct daemon {
@@ -156,6 +156,8 @@ static void save_and_announce(struct daemon *d)
 	for (size_t i = 0; i < d->n_services; i++) {
 		ss[i].name = d->services[i].conf->name;
 		ss[i].policy = d->services[i].ps;
+		ss[i].reloads_ok = d->services[i].reloads_ok;
+		ss[i].reloads_failed = d->services[i].reloads_failed;
 		snprintf(ss[i].last_result, sizeof(ss[i].last_result), "%s",
 			 d->services[i].last_result);
 		paused += d->services[i].ps.paused;
@@ -737,6 +739,8 @@ static int build(struct daemon *d, struct conf *c, const struct state *saved)
 		policy_conf_from(c, cs, &s->pc);
 		if (prev) {
 			s->ps = prev->policy;
+			s->reloads_ok = prev->reloads_ok;
+			s->reloads_failed = prev->reloads_failed;
 			snprintf(s->last_result, sizeof(s->last_result), "%s", prev->last_result);
 		}
 		s->ps.phase = s->ps.paused ? PHASE_PAUSED : PHASE_IDLE;
@@ -776,6 +780,8 @@ static int snapshot(const struct daemon *d, struct state *ret)
 		if (!ret->services[i].name)
 			return -ENOMEM;
 		ret->services[i].policy = d->services[i].ps;
+		ret->services[i].reloads_ok = d->services[i].reloads_ok;
+		ret->services[i].reloads_failed = d->services[i].reloads_failed;
 		snprintf(ret->services[i].last_result, sizeof(ret->services[i].last_result), "%s",
 			 d->services[i].last_result);
 		ret->n_services++;

@@ -15,7 +15,7 @@
 struct metrics_service {
 	const char *name;
 	bool paused;
-	uint64_t reloads_ok, reloads_failed;   /* since the daemon started */
+	uint64_t reloads_ok, reloads_failed;   /* kept across restarts in the state file */
 };
 
 /*

@@ -54,6 +54,8 @@ static void write_service(FILE *f, const struct state_service *s)
 	put_u64(f, "last_reload_ok", p->last_reload_ok);
 	put_u64(f, "last_verified", p->last_verified);
 	put(f, "last_result", s->last_result);
+	put_u64(f, "reloads_ok", s->reloads_ok);
+	put_u64(f, "reloads_failed", s->reloads_failed);
 	for (unsigned i = 0; i < kept; i++)
 		put_u64(f, "reload", p->reloads[(p->n_reloads - kept + i) % POLICY_MAX_RELOADS_PER_HOUR]);
 	fputc('\n', f);
@@ -158,7 +160,7 @@ static int service_field(struct state_service *s, const char *k, const char *v)
 {
 	static const char *const numeric[] = {
 		"failures", "paused", "next_attempt", "last_reload", "last_reload_ok",
-		"last_verified", "reload",
+		"last_verified", "reload", "reloads_ok", "reloads_failed",
 	};
 	struct policy_state *p = &s->policy;
 	uint64_t n = 0;
@@ -190,6 +192,8 @@ static int service_field(struct state_service *s, const char *k, const char *v)
 	case 4: p->last_reload_ok = n != 0; break;
 	case 5: p->last_verified = n; break;
 	case 6: p->reloads[p->n_reloads++ % POLICY_MAX_RELOADS_PER_HOUR] = n; break;
+	case 7: s->reloads_ok = n; break;
+	case 8: s->reloads_failed = n; break;
 	}
 	return 0;
 }

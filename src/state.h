@@ -21,6 +21,7 @@ struct state_service {
 	char *name;
 	struct policy_state policy;   /* phase is informational when read back */
 	char last_result[256];        /* the last reload's outcome, for status */
+	uint64_t reloads_ok, reloads_failed;  /* counters for metrics, kept across restarts */
 };
 
 struct state_endpoint {

@@ -143,6 +143,8 @@ ok "after SIGHUP the file is written again, as a new inode" \
 	wait_for 20 sh -c "[ \"\$(stat -c %i '$metrics')\" != '$ino' ]"
 ok "the old file, still open, is whole" grep -q '^certwatch_probe_success' /dev/fd/7
 exec 7<&-
+is "$(sample "$metrics" 'certwatch_reloads_total{service="web",result="ok"}')" 1 \
+	"the reload counter is not reset by SIGHUP"
 
 daemon_stop
 is "$daemon_rc" 0 "the daemon stops cleanly"

@@ -49,6 +49,8 @@ static void round_trip(void)
 	for (unsigned i = 0; i < POLICY_MAX_RELOADS_PER_HOUR + 5; i++)
 		svc.policy.reloads[svc.policy.n_reloads++ % POLICY_MAX_RELOADS_PER_HOUR] = 1000 + i;
 	snprintf(svc.last_result, sizeof(svc.last_result), "exited with status 1: \"boom\"");
+	svc.reloads_ok = 7;
+	svc.reloads_failed = 2;
 
 	ok(state_save(dir, &s) == 0, "the state is saved");
 	snprintf(path, sizeof(path), "%s/state", dir);
@@ -66,6 +68,8 @@ static void round_trip(void)
 	ok(back.services[0].policy.n_reloads == POLICY_MAX_RELOADS_PER_HOUR &&
 	   back.services[0].policy.reloads[0] == 1005, "the newest reload times are kept, in order");
 	is_str(back.services[0].last_result, svc.last_result, "the last result survives");
+	ok(back.services[0].reloads_ok == 7 && back.services[0].reloads_failed == 2,
+	   "the reload counters survive");
 	is_str(back.endpoints[0].endpoint, "imap%s", "a name with a percent sign survives");
 	is_str(back.endpoints[0].reason, ep.reason, "a reason with a newline, quotes and = survives");
 	is_str(back.endpoints[0].disk, "", "an empty fingerprint stays empty");
