@@ -845,7 +845,9 @@ static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, vo
 
 	(void)src;
 	(void)si;
-	sd_notify(false, "RELOADING=1\nSTATUS=re-reading the configuration");
+	/* MONOTONIC_USEC lets systemd 253's Type=notify-reload match this to the SIGHUP. */
+	sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=re-reading the configuration",
+		   (unsigned long long)now_monotonic_usec());
 	r = conf_load(d->config_path, true, &c, err, sizeof(err));
 	if (r < 0) {
 		err[strcspn(err, "\n")] = '\0';
