@@ -72,6 +72,14 @@ static void json_key(FILE *f, const char *key)
 	fputs(": ", f);
 }
 
+/* ", "key": "value"": a string member after the first. */
+static void json_kv(FILE *f, const char *key, const char *value)
+{
+	fputs(", ", f);
+	json_key(f, key);
+	json_str(f, value);
+}
+
 /* The fields shared by the served and the disk certificate. */
 static void json_cert_fields(FILE *f, const struct cert_info *ci, time_t now)
 {
@@ -81,9 +89,7 @@ static void json_cert_fields(FILE *f, const struct cert_info *ci, time_t now)
 	json_key(f, "sha256");
 	json_str(f, hex);
 	sha256_to_hex(ci->spki_sha256, hex);
-	fputs(", ", f);
-	json_key(f, "spki_sha256");
-	json_str(f, hex);
+	json_kv(f, "spki_sha256", hex);
 	fputs(", ", f);
 	json_key(f, "not_before");
 	json_time(f, ci->not_before);
@@ -93,9 +99,7 @@ static void json_cert_fields(FILE *f, const struct cert_info *ci, time_t now)
 	fprintf(f, ", \"days_left\": %.3f, ", (double)(ci->not_after - now) / SEC_PER_DAY);
 	json_key(f, "subject");
 	json_str(f, ci->subject);
-	fputs(", ", f);
-	json_key(f, "issuer");
-	json_str(f, ci->issuer);
+	json_kv(f, "issuer", ci->issuer);
 	fputs(", \"sans\": [", f);
 	for (size_t i = 0; i < ci->n_sans; i++) {
 		if (i > 0)
@@ -112,43 +116,23 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	fputs("{", f);
 	json_key(f, "service");
 	json_str(f, it->service);
-	fputs(", ", f);
-	json_key(f, "endpoint");
-	json_str(f, it->endpoint);
-	fputs(", ", f);
-	json_key(f, "address");
-	json_str(f, it->target.host);
+	json_kv(f, "endpoint", it->endpoint);
+	json_kv(f, "address", it->target.host);
 	fprintf(f, ", \"port\": %u, ", (unsigned)it->target.port);
 	json_key(f, "protocol");
 	json_str(f, check_item_protocol(it));
-	fputs(", ", f);
-	json_key(f, "name");
-	json_str(f, it->target.sni);
-	fputs(", ", f);
-	json_key(f, "state");
-	json_str(f, verdict_state_to_string(it->verdict.state));
-	fputs(", ", f);
-	json_key(f, "severity");
-	json_str(f, severity_to_string(it->verdict.severity));
-	fputs(", ", f);
-	json_key(f, "action");
-	json_str(f, verdict_action_to_string(it->verdict.action));
-	fputs(", ", f);
-	json_key(f, "reason");
-	json_str(f, it->verdict.reason);
+	json_kv(f, "name", it->target.sni);
+	json_kv(f, "state", verdict_state_to_string(it->verdict.state));
+	json_kv(f, "severity", severity_to_string(it->verdict.severity));
+	json_kv(f, "action", verdict_action_to_string(it->verdict.action));
+	json_kv(f, "reason", it->verdict.reason);
 
 	fputs(", \"probe\": {", f);
 	json_key(f, "status");
 	json_str(f, probe_status_to_string(p->status));
-	fputs(", ", f);
-	json_key(f, "phase");
-	json_str(f, probe_phase_to_string(p->phase));
-	fputs(", ", f);
-	json_key(f, "detail");
-	json_str(f, p->detail);
-	fputs(", ", f);
-	json_key(f, "peer");
-	json_str(f, p->peer);
+	json_kv(f, "phase", probe_phase_to_string(p->phase));
+	json_kv(f, "detail", p->detail);
+	json_kv(f, "peer", p->peer);
 	fprintf(f, ", \"seconds\": %.3f, \"handshake_seconds\": %.3f}",
 		(double)p->total_usec / 1e6, (double)p->handshake_usec / 1e6);
 
@@ -163,9 +147,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 		fprintf(f, ", \"name_covered\": %s, ", p->name_covered ? "true" : "false");
 		json_key(f, "tls_version");
 		json_str(f, p->tls_version);
-		fputs(", ", f);
-		json_key(f, "cipher");
-		json_str(f, p->cipher);
+		json_kv(f, "cipher", p->cipher);
 		fputs("}", f);
 	} else
 		fputs("null", f);
@@ -175,12 +157,8 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 		fputs("{", f);
 		json_key(f, "cert");
 		json_str(f, it->cert);
-		fputs(", ", f);
-		json_key(f, "status");
-		json_str(f, x509_status_to_string(it->disk.status));
-		fputs(", ", f);
-		json_key(f, "detail");
-		json_str(f, it->disk.status == X509_VALID ? NULL : it->disk.detail);
+		json_kv(f, "status", x509_status_to_string(it->disk.status));
+		json_kv(f, "detail", it->disk.status == X509_VALID ? NULL : it->disk.detail);
 		if (it->disk.have_leaf) {
 			fputs(", ", f);
 			json_cert_fields(f, &it->disk.leaf, now);
@@ -272,9 +250,7 @@ void report_status_json(FILE *f, const struct state *s, bool running)
 		fputs(i ? ",\n  {" : "\n  {", f);
 		json_key(f, "name");
 		json_str(f, sv->name);
-		fputs(", ", f);
-		json_key(f, "phase");
-		json_str(f, policy_phase_to_string(sv->policy.phase));
+		json_kv(f, "phase", policy_phase_to_string(sv->policy.phase));
 		fprintf(f, ", \"paused\": %s, \"failures\": %u, \"last_reload\": ",
 			sv->policy.paused ? "true" : "false", sv->policy.failures);
 		if (sv->policy.last_reload)
@@ -287,9 +263,7 @@ void report_status_json(FILE *f, const struct state *s, bool running)
 			json_time(f, (time_t)(sv->policy.last_verified / USEC_PER_SEC));
 		else
 			fputs("null", f);
-		fputs(", ", f);
-		json_key(f, "last_result");
-		json_str(f, sv->last_result);
+		json_kv(f, "last_result", sv->last_result);
 		fputs("}", f);
 	}
 	fputs("],\n\"endpoints\": [", f);
@@ -299,24 +273,12 @@ void report_status_json(FILE *f, const struct state *s, bool running)
 		fputs(i ? ",\n  {" : "\n  {", f);
 		json_key(f, "service");
 		json_str(f, e->service);
-		fputs(", ", f);
-		json_key(f, "endpoint");
-		json_str(f, e->endpoint);
-		fputs(", ", f);
-		json_key(f, "served_sha256");
-		json_str(f, e->served[0] ? e->served : NULL);
-		fputs(", ", f);
-		json_key(f, "disk_sha256");
-		json_str(f, e->disk[0] ? e->disk : NULL);
-		fputs(", ", f);
-		json_key(f, "state");
-		json_str(f, e->state);
-		fputs(", ", f);
-		json_key(f, "severity");
-		json_str(f, e->severity);
-		fputs(", ", f);
-		json_key(f, "reason");
-		json_str(f, e->reason);
+		json_kv(f, "endpoint", e->endpoint);
+		json_kv(f, "served_sha256", e->served[0] ? e->served : NULL);
+		json_kv(f, "disk_sha256", e->disk[0] ? e->disk : NULL);
+		json_kv(f, "state", e->state);
+		json_kv(f, "severity", e->severity);
+		json_kv(f, "reason", e->reason);
 		fputs("}", f);
 	}
 	fputs("]}\n", f);
