@@ -676,14 +676,13 @@ postfix_start() {
 	chown postfix "$_DD"
 	pf_smtp=$(free_port)
 	# postfix(1) -c: the default main.cf must list the directory.  Another
-	# test run may edit it at the same time: serialise the edits.
-	if [ ! -e /etc/postfix/main.cf ]; then
-		: >/etc/postfix/main.cf || return 1
-		at_exit "rm -f /etc/postfix/main.cf"
-	fi
+	# test run may edit it at the same time: serialise the edits.  Debian's
+	# "No configuration" install has no main.cf: an empty one (Postfix's
+	# defaults) is made and left, since a concurrent run may rely on it.
 	at_exit "postfix_unlist $POSTFIX_DIR"
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	flock "$POSTFIX_LOCK" sh -c '
+		[ -e /etc/postfix/main.cf ] || : >/etc/postfix/main.cf || exit 1
 		alt=$(postconf -h alternate_config_directories 2>/dev/null)
 		postconf -e "alternate_config_directories = ${alt:+$alt, }$1"' sh "$POSTFIX_DIR" ||
 		return 1
