@@ -26,6 +26,7 @@
 #include "check.h"
 #include "conf.h"
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
@@ -189,122 +190,6 @@ static void save_and_announce(struct daemon *d)
 	free(se);
 }
 
-/* ---- reporting what happened ------------------------------------------- */
-
-static void log_disk_change(struct service_rt *s, const struct check_item *it,
-			    const struct state_endpoint *before)
-{
-	char new_fp[SHA256_HEX_LEN], spki[SHA256_HEX_LEN], f[6][128];
-	const char *fields[7];
-	bool same_key;
-
-	if (!it->disk.have_leaf || !before || !before->disk[0])
-		return;
-	sha256_to_hex(it->disk.leaf.sha256, new_fp);
-	if (strcmp(new_fp, before->disk) == 0)
-		return;
-	sha256_to_hex(it->disk.leaf.spki_sha256, spki);
-	/* The served certificate is the old one: same SPKI means the key was reused. */
-	same_key = it->probe.status == PROBE_OK &&
-		cert_info_same_key(&it->probe.leaf, &it->disk.leaf);
-	snprintf(f[0], sizeof(f[0]), "CERTWATCH_SERVICE=%s", s->conf->name);
-	snprintf(f[1], sizeof(f[1]), "CERTWATCH_ENDPOINT=%s", it->endpoint);
-	snprintf(f[2], sizeof(f[2]), "CERTWATCH_OLD_SHA256=%s", before->disk);
-	snprintf(f[3], sizeof(f[3]), "CERTWATCH_NEW_SHA256=%s", new_fp);
-	snprintf(f[4], sizeof(f[4]), "CERTWATCH_NEW_SPKI_SHA256=%s", spki);
-	snprintf(f[5], sizeof(f[5]), "CERTWATCH_NEW_NOT_AFTER=%lld",
-		 (long long)it->disk.leaf.not_after);
-	for (int i = 0; i < 6; i++)
-		fields[i] = f[i];
-	fields[6] = NULL;
-	log_full(LOG_NOTICE, LOG_KIND_CERT_CHANGED, fields,
-		 "%s/%s: certificate on disk changed from %.12s to %.12s (%s)", s->conf->name,
-		 it->endpoint, before->disk, new_fp,
-		 it->probe.status != PROBE_OK ? "key reuse unknown" :
-		 same_key ? "same public key" : "new public key");
-}
-
-/* Logs an endpoint's verdict when it differs from the last one seen. */
-static void log_verdict_change(struct service_rt *s, const struct check_item *it,
-			       const struct state_endpoint *before)
-{
-	const char *st = verdict_state_to_string(it->verdict.state);
-	enum log_kind kind = LOG_KIND_NONE;
-	char f[2][128];
-	const char *fields[3] = { f[0], f[1], NULL };
-
-	if (before && strcmp(before->state, st) == 0)
-		return;
-	if (it->verdict.state == STATE_RENEWAL_OVERDUE || it->verdict.state == STATE_EXPIRED)
-		kind = LOG_KIND_RENEWAL_OVERDUE;
-	else if (it->verdict.state == STATE_DISK_INVALID)
-		kind = LOG_KIND_DISK_INVALID;
-	snprintf(f[0], sizeof(f[0]), "CERTWATCH_SERVICE=%s", s->conf->name);
-	snprintf(f[1], sizeof(f[1]), "CERTWATCH_ENDPOINT=%s", it->endpoint);
-	log_full(it->verdict.severity == SEVERITY_OK ? LOG_INFO :
-		 it->verdict.severity == SEVERITY_WARNING ? LOG_WARNING : LOG_ERR,
-		 kind, fields, "%s/%s: %s: %s", s->conf->name, it->endpoint, st,
-		 it->verdict.reason);
-}
-
-static void log_note(struct service_rt *s, const struct policy_out *o)
-{
-	static const enum log_kind kinds[_NOTE_MAX] = {
-		[NOTE_RELOAD_STARTED] = LOG_KIND_RELOAD_STARTED,
-		[NOTE_VERIFIED]       = LOG_KIND_RELOAD_VERIFIED,
-		[NOTE_RELOAD_FAILED]  = LOG_KIND_RELOAD_FAILED,
-		[NOTE_PAUSED]         = LOG_KIND_SERVICE_PAUSED,
-	};
-	const char *name = s->conf->name;
-	char f[128], when[32];
-	const char *fields[2] = { f, NULL };
-	time_t t = (time_t)(o->timer_at / USEC_PER_SEC);
-	struct tm tm;
-
-	if (o->note == NOTE_NONE)
-		return;
-	snprintf(f, sizeof(f), "CERTWATCH_SERVICE=%s", name);
-	if (!localtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(when, sizeof(when), "later");
-	switch (o->note) {
-	case NOTE_RELOAD_STARTED:
-		log_full(LOG_NOTICE, kinds[o->note], fields, "%s: the pair on disk is valid%s; "
-			 "reloading to serve the certificate on disk", name,
-			 s->conf->reload_check ? " and reload-check passed" : "");
-		break;
-	case NOTE_VERIFIED:
-		log_full(LOG_NOTICE, kinds[o->note], fields, "%s: reload verified: every "
-			 "endpoint serves the certificate on disk", name);
-		break;
-	case NOTE_RELOAD_FAILED:
-		log_full(LOG_ERR, kinds[o->note], fields, "%s: reload failed (failures in a row: "
-			 "%u): %s; next attempt at %s", name, s->ps.failures, s->last_result, when);
-		break;
-	case NOTE_PAUSED:
-		log_full(LOG_CRIT, kinds[o->note], fields, "%s: failures in a row: %u (%s); "
-			 "automatic reloads are paused. Fix the service, then run "
-			 "'certwatch resume %s'", name, s->ps.failures, s->last_result, name);
-		break;
-	case NOTE_PAUSE_CLEARED:
-		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: every endpoint serves the "
-			 "certificate on disk; the pause is lifted", name);
-		break;
-	case NOTE_RATE_LIMITED:
-		log_full(LOG_WARNING, LOG_KIND_NONE, fields, "%s: %u reloads in the last hour; "
-			 "the next waits until %s", name, s->pc.max_reloads_per_hour, when);
-		break;
-	case NOTE_OUTSIDE_WINDOW:
-		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: reload pending until the "
-			 "reload window opens at %s", name, when);
-		break;
-	case NOTE_RESUMED:
-		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: resumed", name);
-		break;
-	default:
-		break;
-	}
-}
-
 /* ---- a reconcile pass over one service ---------------------------------- */
 
 static const struct state_endpoint *previous(const struct daemon *d, const struct check_item *it)
@@ -365,8 +250,8 @@ static void finish_pass(struct service_rt *s)
 			log_error("%s/%s: %s", it->service, it->endpoint, strerror(-r));
 		reconcile(&it->probe, &it->disk, it->target.sni, &it->th, now, &it->verdict);
 		before = previous(d, it);
-		log_disk_change(s, it, before);
-		log_verdict_change(s, it, before);
+		event_disk_changed(s->conf->name, it, before ? before->disk : NULL);
+		event_verdict_changed(s->conf->name, it, before ? before->state : NULL);
 		remember(d, it);
 
 		if (it->verdict.action == ACTION_RELOAD)
@@ -521,7 +406,13 @@ static void step(struct service_rt *s, enum policy_event ev, const struct policy
 	int r;
 
 	policy_step(&s->ps, &s->pc, ev, f, now, local_minute(now), &o);
-	log_note(s, &o);
+	event_note(&(struct event_context) {
+			.service = s->conf->name,
+			.failures = s->ps.failures,
+			.max_reloads_per_hour = s->pc.max_reloads_per_hour,
+			.last_result = s->last_result,
+			.has_check = s->conf->reload_check != NULL,
+		   }, &o);
 	/* A reload counts once it has run: verified, or failed running or verifying. */
 	if (o.note == NOTE_VERIFIED)
 		s->reloads_ok++;

@@ -1,0 +1,125 @@
+/*
+ * events.c - the daemon's account of what happened: one log line per
+ * event, with the journal fields and the MESSAGE_ID of its kind (log.h),
+ * worded for the administrator who reads it.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "events.h"
+#include "log.h"
+
+void event_disk_changed(const char *service, const struct check_item *it,
+			const char *old_sha256)
+{
+	char new_fp[SHA256_HEX_LEN], spki[SHA256_HEX_LEN], f[6][128];
+	const char *fields[7];
+	bool same_key;
+
+	if (!it->disk.have_leaf || !old_sha256 || !old_sha256[0])
+		return;
+	sha256_to_hex(it->disk.leaf.sha256, new_fp);
+	if (strcmp(new_fp, old_sha256) == 0)
+		return;
+	sha256_to_hex(it->disk.leaf.spki_sha256, spki);
+	/* The served certificate is the old one: same SPKI means the key was reused. */
+	same_key = it->probe.status == PROBE_OK &&
+		cert_info_same_key(&it->probe.leaf, &it->disk.leaf);
+	snprintf(f[0], sizeof(f[0]), "CERTWATCH_SERVICE=%s", service);
+	snprintf(f[1], sizeof(f[1]), "CERTWATCH_ENDPOINT=%s", it->endpoint);
+	snprintf(f[2], sizeof(f[2]), "CERTWATCH_OLD_SHA256=%s", old_sha256);
+	snprintf(f[3], sizeof(f[3]), "CERTWATCH_NEW_SHA256=%s", new_fp);
+	snprintf(f[4], sizeof(f[4]), "CERTWATCH_NEW_SPKI_SHA256=%s", spki);
+	snprintf(f[5], sizeof(f[5]), "CERTWATCH_NEW_NOT_AFTER=%lld",
+		 (long long)it->disk.leaf.not_after);
+	for (int i = 0; i < 6; i++)
+		fields[i] = f[i];
+	fields[6] = NULL;
+	log_full(LOG_NOTICE, LOG_KIND_CERT_CHANGED, fields,
+		 "%s/%s: certificate on disk changed from %.12s to %.12s (%s)", service,
+		 it->endpoint, old_sha256, new_fp,
+		 it->probe.status != PROBE_OK ? "key reuse unknown" :
+		 same_key ? "same public key" : "new public key");
+}
+
+void event_verdict_changed(const char *service, const struct check_item *it,
+			   const char *old_state)
+{
+	const char *st = verdict_state_to_string(it->verdict.state);
+	enum log_kind kind = LOG_KIND_NONE;
+	char f[2][128];
+	const char *fields[3] = { f[0], f[1], NULL };
+
+	if (old_state && strcmp(old_state, st) == 0)
+		return;
+	if (it->verdict.state == STATE_RENEWAL_OVERDUE || it->verdict.state == STATE_EXPIRED)
+		kind = LOG_KIND_RENEWAL_OVERDUE;
+	else if (it->verdict.state == STATE_DISK_INVALID)
+		kind = LOG_KIND_DISK_INVALID;
+	snprintf(f[0], sizeof(f[0]), "CERTWATCH_SERVICE=%s", service);
+	snprintf(f[1], sizeof(f[1]), "CERTWATCH_ENDPOINT=%s", it->endpoint);
+	log_full(it->verdict.severity == SEVERITY_OK ? LOG_INFO :
+		 it->verdict.severity == SEVERITY_WARNING ? LOG_WARNING : LOG_ERR,
+		 kind, fields, "%s/%s: %s: %s", service, it->endpoint, st,
+		 it->verdict.reason);
+}
+
+void event_note(const struct event_context *c, const struct policy_out *o)
+{
+	static const enum log_kind kinds[_NOTE_MAX] = {
+		[NOTE_RELOAD_STARTED] = LOG_KIND_RELOAD_STARTED,
+		[NOTE_VERIFIED]       = LOG_KIND_RELOAD_VERIFIED,
+		[NOTE_RELOAD_FAILED]  = LOG_KIND_RELOAD_FAILED,
+		[NOTE_PAUSED]         = LOG_KIND_SERVICE_PAUSED,
+	};
+	const char *name = c->service;
+	char f[128], when[32];
+	const char *fields[2] = { f, NULL };
+	time_t t = (time_t)(o->timer_at / USEC_PER_SEC);
+	struct tm tm;
+
+	if (o->note == NOTE_NONE)
+		return;
+	snprintf(f, sizeof(f), "CERTWATCH_SERVICE=%s", name);
+	if (!localtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(when, sizeof(when), "later");
+	switch (o->note) {
+	case NOTE_RELOAD_STARTED:
+		log_full(LOG_NOTICE, kinds[o->note], fields, "%s: the pair on disk is valid%s; "
+			 "reloading to serve the certificate on disk", name,
+			 c->has_check ? " and reload-check passed" : "");
+		break;
+	case NOTE_VERIFIED:
+		log_full(LOG_NOTICE, kinds[o->note], fields, "%s: reload verified: every "
+			 "endpoint serves the certificate on disk", name);
+		break;
+	case NOTE_RELOAD_FAILED:
+		log_full(LOG_ERR, kinds[o->note], fields, "%s: reload failed (failures in a row: "
+			 "%u): %s; next attempt at %s", name, c->failures, c->last_result, when);
+		break;
+	case NOTE_PAUSED:
+		log_full(LOG_CRIT, kinds[o->note], fields, "%s: failures in a row: %u (%s); "
+			 "automatic reloads are paused. Fix the service, then run "
+			 "'certwatch resume %s'", name, c->failures, c->last_result, name);
+		break;
+	case NOTE_PAUSE_CLEARED:
+		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: every endpoint serves the "
+			 "certificate on disk; the pause is lifted", name);
+		break;
+	case NOTE_RATE_LIMITED:
+		log_full(LOG_WARNING, LOG_KIND_NONE, fields, "%s: %u reloads in the last hour; "
+			 "the next waits until %s", name, c->max_reloads_per_hour, when);
+		break;
+	case NOTE_OUTSIDE_WINDOW:
+		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: reload pending until the "
+			 "reload window opens at %s", name, when);
+		break;
+	case NOTE_RESUMED:
+		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: resumed", name);
+		break;
+	default:
+		break;
+	}
+}
