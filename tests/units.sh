@@ -13,7 +13,7 @@ dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
 units="$TESTS_SRCDIR/../units"
 for u in certwatch.service certwatch@.service; do
-	sed -e "s|@sbindir@/certwatch|$CERTWATCH|" "$units/$u.in" >"$dir/$u"
+	sed -e "s|@sbindir@/certwatch|$CERTWATCH|" -e "s|@localstatedir@|/var|" "$units/$u.in" >"$dir/$u"
 done
 # An instance needs the unit it guards to exist as a name only.
 printf '[Service]\nExecStart=/bin/true\n' >"$dir/dovecot.service"
