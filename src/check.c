@@ -46,6 +46,7 @@ int check_items_from_conf(const struct conf *c, const char *service,
 				.starttls = ep->starttls,
 				.sni = ep->sni,
 				.timeout_usec = c->timeout_usec,
+				.key_type = ep->key_type,
 			};
 			it->cert = ep->cert;
 			it->chain = ep->chain;

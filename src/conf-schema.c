@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "conf-int.h"
+#include "probe.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -36,6 +37,7 @@ static cfg_opt_t endpoint_opts[] = {
 	CFG_STR("cert", NULL, CFGF_NODEFAULT),
 	CFG_STR("chain", NULL, CFGF_NODEFAULT),
 	CFG_STR("key", NULL, CFGF_NODEFAULT),
+	CFG_STR("key-type", NULL, CFGF_NODEFAULT),
 	CFG_END()
 };
 
@@ -45,6 +47,7 @@ static cfg_opt_t service_opts[] = {
 	CFG_STR("key", NULL, CFGF_NODEFAULT),
 	CFG_STR("name", NULL, CFGF_NODEFAULT),
 	CFG_STR("address", NULL, CFGF_NODEFAULT),
+	CFG_STR("key-type", NULL, CFGF_NODEFAULT),
 	CFG_STR("reload-unit", NULL, CFGF_NODEFAULT),
 	CFG_STR_LIST("reload-command", NULL, CFGF_NODEFAULT),
 	CFG_STR_LIST("reload-check", NULL, CFGF_NODEFAULT),
@@ -184,6 +187,16 @@ static int check_starttls(cfg_t *cfg, cfg_opt_t *opt)
 	if (starttls_lookup(v) < 0)
 		return conf_value_error(cfg, "starttls = \"%s\" is not a known protocol; write one "
 					"of: %s", conf_show(v).s, starttls_names());
+	return 0;
+}
+
+static int check_key_type(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (probe_key_type_from_string(v) < 0)
+		return conf_value_error(cfg, "key-type = \"%s\" is not a key type; write \"rsa\" or "
+					"\"ecdsa\" (or \"any\", the default)", conf_show(v).s);
 	return 0;
 }
 
@@ -333,6 +346,7 @@ static const struct {
 	{ "service|key", check_path },
 	{ "service|name", check_host },
 	{ "service|address", check_host },
+	{ "service|key-type", check_key_type },
 	{ "service|reload-unit", check_unit },
 	{ "service|reload-command", check_argv },
 	{ "service|reload-check", check_argv },
@@ -350,6 +364,7 @@ static const struct {
 	{ "service|endpoint|cert", check_path },
 	{ "service|endpoint|chain", check_path },
 	{ "service|endpoint|key", check_path },
+	{ "service|endpoint|key-type", check_key_type },
 };
 
 cfg_t *conf_schema_new(cfg_errfunc_t on_error, cfg_validate_callback_t on_global)

@@ -38,7 +38,15 @@ struct options {
 	const char *name;
 	const char *cert, *chain, *key;
 	const char *timeout;
+	const char *key_type;
 };
+
+/* Options that describe the one endpoint of --connect. */
+static bool endpoint_options(const struct options *o)
+{
+	return o->starttls || o->name || o->cert || o->chain || o->key || o->key_type ||
+	       o->timeout;
+}
 
 static void usage(FILE *f)
 {
@@ -83,6 +91,8 @@ static void usage(FILE *f)
 		"      --cert FILE       with --connect: compare with this certificate (or full chain)\n"
 		"      --chain FILE      with --cert: a separate chain file\n"
 		"      --key FILE        with --cert: the private key, checked against the certificate\n"
+		"      --key-type TYPE   with --connect: ask for the rsa or the ecdsa certificate of\n"
+		"                        a server that has one of each\n"
 		"      --timeout DURATION\n"
 		"                        with --connect: deadline of the probe (default 10s)\n"
 		"\n"
@@ -180,7 +190,14 @@ static int adhoc_item(const struct options *o, const struct conf *defaults, char
 		fprintf(stderr, "certwatch: --key and --chain need --cert\n");
 		return -EINVAL;
 	}
+	if (o->key_type && probe_key_type_from_string(o->key_type) < 0) {
+		fprintf(stderr, "certwatch: --key-type %s: write rsa or ecdsa (or any)\n",
+			o->key_type);
+		return -EINVAL;
+	}
 	check_item_adhoc(it, &timed, host, port, proto, o->name, o->cert, o->chain, o->key);
+	if (o->key_type)
+		it->target.key_type = probe_key_type_from_string(o->key_type);
 	return 0;
 }
 
@@ -264,10 +281,10 @@ static int cmd_check(const struct options *o)
 		items = &one;
 		n = 1;
 	} else {
-		if (o->starttls || o->name || o->cert || o->chain || o->key || o->timeout) {
-			fprintf(stderr, "certwatch: --starttls, --name, --cert, --chain, --key and "
-				"--timeout go with --connect; with a configuration file, set them "
-				"there\n");
+		if (endpoint_options(o)) {
+			fprintf(stderr, "certwatch: --starttls, --name, --cert, --chain, --key, "
+				"--key-type and --timeout go with --connect; with a configuration "
+				"file, set them there\n");
 			return EXIT_UNKNOWN;
 		}
 		if (!o->config_given && access(o->config, F_OK) < 0 && errno == ENOENT)
@@ -332,6 +349,7 @@ enum {
 	OPT_CHAIN,
 	OPT_KEY,
 	OPT_TIMEOUT,
+	OPT_KEY_TYPE,
 };
 
 static const struct option global_options[] = {
@@ -354,6 +372,7 @@ static const struct option check_options[] = {
 	{ "chain",    required_argument, NULL, OPT_CHAIN },
 	{ "key",      required_argument, NULL, OPT_KEY },
 	{ "timeout",  required_argument, NULL, OPT_TIMEOUT },
+	{ "key-type", required_argument, NULL, OPT_KEY_TYPE },
 	{ "help",     no_argument,       NULL, 'h' },
 	{}
 };
@@ -377,6 +396,7 @@ static int parse_check_options(int argc, char **argv, struct options *o, const c
 		case OPT_CHAIN: o->chain = optarg; break;
 		case OPT_KEY: o->key = optarg; break;
 		case OPT_TIMEOUT: o->timeout = optarg; break;
+		case OPT_KEY_TYPE: o->key_type = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			fprintf(stderr, "Try 'certwatch --help'.\n");
@@ -437,8 +457,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0) {
 		if (parse_check_options(argc, argv, &o, NULL) < 0)
 			return EXIT_UNKNOWN;
-		if (o.connect || o.starttls || o.name || o.cert || o.chain || o.key || o.timeout ||
-		    o.prometheus || (cmd[0] == 'r' && o.json)) {
+		if (o.connect || endpoint_options(&o) || o.prometheus || (cmd[0] == 'r' && o.json)) {
 			fprintf(stderr, "certwatch %s: takes %s\n", cmd, cmd[0] == 'r' ?
 				"only --config and --service" : "only --config, --service and --json");
 			return EXIT_UNKNOWN;
@@ -454,8 +473,8 @@ int main(int argc, char **argv)
 
 		if (parse_check_options(argc, argv, &o, &service) < 0)
 			return EXIT_UNKNOWN;
-		if (!service || o.service || o.json || o.prometheus || o.connect || o.starttls ||
-		    o.name || o.cert || o.chain || o.key || o.timeout) {
+		if (!service || o.service || o.json || o.prometheus || o.connect ||
+		    endpoint_options(&o)) {
 			fprintf(stderr, "certwatch resume: give one service name, and at most "
 				"--config: certwatch resume [--config FILE] NAME\n");
 			return EXIT_UNKNOWN;

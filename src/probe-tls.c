@@ -78,14 +78,37 @@ static bool is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s, &a) == 1;
 }
 
-int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, struct tls_capture *cap,
-		  char *detail, size_t len, SSL **ret)
+/*
+ * What selects one certificate of a server that has one per key type: the
+ * signature algorithms (TLS 1.3 and 1.2) and the authentication of the
+ * cipher suites (TLS 1.2 only; TLS 1.3 suites do not name it).
+ */
+static const struct {
+	const char *sigalgs;
+	const char *ciphers;
+} key_types[_PROBE_KEY_MAX] = {
+	[PROBE_KEY_RSA] = {
+		"rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:"
+		"rsa_pkcs1_sha256:rsa_pkcs1_sha384:rsa_pkcs1_sha512",
+		"aRSA",
+	},
+	[PROBE_KEY_ECDSA] = {
+		"ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:ecdsa_secp521r1_sha512",
+		"aECDSA",
+	},
+};
+
+int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum probe_key_type key_type,
+		  struct tls_capture *cap, char *detail, size_t len, SSL **ret)
 {
 	SSL *ssl = SSL_new(ctx);
 	BIO *bio;
 	bool ok;
 
 	ok = ssl && SSL_set_fd(ssl, fd) == 1;
+	if (ok && (unsigned)key_type < _PROBE_KEY_MAX && key_types[key_type].sigalgs)
+		ok = SSL_set1_sigalgs_list(ssl, key_types[key_type].sigalgs) == 1 &&
+		     SSL_set_cipher_list(ssl, key_types[key_type].ciphers) == 1;
 	if (ok && sni && is_ip_literal(sni))
 		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), sni) == 1;
 	else if (ok && sni)

@@ -24,12 +24,13 @@ SSL_CTX *probe_tls_ctx_new(void);
 
 /*
  * A client for the connected socket fd, with SNI and a host check for sni
- * (an IP check for a literal address; neither when NULL), recording into
- * cap, which must outlive it.  Returns 0 and sets *ret, or -EIO with the
+ * (an IP check for a literal address; neither when NULL), offering only
+ * what selects key_type's certificate, recording into cap, which must
+ * outlive it.  Returns 0 and sets *ret, or -EIO with the
  * reason in detail.
  */
-int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, struct tls_capture *cap,
-		  char *detail, size_t len, SSL **ret);
+int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum probe_key_type key_type,
+		  struct tls_capture *cap, char *detail, size_t len, SSL **ret);
 
 /*
  * Classifies a failed SSL_connect() from SSL_get_error()'s ssl_error, the

@@ -368,7 +368,8 @@ EOF
 # names (first one is the CN), valid from an hour ago for DAYS days (DAYS
 # may be negative: an expired certificate).  Writes OUT_PREFIX.key,
 # OUT_PREFIX.crt (the leaf alone) and OUT_PREFIX.fullchain.pem (leaf, root).
-# CA_NOT_BEFORE=SECONDS (relative to now) overrides the start.
+# CA_NOT_BEFORE=SECONDS (relative to now) overrides the start; CA_KEY=rsa
+# makes an RSA 2048 key instead of ECDSA P-256.
 ca_leaf() {
 	_out=$1
 	_days=$2
@@ -392,7 +393,12 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = $_sans
 EOF
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	if [ "${CA_KEY:-ec}" = rsa ]; then
+		set -- -newkey rsa:2048
+	else
+		set -- -newkey ec -pkeyopt ec_paramgen_curve:P-256
+	fi
+	openssl req -new "$@" -nodes \
 		-keyout "$_out.key" -subj "/CN=$_cn" -out "$_out.csr" \
 		>>"$CA_DIR/openssl.log" 2>&1 &&
 	openssl ca -batch -notext -config "$CA_DIR/ca.cnf" -in "$_out.csr" \
