@@ -272,6 +272,9 @@ import socket, sys
 host, port = sys.argv[1], int(sys.argv[2])
 fam = socket.AF_INET6 if ":" in host else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_STREAM)
+# As the servers do: connections of an earlier run in TIME_WAIT do not make
+# the port busy, a listener does.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind((host, port))
 except OSError:
