@@ -15,10 +15,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "metrics.h"
 
@@ -175,37 +172,25 @@ void metrics_write(FILE *f, const struct check_item *items, size_t n,
 		service_families(f, services, n_services);
 }
 
+struct metrics_args {
+	const struct check_item *items;
+	size_t n;
+	const struct metrics_service *services;
+	size_t n_services;
+};
+
+static void write_args(FILE *f, const void *data)
+{
+	const struct metrics_args *a = data;
+
+	metrics_write(f, a->items, a->n, a->services, a->n_services);
+}
+
 int metrics_write_file(const char *path, const struct check_item *items, size_t n,
 		       const struct metrics_service *services, size_t n_services)
 {
-	char tmp[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	FILE *f = NULL;
-	int fd, r = 0;
+	const struct metrics_args a = { items, n, services, n_services };
 
-	/* ".NAME.XXXXXX" beside NAME: the same file system, and no ".prom" suffix. */
-	if (!slash || (size_t)snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - path),
-				       path, slash + 1) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	/* node_exporter runs as its own user: the metrics are not secret. */
-	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
-		r = -errno;
-		close(fd);
-		goto out;
-	}
-	errno = 0;
-	metrics_write(f, items, n, services, n_services);
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
-		r = errno ? -errno : -EIO;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-out:
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	return write_file_atomic(path, 0644, write_args, &a);
 }

@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "state.h"
 #include "util.h"
@@ -83,41 +82,24 @@ int state_dir_for(const char *base, const char *only_service, char *out, size_t 
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
 
-int state_save(const char *dir, const struct state *s)
+static void write_state(FILE *f, const void *data)
 {
-	char tmp[4096], path[4096];
-	FILE *f = NULL;
-	int fd, r = 0;
+	const struct state *s = data;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME) >= sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.%ld", dir, STATE_FILE_NAME,
-			     (long)getpid()) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		goto fail;
-	}
 	fprintf(f, "%s\npid %ld\nwritten %" PRId64 "\n", STATE_VERSION, (long)s->pid, s->written);
 	for (size_t i = 0; i < s->n_services; i++)
 		write_service(f, &s->services[i]);
 	for (size_t i = 0; i < s->n_endpoints; i++)
 		write_endpoint(f, &s->endpoints[i]);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		r = -errno;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r == 0)
-		return 0;
-fail:
-	unlink(tmp);
-	return r;
+}
+
+int state_save(const char *dir, const struct state *s)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME) >= sizeof(path))
+		return -ENAMETOOLONG;
+	return write_file_atomic(path, 0600, write_state, s);
 }
 
 /* Decodes a percent-encoded value in place. */

@@ -5,8 +5,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -121,6 +124,40 @@ int parse_duration(const char *s, uint64_t *ret_usec)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int write_file_atomic(const char *path, mode_t mode,
+		      void (*write)(FILE *f, const void *data), const void *data)
+{
+	const char *slash = strrchr(path, '/');
+	char tmp[PATH_MAX];
+	FILE *f;
+	int fd, r = 0;
+
+	/* ".NAME.<six random characters>" beside NAME, and no suffix a reader would take. */
+	if (!slash || (size_t)snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - path),
+				       path, slash + 1) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) < 0 || !(f = fdopen(fd, "w"))) {
+		r = -errno;
+		close(fd);
+		goto out;
+	}
+	errno = 0;
+	write(f, data);
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
+		r = errno ? -errno : -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+out:
+	if (r < 0)
+		unlink(tmp);
+	return r;
 }
 
 void format_duration(uint64_t usec, char *out, size_t outlen)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +51,15 @@ void sha256_to_short_hex(const uint8_t digest[SHA256_LEN], char out[SHA256_SHORT
  * Returns 0 and sets *ret_usec, or -EINVAL / -ERANGE.
  */
 int parse_duration(const char *s, uint64_t *ret_usec);
+
+/*
+ * Replaces path atomically: writes through write() into a temporary file
+ * beside it (the same file system), with mode, fsyncs it and renames it
+ * over path.  A reader sees the old file or the new one, never a part.
+ * Returns 0 or a negative errno; the temporary file is gone either way.
+ */
+int write_file_atomic(const char *path, mode_t mode,
+		      void (*write)(FILE *f, const void *data), const void *data);
 
 /* Formats a duration the way parse_duration() reads it, e.g. "90s", "1h". */
 void format_duration(uint64_t usec, char *out, size_t outlen);
