@@ -109,19 +109,9 @@ int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, 
 			goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct check_item *it = &items[i];
-		const struct disk_pair *disk = NULL;
-
-		if (it->cert) {
-			r = disk_pair_load(it->cert, it->chain, it->key, it->target.sni, now,
-					   &it->disk);
-			if (r < 0)
-				goto out;
-			disk = &it->disk;
-		}
-		reconcile(&it->probe, disk, it->target.sni, &it->th, now, &it->verdict);
-		if (it->verdict.severity > worst)
-			worst = it->verdict.severity;
+		check_item_judge(&items[i], now);
+		if (items[i].verdict.severity > worst)
+			worst = items[i].verdict.severity;
 	}
 	r = (int)worst;
 out:
@@ -129,6 +119,24 @@ out:
 	probe_engine_free(engine);
 	sd_event_unref(event);
 	return r;
+}
+
+void check_item_judge(struct check_item *it, time_t now)
+{
+	int r;
+
+	disk_pair_done(&it->disk);
+	if (!it->cert) {
+		reconcile(&it->probe, NULL, it->target.sni, &it->th, now, &it->verdict);
+		return;
+	}
+	r = disk_pair_load(it->cert, it->chain, it->key, it->target.sni, now, &it->disk);
+	if (r < 0) {
+		it->disk.status = X509_UNREADABLE;
+		snprintf(it->disk.detail, sizeof(it->disk.detail), "cannot load %s: %s", it->cert,
+			 strerror(-r));
+	}
+	reconcile(&it->probe, &it->disk, it->target.sni, &it->th, now, &it->verdict);
 }
 
 void check_item_adhoc(struct check_item *it, const struct conf *defaults, const char *host,

@@ -53,6 +53,13 @@ void check_item_name(const struct check_item *it, char *out, size_t outlen);
 /* "host:port", or "[address]:port" for IPv6. */
 void check_item_address(const struct check_item *it, char *out, size_t outlen);
 
+/*
+ * Loads the item's disk pair (afresh) and applies the decision table to
+ * it and the probe's result.  A pair that cannot be loaded at all (out of
+ * memory) counts as unreadable: never a reason to reload.
+ */
+void check_item_judge(struct check_item *it, time_t now);
+
 /* The protocol column: "tls" for implicit TLS, else the STARTTLS driver. */
 const char *check_item_protocol(const struct check_item *it);
 

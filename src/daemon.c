@@ -242,13 +242,8 @@ static void finish_pass(struct service_rt *s)
 		struct check_item *it = &s->items[i];
 		const struct state_endpoint *before;
 		long long warn, crit;
-		int r;
 
-		disk_pair_done(&it->disk);
-		r = disk_pair_load(it->cert, it->chain, it->key, it->target.sni, now, &it->disk);
-		if (r < 0)
-			log_error("%s/%s: %s", it->service, it->endpoint, strerror(-r));
-		reconcile(&it->probe, &it->disk, it->target.sni, &it->th, now, &it->verdict);
+		check_item_judge(it, now);
 		before = previous(d, it);
 		event_disk_changed(s->conf->name, it, before ? before->disk : NULL);
 		event_verdict_changed(s->conf->name, it, before ? before->state : NULL);
