@@ -61,5 +61,19 @@ int parse_duration(const char *s, uint64_t *ret_usec);
 int write_file_atomic(const char *path, mode_t mode,
 		      void (*write)(FILE *f, const void *data), const void *data);
 
+/*
+ * Opens path for reading so that the open can never block: with
+ * O_NONBLOCK (a FIFO nobody writes to would otherwise hang the caller
+ * forever), then refuses anything that is not a regular file, then clears
+ * O_NONBLOCK again.  extra_flags are or-ed in (O_NOFOLLOW, say); O_RDONLY,
+ * O_CLOEXEC and O_NOCTTY are always set.  Returns the descriptor, or
+ * -EISDIR for a directory, -ENXIO for a FIFO, socket or device (see
+ * file_type_name() for the message), or the open's negative errno.
+ */
+int open_regular(const char *path, int extra_flags);
+
+/* "a FIFO", "a directory", "a socket", ... for the type bits of st_mode. */
+const char *file_type_name(mode_t mode);
+
 /* Formats a duration the way parse_duration() reads it, e.g. "90s", "1h". */
 void format_duration(uint64_t usec, char *out, size_t outlen);

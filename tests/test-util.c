@@ -1,10 +1,16 @@
 /*
- * test-util.c - durations, escaping of untrusted bytes, hex fingerprints.
+ * test-util.c - durations, escaping of untrusted bytes, hex fingerprints,
+ * and opening files that can never block.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include "tap.h"
 #include "util.h"
@@ -92,11 +98,54 @@ static void hex(void)
 	       "sha256_to_hex writes 64 lowercase digits");
 }
 
+/*
+ * A FIFO nobody writes to, a directory and a socket are refused at once
+ * (a plain open() of the FIFO would block forever); a regular file opens
+ * in blocking mode.
+ */
+static void regular_files(void)
+{
+	char dir[] = "/tmp/test-util.XXXXXX", path[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, sock;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	ok(mkfifo(path, 0600) == 0 && open_regular(path, 0) == -ENXIO,
+	   "a FIFO without a writer is refused without blocking");
+	ok(strcmp(file_type_name(S_IFIFO), "a FIFO") == 0, "and named a FIFO");
+	unlink(path);
+	ok(open_regular(dir, 0) == -EISDIR, "a directory is refused");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	sock = socket(AF_UNIX, SOCK_STREAM, 0);
+	ok(sock >= 0 && bind(sock, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	   open_regular(sa.sun_path, 0) == -ENXIO, "a socket is refused");
+	if (sock >= 0)
+		close(sock);
+	unlink(sa.sun_path);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	if (fd >= 0)
+		close(fd);
+	fd = open_regular(path, 0);
+	ok(fd >= 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK), "a regular file opens, blocking");
+	if (fd >= 0)
+		close(fd);
+	ok(open_regular(path, O_DIRECTORY) == -ENOTDIR, "extra flags are passed on");
+	unlink(path);
+	ok(open_regular(path, 0) == -ENOENT, "a missing file is -ENOENT");
+	rmdir(dir);
+}
+
 int main(void)
 {
 	durations();
 	duration_round_trip();
 	escaping();
 	hex();
+	regular_files();
 	return tap_done();
 }
