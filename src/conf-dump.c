@@ -10,7 +10,7 @@
 
 #include "conf.h"
 #include "conf-int.h"
-#include "probe.h"
+#include "key-type.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -92,8 +92,8 @@ static void dump_service(FILE *f, const struct conf_service *s)
 		conf_write_setting(f, "\t\t", "cert", e->cert);
 		conf_write_setting(f, "\t\t", "chain", e->chain);
 		conf_write_setting(f, "\t\t", "key", e->key);
-		if (e->key_type != PROBE_KEY_ANY)
-			fprintf(f, "\t\tkey-type = \"%s\"\n", probe_key_type_to_string(e->key_type));
+		if (e->key_type != KEY_TYPE_ANY)
+			fprintf(f, "\t\tkey-type = \"%s\"\n", key_type_to_string(e->key_type));
 		fputs("\t}\n", f);
 	}
 	fputs("}\n", f);

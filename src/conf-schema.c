@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "conf-int.h"
-#include "probe.h"
+#include "key-type.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -194,7 +194,7 @@ static int check_key_type(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = cfg_opt_getnstr(opt, 0);
 
-	if (probe_key_type_from_string(v) < 0)
+	if (key_type_from_string(v) < 0)
 		return conf_value_error(cfg, "key-type = \"%s\" is not a key type; write \"rsa\" or "
 					"\"ecdsa\" (or \"any\", the default)", conf_show(v).s);
 	return 0;

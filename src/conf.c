@@ -33,7 +33,7 @@
 #include "conf.h"
 #include "conf-int.h"
 #include "conf-scan.h"
-#include "probe.h"
+#include "key-type.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -399,15 +399,14 @@ static int take_endpoint(struct loader *l, const struct conf_service *s, cfg_t *
 			 unsigned line, struct conf_endpoint *e)
 {
 	const char *what = NULL;
-	int r;
+	int kt, r;
 
 	e->file = l->file;
 	e->line = line;
 	e->starttls = cfg_size(ep, "starttls") > 0 ? starttls_lookup(cfg_getstr(ep, "starttls")) : -1;
-	e->key_type = cfg_size(ep, "key-type") > 0 ?
-		probe_key_type_from_string(cfg_getstr(ep, "key-type")) : s->key_type;
-	if (e->key_type < 0)
-		e->key_type = s->key_type;
+	/* Checked while parsing; an unknown value was reported there. */
+	kt = cfg_size(ep, "key-type") > 0 ? key_type_from_string(cfg_getstr(ep, "key-type")) : -1;
+	e->key_type = kt >= 0 ? (enum key_type)kt : s->key_type;
 	if ((r = get_str(ep, "address", cfg_size(sec, "address") ? cfg_getstr(sec, "address")
 								 : "localhost", &e->address)) < 0 ||
 	    (r = get_str(ep, "name", s->sni, &e->sni)) < 0 ||
@@ -516,10 +515,8 @@ static int take_service(struct loader *l, cfg_t *sec, size_t idx)
 	    (r = take_reload(l, sec, line, &s)) < 0)
 		goto out;
 	/* Checked while parsing; an unknown value was reported there. */
-	s.key_type = cfg_size(sec, "key-type") > 0 ?
-		probe_key_type_from_string(cfg_getstr(sec, "key-type")) : PROBE_KEY_ANY;
-	if (s.key_type < 0)
-		s.key_type = PROBE_KEY_ANY;
+	r = cfg_size(sec, "key-type") > 0 ? key_type_from_string(cfg_getstr(sec, "key-type")) : -1;
+	s.key_type = r >= 0 ? (enum key_type)r : KEY_TYPE_ANY;
 	if (!valid_name(s.name))
 		loader_error(l, -EINVAL, l->file, line, "service \"%s\" has an unusable name; use up "
 			     "to %d letters, digits, \".\", \"-\" and \"_\" (it names state files and "

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "key-type.h"
+
 #define CONF_DEFAULT_FILE SYSCONFDIR "/certwatch/certwatch.conf"
 #define CONF_MAX_SERVICES  4096
 #define CONF_MAX_ENDPOINTS 65536   /* in all services together */
@@ -26,7 +28,7 @@ struct conf_endpoint {
 	char *cert;          /* effective certificate (full chain or leaf) */
 	char *chain;         /* effective separate chain file, or NULL */
 	char *key;           /* effective private key */
-	int key_type;        /* enum probe_key_type: which of a dual-certificate server's pairs */
+	enum key_type key_type; /* which of a dual-certificate server's pairs */
 	const char *file;    /* where it was defined, for messages */
 	unsigned line;
 };
@@ -34,7 +36,7 @@ struct conf_endpoint {
 struct conf_service {
 	char *name;
 	char *cert, *chain, *key, *sni;    /* service-wide defaults */
-	int key_type;                      /* service-wide default, enum probe_key_type */
+	enum key_type key_type;            /* service-wide default */
 	/* Reload settings; exactly one method, or none (check only). */
 	char *reload_unit;
 	char **reload_command;             /* NULL-terminated argv, or NULL */
