@@ -21,81 +21,7 @@
 #include "starttls.h"
 #include "util.h"
 #include "../tests/tap.h"
-
-static char top[PATH_MAX];
-static char err[8192];
-
-/* A fresh directory for one case; its main file is DIR/certwatch.conf. */
-static const char *new_case(const char *name)
-{
-	static char dir[PATH_MAX];
-
-	snprintf(dir, sizeof(dir), "%s/%s", top, name);
-	if (mkdir(dir, 0700) < 0)
-		abort();
-	return dir;
-}
-
-__attribute__((format(printf, 3, 4)))
-static void put(const char *dir, const char *rel, const char *fmt, ...)
-{
-	char path[PATH_MAX];
-	va_list ap;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	f = fopen(path, "w");
-	if (!f)
-		abort();
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
-	chmod(path, 0600);
-}
-
-static void put_dir(const char *dir, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	if (mkdir(path, 0700) < 0)
-		abort();
-}
-
-static int load(const char *dir, struct conf **ret)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/certwatch.conf", dir);
-	*ret = NULL;
-	return conf_load(path, true, ret, err, sizeof(err));
-}
-
-/* Loads a case expected to fail, and returns its message. */
-static const char *load_error(const char *dir)
-{
-	struct conf *c = NULL;
-	int r = load(dir, &c);
-
-	if (r >= 0 || c) {
-		conf_free(c);
-		return "(loaded without error)";
-	}
-	return err;
-}
-
-__attribute__((format(printf, 1, 2)))
-static const char *fmt(const char *f, ...)
-{
-	static char buf[4096];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(buf, sizeof(buf), f, ap);
-	va_end(ap);
-	return buf;
-}
+#include "../tests/conf-cases.h"
 
 static const char svc_ok[] =
 	"service web {\n"
@@ -548,30 +474,6 @@ static void test_limits(void)
 	       "a file larger than 1 MiB is refused");
 }
 
-/* The dump without its comment lines, which name the files. */
-static char *dump_settings(const struct conf *c)
-{
-	char *buf = NULL, *out, *p, *q;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	conf_dump(c, f);
-	fclose(f);
-	out = calloc(1, len + 1);
-	for (p = buf, q = out; p && *p;) {
-		char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-
-		if (*p != '#') {
-			memcpy(q, p, n);
-			q += n;
-		}
-		p += n;
-	}
-	free(buf);
-	return out;
-}
-
 static void test_dump_and_defaults(void)
 {
 	const char *d = new_case("dump"), *d2;
@@ -727,13 +629,8 @@ static void test_metrics_file(void)
 
 int main(void)
 {
-	char cmd[PATH_MAX + 16];
-
-	snprintf(top, sizeof(top), "%s/test-conf.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(top)) {
-		perror("mkdtemp");
+	if (!cases_begin("test-conf"))
 		return 99;
-	}
 	test_valid_file_inherits_and_defaults();
 	test_include_dir_two_files();
 	test_errors();
@@ -742,8 +639,6 @@ int main(void)
 	test_dump_and_defaults();
 	test_sample_file();
 	test_metrics_file();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", top);
+	cases_end();
 	return tap_done();
 }
