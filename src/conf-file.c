@@ -4,8 +4,10 @@
  * The configuration names commands that certwatch runs as root, so with
  * check_owner every file and directory it is read from must be owned by
  * root (or the user running certwatch) and writable by nobody else.  A
- * file is checked on the descriptor that is then read, and read whole
- * into memory, at most CONF_MAX_FILE_SIZE bytes.  Errors are reported to the load's
+ * file is opened so that the open never blocks (a FIFO named x.conf in
+ * conf.d would otherwise hang the daemon's start for good), refused unless
+ * it is a regular file, checked on the descriptor that is then read, and
+ * read whole into memory, at most CONF_MAX_FILE_SIZE bytes.  Errors are reported to the load's
  * messages with the path, what is wrong and the command that fixes it.
  */
 #include "config.h"
@@ -25,7 +27,7 @@
 #define CONF_MAX_FILES     CONF_MAX_SERVICES
 
 /* Checks an open file or directory; with check_owner, its owner and mode. */
-static int check_fd(struct conf_errors *e, int fd, const char *path, bool dir, bool check_owner)
+static int check_fd(struct conf_errors *e, int fd, const char *path, bool check_owner)
 {
 	struct stat st;
 	uid_t euid = geteuid();
@@ -35,10 +37,6 @@ static int check_fd(struct conf_errors *e, int fd, const char *path, bool dir, b
 
 		conf_error(e, r, path, 0, "cannot stat: %s", strerror(-r));
 		return r;
-	}
-	if (!dir && !S_ISREG(st.st_mode)) {
-		conf_error(e, -EINVAL, path, 0, "is not a regular file; a configuration file must be one");
-		return -EINVAL;
 	}
 	if (!check_owner)
 		return 0;
@@ -73,7 +71,7 @@ int conf_file_check_dir(struct conf_errors *e, const char *path, bool check_owne
 		conf_error(e, r, path, 0, "cannot open the directory: %s", strerror(-r));
 		return r;
 	}
-	return check_fd(e, fd, path, true, check_owner);
+	return check_fd(e, fd, path, check_owner);
 }
 
 /* Reads the checked file behind fd, at most CONF_MAX_FILE_SIZE bytes. */
@@ -130,15 +128,24 @@ int conf_file_read(struct conf_errors *e, const char *path, bool check_owner,
 		   char **ret_buf, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		conf_error(e, r, path, 0, "cannot open: %s", strerror(-r));
-		return r;
+	fd = open_regular(path, 0);
+	if (fd == -ENXIO || fd == -EISDIR) {
+		/* Looked at again for the message only. */
+		const char *what = stat(path, &st) == 0 ? file_type_name(st.st_mode)
+							: "not a regular file";
+
+		conf_error(e, fd, path, 0, "is %s, not a regular file; a configuration file must be "
+			   "one: replace it with a regular file, or remove it", what);
+		return fd;
 	}
-	r = check_fd(e, fd, path, false, check_owner);
+	if (fd < 0) {
+		conf_error(e, fd, path, 0, "cannot open: %s", strerror(-fd));
+		return fd;
+	}
+	r = check_fd(e, fd, path, check_owner);
 	if (r < 0)
 		return r;
 	return read_fd(e, fd, path, ret_buf, ret_len);
@@ -216,7 +223,7 @@ int conf_file_list(struct conf_errors *e, const char *dir, bool check_owner,
 			   "readable directory, or set include-dir to another one", strerror(-r));
 		return r;
 	}
-	r = check_fd(e, fd, dir, true, check_owner);
+	r = check_fd(e, fd, dir, check_owner);
 	d = r < 0 ? NULL : fdopendir(fd);
 	if (!d) {
 		r = r < 0 ? r : -errno;

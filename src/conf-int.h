@@ -136,8 +136,8 @@ static inline bool conf_owner_trusted(uid_t uid)
 }
 
 /*
- * Opens path, checks it (with check_owner, its owner and mode) and reads
- * it.  Returns 0 and the text,
+ * Opens path (never blocking: a FIFO is refused, not waited on), checks
+ * it (with check_owner, its owner and mode) and reads it.  Returns 0 and the text,
  * NUL-terminated, or a negative errno, reported to e unless -ENOMEM.
  */
 int conf_file_read(struct conf_errors *e, const char *path, bool check_owner,

@@ -1,0 +1,41 @@
+#!/bin/sh
+# What certwatch --test-config must not trust in a configuration: a FIFO
+# for a file (refused at once, never waited on).
+. "$TESTS_SRCDIR/lib.sh"
+
+require_certwatch_check
+
+svc='service web {
+	cert = "/etc/ssl/web.pem"
+	key = "/etc/ssl/web.key"
+	endpoint https { port = 443 }
+}'
+
+# test_config CONF: --test-config with a deadline far shorter than cw's, so
+# that a configuration load that blocks fails at once.
+test_config() {
+	_tc_t0=$(now_ms)
+	timeout -k 2 10 "$CERTWATCH" --test-config --config "$1" >"$TEST_TMP/tc.out" 2>"$TEST_TMP/tc.err"
+	tc_rc=$?
+	tc_ms=$(($(now_ms) - _tc_t0))
+	tc_err=$(cat "$TEST_TMP/tc.err")
+}
+
+# ---- files that are not regular files ------------------------------------------
+
+conf="$TEST_TMP/fifo-include/certwatch.conf"
+printf '%s\n' "$svc" | write_conf "$conf"
+mkfifo "$TEST_TMP/fifo-include/conf.d/x.conf"
+test_config "$conf"
+is "$tc_rc" 1 "a FIFO named x.conf in conf.d: --test-config fails, it does not hang"
+like "$tc_err" "conf.d/x.conf: is a FIFO, not a regular file" "the error names the FIFO and what it is"
+ok "the FIFO is refused at once (${tc_ms} ms)" [ "$tc_ms" -lt 5000 ]
+
+mkdir -m 0700 "$TEST_TMP/fifo-main"
+mkfifo -m 0600 "$TEST_TMP/fifo-main/certwatch.conf"
+test_config "$TEST_TMP/fifo-main/certwatch.conf"
+is "$tc_rc" 1 "a FIFO as the main file: --test-config fails, it does not hang"
+like "$tc_err" "fifo-main/certwatch.conf: is a FIFO, not a regular file" \
+	"the error names the main file and what it is"
+
+done_testing
