@@ -139,6 +139,56 @@ static int validate(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* Whether a "${" at buf[i], outside quotes, begins a token for libconfuse's lexer. */
+static bool token_start(const char *buf, size_t i)
+{
+	return i == 0 || strchr(" #\"'\t\n\r={}()+,*", buf[i - 1]) != NULL;
+}
+
+/*
+ * Reports every ${NAME} that libconfuse 3.3's lexer would replace: in a
+ * double-quoted string unless a backslash comes before it, or as a token
+ * of its own outside quotes; never in single quotes.  Comments are
+ * already blanked.  Returns the number reported.
+ */
+static unsigned refuse_variables(const struct conf_parse *p, const char *buf, size_t len)
+{
+	unsigned line = 1, found = 0;
+	char quote = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		const char *close;
+
+		if (buf[i] == '\n') {
+			line++;
+		} else if (quote && buf[i] == '\\' && i + 1 < len) {
+			line += buf[++i] == '\n';
+		} else if (quote && buf[i] == quote) {
+			quote = 0;
+		} else if (!quote && (buf[i] == '"' || buf[i] == '\'')) {
+			quote = buf[i];
+		} else if (buf[i] == '$' && quote != '\'' && i + 1 < len && buf[i + 1] == '{' &&
+			   (quote || token_start(buf, i)) &&
+			   (close = memchr(buf + i, '}', len - i)) != NULL) {
+			size_t n = (size_t)(close - buf) - i + 1, name = strcspn(buf + i + 2, ":}");
+			char ref[CONF_MAX_SHOWN], var[CONF_MAX_SHOWN];
+
+			snprintf(ref, sizeof(ref), "%.*s", (int)n, buf + i);
+			snprintf(var, sizeof(var), "%.*s", (int)name, buf + i + 2);
+			conf_error(p->errors, -EINVAL, p->file, line, "%s would be replaced by the "
+				   "environment variable %s, or by nothing where it is unset; certwatch "
+				   "does not expand variables, since its environment is not your "
+				   "shell's: write the value itself (and a literal \"${\" as \"\\${\")",
+				   conf_show(ref).s, conf_show(var).s);
+			found++;
+			/* As the lexer: the reference is one piece, quotes and all. */
+			for (; buf + i < close; i++)
+				line += buf[i] == '\n';
+		}
+	}
+	return found;
+}
+
 int conf_parse(const struct conf_parse *p, char *buf, size_t len, cfg_t **ret)
 {
 	_cleanup_fclose_ FILE *f = NULL;
@@ -147,6 +197,8 @@ int conf_parse(const struct conf_parse *p, char *buf, size_t len, cfg_t **ret)
 	cfg_t *cfg;
 
 	*ret = NULL;
+	if (refuse_variables(p, buf, len) > 0)
+		return 0;
 	cfg = conf_schema_new(validate, on_confuse_error);
 	if (!cfg)
 		return -ENOMEM;

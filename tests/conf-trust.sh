@@ -1,6 +1,7 @@
 #!/bin/sh
 # What certwatch --test-config must not trust in a configuration: a FIFO
-# for a file (refused at once, never waited on).
+# for a file (refused at once, never waited on), and the environment
+# (${VAR} is refused, set or not, never expanded).
 . "$TESTS_SRCDIR/lib.sh"
 
 require_certwatch_check
@@ -37,5 +38,26 @@ test_config "$TEST_TMP/fifo-main/certwatch.conf"
 is "$tc_rc" 1 "a FIFO as the main file: --test-config fails, it does not hang"
 like "$tc_err" "fifo-main/certwatch.conf: is a FIFO, not a regular file" \
 	"the error names the main file and what it is"
+
+# ---- environment variables -----------------------------------------------------
+
+conf="$TEST_TMP/env/certwatch.conf"
+write_conf "$conf" <<'EOF'
+service scratch {
+	cert = "/etc/ssl/web.pem"
+	key = "/etc/ssl/web.key"
+	reload-command = {"/bin/rm", "-rf", "${SCRATCH}/cache"}
+	endpoint https { port = 443 }
+}
+EOF
+unset SCRATCH
+cw --test-config --config "$conf"
+is "$cw_rc" 1 "an unset SCRATCH in reload-command fails --test-config"
+like "$cw_err" 'env/certwatch.conf:4: [$][{]SCRATCH[}] would be replaced by the environment variable SCRATCH' \
+	"the error names file, line and variable"
+unlike "$cw_out" "/cache" "no configuration with rm -rf /cache is printed"
+
+SCRATCH=/var/tmp/scratch cw --test-config --config "$conf"
+is "$cw_rc" 1 "the same file fails with SCRATCH set too: the daemon's environment is not the shell's"
 
 done_testing
