@@ -5,6 +5,7 @@
  *   conf-table.c    one row per setting, and the libconfuse schema made
  *                   from the rows
  *   conf-check.c    the check of one value, by the type of its row
+ *   conf-program.c  the check of a program certwatch would run as root
  *   conf-parse.c    libconfuse over one file's text, with those checks
  *   conf-file.c     opening, checking and reading the files
  *   conf-store.c    copying the parsed values into struct conf, by row
@@ -13,7 +14,7 @@
  *   conf.c          the loader: files, sections, rules across settings
  *
  * Calls go one way: conf.c uses the others; conf-parse.c uses
- * conf-table.c and conf-check.c; conf-store.c and conf-dump.c use
+ * conf-table.c, conf-check.c and conf-program.c; conf-store.c and conf-dump.c use
  * conf-table.c and conf-check.c's lookups; any may use conf-error.c,
  * which uses none of them.
  */
@@ -105,6 +106,23 @@ const char *conf_signal_name(int signo);
 /* "HH:MM-HH:MM" to minutes after midnight; -EINVAL if it is not one. */
 int conf_parse_window(const char *s, int *ret_start, int *ret_end);
 
+/* ---- conf-program.c: programs -------------------------------------------- */
+
+/* Owned by root or by the user running certwatch: nobody else may change it. */
+static inline bool conf_owner_trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * Checks that program, named by setting, is one certwatch may run as root:
+ * an existing regular executable that only root (or the caller) can
+ * change, reached through directories and symbolic links that only they
+ * can change.  Returns 0, or a negative errno with a message in msg: what
+ * is wrong and the command that fixes it.
+ */
+int conf_program_check(const char *setting, const char *program, char *msg, size_t len);
+
 /* ---- conf-error.c: messages ------------------------------------------------ */
 
 /* The messages of one load, one per line. */
@@ -128,12 +146,6 @@ struct conf_shown {
 struct conf_shown conf_show(const char *v);
 
 /* ---- conf-file.c: files ---------------------------------------------------- */
-
-/* Owned by root or by the user running certwatch: nobody else may change it. */
-static inline bool conf_owner_trusted(uid_t uid)
-{
-	return uid == 0 || uid == geteuid();
-}
 
 /*
  * Opens path (never blocking: a FIFO is refused, not waited on), checks
@@ -164,7 +176,7 @@ struct conf_parse {
 	const char *file;              /* the file parsed, for messages */
 	const char *main_file;
 	bool include;                  /* an included file: services only */
-	bool check_owner;              /* conf_load()'s */
+	bool check_owner;              /* conf_load()'s: check the programs too */
 	const struct conf_scan *scan;  /* where its sections begin */
 };
 

@@ -2,7 +2,8 @@
  * conf-parse.c - libconfuse over the text of one configuration file, with
  * every value checked as it is parsed, when its line is known: the check
  * of its row's type (conf-check.c), the rule of one reload method per
- * service, and global settings in the main file only.  Errors go to
+ * service, global settings in the main file only, and, with check_owner,
+ * the programs certwatch would run as root (conf-program.c).  Errors go to
  * the load's messages as FILE:LINE: ...; what involves several settings
  * is the loader's, once a section is parsed.
  *
@@ -19,6 +20,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 static struct {
 	const struct conf_parse *p;
 	cfg_t *top;
+	char program_ok[PATH_MAX];   /* the last program that passed its check */
 } active;
 
 __attribute__((format(printf, 2, 3)))
@@ -119,6 +122,20 @@ static int check_one_method(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* A list is checked after each item: the program once it is there. */
+static int check_program(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *program = cfg_opt_getnstr(opt, 0);
+	char msg[CONF_MAX_MESSAGE];
+
+	if (cfg_opt_size(opt) != 1 || strcmp(program, active.program_ok) == 0)
+		return 0;
+	if (conf_program_check(opt->name, program, msg, sizeof(msg)) < 0)
+		return value_error(cfg, "%s", msg);
+	snprintf(active.program_ok, sizeof(active.program_ok), "%s", program);
+	return 0;
+}
+
 /* The check of every setting, run by libconfuse as it parses the value. */
 static int validate(cfg_t *cfg, cfg_opt_t *opt)
 {
@@ -134,8 +151,10 @@ static int validate(cfg_t *cfg, cfg_opt_t *opt)
 				   p->file);
 	if (conf_check_value(row, opt, msg, sizeof(msg)) < 0)
 		return value_error(cfg, "%s", msg);
-	if (conf_reload_method_of(row->name) != RELOAD_METHOD_NONE)
-		return check_one_method(cfg, opt);
+	if (conf_reload_method_of(row->name) != RELOAD_METHOD_NONE && check_one_method(cfg, opt) < 0)
+		return -1;
+	if (row->type == CONF_ARGV && p->check_owner)
+		return check_program(cfg, opt);
 	return 0;
 }
 
@@ -211,6 +230,7 @@ int conf_parse(const struct conf_parse *p, char *buf, size_t len, cfg_t **ret)
 		}
 		active.p = p;
 		active.top = cfg;
+		active.program_ok[0] = '\0';
 		r = cfg_parse_fp(cfg, f);
 		active.p = NULL;
 		active.top = NULL;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # What certwatch --test-config must not trust in a configuration: a FIFO
-# for a file (refused at once, never waited on), and the environment
-# (${VAR} is refused, set or not, never expanded).
+# for a file (refused at once, never waited on), the environment (${VAR}
+# is refused, set or not, never expanded), and programs to run as root
+# that anyone else could change.
 . "$TESTS_SRCDIR/lib.sh"
 
 require_certwatch_check
@@ -59,5 +60,55 @@ unlike "$cw_out" "/cache" "no configuration with rm -rf /cache is printed"
 
 SCRATCH=/var/tmp/scratch cw --test-config --config "$conf"
 is "$cw_rc" 1 "the same file fails with SCRATCH set too: the daemon's environment is not the shell's"
+
+# ---- programs run as root ----------------------------------------------------------
+
+# prog_conf FILE SETTING PROGRAM: a service that runs PROGRAM as SETTING.
+prog_conf() {
+	write_conf "$1" <<EOF
+service web {
+	cert = "/etc/ssl/web.pem"
+	key = "/etc/ssl/web.key"
+	reload-unit = "web.service"
+	$2 = {"$3", "reload"}
+	endpoint https { port = 443 }
+}
+EOF
+}
+
+mkdir -m 1777 "$TEST_TMP/drop"
+printf '#!/bin/sh\nexit 0\n' >"$TEST_TMP/drop/reload.sh"
+chmod 0777 "$TEST_TMP/drop/reload.sh"
+conf="$TEST_TMP/prog/certwatch.conf"
+if [ "$(id -u)" -eq 0 ] && chown nobody "$TEST_TMP/drop/reload.sh" 2>/dev/null; then
+	prog_conf "$conf" reload-check "$TEST_TMP/drop/reload.sh"
+	cw --test-config --config "$conf"
+	is "$cw_rc" 1 "a world-writable script of nobody's in a 1777 directory fails --test-config"
+	like "$cw_err" "certwatch.conf:5: reload-check program $TEST_TMP/drop/reload.sh is owned by uid [0-9]+, not root; certwatch runs it as root: run \"chown root $TEST_TMP/drop/reload.sh\"" \
+		"the error names the line, the program, what is wrong and the fix"
+	chown root "$TEST_TMP/drop/reload.sh"
+	cw --test-config --config "$conf"
+	like "$cw_err" "is writable by group and others \\(mode 0777\\); certwatch runs it as root: run \"chmod go-w $TEST_TMP/drop/reload.sh\"" \
+		"once root's, the same script is refused for its mode"
+	chmod 0755 "$TEST_TMP/drop/reload.sh"
+	cw --test-config --config "$conf"
+	is "$cw_rc" 0 "root's and 0755, in root's sticky directory, the script is accepted"
+else
+	skip "not root: cannot give a file to nobody"
+	skip "not root"
+	skip "not root"
+	skip "not root"
+fi
+
+prog_conf "$conf" reload-check /usr/sbin/ngnix
+cw --test-config --config "$conf"
+is "$cw_rc" 1 "a misspelled reload-check program fails --test-config"
+like "$cw_err" "certwatch.conf:5: reload-check program /usr/sbin/ngnix does not exist" \
+	"the error names the line and the missing program"
+
+prog_conf "$conf" reload-command /usr/sbin/ngnix
+cw --test-config --config "$conf"
+like "$cw_err" "has both reload-unit and reload-command" \
+	"a second reload method is refused before its program is looked at"
 
 done_testing

@@ -1,7 +1,9 @@
 /*
  * test-conf-trust.c - what the configuration must not trust: files that
- * are not regular files (a FIFO must never block the load), and the
- * environment (${VAR} is refused, never expanded).  Every case runs under
+ * are not regular files (a FIFO must never block the load), the
+ * environment (${VAR} is refused, never expanded), and programs that
+ * anyone but root could change (reload-command and reload-check run as
+ * root).  Every case runs under
  * an alarm, so a load that blocks fails the test instead of hanging the
  * suite.
  */
@@ -132,6 +134,175 @@ static void literal_dollars_are_kept(void)
 	conf_free(c);
 }
 
+/* ---- programs ------------------------------------------------------------ */
+
+/* A shell script at DIR/REL with mode; its path. */
+static const char *put_program(const char *dir, const char *rel, mode_t mode)
+{
+	static char path[PATH_MAX];
+
+	put(dir, rel, "#!/bin/sh\nexit 0\n");
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (chmod(path, mode) < 0)
+		abort();
+	return path;
+}
+
+/* Loads a service that runs program as setting (at line 2); its error or "". */
+static const char *load_program(const char *d, const char *setting, const char *program)
+{
+	struct conf *c = NULL;
+
+	put(d, "certwatch.conf", "service a {\n %s = {\"%s\", \"reload\"}\n%s cert = \"/a\"\n"
+	    " key = \"/b\"\n endpoint e { port = 1 }\n}\n", setting, program,
+	    strcmp(setting, "reload-check") == 0 ? " reload-unit = \"a.service\"\n" : "");
+	if (load(d, &c) == 0) {
+		conf_free(c);
+		return "";
+	}
+	return err;
+}
+
+static void a_sane_program_passes(void)
+{
+	const char *d = new_case("prog-sane"), *p;
+
+	is_str(load_program(d, "reload-command", "/usr/bin/true"), "",
+	       "reload-command /usr/bin/true, root's, is accepted");
+	is_str(load_program(d, "reload-check", "/bin/true"), "",
+	       "reload-check /bin/true, through the root-owned link /bin, is accepted");
+	p = put_program(d, "reload.sh", 0755);
+	is_str(load_program(d, "reload-command", p), "",
+	       "a root-owned 0755 script in a root-owned 0700 directory under /tmp is accepted");
+}
+
+static void a_world_writable_program_is_refused(void)
+{
+	const char *d = new_case("prog-writable"), *p = put_program(d, "reload.sh", 0757);
+
+	is_str(load_program(d, "reload-command", p), fmt("%s/certwatch.conf:2: reload-command program "
+		"%s is writable by others (mode 0757); certwatch runs it as root: run \"chmod o-w "
+		"%s\"", d, p, p), "a world-writable reload-command script is refused with the fix");
+	chmod(p, 0775);
+	is_str(load_program(d, "reload-check", p), fmt("%s/certwatch.conf:2: reload-check program %s "
+		"is writable by its group (mode 0775); certwatch runs it as root: run \"chmod g-w "
+		"%s\"", d, p, p), "a group-writable reload-check script is refused with the fix");
+}
+
+static void a_program_owned_by_another_user_is_refused(void)
+{
+	const char *d = new_case("prog-nobody"), *p = put_program(d, "reload.sh", 0755);
+
+	if (geteuid() != 0 || chown(p, 65534, 65534) < 0) {
+		ok(1, "# SKIP not root: cannot give a file to nobody");
+		return;
+	}
+	is_str(load_program(d, "reload-command", p), fmt("%s/certwatch.conf:2: reload-command program "
+		"%s is owned by uid 65534, not root; certwatch runs it as root: run \"chown root %s\"",
+		d, p, p), "a script owned by nobody is refused with the fix");
+}
+
+static void a_missing_program_is_refused(void)
+{
+	const char *d = new_case("prog-missing");
+
+	is_str(load_program(d, "reload-check", "/usr/sbin/ngnix"), fmt("%s/certwatch.conf:2: "
+		"reload-check program /usr/sbin/ngnix does not exist; write the full path of an "
+		"installed program", d), "a misspelled reload-check program is refused");
+	is_str(load_program(d, "reload-command", "/nonexistent/bin/reload"), fmt("%s/certwatch.conf:2: "
+		"reload-command program /nonexistent/bin/reload does not exist (/nonexistent is "
+		"missing); write the full path of an installed program", d),
+	       "a program in a missing directory is refused, naming what is missing");
+	is_str(load_program(d, "reload-command", "/etc/hostname/reload"), fmt("%s/certwatch.conf:2: "
+		"reload-command program /etc/hostname/reload does not exist (/etc/hostname is not a "
+		"directory); write the full path of an installed program", d),
+	       "a program under a file is refused");
+	is_str(load_program(d, "reload-command", "/usr/bin"), fmt("%s/certwatch.conf:2: "
+		"reload-command program /usr/bin is a directory, not a program; write the full path "
+		"of a program", d), "a directory is no program");
+}
+
+static void a_relative_program_is_refused(void)
+{
+	const char *d = new_case("prog-relative");
+
+	is_str(load_program(d, "reload-check", "./check.sh"), fmt("%s/certwatch.conf:2: reload-check "
+		"starts with \"./check.sh\", not an absolute path; write the program's full path, "
+		"such as {\"/usr/sbin/nginx\", \"-s\", \"reload\"} (commands run without a shell or "
+		"PATH)", d), "a relative reload-check program is refused");
+}
+
+static void a_program_in_an_unsafe_directory_is_refused(void)
+{
+	const char *d = new_case("prog-dir"), *p;
+	char dir[PATH_MAX];
+
+	put_dir(d, "bin");
+	snprintf(dir, sizeof(dir), "%s/bin", d);
+	p = put_program(d, "bin/reload.sh", 0755);
+	chmod(dir, 0775);
+	is_str(load_program(d, "reload-command", p), fmt("%s/certwatch.conf:2: reload-command program "
+		"%s is in the directory %s, writable by its group (mode 0775), who could replace it; "
+		"certwatch runs it as root: run \"chmod g-w %s\"", d, p, dir, dir),
+	       "a program in a group-writable directory is refused with the fix");
+	chmod(dir, 0777);
+	like(load_program(d, "reload-command", p), "writable by group and others (mode 0777)",
+	     "a program in a world-writable directory without the sticky bit is refused");
+	chmod(dir, 01777);
+	is_str(load_program(d, "reload-command", p), "",
+	       "a root-owned program in a root-owned sticky directory (as /tmp) is accepted");
+	if (geteuid() == 0 && chown(dir, 65534, 65534) == 0) {
+		chmod(dir, 0755);
+		like(load_program(d, "reload-command", p), fmt("is in the directory %s, owned by uid "
+		     "65534, who could replace it; certwatch runs it as root: run \"chown root %s\"",
+		     dir, dir), "a program in a directory owned by nobody is refused");
+	} else {
+		ok(1, "# SKIP not root: cannot give a directory to nobody");
+	}
+}
+
+static void a_link_to_an_unsafe_program_is_refused(void)
+{
+	const char *d = new_case("prog-link"), *p = put_program(d, "target.sh", 0777);
+	char target[PATH_MAX], link[PATH_MAX];
+
+	snprintf(target, sizeof(target), "%s", p);
+	snprintf(link, sizeof(link), "%s/reload", d);
+	if (symlink("target.sh", link) < 0)
+		abort();
+	is_str(load_program(d, "reload-command", link), fmt("%s/certwatch.conf:2: reload-command "
+		"program %s (resolved: %s) is writable by group and others (mode 0777); certwatch "
+		"runs it as root: run \"chmod go-w %s\"", d, link, target, target),
+	       "a link to a world-writable script is refused, naming the script");
+	chmod(target, 0644);
+	like(load_program(d, "reload-command", link), fmt("(resolved: %s) is not executable (mode "
+	     "0644): run \"chmod +x %s\"", target, target), "a link to a file that cannot run is refused");
+	unlink(target);
+	is_str(load_program(d, "reload-command", link), fmt("%s/certwatch.conf:2: reload-command "
+		"program %s does not exist (%s is missing); write the full path of an installed "
+		"program", d, link, target), "a dangling link is refused, naming what is missing");
+	put_program(d, "target.sh", 0755);
+	if (geteuid() == 0 && lchown(link, 65534, 65534) == 0)
+		like(load_program(d, "reload-command", link), fmt("goes through the symbolic link %s, "
+		     "owned by uid 65534, who could point it elsewhere", link),
+		     "a link owned by nobody is refused");
+	else
+		ok(1, "# SKIP not root: cannot give a link to nobody");
+}
+
+static void programs_are_checked_only_with_check_owner(void)
+{
+	const char *d = new_case("prog-nocheck"), *p = put_program(d, "reload.sh", 0777);
+	char path[PATH_MAX];
+	struct conf *c = NULL;
+
+	load_program(d, "reload-command", p);
+	snprintf(path, sizeof(path), "%s/certwatch.conf", d);
+	ok(conf_load(path, false, &c, err, sizeof(err)) == 0,
+	   "without check_owner, as for the files, the program is not checked");
+	conf_free(c);
+}
+
 int main(void)
 {
 	if (!cases_begin("test-conf-trust"))
@@ -145,6 +316,14 @@ int main(void)
 	set_variable_is_an_error_too();
 	unquoted_and_default_variables_are_errors();
 	literal_dollars_are_kept();
+	a_sane_program_passes();
+	a_world_writable_program_is_refused();
+	a_program_owned_by_another_user_is_refused();
+	a_missing_program_is_refused();
+	a_relative_program_is_refused();
+	a_program_in_an_unsafe_directory_is_refused();
+	a_link_to_an_unsafe_program_is_refused();
+	programs_are_checked_only_with_check_owner();
 	cases_end();
 	return tap_done();
 }

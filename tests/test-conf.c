@@ -50,9 +50,9 @@ static void test_valid_file_inherits_and_defaults(void)
 	    "  key = '/etc/ssl/mail.key'\n"
 	    "  name = \"mail.example.com\"\n"
 	    "  address = \"192.0.2.1\"\n"
-	    "  reload-command = {\"/usr/bin/doveadm\",  # a comment inside a list\n"
+	    "  reload-command = {\"/usr/bin/true\",  # a comment inside a list\n"
 	    "                    \"reload\"}\n"
-	    "  reload-check = {\"/usr/bin/doveconf\", \"-n\"}\n"
+	    "  reload-check = {\"/usr/bin/env\", \"-n\"}\n"
 	    "  reload-window = \"23:30-4:15\"\n"
 	    "  allow-downgrade = true\n"
 	    "  endpoint imaps { port = 993 }\n"
@@ -92,7 +92,7 @@ static void test_valid_file_inherits_and_defaults(void)
 		goto out;
 	is_str(s->file, fmt("%s/certwatch.conf", d), "a service records its file");
 	ok(s->line == 7, "a service records the line of its header after comments (got %u)", s->line);
-	ok(s->reload_command && !strcmp(s->reload_command[0], "/usr/bin/doveadm") &&
+	ok(s->reload_command && !strcmp(s->reload_command[0], "/usr/bin/true") &&
 	   !strcmp(s->reload_command[1], "reload") && !s->reload_command[2],
 	   "reload-command is a NULL-terminated argv, even with a comment inside the list");
 	ok(s->reload_check && !strcmp(s->reload_check[1], "-n"), "reload-check is read");
@@ -487,7 +487,7 @@ static void test_dump_and_defaults(void)
 	    "service mail {\n"
 	    "  cert = \"/etc/ssl/ma\\\"il.pem\"\n  key = \"/etc/ssl/$mail.key\"\n"
 	    "  name = \"mail.example.com\"\n"
-	    "  reload-unit = \"dovecot.service\"\n  reload-check = {\"/usr/bin/doveconf\", \"-n\"}\n"
+	    "  reload-unit = \"dovecot.service\"\n  reload-check = {\"/usr/bin/env\", \"-n\"}\n"
 	    "  reload-window = \"02:00-05:00\"\n  max-failures = 5\n"
 	    "  endpoint imaps { port = 993 }\n  endpoint sieve { starttls = \"sieve\" }\n"
 	    "}\n"
@@ -580,7 +580,9 @@ static void test_sample_file(void)
 	if (out)
 		fclose(out);
 	chmod(path, 0600);
-	r = load(d, &c);
+	/* Without check_owner: the example names Dovecot's programs, which
+	 * need not be installed where the tests run. */
+	r = conf_load(path, false, &c, err, sizeof(err));
 	ok(r == 0 && c && c->n_services == 1 && c->services[0].n_endpoints == 3 &&
 	   c->services[0].endpoints[2].port == 4190 && c->services[0].reload_unit,
 	   "the sample's example service, uncommented, loads");
