@@ -24,32 +24,32 @@ static const char svc_ok[] =
 	"service web {\n cert = \"/etc/ssl/web.pem\"\n key = \"/etc/ssl/web.key\"\n"
 	" endpoint https { port = 443 }\n}\n";
 
-static void fifo_in_include_dir_is_refused(void)
+/* Makes a FIFO at DIR/REL; the message that refuses it. */
+static const char *fifo_refusal(const char *d, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", d, rel);
+	if (mkfifo(path, 0600) < 0)
+		abort();
+	return fmt("%s: is a FIFO, not a regular file; a configuration file must be one: replace "
+		   "it with a regular file, or remove it", path);
+}
+
+static void fifos_are_refused(void)
 {
 	const char *d = new_case("fifo-include");
-	char path[PATH_MAX];
+	char want[PATH_MAX + 256];
 
 	put(d, "certwatch.conf", "%s", svc_ok);
 	put_dir(d, "conf.d");
-	snprintf(path, sizeof(path), "%s/conf.d/x.conf", d);
-	if (mkfifo(path, 0600) < 0)
-		abort();
-	is_str(load_error(d), fmt("%s: is a FIFO, not a regular file; a configuration file must be "
-				  "one: replace it with a regular file, or remove it", path),
+	snprintf(want, sizeof(want), "%s", fifo_refusal(d, "conf.d/x.conf"));
+	is_str(load_error(d), want,
 	       "a FIFO named x.conf in the include directory is refused at once, not read");
-}
 
-static void fifo_as_main_file_is_refused(void)
-{
-	const char *d = new_case("fifo-main");
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/certwatch.conf", d);
-	if (mkfifo(path, 0600) < 0)
-		abort();
-	is_str(load_error(d), fmt("%s: is a FIFO, not a regular file; a configuration file must be "
-				  "one: replace it with a regular file, or remove it", path),
-	       "a FIFO as the main file is refused at once, not read");
+	d = new_case("fifo-main");
+	snprintf(want, sizeof(want), "%s", fifo_refusal(d, "certwatch.conf"));
+	is_str(load_error(d), want, "a FIFO as the main file is refused at once, not read");
 }
 
 static void directory_in_include_dir_is_refused(void)
@@ -309,8 +309,7 @@ int main(void)
 		return 99;
 	/* A load that blocks ends the test here, as a failure. */
 	alarm(60);
-	fifo_in_include_dir_is_refused();
-	fifo_as_main_file_is_refused();
+	fifos_are_refused();
 	directory_in_include_dir_is_refused();
 	unset_variable_is_an_error();
 	set_variable_is_an_error_too();
