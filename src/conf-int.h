@@ -14,9 +14,9 @@
  *   conf.c          the loader: files, sections, rules across settings
  *
  * Calls go one way: conf.c uses the others; conf-parse.c uses
- * conf-table.c, conf-check.c and conf-program.c; conf-store.c and conf-dump.c use
- * conf-table.c and conf-check.c's lookups; any may use conf-error.c,
- * which uses none of them.
+ * conf-table.c, conf-check.c and conf-program.c; conf-store.c and
+ * conf-dump.c use conf-table.c and conf-check.c's lookups; any may use
+ * conf-error.c, which uses none of them.
  */
 #pragma once
 
@@ -30,6 +30,16 @@
 
 #define CONF_MAX_SHOWN   160      /* a value quoted in a message */
 #define CONF_MAX_MESSAGE 1024
+
+/*
+ * Owned by root or by the user running certwatch: nobody else may change
+ * it.  The rule for the files (conf-file.c) and the programs
+ * (conf-program.c) alike.
+ */
+static inline bool conf_owner_trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
 
 /* ---- conf-table.c: the rows ---------------------------------------------- */
 
@@ -107,12 +117,6 @@ const char *conf_signal_name(int signo);
 int conf_parse_window(const char *s, int *ret_start, int *ret_end);
 
 /* ---- conf-program.c: programs -------------------------------------------- */
-
-/* Owned by root or by the user running certwatch: nobody else may change it. */
-static inline bool conf_owner_trusted(uid_t uid)
-{
-	return uid == 0 || uid == geteuid();
-}
 
 /*
  * Checks that program, named by setting, is one certwatch may run as root:
