@@ -1,7 +1,10 @@
 /*
  * conf-dump.c - writing certwatch.conf syntax: conf_dump(), the effective
- * configuration, and the quoting that `certwatch discover` uses too, so
- * that every value written reads back as itself.
+ * configuration, row by row (conf-table.c), so that every setting is
+ * shown with its value or default; and the quoting that `certwatch
+ * discover` uses too, so that every value written reads back as itself.
+ * A setting without a value (an unset path, no reload-signal) is left out:
+ * the syntax has no way to write "unset".
  */
 #include "config.h"
 
@@ -10,7 +13,7 @@
 
 #include "conf.h"
 #include "conf-int.h"
-#include "probe.h"
+#include "key-type.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -37,11 +40,11 @@ void conf_write_setting(FILE *f, const char *indent, const char *key, const char
 	fputc('\n', f);
 }
 
-void conf_write_argv(FILE *f, const char *key, char *const argv[])
+static void write_argv(FILE *f, const char *indent, const char *key, char *const argv[])
 {
 	if (!argv)
 		return;
-	fprintf(f, "\t%s = {", key);
+	fprintf(f, "%s%s = {", indent, key);
 	for (size_t i = 0; argv[i]; i++) {
 		if (i > 0)
 			fputs(", ", f);
@@ -50,53 +53,65 @@ void conf_write_argv(FILE *f, const char *key, char *const argv[])
 	fputs("}\n", f);
 }
 
-static void dump_duration(FILE *f, const char *indent, const char *name, uint64_t usec)
+void conf_write_argv(FILE *f, const char *key, char *const argv[])
 {
-	char buf[32];
-
-	format_duration(usec, buf, sizeof(buf));
-	fprintf(f, "%s%s = \"%s\"\n", indent, name, buf);
+	write_argv(f, "\t", key, argv);
 }
 
-static void dump_service(FILE *f, const struct conf_service *s)
+/* The value of a row that is not a string, in the file's syntax; NULL if unset. */
+static const char *format_value(const struct conf_row *row, const void *field,
+				char *buf, size_t len)
 {
-	fprintf(f, "\n# %s:%u\nservice %s {\n", s->file ? s->file : "?", s->line, s->name);
-	conf_write_setting(f, "\t", "cert", s->cert);
-	conf_write_setting(f, "\t", "chain", s->chain);
-	conf_write_setting(f, "\t", "key", s->key);
-	conf_write_setting(f, "\t", "name", s->sni);
-	conf_write_setting(f, "\t", "reload-unit", s->reload_unit);
-	conf_write_argv(f, "reload-command", s->reload_command);
-	conf_write_argv(f, "reload-check", s->reload_check);
-	if (s->reload_signal)
-		fprintf(f, "\treload-signal = \"%s\"\n", conf_signal_name(s->reload_signal));
-	conf_write_setting(f, "\t", "pid-file", s->pid_file);
-	dump_duration(f, "\t", "reload-timeout", s->reload_timeout_usec);
-	dump_duration(f, "\t", "verify-timeout", s->verify_timeout_usec);
-	fprintf(f, "\tmax-failures = %u\n", s->max_failures);
-	fprintf(f, "\tmax-reloads-per-hour = %u\n", s->max_reloads_per_hour);
-	if (s->reload_window_start >= 0)
-		fprintf(f, "\treload-window = \"%02d:%02d-%02d:%02d\"\n",
-			s->reload_window_start / 60, s->reload_window_start % 60,
-			s->reload_window_end / 60, s->reload_window_end % 60);
-	fprintf(f, "\tallow-downgrade = %s\n", s->allow_downgrade ? "true" : "false");
-	for (size_t i = 0; i < s->n_endpoints; i++) {
-		const struct conf_endpoint *e = &s->endpoints[i];
+	const int *i = field;
 
-		fprintf(f, "\tendpoint %s {\n", e->name);
-		conf_write_setting(f, "\t\t", "address", e->address);
-		fprintf(f, "\t\tport = %u\n", (unsigned)e->port);
-		if (e->starttls >= 0)
-			fprintf(f, "\t\tstarttls = \"%s\"\n", starttls_drivers[e->starttls].name);
-		conf_write_setting(f, "\t\t", "name", e->sni);
-		conf_write_setting(f, "\t\t", "cert", e->cert);
-		conf_write_setting(f, "\t\t", "chain", e->chain);
-		conf_write_setting(f, "\t\t", "key", e->key);
-		if (e->key_type != PROBE_KEY_ANY)
-			fprintf(f, "\t\tkey-type = \"%s\"\n", probe_key_type_to_string(e->key_type));
-		fputs("\t}\n", f);
+	switch (row->type) {
+	case CONF_DURATION:
+		format_duration(*(const uint64_t *)field, buf, len);
+		return buf;
+	case CONF_SIGNAL:
+		return *i ? conf_signal_name(*i) : NULL;
+	case CONF_WINDOW:
+		if (i[0] < 0)
+			return NULL;
+		snprintf(buf, len, "%02d:%02d-%02d:%02d", i[0] / 60, i[0] % 60, i[1] / 60, i[1] % 60);
+		return buf;
+	case CONF_STARTTLS:
+		return *i >= 0 ? starttls_drivers[*i].name : NULL;
+	case CONF_KEY_TYPE:
+		return key_type_to_string(*(const enum key_type *)field);
+	default:
+		return *(char *const *)field;
 	}
-	fputs("}\n", f);
+}
+
+static void dump_row(FILE *f, const char *indent, const struct conf_row *row, const void *field)
+{
+	char buf[64];
+
+	switch (row->type) {
+	case CONF_UINT:
+		fprintf(f, "%s%s = %u\n", indent, row->name, *(const unsigned *)field);
+		break;
+	case CONF_PORT:
+		fprintf(f, "%s%s = %u\n", indent, row->name, (unsigned)*(const uint16_t *)field);
+		break;
+	case CONF_BOOL:
+		fprintf(f, "%s%s = %s\n", indent, row->name, *(const bool *)field ? "true" : "false");
+		break;
+	case CONF_ARGV:
+		write_argv(f, indent, row->name, *(char *const *const *)field);
+		break;
+	default:
+		conf_write_setting(f, indent, row->name, format_value(row, field, buf, sizeof(buf)));
+		break;
+	}
+}
+
+static void dump_scope(FILE *f, const char *indent, enum conf_scope scope, const void *base)
+{
+	for (size_t i = 0; i < conf_n_rows; i++)
+		if (conf_rows[i].where & CONF_IN(scope))
+			dump_row(f, indent, &conf_rows[i], (const char *)base + conf_rows[i].at[scope]);
 }
 
 void conf_dump(const struct conf *c, FILE *f)
@@ -108,16 +123,17 @@ void conf_dump(const struct conf *c, FILE *f)
 		for (size_t i = 0; c->files[i]; i++)
 			fprintf(f, "#   %s\n", c->files[i]);
 	}
-	dump_duration(f, "", "interval", c->interval_usec);
-	dump_duration(f, "", "settle", c->settle_usec);
-	dump_duration(f, "", "timeout", c->timeout_usec);
-	dump_duration(f, "", "poll-interval", c->poll_interval_usec);
-	fprintf(f, "warn-days = %u\n", c->warn_days);
-	fprintf(f, "crit-days = %u\n", c->crit_days);
-	fprintf(f, "max-probes = %u\n", c->max_probes);
-	conf_write_setting(f, "", "state-dir", c->state_dir);
-	conf_write_setting(f, "", "include-dir", c->include_dir);
-	conf_write_setting(f, "", "metrics-file", c->metrics_file);
-	for (size_t i = 0; i < c->n_services; i++)
-		dump_service(f, &c->services[i]);
+	dump_scope(f, "", CONF_GLOBAL, c);
+	for (size_t i = 0; i < c->n_services; i++) {
+		const struct conf_service *s = &c->services[i];
+
+		fprintf(f, "\n# %s:%u\nservice %s {\n", s->file ? s->file : "?", s->line, s->name);
+		dump_scope(f, "\t", CONF_SERVICE, s);
+		for (size_t j = 0; j < s->n_endpoints; j++) {
+			fprintf(f, "\tendpoint %s {\n", s->endpoints[j].name);
+			dump_scope(f, "\t\t", CONF_ENDPOINT, &s->endpoints[j]);
+			fputs("\t}\n", f);
+		}
+		fputs("}\n", f);
+	}
 }

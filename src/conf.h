@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "key-type.h"
+
 #define CONF_DEFAULT_FILE SYSCONFDIR "/certwatch/certwatch.conf"
 #define CONF_MAX_SERVICES  4096
 #define CONF_MAX_ENDPOINTS 65536   /* in all services together */
@@ -26,16 +28,33 @@ struct conf_endpoint {
 	char *cert;          /* effective certificate (full chain or leaf) */
 	char *chain;         /* effective separate chain file, or NULL */
 	char *key;           /* effective private key */
-	int key_type;        /* enum probe_key_type: which of a dual-certificate server's pairs */
+	enum key_type key_type; /* which of a dual-certificate server's pairs */
 	const char *file;    /* where it was defined, for messages */
 	unsigned line;
 };
 
+/*
+ * How a service is reloaded: exactly one method, or none (check only).
+ * The loader sets it from whichever of the method's settings is present.
+ */
+enum reload_method {
+	RELOAD_METHOD_NONE,
+	RELOAD_METHOD_UNIT,       /* reload-unit: systemd over D-Bus */
+	RELOAD_METHOD_COMMAND,    /* reload-command: an argv, no shell */
+	RELOAD_METHOD_SIGNAL,     /* reload-signal to the process in pid-file */
+	_RELOAD_METHOD_MAX,
+};
+
+/* The setting that selects m ("reload-unit", ...); NULL for RELOAD_METHOD_NONE. */
+const char *reload_method_setting(enum reload_method m);
+
 struct conf_service {
 	char *name;
 	char *cert, *chain, *key, *sni;    /* service-wide defaults */
-	int key_type;                      /* service-wide default, enum probe_key_type */
-	/* Reload settings; exactly one method, or none (check only). */
+	char *address;                     /* service-wide default, "localhost" unless set */
+	enum key_type key_type;            /* service-wide default */
+	enum reload_method reload_method;
+	/* Of reload_unit, reload_command and reload_signal, only reload_method's is set. */
 	char *reload_unit;
 	char **reload_command;             /* NULL-terminated argv, or NULL */
 	char **reload_check;               /* NULL-terminated argv, or NULL */

@@ -20,6 +20,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "discover.h"
+#include "key-type.h"
 #include "metrics.h"
 #include "nagios.h"
 #include "report.h"
@@ -190,14 +191,14 @@ static int adhoc_item(const struct options *o, const struct conf *defaults, char
 		fprintf(stderr, "certwatch: --key and --chain need --cert\n");
 		return -EINVAL;
 	}
-	if (o->key_type && probe_key_type_from_string(o->key_type) < 0) {
+	if (o->key_type && key_type_from_string(o->key_type) < 0) {
 		fprintf(stderr, "certwatch: --key-type %s: write rsa or ecdsa (or any)\n",
 			o->key_type);
 		return -EINVAL;
 	}
 	check_item_adhoc(it, &timed, host, port, proto, o->name, o->cert, o->chain, o->key);
 	if (o->key_type)
-		it->target.key_type = probe_key_type_from_string(o->key_type);
+		it->target.key_type = key_type_from_string(o->key_type);
 	return 0;
 }
 

@@ -86,19 +86,19 @@ static bool is_ip_literal(const char *s)
 static const struct {
 	const char *sigalgs;
 	const char *ciphers;
-} key_types[_PROBE_KEY_MAX] = {
-	[PROBE_KEY_RSA] = {
+} key_types[_KEY_TYPE_MAX] = {
+	[KEY_TYPE_RSA] = {
 		"rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:"
 		"rsa_pkcs1_sha256:rsa_pkcs1_sha384:rsa_pkcs1_sha512",
 		"aRSA",
 	},
-	[PROBE_KEY_ECDSA] = {
+	[KEY_TYPE_ECDSA] = {
 		"ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:ecdsa_secp521r1_sha512",
 		"aECDSA",
 	},
 };
 
-int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum probe_key_type key_type,
+int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum key_type key_type,
 		  struct tls_capture *cap, char *detail, size_t len, SSL **ret)
 {
 	SSL *ssl = SSL_new(ctx);
@@ -106,7 +106,7 @@ int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum probe_key_type key
 	bool ok;
 
 	ok = ssl && SSL_set_fd(ssl, fd) == 1;
-	if (ok && (unsigned)key_type < _PROBE_KEY_MAX && key_types[key_type].sigalgs)
+	if (ok && (unsigned)key_type < _KEY_TYPE_MAX && key_types[key_type].sigalgs)
 		ok = SSL_set1_sigalgs_list(ssl, key_types[key_type].sigalgs) == 1 &&
 		     SSL_set_cipher_list(ssl, key_types[key_type].ciphers) == 1;
 	if (ok && sni && is_ip_literal(sni))

@@ -29,7 +29,7 @@ SSL_CTX *probe_tls_ctx_new(void);
  * outlive it.  Returns 0 and sets *ret, or -EIO with the
  * reason in detail.
  */
-int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum probe_key_type key_type,
+int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum key_type key_type,
 		  struct tls_capture *cap, char *detail, size_t len, SSL **ret);
 
 /*

@@ -106,25 +106,6 @@ const char *probe_phase_to_string(enum probe_phase p)
 	return (unsigned)p < _PROBE_PHASE_MAX ? phase_names[p] : "?";
 }
 
-static const char *const key_type_names[_PROBE_KEY_MAX] = {
-	[PROBE_KEY_ANY]   = "any",
-	[PROBE_KEY_RSA]   = "rsa",
-	[PROBE_KEY_ECDSA] = "ecdsa",
-};
-
-const char *probe_key_type_to_string(enum probe_key_type k)
-{
-	return (unsigned)k < _PROBE_KEY_MAX ? key_type_names[k] : "?";
-}
-
-int probe_key_type_from_string(const char *s)
-{
-	for (int i = 0; i < _PROBE_KEY_MAX; i++)
-		if (strcmp(s, key_type_names[i]) == 0)
-			return i;
-	return -1;
-}
-
 void probe_result_done(struct probe_result *r)
 {
 	if (!r)

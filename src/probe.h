@@ -15,6 +15,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "key-type.h"
 #include "x509.h"
 
 enum probe_status {
@@ -41,26 +42,18 @@ enum probe_phase {
 	_PROBE_PHASE_MAX,
 };
 
-/*
- * Which of a server's certificates to ask for, when it has one per key type
- * (nginx with two ssl_certificate lines, Postfix's eccert): only the
- * signature algorithms (and, in TLS 1.2, cipher suites) of that type are
- * offered, so the server must present that certificate.
- */
-enum probe_key_type {
-	PROBE_KEY_ANY,
-	PROBE_KEY_RSA,
-	PROBE_KEY_ECDSA,
-	_PROBE_KEY_MAX,
-};
-
 struct probe_target {
 	const char *host;           /* name or numeric address */
 	uint16_t port;
 	int starttls;               /* index into starttls_drivers[], or -1 */
 	const char *sni;            /* NULL: no SNI (and the host is used for EHLO etc.) */
 	uint64_t timeout_usec;      /* the deadline for every phase together */
-	enum probe_key_type key_type;
+	/*
+	 * Of a server with one certificate per key type, the one to ask for:
+	 * only that type's signature algorithms (and, in TLS 1.2, cipher
+	 * suites) are offered, so the server must present it.
+	 */
+	enum key_type key_type;
 };
 
 struct probe_result {
@@ -112,5 +105,3 @@ void probe_result_done(struct probe_result *r);
 
 const char *probe_status_to_string(enum probe_status s);
 const char *probe_phase_to_string(enum probe_phase p);
-const char *probe_key_type_to_string(enum probe_key_type k);   /* "any", "rsa", "ecdsa" */
-int probe_key_type_from_string(const char *s);                 /* -1 when unknown */

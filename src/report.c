@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "key-type.h"
 #include "policy.h"
 #include "report.h"
 #include "state.h"
@@ -122,7 +123,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	json_key(f, "protocol");
 	json_str(f, check_item_protocol(it));
 	json_kv(f, "name", it->target.sni);
-	json_kv(f, "key_type", probe_key_type_to_string(it->target.key_type));
+	json_kv(f, "key_type", key_type_to_string(it->target.key_type));
 	json_kv(f, "state", verdict_state_to_string(it->verdict.state));
 	json_kv(f, "severity", severity_to_string(it->verdict.severity));
 	json_kv(f, "action", verdict_action_to_string(it->verdict.action));

@@ -1,0 +1,269 @@
+/*
+ * conf-check.c - the check of one value of certwatch.conf, by the type of
+ * its row, run while libconfuse parses (when the value's line is known).
+ * Each check is pure: it returns -EINVAL and a message saying what is
+ * wrong and what would be right, and reports nothing itself.  Also the
+ * lookups that the copy and the dump share with the checks: signal names
+ * and reload windows.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf-int.h"
+#include "key-type.h"
+#include "starttls.h"
+#include "util.h"
+
+#define CONF_MAX_ARGS 64
+#define CONF_MAX_HOST 253
+#define CONF_MAX_UNIT 255
+
+typedef int check_fn(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len);
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int check_duration(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	uint64_t usec = 0;
+	char most[32];
+	int r;
+
+	r = parse_duration(v, &usec);
+	if (r == -EINVAL)
+		return fail(msg, len, "%s = \"%s\" is not a duration; write a number with a unit: "
+			    "\"500ms\", \"2s\", \"5m\", \"1h\", \"1d\"", row->name, conf_show(v).s);
+	format_duration(row->max, most, sizeof(most));
+	if (r < 0 || usec > row->max)
+		return fail(msg, len, "%s = \"%s\" is too long; write at most \"%s\"", row->name,
+			    conf_show(v).s, most);
+	if (usec < row->min)
+		return fail(msg, len, "%s = \"%s\" is zero; write a positive duration, such as "
+			    "\"%s\"", row->name, conf_show(v).s, row->def ? row->def : "1s");
+	return 0;
+}
+
+static int check_number(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	long v = cfg_opt_getnint(opt, 0);
+
+	if (v < 0 || (uint64_t)v < row->min || (uint64_t)v > row->max)
+		return fail(msg, len, "%s = %ld is out of range; write a number from %llu to %llu",
+			    row->name, v, (unsigned long long)row->min, (unsigned long long)row->max);
+	return 0;
+}
+
+static int check_path(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (!v || v[0] != '/')
+		return fail(msg, len, "%s = \"%s\" is not an absolute path; write the full path, "
+			    "starting with \"/\"", row->name, conf_show(v).s);
+	if (strlen(v) >= PATH_MAX)
+		return fail(msg, len, "%s is longer than %d bytes; write a shorter path", row->name,
+			    PATH_MAX - 1);
+	return 0;
+}
+
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+/* Whether v is 1 to max bytes, every one of them in set. */
+static bool made_of(const char *v, size_t max, const char *set)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	return n > 0 && n <= max && strspn(v, set) == n;
+}
+
+static int check_host(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (!made_of(v, CONF_MAX_HOST, ALNUM ".-_:%") || v[0] == '-')
+		return fail(msg, len, "%s = \"%s\" is not a host name or address; write one such as "
+			    "\"mail.example.com\" or \"192.0.2.1\"", row->name, conf_show(v).s);
+	return 0;
+}
+
+static int check_unit(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (!made_of(v, CONF_MAX_UNIT, ALNUM ":-_.\\@") || !strchr(v, '.') || v[0] == '.')
+		return fail(msg, len, "%s = \"%s\" is not a systemd unit name; write the full name, "
+			    "such as \"nginx.service\"", row->name, conf_show(v).s);
+	return 0;
+}
+
+static int check_argv(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *argv0 = cfg_opt_getnstr(opt, 0);
+
+	if (cfg_opt_size(opt) > CONF_MAX_ARGS)
+		return fail(msg, len, "%s has more than %d arguments; write a short command, or a "
+			    "script that runs the long one", row->name, CONF_MAX_ARGS);
+	if (!argv0 || argv0[0] != '/')
+		return fail(msg, len, "%s starts with \"%s\", not an absolute path; write the "
+			    "program's full path, such as {\"/usr/sbin/nginx\", \"-s\", \"reload\"} "
+			    "(commands run without a shell or PATH)", row->name, conf_show(argv0).s);
+	if (strlen(argv0) >= PATH_MAX)
+		return fail(msg, len, "%s names a program longer than %d bytes; write a shorter path",
+			    row->name, PATH_MAX - 1);
+	return 0;
+}
+
+/* Signals a daemon may reasonably take as "reload"; named without "SIG". */
+static const struct {
+	const char *name;
+	int signo;
+} signals[] = {
+	{ "HUP",   SIGHUP },
+	{ "USR1",  SIGUSR1 },
+	{ "USR2",  SIGUSR2 },
+	{ "WINCH", SIGWINCH },
+	{ "INT",   SIGINT },
+	{ "QUIT",  SIGQUIT },
+	{ "TERM",  SIGTERM },
+};
+
+int conf_signal_lookup(const char *name)
+{
+	if (name && strncmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (size_t i = 0; name && i < ELEMENTSOF(signals); i++)
+		if (strcmp(signals[i].name, name) == 0)
+			return signals[i].signo;
+	return 0;
+}
+
+const char *conf_signal_name(int signo)
+{
+	for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+		if (signals[i].signo == signo)
+			return signals[i].name;
+	return "?";
+}
+
+static int check_signal(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	char names[128] = "";
+
+	if (conf_signal_lookup(v) != 0)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
+		if (i > 0)
+			strcat(names, ", ");
+		strcat(names, signals[i].name);
+	}
+	return fail(msg, len, "%s = \"%s\" is not a signal certwatch sends; write one of: %s",
+		    row->name, conf_show(v).s, names);
+}
+
+/* "HH:MM" or "H:MM" to minutes after midnight, or -1. */
+static int parse_clock(const char *s, size_t len)
+{
+	const char *colon = memchr(s, ':', len);
+	size_t hl = colon ? (size_t)(colon - s) : 0;
+	unsigned h = 0, m = 0;
+
+	if (!colon || hl < 1 || hl > 2 || len - hl - 1 != 2)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (i == hl)
+			continue;
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (i < hl)
+			h = h * 10 + (unsigned)(s[i] - '0');
+		else
+			m = m * 10 + (unsigned)(s[i] - '0');
+	}
+	return h < 24 && m < 60 ? (int)(h * 60 + m) : -1;
+}
+
+int conf_parse_window(const char *s, int *ret_start, int *ret_end)
+{
+	const char *dash = s ? strchr(s, '-') : NULL;
+	int start, end;
+
+	if (!dash)
+		return -EINVAL;
+	start = parse_clock(s, (size_t)(dash - s));
+	end = parse_clock(dash + 1, strlen(dash + 1));
+	if (start < 0 || end < 0 || start == end)
+		return -EINVAL;
+	*ret_start = start;
+	*ret_end = end;
+	return 0;
+}
+
+static int check_window(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	int start, end;
+
+	if (conf_parse_window(v, &start, &end) < 0)
+		return fail(msg, len, "%s = \"%s\" is not a time window; write \"HH:MM-HH:MM\" in "
+			    "local time, such as \"02:00-05:00\" (it may wrap past midnight)",
+			    row->name, conf_show(v).s);
+	return 0;
+}
+
+static int check_starttls(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (starttls_lookup(v) < 0)
+		return fail(msg, len, "%s = \"%s\" is not a known protocol; write one of: %s",
+			    row->name, conf_show(v).s, starttls_names());
+	return 0;
+}
+
+static int check_key_type(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (key_type_from_string(v) < 0)
+		return fail(msg, len, "%s = \"%s\" is not a key type; write \"rsa\" or \"ecdsa\" "
+			    "(or \"any\", the default)", row->name, conf_show(v).s);
+	return 0;
+}
+
+static check_fn *const checks[_CONF_TYPE_MAX] = {
+	[CONF_DURATION] = check_duration,
+	[CONF_UINT]     = check_number,
+	[CONF_PORT]     = check_number,
+	[CONF_BOOL]     = NULL,           /* libconfuse reads true/false, yes/no, on/off */
+	[CONF_PATH]     = check_path,
+	[CONF_HOST]     = check_host,
+	[CONF_UNIT]     = check_unit,
+	[CONF_ARGV]     = check_argv,
+	[CONF_SIGNAL]   = check_signal,
+	[CONF_WINDOW]   = check_window,
+	[CONF_STARTTLS] = check_starttls,
+	[CONF_KEY_TYPE] = check_key_type,
+};
+
+int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	check_fn *check = (unsigned)row->type < _CONF_TYPE_MAX ? checks[row->type] : NULL;
+
+	return check ? check(row, opt, msg, len) : 0;
+}

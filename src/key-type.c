@@ -1,0 +1,29 @@
+/*
+ * key-type.c - the names of enum key_type, as the configuration, the
+ * command line and the reports write them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "key-type.h"
+
+static const char *const key_type_names[_KEY_TYPE_MAX] = {
+	[KEY_TYPE_ANY]   = "any",
+	[KEY_TYPE_RSA]   = "rsa",
+	[KEY_TYPE_ECDSA] = "ecdsa",
+};
+
+const char *key_type_to_string(enum key_type k)
+{
+	return (unsigned)k < _KEY_TYPE_MAX ? key_type_names[k] : "?";
+}
+
+int key_type_from_string(const char *s)
+{
+	for (int i = 0; s && i < _KEY_TYPE_MAX; i++)
+		if (strcmp(s, key_type_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
