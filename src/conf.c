@@ -464,6 +464,9 @@ static int take_reload(struct loader *l, cfg_t *sec, unsigned line, struct conf_
 		(void)conf_parse_window(cfg_getstr(sec, "reload-window"), &s->reload_window_start,
 					&s->reload_window_end);
 	s->allow_downgrade = cfg_getbool(sec, "allow-downgrade");
+	s->reload_method = s->reload_unit ? RELOAD_METHOD_UNIT :
+		s->reload_command ? RELOAD_METHOD_COMMAND :
+		s->reload_signal ? RELOAD_METHOD_SIGNAL : RELOAD_METHOD_NONE;
 
 	if (s->reload_signal && !s->pid_file)
 		loader_error(l, -EINVAL, l->file, line, "service %s has reload-signal but no pid-file; "

@@ -31,11 +31,21 @@ struct conf_endpoint {
 	unsigned line;
 };
 
+/* How a service is made to load its certificates; reload.h has one row each. */
+enum reload_method {
+	RELOAD_METHOD_NONE,      /* check only */
+	RELOAD_METHOD_UNIT,      /* reload-unit */
+	RELOAD_METHOD_COMMAND,   /* reload-command */
+	RELOAD_METHOD_SIGNAL,    /* reload-signal with pid-file */
+	_RELOAD_METHOD_MAX,
+};
+
 struct conf_service {
 	char *name;
 	char *cert, *chain, *key, *sni;    /* service-wide defaults */
 	int key_type;                      /* service-wide default, enum probe_key_type */
 	/* Reload settings; exactly one method, or none (check only). */
+	enum reload_method reload_method;
 	char *reload_unit;
 	char **reload_command;             /* NULL-terminated argv, or NULL */
 	char **reload_check;               /* NULL-terminated argv, or NULL */
