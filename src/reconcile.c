@@ -1,5 +1,5 @@
 /*
- * reconcile.c - the decision table of SPEC.md ("The rule").
+ * reconcile.c - the decision table of doc/design.md.
  *
  * Input: what the endpoint serves (S), what is on disk (D), thresholds and
  * the time.  Output: a state, an action and a severity, with a reason an

@@ -1,5 +1,5 @@
 /*
- * reconcile.h - SPEC.md's decision table: observed facts in, a verdict out.
+ * reconcile.h - the decision table (doc/design.md): observed facts in, a verdict out.
  * No I/O and no clock: the caller passes the time, so every row of the
  * table is unit-tested without a network.
  */

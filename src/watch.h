@@ -4,7 +4,7 @@
  * link's target and its directories (certbot's live/ -> archive/,
  * Kubernetes' ..data swaps, rename-over, truncate-and-rewrite).
  *
- * Notifications are hints: the caller re-reads the files (SPEC.md's
+ * Notifications are hints: the caller re-reads the files (doc/design.md's
  * level-triggered rule), so a spurious or coalesced notification is
  * harmless; a missed one is a bug.  libinotifytools is not thread-safe and
  * keeps global state, so one thread of the watcher is its only caller, and
