@@ -43,6 +43,7 @@ static const char *const event_names[_EVENT_MAX] = {
 	[EVENT_RELOAD_OK]     = "reload-ok",
 	[EVENT_RELOAD_FAILED] = "reload-failed",
 	[EVENT_RESUME]        = "resume",
+	[EVENT_SYNC]          = "sync",
 };
 
 static const char *const action_names[_DO_MAX] = {
@@ -63,6 +64,7 @@ static const char *const note_names[_NOTE_MAX] = {
 	[NOTE_RATE_LIMITED]   = "rate-limited",
 	[NOTE_OUTSIDE_WINDOW] = "outside-window",
 	[NOTE_RESUMED]        = "resumed",
+	[NOTE_RETARGETED]     = "retargeted",
 };
 
 const char *policy_phase_to_string(enum policy_phase p)
@@ -124,6 +126,21 @@ static void rest(struct policy_state *st, struct policy_out *out)
 	go(st, out, PHASE_IDLE, DO_NOTHING, 0);
 }
 
+/*
+ * At rest but not served (a server that reloads by itself, a pair still
+ * being written, a paused service fixed by hand): look again soon, then
+ * less and less often, whatever the periodic interval says.
+ */
+static void rest_and_recheck(struct policy_state *st, const struct policy_conf *pc,
+			     uint64_t now, struct policy_out *out)
+{
+	if (st->recheck < pc->recheck_usec)
+		st->recheck = pc->recheck_usec;
+	go(st, out, PHASE_IDLE, DO_ARM_TIMER, now + st->recheck);
+	st->recheck = st->recheck * 2 > pc->recheck_max_usec ? pc->recheck_max_usec :
+		st->recheck * 2;
+}
+
 /* A match seen: whatever went wrong before is over. */
 static void clear_failures(struct policy_state *st, uint64_t now)
 {
@@ -131,6 +148,17 @@ static void clear_failures(struct policy_state *st, uint64_t now)
 	st->failures = 0;
 	st->next_attempt = 0;
 	st->paused = false;
+	st->recheck = 0;
+}
+
+/* The reload made is served: noted once, counted once. */
+static void reload_verified(struct policy_state *st, uint64_t now, struct policy_out *out)
+{
+	clear_failures(st, now);
+	st->last_reload_ok = true;
+	st->unverified = false;
+	out->note = NOTE_VERIFIED;
+	out->outcome = OUTCOME_RELOAD_SUCCEEDED;
 }
 
 /* A step failed: back off exponentially, or pause after max_failures. */
@@ -188,6 +216,7 @@ static int minutes_to_window(const struct policy_conf *pc, int m)
 
 static void start_reload(struct policy_state *st, uint64_t now, struct policy_out *out)
 {
+	st->unverified = false;   /* this reload's verification says it all */
 	st->reloads[st->n_reloads % POLICY_MAX_RELOADS_PER_HOUR] = now;
 	st->n_reloads++;
 	st->last_reload = now;
@@ -248,14 +277,17 @@ static void decide(struct policy_state *st, const struct input *in, struct polic
 		return;
 	}
 	if (f->all_served) {
-		if (st->paused)
+		if (st->unverified)
+			reload_verified(st, in->now, out);
+		else if (st->paused)
 			out->note = NOTE_PAUSE_CLEARED;
 		clear_failures(st, in->now);
 		rest(st, out);
 		return;
 	}
 	if (!f->reload_wanted || !in->pc->can_reload || st->paused) {
-		rest(st, out);
+		st->unverified = false;
+		rest_and_recheck(st, in->pc, in->now, out);
 		return;
 	}
 	if (in->now < st->next_attempt) {
@@ -281,24 +313,51 @@ static void decide(struct policy_state *st, const struct input *in, struct polic
 		start_reload(st, in->now, out);
 }
 
-/* A pass during verification: verified, failed at the deadline, or retry. */
+/*
+ * A pass during verification.  Verified once verify_passes passes in a row,
+ * spread over at least verify_stable, all saw what the reload was for:
+ * old workers and processes linger after a reload and may still take a
+ * connection.  A pass that does not match restarts the count and is
+ * retried soon, then less often; at the deadline the reload has failed,
+ * unless the files changed meanwhile: then it is looked at again.
+ */
 static void verify(struct policy_state *st, const struct input *in, struct policy_out *out)
 {
+	const struct policy_conf *pc = in->pc;
+	uint64_t spacing;
+
 	if (in->facts->all_served) {
-		clear_failures(st, in->now);
-		st->last_reload_ok = true;
-		out->note = NOTE_VERIFIED;
-		out->outcome = OUTCOME_RELOAD_SUCCEEDED;
-		if (st->dirty)
-			settle(st, in, out);
-		else
-			rest(st, out);
+		if (st->verify_matched++ == 0)
+			st->verify_first_match = in->now;
+		if (st->verify_matched >= pc->verify_passes &&
+		    in->now - st->verify_first_match >= pc->verify_stable_usec) {
+			reload_verified(st, in->now, out);
+			if (st->dirty)
+				settle(st, in, out);
+			else
+				rest(st, out);
+			return;
+		}
+		spacing = pc->verify_passes > 1 ? pc->verify_stable_usec / (pc->verify_passes - 1) : 0;
+		go(st, out, PHASE_VERIFYING, DO_ARM_TIMER, in->now + (spacing ? spacing : 1));
+		return;
+	}
+	st->verify_matched = 0;
+	if (st->dirty) {
+		st->unverified = true;
+		out->note = NOTE_RETARGETED;
+		settle(st, in, out);
 	} else if (in->now >= st->verify_deadline) {
 		st->last_reload_ok = false;
 		out->outcome = OUTCOME_RELOAD_FAILED;
 		fail(st, in, out);
-	} else
-		go(st, out, PHASE_VERIFYING, DO_ARM_TIMER, in->now + in->pc->verify_retry_usec);
+	} else {
+		if (st->verify_retry < pc->verify_retry_usec)
+			st->verify_retry = pc->verify_retry_usec;
+		go(st, out, PHASE_VERIFYING, DO_ARM_TIMER, in->now + st->verify_retry);
+		st->verify_retry = st->verify_retry * 2 > pc->verify_retry_max_usec ?
+			pc->verify_retry_max_usec : st->verify_retry * 2;
+	}
 }
 
 static void check_ok(struct policy_state *st, const struct input *in, struct policy_out *out)
@@ -318,6 +377,8 @@ static void check_failed(struct policy_state *st, const struct input *in, struct
 static void reload_ok(struct policy_state *st, const struct input *in, struct policy_out *out)
 {
 	st->verify_deadline = in->now + in->pc->verify_timeout_usec;
+	st->verify_retry = in->pc->verify_retry_usec;
+	st->verify_matched = 0;
 	go(st, out, PHASE_VERIFYING, DO_PROBE, 0);
 }
 
@@ -346,27 +407,30 @@ static void resume_only(struct policy_state *st, const struct input *in, struct 
 
 /* ---- the table ------------------------------------------------------------- */
 
-#define ROW(files, timer, tick, probed, chk_ok, chk_fail, rl_ok, rl_fail, resume) \
-	{ files, timer, tick, probed, chk_ok, chk_fail, rl_ok, rl_fail, resume }
+#define ROW(files, timer, tick, probed, chk_ok, chk_fail, rl_ok, rl_fail, resume, sync) \
+	{ files, timer, tick, probed, chk_ok, chk_fail, rl_ok, rl_fail, resume, sync }
 
-/* Columns: files-changed, timer, tick, probed, check-ok, check-failed, reload-ok, reload-failed, resume. */
+/*
+ * Columns: files-changed, timer, tick, probed, check-ok, check-failed,
+ * reload-ok, reload-failed, resume, sync.
+ */
 static handler_t *const transitions[_PHASE_MAX][_EVENT_MAX] = {
 	[PHASE_IDLE] =
-		ROW(settle,     nop,         probe, nop,    nop,      nop,          nop,       nop,           resume_probe),
+		ROW(settle,     probe,       probe, nop,    nop,      nop,          nop,       nop,           resume_probe, probe),
 	[PHASE_SETTLING] =
-		ROW(settle,     probe,       nop,   nop,    nop,      nop,          nop,       nop,           resume_probe),
+		ROW(settle,     probe,       nop,   nop,    nop,      nop,          nop,       nop,           resume_probe, probe),
 	[PHASE_PROBING] =
-		ROW(mark_dirty, nop,         nop,   decide, nop,      nop,          nop,       nop,           resume_only),
+		ROW(mark_dirty, nop,         nop,   decide, nop,      nop,          nop,       nop,           resume_only,  mark_dirty),
 	[PHASE_VALIDATING] =
-		ROW(mark_dirty, nop,         nop,   nop,    check_ok, check_failed, nop,       nop,           resume_only),
+		ROW(mark_dirty, nop,         nop,   nop,    check_ok, check_failed, nop,       nop,           resume_only,  mark_dirty),
 	[PHASE_RELOADING] =
-		ROW(mark_dirty, nop,         nop,   nop,    nop,      nop,          reload_ok, reload_failed, resume_only),
+		ROW(mark_dirty, nop,         nop,   nop,    nop,      nop,          reload_ok, reload_failed, resume_only,  mark_dirty),
 	[PHASE_VERIFYING] =
-		ROW(mark_dirty, probe_again, nop,   verify, nop,      nop,          nop,       nop,           resume_only),
+		ROW(mark_dirty, probe_again, nop,   verify, nop,      nop,          nop,       nop,           resume_only,  mark_dirty),
 	[PHASE_BACKOFF] =
-		ROW(settle,     probe,       nop,   nop,    nop,      nop,          nop,       nop,           resume_probe),
+		ROW(settle,     probe,       nop,   nop,    nop,      nop,          nop,       nop,           resume_probe, probe),
 	[PHASE_WAITING] =
-		ROW(settle,     probe,       nop,   nop,    nop,      nop,          nop,       nop,           resume_probe),
+		ROW(settle,     probe,       nop,   nop,    nop,      nop,          nop,       nop,           resume_probe, probe),
 };
 
 void policy_step(struct policy_state *st, const struct policy_conf *pc, enum policy_event ev,

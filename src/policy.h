@@ -38,6 +38,7 @@ enum policy_event {
 	EVENT_RELOAD_OK,
 	EVENT_RELOAD_FAILED,
 	EVENT_RESUME,       /* certwatch resume SERVICE */
+	EVENT_SYNC,         /* certwatch sync: look now, without waiting for settle */
 	_EVENT_MAX,
 };
 
@@ -50,10 +51,11 @@ enum policy_action {
 	_DO_MAX,
 };
 
-/* What one reconcile pass over a service's endpoints found (reconcile_facts()). */
+/* What one reconcile pass over a service's endpoints found (reconcile_facts_add()). */
 struct policy_facts {
 	bool reload_wanted;        /* an endpoint serves an older certificate than a valid disk pair */
-	bool all_served;           /* every endpoint serves its disk certificate */
+	bool all_served;           /* every endpoint serves its disk certificate, or during a
+				    * verification the one the reload was for */
 	uint64_t critical_in_usec; /* until the first served certificate turns critical; UINT64_MAX: never */
 };
 
@@ -61,7 +63,12 @@ struct policy_facts {
 struct policy_conf {
 	uint64_t settle_usec;
 	uint64_t verify_timeout_usec;
-	uint64_t verify_retry_usec;
+	uint64_t verify_retry_usec;      /* first retry after a pass that did not match; doubles */
+	uint64_t verify_retry_max_usec;  /* ... up to this */
+	unsigned verify_passes;          /* consecutive matching passes that verify a reload */
+	uint64_t verify_stable_usec;     /* ... spread over at least this long */
+	uint64_t recheck_usec;           /* a service at rest but not served looks again; doubles */
+	uint64_t recheck_max_usec;       /* ... up to this */
 	uint64_t backoff_usec;        /* first back-off; doubles per failure up to POLICY_BACKOFF_MAX_USEC */
 	unsigned max_failures;
 	unsigned max_reloads_per_hour;
@@ -73,7 +80,12 @@ struct policy_conf {
 struct policy_state {
 	enum policy_phase phase;
 	bool dirty;                   /* files changed while a step was running */
+	bool unverified;              /* a reload's verification gave way to newer files */
 	uint64_t verify_deadline;
+	uint64_t verify_retry;        /* the next retry's delay */
+	unsigned verify_matched;      /* consecutive matching passes */
+	uint64_t verify_first_match;  /* when the first of them ran */
+	uint64_t recheck;             /* the next look's delay while not served */
 	/* persisted (state.c), every time on now_boot_usec()'s clock: */
 	unsigned failures;            /* in a row */
 	bool paused;                  /* the one place a pause is kept */
@@ -96,6 +108,7 @@ enum policy_note {
 	NOTE_RATE_LIMITED,
 	NOTE_OUTSIDE_WINDOW,
 	NOTE_RESUMED,
+	NOTE_RETARGETED,           /* files changed during verification: look again, no failure */
 	_NOTE_MAX,
 };
 

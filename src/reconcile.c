@@ -217,13 +217,15 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 
 void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
 			 const struct probe_result *served, const struct thresholds *th,
-			 time_t now)
+			 time_t now, const uint8_t *target)
 {
 	long long warn, crit, until;
+	bool on_target = target && served->status == PROBE_OK &&
+		memcmp(served->leaf.sha256, target, sizeof(served->leaf.sha256)) == 0;
 
 	if (v->action == ACTION_RELOAD)
 		f->reload_wanted = true;
-	if (!v->in_sync)
+	if (!v->in_sync && !on_target)
 		f->all_served = false;
 	if (served->status != PROBE_OK)
 		return;

@@ -64,12 +64,16 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 /*
  * Folds one endpoint's verdict into the facts its service's policy decides
  * on; start from RECONCILE_FACTS_INIT.  now: the time the verdict was made.
+ * target: during a verification, the SHA-256 of the leaf the reload was
+ * for (the disk's when it started), which counts as served as well as the
+ * disk's own, so that files renewed meanwhile do not fail a reload that
+ * worked; NULL otherwise.
  */
 #define RECONCILE_FACTS_INIT \
 	((struct policy_facts) { .all_served = true, .critical_in_usec = UINT64_MAX })
 void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
 			 const struct probe_result *served, const struct thresholds *th,
-			 time_t now);
+			 time_t now, const uint8_t *target);
 
 /* The warning and critical thresholds, in seconds, for a certificate. */
 void thresholds_for(const struct thresholds *th, const struct cert_info *ci,

@@ -24,9 +24,14 @@
 #include "service.h"
 #include "util.h"
 
-#define BACKOFF_FIRST_USEC (30 * USEC_PER_SEC)
-#define VERIFY_RETRY_USEC  USEC_PER_SEC
-#define TIMER_ACCURACY     (10 * USEC_PER_MSEC)
+#define BACKOFF_FIRST_USEC    (30 * USEC_PER_SEC)
+#define VERIFY_RETRY_USEC     (20 * USEC_PER_MSEC)
+#define VERIFY_RETRY_MAX_USEC USEC_PER_SEC
+#define VERIFY_PASSES         3
+#define VERIFY_STABLE_USEC    (200 * USEC_PER_MSEC)
+#define RECHECK_USEC          USEC_PER_SEC
+#define RECHECK_MAX_USEC      (300 * USEC_PER_SEC)
+#define TIMER_ACCURACY        USEC_PER_MSEC
 #define QUEUE_MAX          16    /* more than the distinct events: duplicates are merged */
 
 /* One endpoint: what a probe callback needs, and the verdict last logged. */
@@ -35,6 +40,8 @@ struct endpoint_ref {
 	struct check_item *it;
 	char disk[SHA256_HEX_LEN];    /* the disk leaf last seen, "" if none */
 	char state[24];               /* the state last logged, "" if none */
+	uint8_t target[SHA256_LEN];   /* the disk leaf when the reload started */
+	bool has_target;
 };
 
 struct service {
@@ -52,7 +59,9 @@ struct service {
 	size_t n_eps;
 	unsigned probes_pending;
 	char last_result[256];
+	char reload_said[256];        /* the reload method's own result */
 	uint64_t reloads_ok, reloads_failed;   /* kept in the state file */
+	unsigned long looks;          /* reconcile passes finished, for certwatch sync */
 };
 
 static int local_minute(void)
@@ -104,7 +113,10 @@ static void finish_pass(struct service *s)
 {
 	time_t now = time(NULL);
 
+	bool verifying = s->ps.phase == PHASE_VERIFYING;
+
 	s->facts = RECONCILE_FACTS_INIT;
+	s->looks++;
 	for (size_t i = 0; i < s->n_eps; i++) {
 		struct endpoint_ref *e = &s->eps[i];
 		struct check_item *it = e->it;
@@ -116,7 +128,8 @@ static void finish_pass(struct service *s)
 			sha256_to_hex(it->disk.leaf.sha256, e->disk);
 		snprintf(e->state, sizeof(e->state), "%s",
 			 verdict_state_to_string(it->verdict.state));
-		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now);
+		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
+				    verifying && e->has_target ? e->target : NULL);
 	}
 	service_post(s, EVENT_PROBED);
 }
@@ -185,7 +198,49 @@ static void on_reload_done(const struct reload_result *r, void *userdata)
 
 	s->op = NULL;
 	describe_result(s, "reload", r);
+	snprintf(s->reload_said, sizeof(s->reload_said), "%s", s->last_result);
 	service_post(s, r->status == RELOAD_OK ? EVENT_RELOAD_OK : EVENT_RELOAD_FAILED);
+}
+
+/* What the reload is for: each endpoint's disk leaf as it starts. */
+static void take_targets(struct service *s)
+{
+	for (size_t i = 0; i < s->n_eps; i++) {
+		struct endpoint_ref *e = &s->eps[i];
+
+		e->has_target = e->it->disk.have_leaf;
+		if (e->has_target)
+			memcpy(e->target, e->it->disk.leaf.sha256, sizeof(e->target));
+	}
+}
+
+/*
+ * A verification that ran out: which endpoint serves what, instead of what,
+ * for how long, and what the reload itself said.
+ */
+static void describe_unverified(struct service *s)
+{
+	char served[SHA256_SHORT_HEX_LEN], want[SHA256_SHORT_HEX_LEN], after[32];
+
+	format_duration(s->pc.verify_timeout_usec, after, sizeof(after));
+	for (size_t i = 0; i < s->n_eps; i++) {
+		const struct check_item *it = s->eps[i].it;
+
+		if (it->verdict.in_sync)
+			continue;
+		sha256_to_short_hex(s->eps[i].has_target ? s->eps[i].target :
+				    it->disk.leaf.sha256, want);
+		if (it->probe.status != PROBE_OK) {
+			snprintf(s->last_result, sizeof(s->last_result), "%s still fails after %s "
+				 "(%s), expected %s; the %s", it->endpoint, after, it->probe.detail,
+				 want, s->reload_said);
+			return;
+		}
+		sha256_to_short_hex(it->probe.leaf.sha256, served);
+		snprintf(s->last_result, sizeof(s->last_result), "%s still serves %s after %s, "
+			 "expected %s; the %s", it->endpoint, served, after, want, s->reload_said);
+		return;
+	}
 }
 
 /* A step that could not even start fails like one that ran. */
@@ -240,6 +295,7 @@ static void act(struct service *s, const struct policy_out *o)
 			could_not_start(s, EVENT_CHECK_FAILED, "reload-check", r);
 		break;
 	case DO_RELOAD:
+		take_targets(s);
 		r = reload_start(s->env->reload, s->conf, on_reload_done, s, &s->op);
 		if (r < 0)
 			could_not_start(s, EVENT_RELOAD_FAILED, "the reload", r);
@@ -255,8 +311,12 @@ static void dispatch(struct service *s, enum policy_event ev)
 	uint64_t now = now_boot_usec();
 	struct policy_out o;
 
+	enum policy_phase before = s->ps.phase;
+
 	policy_step(&s->ps, &s->pc, ev, ev == EVENT_PROBED ? &s->facts : NULL, now,
 		    local_minute(), &o);
+	if (before == PHASE_VERIFYING && o.outcome == OUTCOME_RELOAD_FAILED)
+		describe_unverified(s);
 	event_note(&(struct event_context) {
 			.service = s->conf->name,
 			.failures = s->ps.failures,
@@ -283,6 +343,11 @@ static void policy_conf_from(const struct conf *c, const struct conf_service *cs
 		.settle_usec = c->settle_usec,
 		.verify_timeout_usec = cs->verify_timeout_usec,
 		.verify_retry_usec = VERIFY_RETRY_USEC,
+		.verify_retry_max_usec = VERIFY_RETRY_MAX_USEC,
+		.verify_passes = VERIFY_PASSES,
+		.verify_stable_usec = VERIFY_STABLE_USEC,
+		.recheck_usec = RECHECK_USEC,
+		.recheck_max_usec = RECHECK_MAX_USEC,
 		.backoff_usec = BACKOFF_FIRST_USEC,
 		.max_failures = cs->max_failures,
 		.max_reloads_per_hour = cs->max_reloads_per_hour,
@@ -355,6 +420,18 @@ fail:
 bool service_busy(const struct service *s)
 {
 	return s->op || policy_busy(&s->ps);
+}
+
+unsigned long service_looks(const struct service *s)
+{
+	return s->looks;
+}
+
+bool service_at_rest(const struct service *s)
+{
+	return !s->op && s->q_len == 0 && s->probes_pending == 0 &&
+		(s->ps.phase == PHASE_IDLE || s->ps.phase == PHASE_BACKOFF ||
+		 s->ps.phase == PHASE_WAITING);
 }
 
 const char *service_name(const struct service *s)

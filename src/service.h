@@ -52,6 +52,14 @@ void service_post(struct service *s, enum policy_event ev);
 /* A check, reload or verification is in flight: a new configuration waits. */
 bool service_busy(const struct service *s);
 
+/*
+ * For certwatch sync: how many reconcile passes have finished, and whether
+ * the service is at rest (nothing queued, running or settling: idle,
+ * backing off or waiting for its window or budget).
+ */
+unsigned long service_looks(const struct service *s);
+bool service_at_rest(const struct service *s);
+
 const char *service_name(const struct service *s);
 bool service_paused(const struct service *s);
 

@@ -249,7 +249,7 @@ static void facts_of_a_service(void)
 
 	f = RECONCILE_FACTS_INIT;
 	reconcile(&same, &d_same, "mail.example.com", &TH, NOW, &v);
-	reconcile_facts_add(&f, &v, &same, &TH, NOW);
+	reconcile_facts_add(&f, &v, &same, &TH, NOW, NULL);
 	ok(v.in_sync && f.all_served && !f.reload_wanted,
 	   "facts: an endpoint that serves what is on disk is served, nothing to reload");
 	/* 30 days left, critical at min(7 d, 90 d / 6 = 15 d) = 7 d before expiry */
@@ -257,21 +257,29 @@ static void facts_of_a_service(void)
 	   "facts: it turns critical in 23 days (7 days before its expiry)");
 
 	reconcile(&old, &d_new, "mail.example.com", &TH, NOW, &v);
-	reconcile_facts_add(&f, &v, &old, &TH, NOW);
+	reconcile_facts_add(&f, &v, &old, &TH, NOW, NULL);
 	ok(!v.in_sync && !f.all_served && f.reload_wanted,
 	   "facts: a second endpoint that is stale: not all served, a reload wanted");
 
 	f = RECONCILE_FACTS_INIT;
 	reconcile(&down, &d_same, "mail.example.com", &TH, NOW, &v);
-	reconcile_facts_add(&f, &v, &down, &TH, NOW);
+	reconcile_facts_add(&f, &v, &down, &TH, NOW, NULL);
 	ok(!f.all_served && !f.reload_wanted && f.critical_in_usec == UINT64_MAX,
 	   "facts: an unreachable endpoint: not served, no reload, no known deadline");
 
 	f = RECONCILE_FACTS_INIT;
 	old = served(cert(1, -88, 2));
 	reconcile(&old, &d_new, "mail.example.com", &TH, NOW, &v);
-	reconcile_facts_add(&f, &v, &old, &TH, NOW);
+	reconcile_facts_add(&f, &v, &old, &TH, NOW, NULL);
 	ok(f.critical_in_usec == 0, "facts: a served certificate already critical: critical now");
+
+	/* verifying a reload for leaf 1 while leaf 2 arrived on disk meanwhile */
+	f = RECONCILE_FACTS_INIT;
+	old = served(cert(1, -60, 30));
+	reconcile(&old, &d_new, "mail.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &old, &TH, NOW, old.leaf.sha256);
+	ok(f.all_served && f.reload_wanted, "facts: serving what the reload was for counts as "
+	   "served while verifying, and the newer file still wants a reload");
 }
 
 static void every_enum_has_a_name(void)
