@@ -1,22 +1,101 @@
 /*
  * control.c - `certwatch status` and `certwatch resume`: the daemon seen
  * from outside, through the state file it writes and the control socket
- * it listens on (daemon.c serves the one request, "resume NAME").
+ * it listens on; the protocol is in control.h, the daemon's side in
+ * control-server.c.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "control.h"
 #include "report.h"
 #include "state.h"
+#include "util.h"
+
+int control_socket_path(const char *dir, char *out, size_t outlen)
+{
+	struct sockaddr_un sa;
+	int n = snprintf(out, outlen, "%s/%s", dir, CONTROL_SOCKET_NAME);
+
+	return n < 0 || (size_t)n >= outlen || (size_t)n >= sizeof(sa.sun_path) ?
+		-ENAMETOOLONG : 0;
+}
+
+/* Waits for fd to be ready for events, at most until deadline (CLOCK_MONOTONIC usec). */
+static int wait_fd(int fd, short events, uint64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	uint64_t now = now_monotonic_usec();
+	int r;
+
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	r = poll(&pfd, 1, (int)((deadline - now + 999) / 1000));
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
+static int read_answer(int fd, uint64_t deadline, char *reply, size_t replylen)
+{
+	size_t len = 0;
+	int r;
+
+	while (len + 1 < replylen) {
+		ssize_t n = recv(fd, reply + len, replylen - 1 - len, MSG_DONTWAIT);
+
+		if (n > 0) {
+			len += (size_t)n;
+			if (memchr(reply, '\n', len))
+				break;
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		r = wait_fd(fd, POLLIN, deadline);
+		if (r < 0)
+			return r;
+	}
+	reply[len] = '\0';
+	reply[strcspn(reply, "\n")] = '\0';
+	return len > 0 ? 0 : -ECONNRESET;
+}
+
+int control_request(const char *dir, const char *request, int timeout_ms, char *reply,
+		    size_t replylen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * USEC_PER_MSEC;
+	char line[CONTROL_MAX_LINE + 2];
+	int fd, r, n;
+
+	r = control_socket_path(dir, sa.sun_path, sizeof(sa.sun_path));
+	if (r < 0)
+		return r;
+	n = snprintf(line, sizeof(line), "%s\n", request);
+	if (n < 0 || (size_t)n > CONTROL_MAX_LINE)
+		return -E2BIG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, line, (size_t)n, MSG_NOSIGNAL) != n)
+		r = -errno;
+	else
+		r = read_answer(fd, deadline, reply, replylen);
+	close(fd);
+	return r;
+}
 
 /*
  * The state in dir, as the daemon wrote it; *running when its pid lives.
@@ -59,7 +138,7 @@ int control_status(const struct conf *c, const char *service, bool json)
 			    sev > worst)
 				worst = sev;
 	for (size_t i = 0; i < st.n_services; i++)
-		if (st.services[i].policy.paused)
+		if (st.services[i].paused)
 			worst = SEVERITY_CRITICAL;
 	if (!running)
 		worst = SEVERITY_UNKNOWN;
@@ -67,44 +146,58 @@ int control_status(const struct conf *c, const char *service, bool json)
 	return worst;
 }
 
-/* Asks the running daemon over its control socket; returns -errno when none answers. */
-static int resume_running(const char *state_dir, const char *service)
+/* Asks the running daemon; returns -errno when none answers, else 0 or 1. */
+static int resume_running(const char *dir, const char *service)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[320];
-	ssize_t n;
-	int fd, r = 0;
+	char request[CONTROL_MAX_LINE], reply[CONTROL_MAX_LINE];
+	bool ok;
+	int r;
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", state_dir) >=
-	    sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval) { .tv_sec = 5 },
-		   sizeof(struct timeval));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
-		close(fd);
+	snprintf(request, sizeof(request), "%s %s", CONTROL_REQ_RESUME, service);
+	r = control_request(dir, request, 5000, reply, sizeof(reply));
+	if (r == -ENOENT || r == -ECONNREFUSED)
 		return r;
-	}
-	snprintf(buf, sizeof(buf), "resume %s\n", service);
-	if (send(fd, buf, strlen(buf), MSG_NOSIGNAL) < 0 || (n = recv(fd, buf, sizeof(buf) - 1, 0)) <= 0) {
-		fprintf(stderr, "certwatch: the daemon did not answer on %s\n", sa.sun_path);
-		close(fd);
+	if (r < 0) {
+		fprintf(stderr, "certwatch: the daemon did not answer on %s/%s: %s\n", dir,
+			CONTROL_SOCKET_NAME, strerror(-r));
 		return 1;
 	}
-	close(fd);
-	buf[n] = '\0';
-	fputs(buf, strncmp(buf, "ok", 2) == 0 ? stdout : stderr);
-	return strncmp(buf, "ok", 2) == 0 ? 0 : 1;
+	ok = strncmp(reply, CONTROL_ANSWER_OK, strlen(CONTROL_ANSWER_OK)) == 0;
+	fprintf(ok ? stdout : stderr, "%s\n", reply);
+	return ok ? 0 : 1;
+}
+
+/* No daemon: lift the pause in the state file, which the next start reads. */
+static int resume_in_file(const char *dir, struct state *st, const char *service)
+{
+	struct state_service *s = state_find_service(st, service);
+	struct state_clock now;
+	struct policy_state ps;
+	int r;
+
+	if (!s) {
+		fprintf(stderr, "certwatch: no service \"%s\" in the state file in %s\n", service,
+			dir);
+		return 1;
+	}
+	state_clock_now(&now);
+	state_service_to_policy(s, &st->clock, &now, &ps);
+	policy_resume(&ps);
+	state_service_from_policy(s, &ps, &now);
+	st->clock = now;
+	r = state_save(dir, st);
+	if (r < 0) {
+		fprintf(stderr, "certwatch: cannot write the state in %s: %s\n", dir, strerror(-r));
+		return 1;
+	}
+	printf("ok: %s resumed; the daemon is not running, it will reconcile at start\n", service);
+	return 0;
 }
 
 int control_resume(const struct conf *c, const char *service)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	struct state st = {};
-	struct state_service *s;
 	bool running = false;
 	int r;
 
@@ -116,33 +209,12 @@ int control_resume(const struct conf *c, const char *service)
 		snprintf(dir, sizeof(dir), "%s", c->state_dir);
 	if (load_state(dir, &st, &running) < 0)
 		return 1;
-	if (running) {
+	r = -ENOENT;
+	if (running)
 		r = resume_running(dir, service);
-		/* Gone since its state was written: fall through to the file. */
-		if (r != -ENOENT && r != -ECONNREFUSED) {
-			state_done(&st);
-			return r == 0 ? 0 : 1;
-		}
-	}
-	/* No daemon: lift the pause in the state file, which the next start reads. */
-	s = state_find_service(&st, service);
-	if (!s) {
-		fprintf(stderr, "certwatch: no service \"%s\" in the state file in %s\n", service,
-			dir);
-		r = 1;
-	} else {
-		s->policy.paused = false;
-		s->policy.failures = 0;
-		s->policy.next_attempt = 0;
-		r = state_save(dir, &st);
-		if (r < 0)
-			fprintf(stderr, "certwatch: cannot write the state in %s: %s\n", dir,
-				strerror(-r));
-		else
-			printf("ok: %s resumed; the daemon is not running, it will reconcile at start\n",
-			       service);
-		r = r < 0 ? 1 : 0;
-	}
+	/* Gone since its state was written: fall through to the file. */
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		r = resume_in_file(dir, &st, service);
 	state_done(&st);
-	return r;
+	return r == 0 ? 0 : 1;
 }

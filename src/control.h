@@ -1,11 +1,41 @@
 /*
- * control.h - status and resume, from outside the daemon.
+ * control.h - the control protocol between `certwatch status|resume` and
+ * the running daemon, and its client side.
+ *
+ * The daemon listens on the stream socket CONTROL_SOCKET_NAME in its state
+ * directory (mode 0600: root only).  A client connects, sends one request
+ * line of at most CONTROL_MAX_LINE bytes, and reads one answer line; the
+ * daemon closes the connection after answering.
+ *
+ *   request             answer
+ *   resume SERVICE      "ok: SERVICE resumed" | "ok: SERVICE was not paused; reconciling"
+ *                       | "error: no service "SERVICE" is guarded"
+ *   anything else       "error: unknown request"
  */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "conf.h"
+
+#define CONTROL_SOCKET_NAME  "control"
+#define CONTROL_MAX_LINE     512
+#define CONTROL_REQ_RESUME   "resume"
+#define CONTROL_ANSWER_OK    "ok: "
+#define CONTROL_ANSWER_ERROR "error: "
+
+/* dir/CONTROL_SOCKET_NAME; -ENAMETOOLONG when it does not fit a socket address. */
+int control_socket_path(const char *dir, char *out, size_t outlen);
+
+/*
+ * Sends request to the daemon whose state directory is dir and reads its
+ * answer (without the newline) into reply, waiting at most timeout_ms.
+ * Returns 0, or -ENOENT / -ECONNREFUSED when no daemon listens, -ETIMEDOUT,
+ * or another negative errno.
+ */
+int control_request(const char *dir, const char *request, int timeout_ms, char *reply,
+		    size_t replylen);
 
 /*
  * Prints the state of the daemon guarding every service (service NULL) or

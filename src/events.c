@@ -77,7 +77,7 @@ void event_note(const struct event_context *c, const struct policy_out *o)
 	const char *name = c->service;
 	char f[128], when[32];
 	const char *fields[2] = { f, NULL };
-	time_t t = (time_t)(o->timer_at / USEC_PER_SEC);
+	time_t t = (time_t)(c->timer_realtime / USEC_PER_SEC);
 	struct tm tm;
 
 	if (o->note == NOTE_NONE)
@@ -118,6 +118,10 @@ void event_note(const struct event_context *c, const struct policy_out *o)
 		break;
 	case NOTE_RESUMED:
 		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: resumed", name);
+		break;
+	case NOTE_RETARGETED:
+		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: the files changed while the reload "
+			 "was being verified; looking at them again", name);
 		break;
 	default:
 		break;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "check.h"
 #include "policy.h"
@@ -22,6 +23,7 @@ struct event_context {
 	unsigned max_reloads_per_hour;
 	const char *last_result;
 	bool has_check;                /* a reload-check ran before the reload */
+	uint64_t timer_realtime;       /* when the armed timer fires, CLOCK_REALTIME usec */
 };
 
 /* The policy step's note (reload started, verified, failed, paused, ...). */

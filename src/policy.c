@@ -6,6 +6,10 @@
  * be finished (certwatch killed mid-reload) leaves nothing a fresh
  * reconcile does not repair, because the first pass after a start decides
  * from scratch.
+ *
+ * The machine is one table, transitions[phase][event], in which every cell
+ * names its handler; "nothing happens" is the handler nop, so the whole
+ * machine reads on one screen and a test walks every cell.
  */
 #include "config.h"
 
@@ -27,7 +31,6 @@ static const char *const phase_names[_PHASE_MAX] = {
 	[PHASE_VERIFYING]  = "verifying",
 	[PHASE_BACKOFF]    = "backoff",
 	[PHASE_WAITING]    = "waiting",
-	[PHASE_PAUSED]     = "paused",
 };
 
 static const char *const event_names[_EVENT_MAX] = {
@@ -40,6 +43,7 @@ static const char *const event_names[_EVENT_MAX] = {
 	[EVENT_RELOAD_OK]     = "reload-ok",
 	[EVENT_RELOAD_FAILED] = "reload-failed",
 	[EVENT_RESUME]        = "resume",
+	[EVENT_SYNC]          = "sync",
 };
 
 static const char *const action_names[_DO_MAX] = {
@@ -60,6 +64,7 @@ static const char *const note_names[_NOTE_MAX] = {
 	[NOTE_RATE_LIMITED]   = "rate-limited",
 	[NOTE_OUTSIDE_WINDOW] = "outside-window",
 	[NOTE_RESUMED]        = "resumed",
+	[NOTE_RETARGETED]     = "retargeted",
 };
 
 const char *policy_phase_to_string(enum policy_phase p)
@@ -82,6 +87,32 @@ const char *policy_note_to_string(enum policy_note n)
 	return (unsigned)n < _NOTE_MAX ? note_names[n] : "?";
 }
 
+bool policy_busy(const struct policy_state *st)
+{
+	return st->phase == PHASE_VALIDATING || st->phase == PHASE_RELOADING ||
+		st->phase == PHASE_VERIFYING;
+}
+
+void policy_resume(struct policy_state *st)
+{
+	st->paused = false;
+	st->failures = 0;
+	st->next_attempt = 0;
+}
+
+const char *policy_display_phase(const struct policy_state *st)
+{
+	return st->paused && st->phase == PHASE_IDLE ? "paused" : policy_phase_to_string(st->phase);
+}
+
+/* What a handler sees besides the state. */
+struct input {
+	const struct policy_conf *pc;
+	const struct policy_facts *facts;
+	uint64_t now;
+	int local_minute;
+};
+
 static void go(struct policy_state *st, struct policy_out *out, enum policy_phase phase,
 	       enum policy_action action, uint64_t timer_at)
 {
@@ -90,41 +121,68 @@ static void go(struct policy_state *st, struct policy_out *out, enum policy_phas
 	out->timer_at = timer_at;
 }
 
-static void settle(struct policy_state *st, const struct policy_conf *pc, uint64_t now,
-		   struct policy_out *out)
-{
-	st->dirty = false;
-	go(st, out, PHASE_SETTLING, DO_ARM_TIMER, now + pc->settle_usec);
-}
-
 static void rest(struct policy_state *st, struct policy_out *out)
 {
-	go(st, out, st->paused ? PHASE_PAUSED : PHASE_IDLE, DO_NOTHING, 0);
+	go(st, out, PHASE_IDLE, DO_NOTHING, 0);
+}
+
+/*
+ * At rest but not served (a server that reloads by itself, a pair still
+ * being written, a paused service fixed by hand): look again soon, then
+ * less and less often, whatever the periodic interval says.
+ */
+static void rest_and_recheck(struct policy_state *st, const struct policy_conf *pc,
+			     uint64_t now, struct policy_out *out)
+{
+	if (st->recheck < pc->recheck_usec)
+		st->recheck = pc->recheck_usec;
+	go(st, out, PHASE_IDLE, DO_ARM_TIMER, now + st->recheck);
+	st->recheck = st->recheck * 2 > pc->recheck_max_usec ? pc->recheck_max_usec :
+		st->recheck * 2;
+}
+
+/* A match seen: whatever went wrong before is over. */
+static void clear_failures(struct policy_state *st, uint64_t now)
+{
+	st->last_verified = now;
+	st->failures = 0;
+	st->next_attempt = 0;
+	st->paused = false;
+	st->recheck = 0;
+}
+
+/* The reload made is served: noted once, counted once. */
+static void reload_verified(struct policy_state *st, uint64_t now, struct policy_out *out)
+{
+	clear_failures(st, now);
+	st->last_reload_ok = true;
+	st->unverified = false;
+	out->note = NOTE_VERIFIED;
+	out->outcome = OUTCOME_RELOAD_SUCCEEDED;
 }
 
 /* A step failed: back off exponentially, or pause after max_failures. */
-static void fail(struct policy_state *st, const struct policy_conf *pc, uint64_t now,
-		 struct policy_out *out)
+static void fail(struct policy_state *st, const struct input *in, struct policy_out *out)
 {
-	uint64_t delay = pc->backoff_usec;
+	uint64_t delay = in->pc->backoff_usec;
 
 	st->failures++;
-	if (st->failures >= pc->max_failures) {
+	if (st->failures >= in->pc->max_failures) {
 		st->paused = true;
 		out->note = NOTE_PAUSED;
 		rest(st, out);
 		return;
 	}
-	for (unsigned i = 1; i < st->failures && delay < USEC_PER_HOUR; i++)
+	for (unsigned i = 1; i < st->failures && delay < POLICY_BACKOFF_MAX_USEC; i++)
 		delay *= 2;
-	if (delay > USEC_PER_HOUR)
-		delay = USEC_PER_HOUR;
-	st->next_attempt = now + delay;
+	if (delay > POLICY_BACKOFF_MAX_USEC)
+		delay = POLICY_BACKOFF_MAX_USEC;
+	st->next_attempt = in->now + delay;
 	out->note = NOTE_RELOAD_FAILED;
 	go(st, out, PHASE_BACKOFF, DO_ARM_TIMER, st->next_attempt);
 }
 
-/* The oldest reload within the last hour, or 0 when the budget allows one more. */
+/* When the hourly budget allows the next reload: 0 when it allows one now. */
 static uint64_t budget_exhausted_until(const struct policy_state *st,
 				       const struct policy_conf *pc, uint64_t now)
 {
@@ -158,6 +216,7 @@ static int minutes_to_window(const struct policy_conf *pc, int m)
 
 static void start_reload(struct policy_state *st, uint64_t now, struct policy_out *out)
 {
+	st->unverified = false;   /* this reload's verification says it all */
 	st->reloads[st->n_reloads % POLICY_MAX_RELOADS_PER_HOUR] = now;
 	st->n_reloads++;
 	st->last_reload = now;
@@ -165,146 +224,229 @@ static void start_reload(struct policy_state *st, uint64_t now, struct policy_ou
 	go(st, out, PHASE_RELOADING, DO_RELOAD, 0);
 }
 
-/* After a reconcile pass outside of verification: SPEC.md's "the rule". */
-static void decide(struct policy_state *st, const struct policy_conf *pc,
-		   const struct policy_facts *f, uint64_t now, int local_minute,
-		   struct policy_out *out)
-{
-	uint64_t until;
-	int wait_min;
+/* ---- the handlers: one per kind of cell ----------------------------------- */
 
+typedef void handler_t(struct policy_state *st, const struct input *in, struct policy_out *out);
+
+static void nop(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	(void)st;
+	(void)in;
+	(void)out;
+}
+
+/* Files changed while at rest: wait until they have been quiet for settle. */
+static void settle(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	st->dirty = false;
+	go(st, out, PHASE_SETTLING, DO_ARM_TIMER, in->now + in->pc->settle_usec);
+}
+
+/*
+ * Files changed while a step runs: it finishes first, its result must not
+ * be lost (a chmod or touch right after a renewal must not hide that the
+ * reload worked); the change is looked at afterwards.
+ */
+static void mark_dirty(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	(void)in;
+	(void)out;
+	st->dirty = true;
+}
+
+static void probe(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	(void)in;
+	go(st, out, PHASE_PROBING, DO_PROBE, 0);
+}
+
+static void probe_again(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	(void)in;
+	go(st, out, PHASE_VERIFYING, DO_PROBE, 0);
+}
+
+/* A reconcile pass ended outside verification: the decision table's action. */
+static void decide(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	const struct policy_facts *f = in->facts;
+	uint64_t until, wait_usec;
+
+	if (st->dirty) {
+		settle(st, in, out);
+		return;
+	}
 	if (f->all_served) {
-		st->last_verified = now;
-		if (st->paused)
+		if (st->unverified)
+			reload_verified(st, in->now, out);
+		else if (st->paused)
 			out->note = NOTE_PAUSE_CLEARED;
-		st->paused = false;
-		st->failures = 0;
-		st->next_attempt = 0;
+		clear_failures(st, in->now);
 		rest(st, out);
 		return;
 	}
-	if (!f->reload_wanted || !pc->can_reload || st->paused) {
-		rest(st, out);
+	if (!f->reload_wanted || !in->pc->can_reload || st->paused) {
+		st->unverified = false;
+		rest_and_recheck(st, in->pc, in->now, out);
 		return;
 	}
-	if (now < st->next_attempt) {
+	if (in->now < st->next_attempt) {
 		go(st, out, PHASE_BACKOFF, DO_ARM_TIMER, st->next_attempt);
 		return;
 	}
-	until = budget_exhausted_until(st, pc, now);
+	until = budget_exhausted_until(st, in->pc, in->now);
 	if (until) {
 		out->note = NOTE_RATE_LIMITED;
 		go(st, out, PHASE_WAITING, DO_ARM_TIMER, until);
 		return;
 	}
-	wait_min = minutes_to_window(pc, local_minute);
+	wait_usec = (uint64_t)minutes_to_window(in->pc, in->local_minute) * USEC_PER_MINUTE;
 	/* Waiting for the window must not let the served certificate turn critical. */
-	if (wait_min > 0 && f->critical_at > now + (uint64_t)wait_min * USEC_PER_MINUTE) {
+	if (wait_usec > 0 && f->critical_in_usec > wait_usec) {
 		out->note = NOTE_OUTSIDE_WINDOW;
-		go(st, out, PHASE_WAITING, DO_ARM_TIMER, now + (uint64_t)wait_min * USEC_PER_MINUTE);
+		go(st, out, PHASE_WAITING, DO_ARM_TIMER, in->now + wait_usec);
 		return;
 	}
-	if (pc->has_check) {
+	if (in->pc->has_check)
 		go(st, out, PHASE_VALIDATING, DO_RUN_CHECK, 0);
-		return;
-	}
-	start_reload(st, now, out);
+	else
+		start_reload(st, in->now, out);
 }
 
-static void verified(struct policy_state *st, const struct policy_conf *pc,
-		     const struct policy_facts *f, uint64_t now, struct policy_out *out)
+/*
+ * A pass during verification.  Verified once verify_passes passes in a row,
+ * spread over at least verify_stable, all saw what the reload was for:
+ * old workers and processes linger after a reload and may still take a
+ * connection.  A pass that does not match restarts the count and is
+ * retried soon, then less often; at the deadline the reload has failed,
+ * unless the files changed meanwhile: then it is looked at again.
+ */
+static void verify(struct policy_state *st, const struct input *in, struct policy_out *out)
 {
-	if (f->all_served) {
-		st->last_verified = now;
-		st->last_reload_ok = true;
-		st->failures = 0;
-		st->paused = false;
-		st->next_attempt = 0;
-		out->note = NOTE_VERIFIED;
-		if (st->dirty)
-			settle(st, pc, now, out);
-		else
-			rest(st, out);
-	} else if (now >= st->verify_deadline) {
+	const struct policy_conf *pc = in->pc;
+	uint64_t spacing;
+
+	if (in->facts->all_served) {
+		if (st->verify_matched++ == 0)
+			st->verify_first_match = in->now;
+		if (st->verify_matched >= pc->verify_passes &&
+		    in->now - st->verify_first_match >= pc->verify_stable_usec) {
+			reload_verified(st, in->now, out);
+			if (st->dirty)
+				settle(st, in, out);
+			else
+				rest(st, out);
+			return;
+		}
+		spacing = pc->verify_passes > 1 ? pc->verify_stable_usec / (pc->verify_passes - 1) : 0;
+		go(st, out, PHASE_VERIFYING, DO_ARM_TIMER, in->now + (spacing ? spacing : 1));
+		return;
+	}
+	st->verify_matched = 0;
+	if (st->dirty) {
+		st->unverified = true;
+		out->note = NOTE_RETARGETED;
+		settle(st, in, out);
+	} else if (in->now >= st->verify_deadline) {
 		st->last_reload_ok = false;
-		fail(st, pc, now, out);
-	} else
-		go(st, out, PHASE_VERIFYING, DO_ARM_TIMER, now + pc->verify_retry_usec);
+		out->outcome = OUTCOME_RELOAD_FAILED;
+		fail(st, in, out);
+	} else {
+		if (st->verify_retry < pc->verify_retry_usec)
+			st->verify_retry = pc->verify_retry_usec;
+		go(st, out, PHASE_VERIFYING, DO_ARM_TIMER, in->now + st->verify_retry);
+		st->verify_retry = st->verify_retry * 2 > pc->verify_retry_max_usec ?
+			pc->verify_retry_max_usec : st->verify_retry * 2;
+	}
 }
+
+static void check_ok(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	if (st->dirty)
+		settle(st, in, out);
+	else
+		start_reload(st, in->now, out);
+}
+
+/* The configuration test failed: no reload ran, so none is counted. */
+static void check_failed(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	fail(st, in, out);
+}
+
+static void reload_ok(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	st->verify_deadline = in->now + in->pc->verify_timeout_usec;
+	st->verify_retry = in->pc->verify_retry_usec;
+	st->verify_matched = 0;
+	go(st, out, PHASE_VERIFYING, DO_PROBE, 0);
+}
+
+static void reload_failed(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	st->last_reload_ok = false;
+	out->outcome = OUTCOME_RELOAD_FAILED;
+	fail(st, in, out);
+}
+
+/* Resumed while nothing runs: look now. */
+static void resume_probe(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	policy_resume(st);
+	out->note = NOTE_RESUMED;
+	probe(st, in, out);
+}
+
+/* Resumed while a step runs: its result decides what comes next. */
+static void resume_only(struct policy_state *st, const struct input *in, struct policy_out *out)
+{
+	(void)in;
+	policy_resume(st);
+	out->note = NOTE_RESUMED;
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+#define ROW(files, timer, tick, probed, chk_ok, chk_fail, rl_ok, rl_fail, resume, sync) \
+	{ files, timer, tick, probed, chk_ok, chk_fail, rl_ok, rl_fail, resume, sync }
+
+/*
+ * Columns: files-changed, timer, tick, probed, check-ok, check-failed,
+ * reload-ok, reload-failed, resume, sync.
+ */
+static handler_t *const transitions[_PHASE_MAX][_EVENT_MAX] = {
+	[PHASE_IDLE] =
+		ROW(settle,     probe,       probe, nop,    nop,      nop,          nop,       nop,           resume_probe, probe),
+	[PHASE_SETTLING] =
+		ROW(settle,     probe,       nop,   nop,    nop,      nop,          nop,       nop,           resume_probe, probe),
+	[PHASE_PROBING] =
+		ROW(mark_dirty, nop,         nop,   decide, nop,      nop,          nop,       nop,           resume_only,  mark_dirty),
+	[PHASE_VALIDATING] =
+		ROW(mark_dirty, nop,         nop,   nop,    check_ok, check_failed, nop,       nop,           resume_only,  mark_dirty),
+	[PHASE_RELOADING] =
+		ROW(mark_dirty, nop,         nop,   nop,    nop,      nop,          reload_ok, reload_failed, resume_only,  mark_dirty),
+	[PHASE_VERIFYING] =
+		ROW(mark_dirty, probe_again, nop,   verify, nop,      nop,          nop,       nop,           resume_only,  mark_dirty),
+	[PHASE_BACKOFF] =
+		ROW(settle,     probe,       nop,   nop,    nop,      nop,          nop,       nop,           resume_probe, probe),
+	[PHASE_WAITING] =
+		ROW(settle,     probe,       nop,   nop,    nop,      nop,          nop,       nop,           resume_probe, probe),
+};
 
 void policy_step(struct policy_state *st, const struct policy_conf *pc, enum policy_event ev,
 		 const struct policy_facts *facts, uint64_t now, int local_minute,
 		 struct policy_out *out)
 {
-	enum policy_phase p = st->phase;
+	static const struct policy_facts none = { .critical_in_usec = UINT64_MAX };
+	const struct input in = {
+		.pc = pc,
+		.facts = facts ? facts : &none,
+		.now = now,
+		.local_minute = local_minute,
+	};
 
 	memset(out, 0, sizeof(*out));
-	switch (ev) {
-	case EVENT_FILES_CHANGED:
-		/*
-		 * A running step finishes first; its result must not be lost.  A
-		 * verification runs to its end too (a chmod or touch right after a
-		 * renewal must not hide that the reload worked); the change is
-		 * looked at once it is verified.
-		 */
-		if (p == PHASE_PROBING || p == PHASE_VALIDATING || p == PHASE_RELOADING ||
-		    p == PHASE_VERIFYING)
-			st->dirty = true;
-		else
-			settle(st, pc, now, out);
-		break;
-	case EVENT_TIMER:
-		if (p == PHASE_SETTLING || p == PHASE_BACKOFF || p == PHASE_WAITING)
-			go(st, out, PHASE_PROBING, DO_PROBE, 0);
-		else if (p == PHASE_VERIFYING)
-			go(st, out, PHASE_VERIFYING, DO_PROBE, 0);
-		break;
-	case EVENT_TICK:
-		if (p == PHASE_IDLE || p == PHASE_PAUSED)
-			go(st, out, PHASE_PROBING, DO_PROBE, 0);
-		break;
-	case EVENT_PROBED:
-		if (p == PHASE_VERIFYING)
-			verified(st, pc, facts, now, out);
-		else if (p == PHASE_PROBING && st->dirty)
-			settle(st, pc, now, out);
-		else if (p == PHASE_PROBING)
-			decide(st, pc, facts, now, local_minute, out);
-		break;
-	case EVENT_CHECK_OK:
-		if (p != PHASE_VALIDATING)
-			break;
-		if (st->dirty)
-			settle(st, pc, now, out);
-		else
-			start_reload(st, now, out);
-		break;
-	case EVENT_CHECK_FAILED:
-		if (p == PHASE_VALIDATING)
-			fail(st, pc, now, out);
-		break;
-	case EVENT_RELOAD_OK:
-		if (p != PHASE_RELOADING)
-			break;
-		st->verify_deadline = now + pc->verify_timeout_usec;
-		go(st, out, PHASE_VERIFYING, DO_PROBE, 0);
-		break;
-	case EVENT_RELOAD_FAILED:
-		if (p != PHASE_RELOADING)
-			break;
-		st->last_reload_ok = false;
-		fail(st, pc, now, out);
-		break;
-	case EVENT_RESUME:
-		st->paused = false;
-		st->failures = 0;
-		st->next_attempt = 0;
-		out->note = NOTE_RESUMED;
-		if (p == PHASE_IDLE || p == PHASE_PAUSED || p == PHASE_BACKOFF ||
-		    p == PHASE_WAITING || p == PHASE_SETTLING)
-			go(st, out, PHASE_PROBING, DO_PROBE, 0);
-		break;
-	case _EVENT_MAX:
-		break;
-	}
+	if ((unsigned)st->phase >= _PHASE_MAX || (unsigned)ev >= _EVENT_MAX)
+		return;
+	transitions[st->phase][ev](st, &in, out);
 }

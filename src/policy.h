@@ -1,11 +1,12 @@
 /*
- * policy.h - the per-service state machine of SPEC.md's "Reloading
- * safely": settle, validate, reload, verify, back off, pause.
+ * policy.h - the per-service state machine of "reloading safely": settle,
+ * validate, reload, verify, back off, pause (doc/design.md).
  *
  * policy_step() is pure: state x event -> new state and one action for the
- * daemon to carry out.  Times are CLOCK_REALTIME microseconds so that back
- * off, pauses and the hourly reload budget survive a restart (state.c
- * persists the marked fields).
+ * service runtime to carry out.  Every cell of the table is written, "nothing
+ * happens" included.  Times are now_boot_usec() microseconds (CLOCK_BOOTTIME): a step of the
+ * wall clock neither freezes nor skips a back-off or a verification; only
+ * the reload window reads the local time of day, which the caller passes.
  */
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #define POLICY_MAX_RELOADS_PER_HOUR 64
+#define POLICY_BACKOFF_MAX_USEC (UINT64_C(3600) * 1000000)   /* back-off doubles up to this */
 
 enum policy_phase {
 	PHASE_IDLE,
@@ -23,7 +25,6 @@ enum policy_phase {
 	PHASE_VERIFYING,    /* probing until every endpoint serves the disk pair */
 	PHASE_BACKOFF,      /* after a failure, until next_attempt */
 	PHASE_WAITING,      /* a reload is due but the rate limit or window holds it */
-	PHASE_PAUSED,       /* max-failures in a row: no automatic reloads */
 	_PHASE_MAX,
 };
 
@@ -37,6 +38,7 @@ enum policy_event {
 	EVENT_RELOAD_OK,
 	EVENT_RELOAD_FAILED,
 	EVENT_RESUME,       /* certwatch resume SERVICE */
+	EVENT_SYNC,         /* certwatch sync: look now, without waiting for settle */
 	_EVENT_MAX,
 };
 
@@ -49,19 +51,25 @@ enum policy_action {
 	_DO_MAX,
 };
 
-/* What one reconcile pass over a service's endpoints found. */
+/* What one reconcile pass over a service's endpoints found (reconcile_facts_add()). */
 struct policy_facts {
-	bool reload_wanted;      /* an endpoint serves an older certificate than a valid disk pair */
-	bool all_served;         /* every endpoint serves its disk certificate */
-	uint64_t critical_at;    /* when the first served certificate reaches the critical threshold */
+	bool reload_wanted;        /* an endpoint serves an older certificate than a valid disk pair */
+	bool all_served;           /* every endpoint serves its disk certificate, or during a
+				    * verification the one the reload was for */
+	uint64_t critical_in_usec; /* until the first served certificate turns critical; UINT64_MAX: never */
 };
 
 /* From the configuration. */
 struct policy_conf {
 	uint64_t settle_usec;
 	uint64_t verify_timeout_usec;
-	uint64_t verify_retry_usec;
-	uint64_t backoff_usec;        /* first back-off; doubles per failure, capped at an hour */
+	uint64_t verify_retry_usec;      /* first retry after a pass that did not match; doubles */
+	uint64_t verify_retry_max_usec;  /* ... up to this */
+	unsigned verify_passes;          /* consecutive matching passes that verify a reload */
+	uint64_t verify_stable_usec;     /* ... spread over at least this long */
+	uint64_t recheck_usec;           /* a service at rest but not served looks again; doubles */
+	uint64_t recheck_max_usec;       /* ... up to this */
+	uint64_t backoff_usec;        /* first back-off; doubles per failure up to POLICY_BACKOFF_MAX_USEC */
 	unsigned max_failures;
 	unsigned max_reloads_per_hour;
 	int window_start, window_end; /* minutes after local midnight; -1: none */
@@ -72,10 +80,15 @@ struct policy_conf {
 struct policy_state {
 	enum policy_phase phase;
 	bool dirty;                   /* files changed while a step was running */
+	bool unverified;              /* a reload's verification gave way to newer files */
 	uint64_t verify_deadline;
-	/* persisted: */
+	uint64_t verify_retry;        /* the next retry's delay */
+	unsigned verify_matched;      /* consecutive matching passes */
+	uint64_t verify_first_match;  /* when the first of them ran */
+	uint64_t recheck;             /* the next look's delay while not served */
+	/* persisted (state.c), every time on now_boot_usec()'s clock: */
 	unsigned failures;            /* in a row */
-	bool paused;
+	bool paused;                  /* the one place a pause is kept */
 	uint64_t next_attempt;        /* no reload before this (back-off) */
 	uint64_t reloads[POLICY_MAX_RELOADS_PER_HOUR];  /* start times, ring */
 	unsigned n_reloads;
@@ -95,23 +108,42 @@ enum policy_note {
 	NOTE_RATE_LIMITED,
 	NOTE_OUTSIDE_WINDOW,
 	NOTE_RESUMED,
+	NOTE_RETARGETED,           /* files changed during verification: look again, no failure */
 	_NOTE_MAX,
+};
+
+/* How a reload that ran ended, for the counters: a failed reload-check is no reload. */
+enum policy_outcome {
+	OUTCOME_NONE,
+	OUTCOME_RELOAD_SUCCEEDED,  /* verified */
+	OUTCOME_RELOAD_FAILED,     /* the method failed, or verification timed out */
+	_OUTCOME_MAX,
 };
 
 struct policy_out {
 	enum policy_action action;
-	uint64_t timer_at;            /* for DO_ARM_TIMER */
+	uint64_t timer_at;            /* for DO_ARM_TIMER, now_boot_usec()'s clock */
 	enum policy_note note;
+	enum policy_outcome outcome;
 };
 
 /*
- * Advances st by ev at time now (CLOCK_REALTIME usec); local_minute is the
+ * Advances st by ev at time now (now_boot_usec()); local_minute is the
  * minute of the local day at now (0..1439), for the reload window.  facts
  * is read for EVENT_PROBED only.
  */
 void policy_step(struct policy_state *st, const struct policy_conf *pc, enum policy_event ev,
 		 const struct policy_facts *facts, uint64_t now, int local_minute,
 		 struct policy_out *out);
+
+/* A check, reload or verification is in flight: a new configuration must wait. */
+bool policy_busy(const struct policy_state *st);
+
+/* Lifts a pause and forgets the failures and the back-off: `certwatch resume`. */
+void policy_resume(struct policy_state *st);
+
+/* The phase as people see it: "paused" for a paused service at rest. */
+const char *policy_display_phase(const struct policy_state *st);
 
 const char *policy_phase_to_string(enum policy_phase p);
 const char *policy_event_to_string(enum policy_event e);

@@ -1,5 +1,5 @@
 /*
- * reconcile.c - the decision table of SPEC.md ("The rule").
+ * reconcile.c - the decision table of doc/design.md.
  *
  * Input: what the endpoint serves (S), what is on disk (D), thresholds and
  * the time.  Output: a state, an action and a severity, with a reason an
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "reconcile.h"
+#include "util.h"
 
 #define SEC_PER_DAY 86400LL
 
@@ -162,6 +163,7 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 	}
 	if (disk->have_leaf && cert_info_same(&disk->leaf, s)) {
 		judge_lifetime(s, true, th, now, ret);
+		ret->in_sync = true;
 		/* Expiry says the most; a broken pair on disk comes next. */
 		if (ret->state != STATE_EXPIRED && disk->status != X509_VALID) {
 			set(ret, STATE_DISK_INVALID, ACTION_NONE, SEVERITY_CRITICAL);
@@ -211,4 +213,26 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 			 "the service serves %s (expires %s, %.1f days left) while %s "
 			 "(expires %s) is on disk: reload pending", sfp, swhen,
 			 (double)left / SEC_PER_DAY, dfp, dwhen);
+}
+
+void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
+			 const struct probe_result *served, const struct thresholds *th,
+			 time_t now, const uint8_t *target)
+{
+	long long warn, crit, until;
+	bool on_target = target && served->status == PROBE_OK &&
+		memcmp(served->leaf.sha256, target, sizeof(served->leaf.sha256)) == 0;
+
+	if (v->action == ACTION_RELOAD)
+		f->reload_wanted = true;
+	if (!v->in_sync && !on_target)
+		f->all_served = false;
+	if (served->status != PROBE_OK)
+		return;
+	thresholds_for(th, &served->leaf, &warn, &crit);
+	until = (long long)served->leaf.not_after - crit - (long long)now;
+	if (until <= 0)
+		f->critical_in_usec = 0;
+	else if ((uint64_t)until * USEC_PER_SEC < f->critical_in_usec)
+		f->critical_in_usec = (uint64_t)until * USEC_PER_SEC;
 }

@@ -1,5 +1,5 @@
 /*
- * reconcile.h - SPEC.md's decision table: observed facts in, a verdict out.
+ * reconcile.h - the decision table (doc/design.md): observed facts in, a verdict out.
  * No I/O and no clock: the caller passes the time, so every row of the
  * table is unit-tested without a network.
  */
@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "policy.h"
 #include "probe.h"
 #include "x509.h"
 
@@ -47,6 +48,7 @@ struct verdict {
 	enum verdict_state state;
 	enum verdict_action action;
 	enum severity severity;
+	bool in_sync;           /* the endpoint serves the leaf on disk */
 	char reason[512];
 };
 
@@ -58,6 +60,20 @@ struct verdict {
 void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 	       const char *name, const struct thresholds *th, time_t now,
 	       struct verdict *ret);
+
+/*
+ * Folds one endpoint's verdict into the facts its service's policy decides
+ * on; start from RECONCILE_FACTS_INIT.  now: the time the verdict was made.
+ * target: during a verification, the SHA-256 of the leaf the reload was
+ * for (the disk's when it started), which counts as served as well as the
+ * disk's own, so that files renewed meanwhile do not fail a reload that
+ * worked; NULL otherwise.
+ */
+#define RECONCILE_FACTS_INIT \
+	((struct policy_facts) { .all_served = true, .critical_in_usec = UINT64_MAX })
+void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
+			 const struct probe_result *served, const struct thresholds *th,
+			 time_t now, const uint8_t *target);
 
 /* The warning and critical thresholds, in seconds, for a certificate. */
 void thresholds_for(const struct thresholds *th, const struct cert_info *ci,

@@ -1,11 +1,16 @@
 /*
- * reload.h - the ways to make a service load its new certificate: a
- * systemd unit reloaded over D-Bus (waiting for the job), a command run
- * with its argument vector, or a signal to the process in a pid file.
- * The command runner also runs a service's configuration test (reload-check).
+ * reload.h - the ways to make a service load its new certificate, behind
+ * one table indexed by the configuration's enum reload_method: a systemd
+ * unit reloaded over D-Bus (waiting for the job), a command run with its
+ * argument vector, or a signal to the process in a pid file.  The command
+ * runner also runs a service's configuration test (reload-check).
  *
- * Every method has a timeout and ends in exactly one call of done, from the
- * event loop, never from inside the start function.
+ * Every method has a timeout and ends in exactly one call of done, from
+ * the event loop, never from inside the start function.  start functions
+ * return a negative errno only when they cannot arrange for done to be
+ * called (bad arguments, no memory, the loop refuses a source); a command
+ * that cannot be started, a bus that cannot be written to, a missing pid
+ * file all end in done with their status.
  */
 #pragma once
 
@@ -13,6 +18,8 @@
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
+
+#include "conf.h"
 
 #define RELOAD_MAX_OUTPUT 2048   /* bytes of a command's output kept */
 
@@ -39,6 +46,28 @@ struct reload_op;
 
 typedef void (*reload_done_t)(const struct reload_result *r, void *userdata);
 
+/* What the methods share for a daemon's lifetime. */
+struct reload_env {
+	sd_event *event;
+	sd_bus *bus;      /* the unit method's own: opened at first use, reopened once closed */
+};
+
+struct reload_method_ops {
+	const char *name;   /* for people: "systemd unit", "command", "signal" */
+	int (*start)(struct reload_env *env, const struct conf_service *cs, reload_done_t done,
+		     void *userdata, struct reload_op **ret);
+};
+
+/* Indexed by enum reload_method; RELOAD_METHOD_NONE's row has no start. */
+extern const struct reload_method_ops reload_method_table[_RELOAD_METHOD_MAX];
+
+/* Starts the reload method of cs (-ENOTSUP when it has none). */
+int reload_start(struct reload_env *env, const struct conf_service *cs, reload_done_t done,
+		 void *userdata, struct reload_op **ret);
+
+/* Closes what the methods opened (the bus); the operations must be over. */
+void reload_env_done(struct reload_env *env);
+
 /*
  * Runs argv[0] (an absolute path) without a shell, with an empty
  * environment but PATH=/usr/sbin:/usr/bin:/sbin:/bin, stdin from /dev/null,
@@ -64,6 +93,14 @@ int reload_unit_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t t
  */
 int reload_signal_start(sd_event *event, const char *pid_file, int sig,
 			reload_done_t done, void *userdata, struct reload_op **ret);
+
+/* The table's start functions, one per method file. */
+int reload_command_method_start(struct reload_env *env, const struct conf_service *cs,
+				reload_done_t done, void *userdata, struct reload_op **ret);
+int reload_unit_method_start(struct reload_env *env, const struct conf_service *cs,
+			     reload_done_t done, void *userdata, struct reload_op **ret);
+int reload_signal_method_start(struct reload_env *env, const struct conf_service *cs,
+			       reload_done_t done, void *userdata, struct reload_op **ret);
 
 /* Cancels an operation: done is not called; a command is killed. NULL is fine. */
 void reload_op_cancel(struct reload_op *op);

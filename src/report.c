@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "key-type.h"
-#include "policy.h"
 #include "report.h"
 #include "state.h"
 
@@ -221,13 +220,13 @@ void report_status_table(FILE *f, const struct state *s, bool running)
 		const struct state_service *sv = &s->services[i];
 		char reload[32], verified[32];
 
-		format_usec(sv->policy.last_reload, reload, sizeof(reload));
-		format_usec(sv->policy.last_verified, verified, sizeof(verified));
+		format_usec(sv->last_reload, reload, sizeof(reload));
+		format_usec(sv->last_verified, verified, sizeof(verified));
 		fprintf(f, "%-12s %-10s %-8u %-19s %-19s %s%s\n", sv->name,
-			sv->policy.paused ? "PAUSED" : policy_phase_to_string(sv->policy.phase),
-			sv->policy.failures, reload, verified,
+			sv->paused ? "PAUSED" : sv->phase,
+			sv->failures, reload, verified,
 			sv->last_result[0] ? sv->last_result : "-",
-			sv->policy.paused ? "; run 'certwatch resume' with the service's name" : "");
+			sv->paused ? "; run 'certwatch resume' with the service's name" : "");
 	}
 	fprintf(f, "\n%-12s %-10s %-12s %-12s %-15s %s\n", "SERVICE", "ENDPOINT", "SERVED", "DISK",
 		"STATE", "REASON");
@@ -252,17 +251,17 @@ void report_status_json(FILE *f, const struct state *s, bool running)
 		fputs(i ? ",\n  {" : "\n  {", f);
 		json_key(f, "name");
 		json_str(f, sv->name);
-		json_kv(f, "phase", policy_phase_to_string(sv->policy.phase));
+		json_kv(f, "phase", sv->phase);
 		fprintf(f, ", \"paused\": %s, \"failures\": %u, \"last_reload\": ",
-			sv->policy.paused ? "true" : "false", sv->policy.failures);
-		if (sv->policy.last_reload)
-			json_time(f, (time_t)(sv->policy.last_reload / USEC_PER_SEC));
+			sv->paused ? "true" : "false", sv->failures);
+		if (sv->last_reload)
+			json_time(f, (time_t)(sv->last_reload / USEC_PER_SEC));
 		else
 			fputs("null", f);
 		fprintf(f, ", \"last_reload_ok\": %s, \"last_verified\": ",
-			sv->policy.last_reload_ok ? "true" : "false");
-		if (sv->policy.last_verified)
-			json_time(f, (time_t)(sv->policy.last_verified / USEC_PER_SEC));
+			sv->last_reload_ok ? "true" : "false");
+		if (sv->last_verified)
+			json_time(f, (time_t)(sv->last_verified / USEC_PER_SEC));
 		else
 			fputs("null", f);
 		json_kv(f, "last_result", sv->last_result);

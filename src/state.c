@@ -2,15 +2,18 @@
  * state.c - the state file; see state.h.
  *
  * One record a line, "KIND key=value ...", every value percent-encoded
- * so that names and reasons can hold anything.  Unknown keys are ignored
- * (an older certwatch reads a newer file); a damaged line is an error
- * with its number, and the daemon then starts from a clean state.
+ * so that names and reasons can hold anything.  The reader and the writer
+ * share one table of fields per record kind, so a field cannot be written
+ * without being read back.  Unknown keys are ignored (an older certwatch
+ * reads a newer file); a damaged line is an error with its number, and the
+ * daemon then starts from a clean state.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "state.h"
@@ -18,10 +21,68 @@
 
 #define STATE_MAX_LINE 8192
 #define STATE_VERSION  "certwatch-state 1"
+#define USEC_PER_HOUR  (3600 * USEC_PER_SEC)
 
-static void put(FILE *f, const char *key, const char *value)
+enum field_type {
+	FIELD_STRING,     /* char *, allocated */
+	FIELD_BUFFER,     /* char[size] */
+	FIELD_U64,
+	FIELD_UINT,
+	FIELD_BOOL,
+	FIELD_I64,
+	FIELD_RELOADS,    /* struct state_service's reload ring: one key per entry */
+};
+
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t offset, size;
+	bool required;
+};
+
+#define F(rec, type, member, key, req) \
+	{ key, type, offsetof(struct rec, member), sizeof(((struct rec *)0)->member), req }
+
+static const struct field service_fields[] = {
+	F(state_service, FIELD_STRING,  name,           "name",           true),
+	F(state_service, FIELD_BUFFER,  phase,          "phase",          false),
+	F(state_service, FIELD_UINT,    failures,       "failures",       false),
+	F(state_service, FIELD_BOOL,    paused,         "paused",         false),
+	F(state_service, FIELD_U64,     next_attempt,   "next_attempt",   false),
+	F(state_service, FIELD_U64,     last_reload,    "last_reload",    false),
+	F(state_service, FIELD_BOOL,    last_reload_ok, "last_reload_ok", false),
+	F(state_service, FIELD_U64,     last_verified,  "last_verified",  false),
+	F(state_service, FIELD_BUFFER,  last_result,    "last_result",    false),
+	F(state_service, FIELD_U64,     reloads_ok,     "reloads_ok",     false),
+	F(state_service, FIELD_U64,     reloads_failed, "reloads_failed", false),
+	F(state_service, FIELD_RELOADS, reloads,        "reload",         false),
+};
+
+static const struct field endpoint_fields[] = {
+	F(state_endpoint, FIELD_STRING, service,          "service",          true),
+	F(state_endpoint, FIELD_STRING, endpoint,         "name",             true),
+	F(state_endpoint, FIELD_BUFFER, served,           "served",           false),
+	F(state_endpoint, FIELD_BUFFER, disk,             "disk",             false),
+	F(state_endpoint, FIELD_BUFFER, state,            "state",            false),
+	F(state_endpoint, FIELD_BUFFER, severity,         "severity",         false),
+	F(state_endpoint, FIELD_I64,    served_not_after, "served_not_after", false),
+	F(state_endpoint, FIELD_BUFFER, reason,           "reason",           false),
+};
+
+/* The header lines: "KEY VALUE" each, fields of struct state. */
+static const struct field header_fields[] = {
+	F(state, FIELD_I64,    written,          "written",  false),
+	F(state, FIELD_BUFFER, clock.boot_id,    "boot",     false),
+	F(state, FIELD_U64,    clock.boottime,   "boottime", false),
+	F(state, FIELD_U64,    clock.realtime,   "realtime", false),
+};
+
+#undef F
+
+/* ---- writing ------------------------------------------------------------------ */
+
+static void put_encoded(FILE *f, const char *value)
 {
-	fprintf(f, " %s=", key);
 	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
 		if (*p <= ' ' || *p == '%' || *p == '=' || *p >= 0x7f)
 			fprintf(f, "%%%02X", *p);
@@ -32,65 +93,70 @@ static void put(FILE *f, const char *key, const char *value)
 		fputs("%00", f);   /* an empty value still takes a token */
 }
 
-static void put_u64(FILE *f, const char *key, uint64_t v)
+static void put_value(FILE *f, const struct field *fd, const void *rec)
 {
-	fprintf(f, " %s=%" PRIu64, key, v);
+	const char *p = (const char *)rec + fd->offset;
+
+	switch (fd->type) {
+	case FIELD_STRING:
+		put_encoded(f, *(char *const *)p ? *(char *const *)p : "");
+		break;
+	case FIELD_BUFFER:
+		put_encoded(f, p);
+		break;
+	case FIELD_U64:
+		fprintf(f, "%" PRIu64, *(const uint64_t *)p);
+		break;
+	case FIELD_UINT:
+		fprintf(f, "%u", *(const unsigned *)p);
+		break;
+	case FIELD_BOOL:
+		fputc(*(const bool *)p ? '1' : '0', f);
+		break;
+	case FIELD_I64:
+		fprintf(f, "%" PRId64, *(const int64_t *)p);
+		break;
+	case FIELD_RELOADS:
+		break;   /* written by put_record, one key per entry */
+	}
 }
 
-static void write_service(FILE *f, const struct state_service *s)
+static void put_record(FILE *f, const char *kind, const struct field *fields, size_t n,
+		       const void *rec)
 {
-	const struct policy_state *p = &s->policy;
-	unsigned kept = p->n_reloads < POLICY_MAX_RELOADS_PER_HOUR ?
-		p->n_reloads : POLICY_MAX_RELOADS_PER_HOUR;
+	fputs(kind, f);
+	for (size_t i = 0; i < n; i++) {
+		if (fields[i].type == FIELD_RELOADS) {
+			const struct state_service *s = rec;
 
-	fputs("service", f);
-	put(f, "name", s->name);
-	put(f, "phase", policy_phase_to_string(p->phase));
-	put_u64(f, "failures", p->failures);
-	put_u64(f, "paused", p->paused);
-	put_u64(f, "next_attempt", p->next_attempt);
-	put_u64(f, "last_reload", p->last_reload);
-	put_u64(f, "last_reload_ok", p->last_reload_ok);
-	put_u64(f, "last_verified", p->last_verified);
-	put(f, "last_result", s->last_result);
-	put_u64(f, "reloads_ok", s->reloads_ok);
-	put_u64(f, "reloads_failed", s->reloads_failed);
-	for (unsigned i = 0; i < kept; i++)
-		put_u64(f, "reload", p->reloads[(p->n_reloads - kept + i) % POLICY_MAX_RELOADS_PER_HOUR]);
+			for (unsigned k = 0; k < s->n_reloads; k++)
+				fprintf(f, " %s=%" PRIu64, fields[i].key, s->reloads[k]);
+			continue;
+		}
+		fprintf(f, " %s=", fields[i].key);
+		put_value(f, &fields[i], rec);
+	}
 	fputc('\n', f);
 }
 
-static void write_endpoint(FILE *f, const struct state_endpoint *e)
+void state_write(FILE *f, const struct state *s)
 {
-	fputs("endpoint", f);
-	put(f, "service", e->service);
-	put(f, "name", e->endpoint);
-	put(f, "served", e->served);
-	put(f, "disk", e->disk);
-	put(f, "state", e->state);
-	put(f, "severity", e->severity);
-	put_u64(f, "served_not_after", (uint64_t)e->served_not_after);
-	put(f, "reason", e->reason);
-	fputc('\n', f);
-}
-
-int state_dir_for(const char *base, const char *only_service, char *out, size_t outlen)
-{
-	int n = only_service ? snprintf(out, outlen, "%s/%s", base, only_service) :
-		snprintf(out, outlen, "%s", base);
-
-	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+	fprintf(f, "%s\npid %ld\n", STATE_VERSION, (long)s->pid);
+	for (size_t i = 0; i < ELEMENTSOF(header_fields); i++) {
+		fprintf(f, "%s ", header_fields[i].key);
+		put_value(f, &header_fields[i], s);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < s->n_services; i++)
+		put_record(f, "service", service_fields, ELEMENTSOF(service_fields), &s->services[i]);
+	for (size_t i = 0; i < s->n_endpoints; i++)
+		put_record(f, "endpoint", endpoint_fields, ELEMENTSOF(endpoint_fields),
+			   &s->endpoints[i]);
 }
 
 static void write_state(FILE *f, const void *data)
 {
-	const struct state *s = data;
-
-	fprintf(f, "%s\npid %ld\nwritten %" PRId64 "\n", STATE_VERSION, (long)s->pid, s->written);
-	for (size_t i = 0; i < s->n_services; i++)
-		write_service(f, &s->services[i]);
-	for (size_t i = 0; i < s->n_endpoints; i++)
-		write_endpoint(f, &s->endpoints[i]);
+	state_write(f, data);
 }
 
 int state_save(const char *dir, const struct state *s)
@@ -101,6 +167,20 @@ int state_save(const char *dir, const struct state *s)
 		return -ENAMETOOLONG;
 	return write_file_atomic(path, 0600, write_state, s);
 }
+
+int state_dir_for(const char *base, const char *only_service, char *out, size_t outlen)
+{
+	int n;
+
+	if (only_service && (!only_service[0] || strchr(only_service, '/') ||
+			     strcmp(only_service, ".") == 0 || strcmp(only_service, "..") == 0))
+		return -EINVAL;
+	n = only_service ? snprintf(out, outlen, "%s/%s", base, only_service) :
+		snprintf(out, outlen, "%s", base);
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/* ---- reading ------------------------------------------------------------------ */
 
 /* Decodes a percent-encoded value in place. */
 static int decode(char *v)
@@ -114,7 +194,7 @@ static int decode(char *v)
 			*o++ = *p;
 			continue;
 		}
-		if (sscanf(p + 1, "%2x", &x) != 1 || !p[1] || !p[2])
+		if (!p[1] || !p[2] || sscanf(p + 1, "%2x", &x) != 1)
 			return -EBADMSG;
 		if (x != 0)
 			*o++ = (char)x;
@@ -128,199 +208,251 @@ static int parse_u64(const char *v, uint64_t *ret)
 {
 	char *end;
 
+	if (*v < '0' || *v > '9')
+		return -EBADMSG;
 	errno = 0;
 	*ret = strtoull(v, &end, 10);
+	return errno || *end ? -EBADMSG : 0;
+}
+
+static int parse_i64(const char *v, int64_t *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtoll(v, &end, 10);
 	return errno || end == v || *end ? -EBADMSG : 0;
 }
 
-static void copy(char *dst, size_t dstlen, const char *v)
+static int take_value(const struct field *fd, void *rec, const char *v)
 {
-	snprintf(dst, dstlen, "%s", v);
-}
-
-static int service_field(struct state_service *s, const char *k, const char *v)
-{
-	static const char *const numeric[] = {
-		"failures", "paused", "next_attempt", "last_reload", "last_reload_ok",
-		"last_verified", "reload", "reloads_ok", "reloads_failed",
-	};
-	struct policy_state *p = &s->policy;
+	char *p = (char *)rec + fd->offset;
 	uint64_t n = 0;
-	size_t i;
 
-	if (strcmp(k, "name") == 0)
-		return (s->name = strdup(v)) ? 0 : -ENOMEM;
-	if (strcmp(k, "last_result") == 0) {
-		copy(s->last_result, sizeof(s->last_result), v);
+	switch (fd->type) {
+	case FIELD_STRING: {
+		char *copy = strdup(v);
+
+		if (!copy)
+			return -ENOMEM;
+		free(*(char **)p);   /* a repeated key: the last one counts */
+		*(char **)p = copy;
 		return 0;
 	}
-	if (strcmp(k, "phase") == 0) {
-		for (int ph = 0; ph < _PHASE_MAX; ph++)
-			if (strcmp(v, policy_phase_to_string(ph)) == 0)
-				p->phase = ph;
+	case FIELD_BUFFER:
+		snprintf(p, fd->size, "%s", v);
 		return 0;
+	case FIELD_I64:
+		return parse_i64(v, (int64_t *)p);
+	default:
+		break;
 	}
-	for (i = 0; i < ELEMENTSOF(numeric) && strcmp(k, numeric[i]) != 0; i++)
-		;
-	if (i == ELEMENTSOF(numeric))
-		return 0;   /* a newer certwatch's key */
 	if (parse_u64(v, &n) < 0)
 		return -EBADMSG;
-	switch (i) {
-	case 0: p->failures = (unsigned)n; break;
-	case 1: p->paused = n != 0; break;
-	case 2: p->next_attempt = n; break;
-	case 3: p->last_reload = n; break;
-	case 4: p->last_reload_ok = n != 0; break;
-	case 5: p->last_verified = n; break;
-	case 6: p->reloads[p->n_reloads++ % POLICY_MAX_RELOADS_PER_HOUR] = n; break;
-	case 7: s->reloads_ok = n; break;
-	case 8: s->reloads_failed = n; break;
+	if (fd->type == FIELD_U64)
+		*(uint64_t *)p = n;
+	else if (fd->type == FIELD_UINT)
+		*(unsigned *)p = n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
+	else if (fd->type == FIELD_BOOL)
+		*(bool *)p = n != 0;
+	else {
+		/* The newest entries are last in the file: keep the newest that fit. */
+		struct state_service *s = rec;
+
+		if (s->n_reloads == POLICY_MAX_RELOADS_PER_HOUR) {
+			memmove(s->reloads, s->reloads + 1, sizeof(s->reloads) - sizeof(s->reloads[0]));
+			s->n_reloads--;
+		}
+		s->reloads[s->n_reloads++] = n;
 	}
 	return 0;
 }
 
-static int endpoint_field(struct state_endpoint *e, const char *k, const char *v)
+static const struct field *find_field(const struct field *fields, size_t n, const char *key)
 {
-	uint64_t n;
-
-	if (strcmp(k, "service") == 0)
-		return (e->service = strdup(v)) ? 0 : -ENOMEM;
-	if (strcmp(k, "name") == 0)
-		return (e->endpoint = strdup(v)) ? 0 : -ENOMEM;
-	if (strcmp(k, "served") == 0)
-		copy(e->served, sizeof(e->served), v);
-	else if (strcmp(k, "disk") == 0)
-		copy(e->disk, sizeof(e->disk), v);
-	else if (strcmp(k, "state") == 0)
-		copy(e->state, sizeof(e->state), v);
-	else if (strcmp(k, "severity") == 0)
-		copy(e->severity, sizeof(e->severity), v);
-	else if (strcmp(k, "reason") == 0)
-		copy(e->reason, sizeof(e->reason), v);
-	else if (strcmp(k, "served_not_after") == 0) {
-		if (parse_u64(v, &n) < 0)
-			return -EBADMSG;
-		e->served_not_after = (int64_t)n;
-	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(fields[i].key, key) == 0)
+			return &fields[i];
+	return NULL;   /* a newer certwatch's key */
 }
 
-static void *grow(void *array, size_t n, size_t size)
+static bool has_required(const struct field *fields, size_t n, const void *rec)
 {
-	void *p = realloc(array, (n + 1) * size);
-
-	if (p)
-		memset((char *)p + n * size, 0, size);
-	return p;
+	for (size_t i = 0; i < n; i++)
+		if (fields[i].required && fields[i].type == FIELD_STRING &&
+		    !*(char *const *)((const char *)rec + fields[i].offset))
+			return false;
+	return true;
 }
 
-/* One "KIND key=value ..." line. */
-static int parse_line(struct state *s, char *line)
+/* Appends a zeroed record to *array; returns it, or NULL without memory. */
+static void *grow(void **array, size_t *n, size_t size)
 {
-	char *save = NULL, *kind = strtok_r(line, " \n", &save), *tok;
+	char *p = realloc(*array, (*n + 1) * size);
+
+	if (!p)
+		return NULL;
+	memset(p + *n * size, 0, size);
+	*array = p;
+	return p + (*n)++ * size;
+}
+
+/* "key=value key=value ..." into rec, through the record kind's table. */
+static int parse_fields(char *save, const struct field *fields, size_t n, void *rec)
+{
+	char *tok;
 	int r = 0;
 
-	if (!kind)
-		return 0;
-	if (strcmp(kind, "pid") == 0 || strcmp(kind, "written") == 0) {
-		uint64_t n;
-
-		tok = strtok_r(NULL, " \n", &save);
-		if (!tok || parse_u64(tok, &n) < 0)
-			return -EBADMSG;
-		if (kind[0] == 'p')
-			s->pid = (pid_t)n;
-		else
-			s->written = (int64_t)n;
-		return 0;
-	}
-	if (strcmp(kind, "service") == 0) {
-		void *p = grow(s->services, s->n_services, sizeof(*s->services));
-
-		if (!p)
-			return -ENOMEM;
-		s->services = p;
-		s->n_services++;
-	} else if (strcmp(kind, "endpoint") == 0) {
-		void *p = grow(s->endpoints, s->n_endpoints, sizeof(*s->endpoints));
-
-		if (!p)
-			return -ENOMEM;
-		s->endpoints = p;
-		s->n_endpoints++;
-	} else
-		return 0;
 	while (r == 0 && (tok = strtok_r(NULL, " \n", &save))) {
 		char *eq = strchr(tok, '=');
+		const struct field *fd;
 
 		if (!eq)
 			return -EBADMSG;
 		*eq = '\0';
 		r = decode(eq + 1);
-		if (r == 0 && kind[0] == 's')
-			r = service_field(&s->services[s->n_services - 1], tok, eq + 1);
-		else if (r == 0)
-			r = endpoint_field(&s->endpoints[s->n_endpoints - 1], tok, eq + 1);
+		fd = find_field(fields, n, tok);
+		if (r == 0 && fd)
+			r = take_value(fd, rec, eq + 1);
 	}
-	if (r == 0 && kind[0] == 's' && !s->services[s->n_services - 1].name)
-		r = -EBADMSG;
-	if (r == 0 && kind[0] == 'e' && (!s->endpoints[s->n_endpoints - 1].service ||
-					 !s->endpoints[s->n_endpoints - 1].endpoint))
+	if (r == 0 && !has_required(fields, n, rec))
 		r = -EBADMSG;
 	return r;
 }
 
+static int parse_header(struct state *s, const char *kind, char *save)
+{
+	const struct field *fd = find_field(header_fields, ELEMENTSOF(header_fields), kind);
+	char *tok = strtok_r(NULL, " \n", &save);
+	uint64_t pid;
+
+	if (!tok)
+		return -EBADMSG;
+	if (strcmp(kind, "pid") == 0) {
+		if (parse_u64(tok, &pid) < 0 || pid > INT32_MAX)
+			return -EBADMSG;
+		s->pid = (pid_t)pid;
+		return 0;
+	}
+	if (decode(tok) < 0)
+		return -EBADMSG;
+	return fd ? take_value(fd, s, tok) : 0;
+}
+
+/* One line: a header, or "KIND key=value ...". */
+static int parse_line(struct state *s, char *line)
+{
+	char *save = NULL, *kind = strtok_r(line, " \n", &save);
+	void *rec;
+
+	if (!kind)
+		return 0;
+	if (strcmp(kind, "service") == 0) {
+		rec = grow((void **)&s->services, &s->n_services, sizeof(*s->services));
+		return rec ? parse_fields(save, service_fields, ELEMENTSOF(service_fields), rec) :
+			-ENOMEM;
+	}
+	if (strcmp(kind, "endpoint") == 0) {
+		rec = grow((void **)&s->endpoints, &s->n_endpoints, sizeof(*s->endpoints));
+		return rec ? parse_fields(save, endpoint_fields, ELEMENTSOF(endpoint_fields), rec) :
+			-ENOMEM;
+	}
+	if (strcmp(kind, "pid") == 0 || find_field(header_fields, ELEMENTSOF(header_fields), kind))
+		return parse_header(s, kind, save);
+	return 0;   /* a newer certwatch's record */
+}
+
+int state_read(FILE *f, const char *path, struct state *ret, char *err, size_t errlen)
+{
+	_cleanup_free_ char *line = malloc(STATE_MAX_LINE);
+	struct state s = {};
+	unsigned lineno = 0;
+	int r = line ? 0 : -ENOMEM;
+
+	while (r == 0 && fgets(line, STATE_MAX_LINE, f)) {
+		size_t len = strlen(line);
+
+		lineno++;
+		if (len == 0 || (line[len - 1] != '\n' && !feof(f)))
+			r = -EBADMSG;   /* too long, or a NUL byte inside */
+		else if (lineno == 1)
+			r = strcmp(line, STATE_VERSION "\n") ? -EBADMSG : 0;
+		else
+			r = parse_line(&s, line);
+	}
+	if (r == 0 && lineno == 0)
+		r = -EBADMSG;
+	if (r < 0) {
+		snprintf(err, errlen, "%s:%u: damaged state file (%s)", path, lineno, strerror(-r));
+		state_done(&s);
+		return r;
+	}
+	state_index(&s);
+	*ret = s;
+	return 0;
+}
+
 int state_load(const char *dir, struct state *ret, char *err, size_t errlen)
 {
-	_cleanup_free_ char *line = NULL;
-	struct state s = {};
 	char path[4096];
-	unsigned lineno = 0;
 	FILE *f;
-	int fd, r = 0;
+	int fd, r;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME) >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_regular(path, O_NOFOLLOW);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	f = fdopen(fd, "r");
 	if (!f) {
 		r = -errno;
 		close(fd);
 		return r;
 	}
-	line = malloc(STATE_MAX_LINE);
-	if (!line)
-		r = -ENOMEM;
-	while (r == 0 && fgets(line, STATE_MAX_LINE, f)) {
-		lineno++;
-		if (lineno == 1)
-			r = strncmp(line, STATE_VERSION "\n", sizeof(STATE_VERSION)) ? -EBADMSG : 0;
-		else if (!strchr(line, '\n') && !feof(f))
-			r = -EBADMSG;
-		else
-			r = parse_line(&s, line);
-	}
-	if (r == 0 && lineno == 0)
-		r = -EBADMSG;
+	r = state_read(f, path, ret, err, errlen);
 	fclose(f);
-	if (r < 0) {
-		snprintf(err, errlen, "%s:%u: damaged state file (%s)", path, lineno, strerror(-r));
-		state_done(&s);
-		return r;
-	}
-	*ret = s;
-	return 0;
+	return r;
 }
 
-struct state_service *state_find_service(struct state *s, const char *name)
+static int cmp_service(const void *a, const void *b)
 {
-	for (size_t i = 0; i < s->n_services; i++)
-		if (strcmp(s->services[i].name, name) == 0)
-			return &s->services[i];
-	return NULL;
+	return strcmp(((const struct state_service *)a)->name,
+		      ((const struct state_service *)b)->name);
+}
+
+static int cmp_endpoint(const void *a, const void *b)
+{
+	const struct state_endpoint *x = a, *y = b;
+	int c = strcmp(x->service, y->service);
+
+	return c ? c : strcmp(x->endpoint, y->endpoint);
+}
+
+void state_index(struct state *s)
+{
+	if (s->n_services > 1)
+		qsort(s->services, s->n_services, sizeof(*s->services), cmp_service);
+	if (s->n_endpoints > 1)
+		qsort(s->endpoints, s->n_endpoints, sizeof(*s->endpoints), cmp_endpoint);
+}
+
+struct state_service *state_find_service(const struct state *s, const char *name)
+{
+	struct state_service key = { .name = (char *)name };
+
+	if (!s->n_services)
+		return NULL;
+	return bsearch(&key, s->services, s->n_services, sizeof(key), cmp_service);
+}
+
+struct state_endpoint *state_find_endpoint(const struct state *s, const char *service,
+					   const char *endpoint)
+{
+	struct state_endpoint key = { .service = (char *)service, .endpoint = (char *)endpoint };
+
+	if (!s->n_endpoints)
+		return NULL;
+	return bsearch(&key, s->endpoints, s->n_endpoints, sizeof(key), cmp_endpoint);
 }
 
 void state_done(struct state *s)

@@ -2,8 +2,14 @@
  * state.h - what the daemon knows, on disk: per service the persistent
  * part of its policy (failures, pause, back-off, reload history) and per
  * endpoint the last verdict.  Written atomically (temporary file, fsync,
- * rename) after every change; read at start (so a pause survives a
- * restart) and by `certwatch status` and `certwatch resume`.
+ * rename) at most once per turn of the event loop; read at start (so a
+ * pause survives a restart) and by `certwatch status` and `certwatch resume`.
+ *
+ * The file's records are their own types, not the policy's memory: the
+ * policy's times are CLOCK_BOOTTIME, which means nothing after a reboot,
+ * so the file carries the boot they belong to and the wall-clock time of
+ * writing, and state_service_to_policy() carries them into a new boot
+ * without letting a step of the wall clock freeze or skip them.
  */
 #pragma once
 
@@ -16,10 +22,26 @@
 #include "policy.h"
 
 #define STATE_FILE_NAME "state"
+#define STATE_BOOT_ID_LEN 33      /* 32 hex digits and a NUL */
+
+/* The clocks at one moment: what the policy's times are relative to. */
+struct state_clock {
+	char boot_id[STATE_BOOT_ID_LEN];   /* "" when unknown */
+	uint64_t boottime;                 /* now_boot_usec() */
+	uint64_t realtime;                 /* CLOCK_REALTIME usec */
+};
 
 struct state_service {
 	char *name;
-	struct policy_state policy;   /* phase is informational when read back */
+	char phase[16];               /* as people see it (policy_display_phase()) */
+	unsigned failures;            /* in a row */
+	bool paused;
+	uint64_t next_attempt;        /* now_boot_usec() of the writing boot; 0: none */
+	uint64_t reloads[POLICY_MAX_RELOADS_PER_HOUR];  /* the same clock, oldest first */
+	unsigned n_reloads;
+	uint64_t last_reload;         /* CLOCK_REALTIME usec, for people; 0: never */
+	bool last_reload_ok;
+	uint64_t last_verified;       /* CLOCK_REALTIME usec, for people; 0: never */
 	char last_result[256];        /* the last reload's outcome, for status */
 	uint64_t reloads_ok, reloads_failed;  /* counters for metrics, kept across restarts */
 };
@@ -35,29 +57,62 @@ struct state_endpoint {
 struct state {
 	pid_t pid;                    /* the daemon that wrote it */
 	int64_t written;              /* CLOCK_REALTIME seconds */
+	struct state_clock clock;     /* when it was written */
 	struct state_service *services;
 	size_t n_services;
 	struct state_endpoint *endpoints;
 	size_t n_endpoints;
 };
 
+/* Reads the clocks and this boot's id (/proc/sys/kernel/random/boot_id). */
+void state_clock_now(struct state_clock *ret);
+
 /*
  * The state directory of the daemon that guards only_service (a
  * certwatch@NAME instance: base/NAME, matching StateDirectory=certwatch/%i),
  * or of the one that guards every service (base).  -ENAMETOOLONG if it
- * does not fit.
+ * does not fit, -EINVAL if only_service cannot be a directory name (empty,
+ * ".", "..", or holding a '/').
  */
 int state_dir_for(const char *base, const char *only_service, char *out, size_t outlen);
 
 /* Writes dir/state atomically.  Returns 0 or a negative errno. */
 int state_save(const char *dir, const struct state *s);
 
+/* Writes the state file's text to f (state_save's content; for tests and fuzzing). */
+void state_write(FILE *f, const struct state *s);
+
 /*
- * Reads dir/state.  Returns 0, -ENOENT when there is none yet, -EBADMSG
- * (with a line number in err) when it is damaged, or another negative errno.
+ * Reads dir/state.  Returns 0, -ENOENT when there is none yet, -ENXIO when
+ * it is not a regular file, -EBADMSG (with a line number in err) when it is
+ * damaged, or another negative errno.
  */
 int state_load(const char *dir, struct state *ret, char *err, size_t errlen);
 
-struct state_service *state_find_service(struct state *s, const char *name);
+/* Parses the state file's text from f; as state_load(), with path for messages. */
+int state_read(FILE *f, const char *path, struct state *ret, char *err, size_t errlen);
+
+/*
+ * Sorts the records by name, so that the finders below take O(log n);
+ * state_read() does it, a state built in memory needs it once.
+ */
+void state_index(struct state *s);
+
+/* The record of a service, or of an endpoint, in an indexed state; NULL if none. */
+struct state_service *state_find_service(const struct state *s, const char *name);
+struct state_endpoint *state_find_endpoint(const struct state *s, const char *service,
+					   const char *endpoint);
+
+/*
+ * The policy's persisted part into a record (times as of now), and back:
+ * within the same boot the CLOCK_BOOTTIME values are taken as they are;
+ * after a reboot they are carried over through the wall clock, with the
+ * time since writing never negative, a back-off never longer than
+ * POLICY_BACKOFF_MAX_USEC and reloads older than an hour dropped.
+ */
+void state_service_from_policy(struct state_service *r, const struct policy_state *ps,
+			       const struct state_clock *now);
+void state_service_to_policy(const struct state_service *r, const struct state_clock *written,
+			     const struct state_clock *now, struct policy_state *ret);
 
 void state_done(struct state *s);

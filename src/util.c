@@ -21,6 +21,15 @@ uint64_t now_monotonic_usec(void)
 	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 }
 
+uint64_t now_boot_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000 +
+		BOOT_CLOCK_OFFSET_USEC;
+}
+
 /* The escaped form of one byte; returns its length (1 to 4). */
 static size_t escape_one(unsigned char c, char tmp[4])
 {

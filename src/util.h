@@ -30,6 +30,16 @@ static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
 uint64_t now_monotonic_usec(void);
 
 /*
+ * The clock of the daemon's timers and deadlines: CLOCK_BOOTTIME, which no
+ * step of the wall clock moves and which goes on during a suspend, shifted
+ * by BOOT_CLOCK_OFFSET_USEC so that a moment up to a day before this boot
+ * is still a positive time (a reload history carried across a reboot).
+ * sd-event's CLOCK_BOOTTIME sources take at - BOOT_CLOCK_OFFSET_USEC.
+ */
+#define BOOT_CLOCK_OFFSET_USEC (UINT64_C(86400) * USEC_PER_SEC)
+uint64_t now_boot_usec(void);
+
+/*
  * Writes a printable rendering of untrusted bytes into out (always
  * NUL-terminated, at most outlen-1 bytes): printable ASCII as is, \r \n \t "
  * and \\ and others as C escapes, and "..." when the input did not fit.

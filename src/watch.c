@@ -115,7 +115,7 @@ struct watcher {
 	sd_event_source *io, *timer;
 };
 
-static bool watcher_exists;
+static bool watcher_running;   /* libinotifytools has one global state */
 
 #define TAKE(p) ({ __typeof__(p) p_ = (p); (p) = NULL; p_; })
 
@@ -647,8 +647,6 @@ int watcher_new(sd_event *event, uint64_t poll_interval_usec, watch_notify_t not
 
 	if (!event || !notify || !ret || poll_interval_usec == 0)
 		return -EINVAL;
-	if (watcher_exists)
-		return -EBUSY;  /* libinotifytools has one global state */
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -666,7 +664,6 @@ int watcher_new(sd_event *event, uint64_t poll_interval_usec, watch_notify_t not
 		watcher_free(w);
 		return r;
 	}
-	watcher_exists = true;
 	*ret = w;
 	return 0;
 }
@@ -703,7 +700,7 @@ int watcher_start(struct watcher *w)
 
 	if (!w)
 		return -EINVAL;
-	if (w->started)
+	if (w->started || watcher_running)
 		return -EBUSY;
 	/* What changes while the thread arms its watches is found by comparing. */
 	for (size_t i = 0; i < w->n_paths; i++)
@@ -716,6 +713,7 @@ int watcher_start(struct watcher *w)
 	if (r < 0)
 		return r;
 	w->started = true;
+	watcher_running = true;
 	return 0;
 }
 
@@ -731,8 +729,8 @@ void watcher_free(struct watcher *w)
 	if (w->started) {
 		pthread_cancel(w->thread);
 		pthread_join(w->thread, NULL);
+		watcher_running = false;    /* there is only one */
 	}
-	watcher_exists = false;     /* there is only one */
 	sd_event_source_disable_unref(w->io);
 	sd_event_source_disable_unref(w->timer);
 	if (w->efd >= 0)

@@ -4,11 +4,12 @@
  * link's target and its directories (certbot's live/ -> archive/,
  * Kubernetes' ..data swaps, rename-over, truncate-and-rewrite).
  *
- * Notifications are hints: the caller re-reads the files (SPEC.md's
+ * Notifications are hints: the caller re-reads the files (doc/design.md's
  * level-triggered rule), so a spurious or coalesced notification is
  * harmless; a missed one is a bug.  libinotifytools is not thread-safe and
  * keeps global state, so one thread of the watcher is its only caller, and
- * at most one watcher exists at a time.
+ * at most one watcher runs at a time: a new one may be built (watcher_new,
+ * watcher_add) beside the running one, and started once that is freed.
  */
 #pragma once
 

@@ -1119,11 +1119,14 @@ daemon_log_clean() {
 	fi
 }
 
-# status_all_ok CONF: the daemon's state file shows every endpoint OK and
+# status_all_ok CONF [STATUS-OPTION...]: the daemon's state file shows every endpoint OK and
 # every service idle (what a settled daemon writes); quiet while the
 # daemon has not written its state yet.
 status_all_ok() {
-	cw_out=$(timeout -k 5 60 "$CERTWATCH" --config "$1" status --json 2>"$TEST_TMP/status.err")
+	_sao_conf=$1
+	shift
+	cw_out=$(timeout -k 5 60 "$CERTWATCH" --config "$_sao_conf" status --json "$@" \
+		2>"$TEST_TMP/status.err")
 	cw_rc=$?
 	if grep -Eq 'Sanitizer|runtime error:' "$TEST_TMP/status.err"; then
 		_tap_result 1 "certwatch status: no sanitizer report"

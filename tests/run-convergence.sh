@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPEC.md's level-triggered rule across restarts: a certificate renewed
+# The level-triggered rule (doc/design.md) across restarts: a certificate renewed
 # while the daemon is stopped is reloaded and verified shortly after it
 # starts; a daemon killed with SIGKILL between a reload and its
 # verification, started again, ends verified after at most one further

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPEC.md end to end: real nginx, Dovecot and Postfix on loopback, one
+# The main job end to end: real nginx, Dovecot and Postfix on loopback, one
 # `certwatch run` guarding all three.  Each server's files are renewed the
 # way certbot (live/ -> archive/ links), a rename-over client, acme.sh
 # (truncate and rewrite in place) and Kubernetes (..data swap) write them.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The stale case of SPEC.md, for real: Dovecot serves certificate A; the
+# The stale case of doc/design.md, for real: Dovecot serves certificate A; the
 # files on disk are renewed to B without a reload; certwatch check must say
 # STALE with both fingerprints; after `doveadm reload` it must say OK with B.
 . "$TESTS_SRCDIR/lib.sh"

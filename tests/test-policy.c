@@ -14,10 +14,16 @@
 #define SEC(x) ((uint64_t)(x) * USEC_PER_SEC)
 static const uint64_t T0 = SEC(1800000000);
 
+/* One matching pass verifies, retries every second: the scenarios below. */
 static const struct policy_conf PC = {
 	.settle_usec = SEC(2),
 	.verify_timeout_usec = SEC(60),
 	.verify_retry_usec = SEC(1),
+	.verify_retry_max_usec = SEC(1),
+	.verify_passes = 1,
+	.verify_stable_usec = 0,
+	.recheck_usec = SEC(1),
+	.recheck_max_usec = SEC(300),
 	.backoff_usec = SEC(30),
 	.max_failures = 3,
 	.max_reloads_per_hour = 4,
@@ -26,9 +32,9 @@ static const struct policy_conf PC = {
 	.can_reload = true,
 };
 
-static const struct policy_facts STALE = { .reload_wanted = true, .critical_at = UINT64_MAX };
-static const struct policy_facts SERVED = { .all_served = true, .critical_at = UINT64_MAX };
-static const struct policy_facts BROKEN = { .critical_at = UINT64_MAX };
+static const struct policy_facts STALE = { .reload_wanted = true, .critical_in_usec = UINT64_MAX };
+static const struct policy_facts SERVED = { .all_served = true, .critical_in_usec = UINT64_MAX };
+static const struct policy_facts BROKEN = { .critical_in_usec = UINT64_MAX };
 
 static struct policy_out step(struct policy_state *st, const struct policy_conf *pc,
 			      enum policy_event ev, const struct policy_facts *f, uint64_t now)
@@ -81,7 +87,8 @@ static void renewal_is_settled_reloaded_and_verified(void)
 		    "renewal");
 	o = step(&st, &PC, EVENT_PROBED, &SERVED, T0 + SEC(8));
 	ok(st.phase == PHASE_IDLE && o.note == NOTE_VERIFIED && st.last_reload_ok &&
-	   st.last_verified == T0 + SEC(8), "renewal: the new certificate served is verified");
+	   st.last_verified == T0 + SEC(8) && o.outcome == OUTCOME_RELOAD_SUCCEEDED,
+	   "renewal: the new certificate served is verified, counted as a good reload");
 }
 
 static void validation_runs_before_reload(void)
@@ -98,9 +105,13 @@ static void validation_runs_before_reload(void)
 		    "reload-check passed");
 	st = (struct policy_state) {};
 	to_reloading(&st, &pc, T0);
-	expect_step(&st, &pc, EVENT_CHECK_FAILED, NULL, T0 + SEC(4), PHASE_BACKOFF, DO_ARM_TIMER,
-		    "reload-check failed: no reload, back off");
-	ok(st.n_reloads == 0, "reload-check failed: nothing was reloaded");
+	{
+		struct policy_out o = step(&st, &pc, EVENT_CHECK_FAILED, NULL, T0 + SEC(4));
+
+		ok(st.phase == PHASE_BACKOFF && o.action == DO_ARM_TIMER &&
+		   o.outcome == OUTCOME_NONE && st.n_reloads == 0,
+		   "reload-check failed: back off; nothing was reloaded or counted");
+	}
 }
 
 static void nothing_to_do(void)
@@ -112,12 +123,12 @@ static void nothing_to_do(void)
 	expect_step(&st, &PC, EVENT_PROBED, &SERVED, T0 + SEC(1), PHASE_IDLE, DO_NOTHING,
 		    "periodic reconcile, all served");
 	step(&st, &PC, EVENT_TICK, NULL, T0);
-	expect_step(&st, &PC, EVENT_PROBED, &BROKEN, T0 + SEC(1), PHASE_IDLE, DO_NOTHING,
-		    "disk invalid or unreachable: no reload");
+	expect_step(&st, &PC, EVENT_PROBED, &BROKEN, T0 + SEC(1), PHASE_IDLE, DO_ARM_TIMER,
+		    "disk invalid or unreachable: no reload, a look again soon");
 	check_only.can_reload = false;
 	step(&st, &check_only, EVENT_TICK, NULL, T0);
-	expect_step(&st, &check_only, EVENT_PROBED, &STALE, T0 + SEC(1), PHASE_IDLE, DO_NOTHING,
-		    "no reload method configured: report only");
+	expect_step(&st, &check_only, EVENT_PROBED, &STALE, T0 + SEC(1), PHASE_IDLE, DO_ARM_TIMER,
+		    "no reload method configured: report only, and look again soon");
 }
 
 static void failures_back_off_then_pause(void)
@@ -128,7 +139,8 @@ static void failures_back_off_then_pause(void)
 	to_reloading(&st, &PC, T0);
 	o = step(&st, &PC, EVENT_RELOAD_FAILED, NULL, T0 + SEC(4));
 	ok(st.phase == PHASE_BACKOFF && o.timer_at == T0 + SEC(34) && st.failures == 1 &&
-	   o.note == NOTE_RELOAD_FAILED, "failure 1: back off 30 s");
+	   o.note == NOTE_RELOAD_FAILED && o.outcome == OUTCOME_RELOAD_FAILED,
+	   "failure 1: back off 30 s, counted as a failed reload");
 	o = step(&st, &PC, EVENT_FILES_CHANGED, NULL, T0 + SEC(10));
 	step(&st, &PC, EVENT_TIMER, NULL, T0 + SEC(12));
 	o = step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(13));
@@ -143,11 +155,13 @@ static void failures_back_off_then_pause(void)
 	step(&st, &PC, EVENT_TIMER, NULL, T0 + SEC(157));
 	step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(158));
 	o = step(&st, &PC, EVENT_RELOAD_FAILED, NULL, T0 + SEC(159));
-	ok(st.phase == PHASE_PAUSED && st.paused && o.note == NOTE_PAUSED && o.action == DO_NOTHING,
-	   "failure 3 = max-failures: paused");
+	ok(st.phase == PHASE_IDLE && st.paused && o.note == NOTE_PAUSED && o.action == DO_NOTHING &&
+	   o.outcome == OUTCOME_RELOAD_FAILED && strcmp(policy_display_phase(&st), "paused") == 0,
+	   "failure 3 = max-failures: paused, shown as paused, counted as a failed reload");
 	step(&st, &PC, EVENT_TICK, NULL, T0 + SEC(3600));
-	expect_step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(3601), PHASE_PAUSED, DO_NOTHING,
-		    "paused: still stale, no reload");
+	expect_step(&st, &PC, EVENT_PROBED, &STALE, T0 + SEC(3601), PHASE_IDLE, DO_ARM_TIMER,
+		    "paused: still stale, no reload (a look later may find it fixed by hand)");
+	ok(st.paused, "paused: the pause stays");
 	o = step(&st, &PC, EVENT_RESUME, NULL, T0 + SEC(3700));
 	ok(st.phase == PHASE_PROBING && o.action == DO_PROBE && !st.paused && st.failures == 0 &&
 	   o.note == NOTE_RESUMED, "resume lifts the pause and reconciles at once");
@@ -157,7 +171,7 @@ static void failures_back_off_then_pause(void)
 
 static void verified_match_clears_pause(void)
 {
-	struct policy_state st = { .phase = PHASE_PAUSED, .paused = true, .failures = 3 };
+	struct policy_state st = { .phase = PHASE_IDLE, .paused = true, .failures = 3 };
 	struct policy_out o;
 
 	step(&st, &PC, EVENT_TICK, NULL, T0);
@@ -209,7 +223,7 @@ static void reload_window(void)
 	ok(st.phase == PHASE_RELOADING && o.action == DO_RELOAD, "inside the window it reloads");
 
 	st = (struct policy_state) {};
-	soon.critical_at = T0 + SEC(3600);
+	soon.critical_in_usec = SEC(3600);
 	step(&st, &pc, EVENT_FILES_CHANGED, NULL, T0);
 	step(&st, &pc, EVENT_TIMER, NULL, T0 + SEC(2));
 	policy_step(&st, &pc, EVENT_PROBED, &soon, T0 + SEC(3), 23 * 60, &o);
@@ -269,10 +283,254 @@ static void stale_events_are_ignored(void)
 
 	expect_step(&st, &PC, EVENT_RELOAD_OK, NULL, T0, PHASE_IDLE, DO_NOTHING,
 		    "a reload result with no reload running");
-	expect_step(&st, &PC, EVENT_TIMER, NULL, T0, PHASE_IDLE, DO_NOTHING,
-		    "a timer with nothing scheduled");
 	expect_step(&st, &PC, EVENT_PROBED, &STALE, T0, PHASE_IDLE, DO_NOTHING,
 		    "a probe result with no probe running");
+	expect_step(&st, &PC, EVENT_TIMER, NULL, T0, PHASE_PROBING, DO_PROBE,
+		    "a timer at rest is a look again (it costs one pass, never a reload)");
+}
+
+/*
+ * Every cell of the table, from a state in that phase, with a stale endpoint
+ * as the facts: where the service goes and what it asks for.  A cell added
+ * to the machine without a row here fails.
+ */
+static void every_cell(void)
+{
+	static const struct {
+		enum policy_phase phase;
+		enum policy_action action;
+	} want[_PHASE_MAX][_EVENT_MAX] = {
+#define N(p) { p, DO_NOTHING }
+#define A(p, a) { p, a }
+		[PHASE_IDLE] = {
+			A(PHASE_SETTLING, DO_ARM_TIMER), A(PHASE_PROBING, DO_PROBE),
+			A(PHASE_PROBING, DO_PROBE), N(PHASE_IDLE), N(PHASE_IDLE), N(PHASE_IDLE),
+			N(PHASE_IDLE), N(PHASE_IDLE), A(PHASE_PROBING, DO_PROBE),
+			A(PHASE_PROBING, DO_PROBE) },
+		[PHASE_SETTLING] = {
+			A(PHASE_SETTLING, DO_ARM_TIMER), A(PHASE_PROBING, DO_PROBE),
+			N(PHASE_SETTLING), N(PHASE_SETTLING), N(PHASE_SETTLING), N(PHASE_SETTLING),
+			N(PHASE_SETTLING), N(PHASE_SETTLING), A(PHASE_PROBING, DO_PROBE),
+			A(PHASE_PROBING, DO_PROBE) },
+		[PHASE_PROBING] = {
+			N(PHASE_PROBING), N(PHASE_PROBING), N(PHASE_PROBING),
+			A(PHASE_RELOADING, DO_RELOAD), N(PHASE_PROBING), N(PHASE_PROBING),
+			N(PHASE_PROBING), N(PHASE_PROBING), N(PHASE_PROBING), N(PHASE_PROBING) },
+		[PHASE_VALIDATING] = {
+			N(PHASE_VALIDATING), N(PHASE_VALIDATING), N(PHASE_VALIDATING),
+			N(PHASE_VALIDATING), A(PHASE_RELOADING, DO_RELOAD),
+			A(PHASE_BACKOFF, DO_ARM_TIMER), N(PHASE_VALIDATING), N(PHASE_VALIDATING),
+			N(PHASE_VALIDATING), N(PHASE_VALIDATING) },
+		[PHASE_RELOADING] = {
+			N(PHASE_RELOADING), N(PHASE_RELOADING), N(PHASE_RELOADING),
+			N(PHASE_RELOADING), N(PHASE_RELOADING), N(PHASE_RELOADING),
+			A(PHASE_VERIFYING, DO_PROBE), A(PHASE_BACKOFF, DO_ARM_TIMER),
+			N(PHASE_RELOADING), N(PHASE_RELOADING) },
+		[PHASE_VERIFYING] = {
+			N(PHASE_VERIFYING), A(PHASE_VERIFYING, DO_PROBE), N(PHASE_VERIFYING),
+			A(PHASE_VERIFYING, DO_ARM_TIMER), N(PHASE_VERIFYING), N(PHASE_VERIFYING),
+			N(PHASE_VERIFYING), N(PHASE_VERIFYING), N(PHASE_VERIFYING),
+			N(PHASE_VERIFYING) },
+		[PHASE_BACKOFF] = {
+			A(PHASE_SETTLING, DO_ARM_TIMER), A(PHASE_PROBING, DO_PROBE),
+			N(PHASE_BACKOFF), N(PHASE_BACKOFF), N(PHASE_BACKOFF), N(PHASE_BACKOFF),
+			N(PHASE_BACKOFF), N(PHASE_BACKOFF), A(PHASE_PROBING, DO_PROBE),
+			A(PHASE_PROBING, DO_PROBE) },
+		[PHASE_WAITING] = {
+			A(PHASE_SETTLING, DO_ARM_TIMER), A(PHASE_PROBING, DO_PROBE),
+			N(PHASE_WAITING), N(PHASE_WAITING), N(PHASE_WAITING), N(PHASE_WAITING),
+			N(PHASE_WAITING), N(PHASE_WAITING), A(PHASE_PROBING, DO_PROBE),
+			A(PHASE_PROBING, DO_PROBE) },
+#undef N
+#undef A
+	};
+	unsigned wrong = 0;
+
+	for (int p = 0; p < _PHASE_MAX; p++)
+		for (int e = 0; e < _EVENT_MAX; e++) {
+			struct policy_state st = {
+				.phase = p,
+				.verify_deadline = T0 + SEC(60),
+				.next_attempt = p == PHASE_BACKOFF ? T0 + SEC(30) : 0,
+			};
+			struct policy_out o;
+
+			policy_step(&st, &PC, e, &STALE, T0, 0, &o);
+			if (st.phase == want[p][e].phase && o.action == want[p][e].action &&
+			    (o.action != DO_ARM_TIMER || o.timer_at > T0))
+				continue;
+			wrong++;
+			printf("# %s x %s: got %s, %s; want %s, %s\n", policy_phase_to_string(p),
+			       policy_event_to_string(e), policy_phase_to_string(st.phase),
+			       policy_action_to_string(o.action),
+			       policy_phase_to_string(want[p][e].phase),
+			       policy_action_to_string(want[p][e].action));
+		}
+	ok(wrong == 0, "all %d cells of the table (phase x event) do what the table says",
+	   _PHASE_MAX * _EVENT_MAX);
+}
+
+/* A reload counts once: succeeded or failed only where a reload ran. */
+static void outcomes_only_after_a_reload(void)
+{
+	unsigned wrong = 0;
+
+	for (int p = 0; p < _PHASE_MAX; p++)
+		for (int e = 0; e < _EVENT_MAX; e++)
+			for (int f = 0; f < 2; f++) {
+				struct policy_state st = { .phase = p };
+				struct policy_out o;
+
+				policy_step(&st, &PC, e, f ? &SERVED : &STALE, T0, 0, &o);
+				if (o.outcome != OUTCOME_NONE && p != PHASE_RELOADING &&
+				    p != PHASE_VERIFYING)
+					wrong++;
+			}
+	ok(wrong == 0, "only a reload or its verification ends with a reload outcome");
+}
+
+static void busy_and_resume(void)
+{
+	struct policy_state st = { .paused = true, .failures = 2, .next_attempt = T0 };
+	bool busy_ok = true;
+
+	for (int p = 0; p < _PHASE_MAX; p++) {
+		st.phase = p;
+		busy_ok = busy_ok && policy_busy(&st) == (p == PHASE_VALIDATING ||
+							  p == PHASE_RELOADING ||
+							  p == PHASE_VERIFYING);
+	}
+	ok(busy_ok, "busy: a check, a reload or a verification in flight");
+	policy_resume(&st);
+	ok(!st.paused && st.failures == 0 && st.next_attempt == 0,
+	   "policy_resume lifts the pause and forgets failures and back-off");
+}
+
+#define MSEC(x) ((uint64_t)(x) * USEC_PER_MSEC)
+
+/* The shipped schedule: 3 passes over 200 ms; retries from 20 ms, doubling to 1 s. */
+static const struct policy_conf HOLD = {
+	.settle_usec = SEC(1),
+	.verify_timeout_usec = SEC(60),
+	.verify_retry_usec = MSEC(20),
+	.verify_retry_max_usec = SEC(1),
+	.verify_passes = 3,
+	.verify_stable_usec = MSEC(200),
+	.max_failures = 3,
+	.max_reloads_per_hour = 4,
+	.window_start = -1,
+	.window_end = -1,
+	.can_reload = true,
+	.recheck_usec = SEC(1),
+	.recheck_max_usec = SEC(300),
+};
+
+/*
+ * One matching pass is not a verified reload: old workers still take
+ * connections.  Verified after three passes in a row over 200 ms; a pass
+ * that sees the old certificate starts the count again.
+ */
+static void verification_holds_over_a_window(void)
+{
+	struct policy_state st = {};
+	struct policy_out o;
+	uint64_t t = T0;
+
+	to_reloading(&st, &HOLD, t);
+	o = step(&st, &HOLD, EVENT_RELOAD_OK, NULL, t += MSEC(50));
+	ok(o.action == DO_PROBE, "verify: the first pass comes at once after the reload");
+	o = step(&st, &HOLD, EVENT_PROBED, &STALE, t += MSEC(5));
+	ok(o.action == DO_ARM_TIMER && o.timer_at == t + MSEC(20),
+	   "verify: not served yet: retry after 20 ms");
+	step(&st, &HOLD, EVENT_TIMER, NULL, o.timer_at);
+	o = step(&st, &HOLD, EVENT_PROBED, &STALE, t += MSEC(25));
+	ok(o.timer_at == t + MSEC(40), "verify: then after 40 ms (the retries back off)");
+	step(&st, &HOLD, EVENT_TIMER, NULL, o.timer_at);
+	o = step(&st, &HOLD, EVENT_PROBED, &SERVED, t += MSEC(45));
+	ok(o.note == NOTE_NONE && o.action == DO_ARM_TIMER && o.timer_at == t + MSEC(100),
+	   "verify: the first match is not yet a verification; the next pass in 100 ms");
+	step(&st, &HOLD, EVENT_TIMER, NULL, o.timer_at);
+	o = step(&st, &HOLD, EVENT_PROBED, &STALE, t += MSEC(100));
+	ok(o.note == NOTE_NONE && st.verify_matched == 0 && st.phase == PHASE_VERIFYING,
+	   "verify: an old worker answers the next connection: the count starts again");
+	for (int i = 0; i < 3; i++) {
+		step(&st, &HOLD, EVENT_TIMER, NULL, t += MSEC(i ? 100 : 80));
+		o = step(&st, &HOLD, EVENT_PROBED, &SERVED, t);
+	}
+	ok(o.note == NOTE_VERIFIED && o.outcome == OUTCOME_RELOAD_SUCCEEDED &&
+	   st.phase == PHASE_IDLE, "verify: three matching passes over 200 ms verify the reload");
+}
+
+/*
+ * A renewal of another lineage of the service arrives during the
+ * verification: the reload is not failed for it; the new files are looked
+ * at once settled, and the reload verified then.
+ */
+static void renewal_during_verification_retargets(void)
+{
+	struct policy_state st = {};
+	struct policy_out o;
+
+	to_reloading(&st, &HOLD, T0);
+	step(&st, &HOLD, EVENT_RELOAD_OK, NULL, T0 + SEC(4));
+	step(&st, &HOLD, EVENT_FILES_CHANGED, NULL, T0 + SEC(5));
+	o = step(&st, &HOLD, EVENT_PROBED, &STALE, T0 + SEC(6));
+	ok(st.phase == PHASE_SETTLING && o.note == NOTE_RETARGETED && o.outcome == OUTCOME_NONE &&
+	   st.failures == 0, "retarget: files changed and not served: settle and look again, no failure");
+	step(&st, &HOLD, EVENT_TIMER, NULL, T0 + SEC(7));
+	o = step(&st, &HOLD, EVENT_PROBED, &STALE, T0 + SEC(8));
+	ok(st.phase == PHASE_RELOADING && o.action == DO_RELOAD,
+	   "retarget: what is on disk now is reloaded");
+	st = (struct policy_state) {};
+	to_reloading(&st, &HOLD, T0);
+	step(&st, &HOLD, EVENT_RELOAD_OK, NULL, T0 + SEC(4));
+	step(&st, &HOLD, EVENT_FILES_CHANGED, NULL, T0 + SEC(5));
+	step(&st, &HOLD, EVENT_PROBED, &STALE, T0 + SEC(6));
+	step(&st, &HOLD, EVENT_TIMER, NULL, T0 + SEC(7));
+	o = step(&st, &HOLD, EVENT_PROBED, &SERVED, T0 + SEC(8));
+	ok(o.note == NOTE_VERIFIED && o.outcome == OUTCOME_RELOAD_SUCCEEDED && st.phase == PHASE_IDLE,
+	   "retarget: served by then: the reload is verified and counted once");
+}
+
+/* Not served and nothing to do about it: look again at 1, 2, 4 ... s, up to 5 min. */
+static void not_served_is_looked_at_again(void)
+{
+	struct policy_conf pc = HOLD;
+	struct policy_state st = {};
+	struct policy_out o;
+	uint64_t t = T0, want = SEC(1);
+	bool schedule = true;
+
+	pc.can_reload = false;   /* a server that loads its renewal by itself */
+	step(&st, &pc, EVENT_TICK, NULL, t);
+	for (int i = 0; i < 12; i++) {
+		o = step(&st, &pc, EVENT_PROBED, &STALE, t += MSEC(10));
+		schedule = schedule && o.action == DO_ARM_TIMER && o.timer_at == t + want;
+		want = want * 2 > SEC(300) ? SEC(300) : want * 2;
+		step(&st, &pc, EVENT_TIMER, NULL, t = o.timer_at);
+	}
+	ok(schedule, "recheck: a stale endpoint is looked at again after 1, 2, 4, ... s, "
+	   "at most every 5 min");
+	o = step(&st, &pc, EVENT_PROBED, &SERVED, t += MSEC(10));
+	ok(o.action == DO_NOTHING && st.recheck == 0, "recheck: once served, no more looks");
+	step(&st, &pc, EVENT_TICK, NULL, t);
+	o = step(&st, &pc, EVENT_PROBED, &STALE, t += MSEC(10));
+	ok(o.timer_at == t + SEC(1), "recheck: the next time it starts again from 1 s");
+}
+
+/* certwatch sync: look now, without the settle time. */
+static void sync_looks_now(void)
+{
+	struct policy_state st = {};
+	struct policy_out o;
+
+	step(&st, &HOLD, EVENT_FILES_CHANGED, NULL, T0);
+	o = step(&st, &HOLD, EVENT_SYNC, NULL, T0 + MSEC(1));
+	ok(st.phase == PHASE_PROBING && o.action == DO_PROBE,
+	   "sync: while settling, look now");
+	o = step(&st, &HOLD, EVENT_SYNC, NULL, T0 + MSEC(2));
+	ok(st.phase == PHASE_PROBING && o.action == DO_NOTHING && st.dirty,
+	   "sync: during a pass, look again once it is over");
 }
 
 static void every_enum_has_a_name(void)
@@ -301,6 +559,13 @@ int main(void)
 	reload_window();
 	files_change_mid_step();
 	stale_events_are_ignored();
+	verification_holds_over_a_window();
+	renewal_during_verification_retargets();
+	not_served_is_looked_at_again();
+	sync_looks_now();
+	every_cell();
+	outcomes_only_after_a_reload();
+	busy_and_resume();
 	every_enum_has_a_name();
 	return tap_done();
 }

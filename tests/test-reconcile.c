@@ -1,6 +1,7 @@
 /*
- * test-reconcile.c - every row of SPEC.md's decision table, and the
- * lifetime-relative thresholds, without a network or a clock.
+ * test-reconcile.c - every row of the decision table (doc/design.md), the
+ * lifetime-relative thresholds, and the facts a service's policy decides
+ * on, without a network or a clock.
  */
 #include "config.h"
 
@@ -236,6 +237,51 @@ static void served_but_rejected_by_clients(void)
 	       ACTION_NONE, SEVERITY_CRITICAL, "not valid before");
 }
 
+/* The facts of a service are the sum of its endpoints' verdicts. */
+static void facts_of_a_service(void)
+{
+	struct probe_result same = served(cert(1, -60, 30)), old = served(cert(1, -60, 30));
+	struct probe_result down = { .status = PROBE_TIMEOUT };
+	struct disk_pair d_same = disk(cert(1, -60, 30), X509_VALID, "");
+	struct disk_pair d_new = disk(cert(2, -1, 89), X509_VALID, "");
+	struct policy_facts f;
+	struct verdict v;
+
+	f = RECONCILE_FACTS_INIT;
+	reconcile(&same, &d_same, "mail.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &same, &TH, NOW, NULL);
+	ok(v.in_sync && f.all_served && !f.reload_wanted,
+	   "facts: an endpoint that serves what is on disk is served, nothing to reload");
+	/* 30 days left, critical at min(7 d, 90 d / 6 = 15 d) = 7 d before expiry */
+	ok(f.critical_in_usec == (uint64_t)(23 * DAY) * 1000000,
+	   "facts: it turns critical in 23 days (7 days before its expiry)");
+
+	reconcile(&old, &d_new, "mail.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &old, &TH, NOW, NULL);
+	ok(!v.in_sync && !f.all_served && f.reload_wanted,
+	   "facts: a second endpoint that is stale: not all served, a reload wanted");
+
+	f = RECONCILE_FACTS_INIT;
+	reconcile(&down, &d_same, "mail.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &down, &TH, NOW, NULL);
+	ok(!f.all_served && !f.reload_wanted && f.critical_in_usec == UINT64_MAX,
+	   "facts: an unreachable endpoint: not served, no reload, no known deadline");
+
+	f = RECONCILE_FACTS_INIT;
+	old = served(cert(1, -88, 2));
+	reconcile(&old, &d_new, "mail.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &old, &TH, NOW, NULL);
+	ok(f.critical_in_usec == 0, "facts: a served certificate already critical: critical now");
+
+	/* verifying a reload for leaf 1 while leaf 2 arrived on disk meanwhile */
+	f = RECONCILE_FACTS_INIT;
+	old = served(cert(1, -60, 30));
+	reconcile(&old, &d_new, "mail.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &old, &TH, NOW, old.leaf.sha256);
+	ok(f.all_served && f.reload_wanted, "facts: serving what the reload was for counts as "
+	   "served while verifying, and the newer file still wants a reload");
+}
+
 static void every_enum_has_a_name(void)
 {
 	bool all = true;
@@ -258,6 +304,7 @@ int main(void)
 	unreachable();
 	nothing_on_disk();
 	served_but_rejected_by_clients();
+	facts_of_a_service();
 	every_enum_has_a_name();
 	return tap_done();
 }

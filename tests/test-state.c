@@ -1,6 +1,8 @@
 /*
  * test-state.c - the state file: a round trip keeps every persisted
- * field, odd names and reasons survive, damage is reported with its line.
+ * field, odd names and reasons survive, damage is reported with its line,
+ * records are found by name, and the policy's times cross restarts and
+ * reboots without a step of the wall clock freezing or skipping them.
  */
 #include "config.h"
 
@@ -12,6 +14,7 @@
 
 #include "state.h"
 #include "tap.h"
+#include "util.h"
 
 static char dir[] = "/tmp/certwatch-test-state.XXXXXX";
 
@@ -36,18 +39,22 @@ static void round_trip(void)
 		.reason = "the service serves aa\nwhile bb=\"x\" is on disk",
 	};
 	struct state s = { .pid = 42, .written = 1700000000, .services = &svc, .n_services = 1,
-			   .endpoints = &ep, .n_endpoints = 1 };
+			   .endpoints = &ep, .n_endpoints = 1,
+			   .clock = { .boot_id = "0123456789abcdef0123456789abcdef",
+				      .boottime = 5000, .realtime = 1700000000000000 } };
 	struct state back;
 	char err[256];
 	struct stat st;
 	char path[256];
 
-	svc.policy = (struct policy_state) {
-		.phase = PHASE_PAUSED, .failures = 3, .paused = true, .next_attempt = 11,
-		.last_reload = 22, .last_reload_ok = false, .last_verified = 33,
-	};
-	for (unsigned i = 0; i < POLICY_MAX_RELOADS_PER_HOUR + 5; i++)
-		svc.policy.reloads[svc.policy.n_reloads++ % POLICY_MAX_RELOADS_PER_HOUR] = 1000 + i;
+	snprintf(svc.phase, sizeof(svc.phase), "paused");
+	svc.failures = 3;
+	svc.paused = true;
+	svc.next_attempt = 11;
+	svc.last_reload = 22;
+	svc.last_verified = 33;
+	for (unsigned i = 0; i < POLICY_MAX_RELOADS_PER_HOUR; i++)
+		svc.reloads[svc.n_reloads++] = 1000 + i;
 	snprintf(svc.last_result, sizeof(svc.last_result), "exited with status 1: \"boom\"");
 	svc.reloads_ok = 7;
 	svc.reloads_failed = 2;
@@ -58,15 +65,18 @@ static void round_trip(void)
 	if (!ok(state_load(dir, &back, err, sizeof(err)) == 0, "the state is read back"))
 		return;
 	ok(back.pid == 42 && back.written == 1700000000, "pid and time survive");
+	ok(strcmp(back.clock.boot_id, s.clock.boot_id) == 0 && back.clock.boottime == 5000 &&
+	   back.clock.realtime == 1700000000000000, "the clocks of the writing survive");
 	ok(back.n_services == 1 && back.n_endpoints == 1, "one service, one endpoint");
 	is_str(back.services[0].name, "mail server", "a name with a space survives");
-	ok(back.services[0].policy.paused && back.services[0].policy.failures == 3 &&
-	   back.services[0].policy.next_attempt == 11 && back.services[0].policy.last_reload == 22 &&
-	   back.services[0].policy.last_verified == 33 &&
-	   back.services[0].policy.phase == PHASE_PAUSED,
+	ok(back.services[0].paused && back.services[0].failures == 3 &&
+	   back.services[0].next_attempt == 11 && back.services[0].last_reload == 22 &&
+	   back.services[0].last_verified == 33 && strcmp(back.services[0].phase, "paused") == 0,
 	   "pause, failures, back-off and reload times survive");
-	ok(back.services[0].policy.n_reloads == POLICY_MAX_RELOADS_PER_HOUR &&
-	   back.services[0].policy.reloads[0] == 1005, "the newest reload times are kept, in order");
+	ok(back.services[0].n_reloads == POLICY_MAX_RELOADS_PER_HOUR &&
+	   back.services[0].reloads[0] == 1000 &&
+	   back.services[0].reloads[POLICY_MAX_RELOADS_PER_HOUR - 1] ==
+	   1000 + POLICY_MAX_RELOADS_PER_HOUR - 1, "the reload times are kept, in order");
 	is_str(back.services[0].last_result, svc.last_result, "the last result survives");
 	ok(back.services[0].reloads_ok == 7 && back.services[0].reloads_failed == 2,
 	   "the reload counters survive");
@@ -76,7 +86,147 @@ static void round_trip(void)
 	ok(back.endpoints[0].served_not_after == 1800000000, "notAfter survives");
 	ok(state_find_service(&back, "mail server") != NULL && !state_find_service(&back, "x"),
 	   "state_find_service finds by name");
+	ok(state_find_endpoint(&back, "mail server", "imap%s") != NULL &&
+	   !state_find_endpoint(&back, "mail server", "imap"), "state_find_endpoint finds by names");
 	state_done(&back);
+}
+
+/* Many records: found by name through the index, whatever their order in the file. */
+static void many_records_are_indexed(void)
+{
+	enum { N = 500 };
+	struct state s = {}, back;
+	char names[N][16], err[256];
+	bool all = true;
+
+	s.services = calloc(N, sizeof(*s.services));
+	s.endpoints = calloc(N, sizeof(*s.endpoints));
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "svc%03d", (i * 7919) % N);
+		s.services[i].name = names[i];
+		s.endpoints[i].service = names[i];
+		s.endpoints[i].endpoint = (char *)"https";
+		snprintf(s.endpoints[i].state, sizeof(s.endpoints[i].state), "%s", names[i]);
+	}
+	s.n_services = s.n_endpoints = N;
+	ok(state_save(dir, &s) == 0 && state_load(dir, &back, err, sizeof(err)) == 0,
+	   "500 services saved and read back");
+	for (int i = 0; i < N; i++) {
+		const struct state_endpoint *e = state_find_endpoint(&back, names[i], "https");
+
+		all = all && state_find_service(&back, names[i]) && e &&
+			strcmp(e->state, names[i]) == 0;
+	}
+	ok(all, "every one is found by name, with its own record");
+	state_done(&back);
+	free(s.services);
+	free(s.endpoints);
+}
+
+#define SEC(x) ((uint64_t)(x) * USEC_PER_SEC)
+
+/*
+ * Within a boot the policy's times are CLOCK_BOOTTIME and are taken as they
+ * are, whatever the wall clock did; across a reboot they pass through the
+ * wall clock, bounded.
+ */
+static void clocks_carry_the_policy(void)
+{
+	const uint64_t B = BOOT_CLOCK_OFFSET_USEC;
+	const struct state_clock written = { .boot_id = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					     .boottime = B + SEC(1000), .realtime = SEC(1800000000) };
+	struct state_clock now = written;
+	struct state_service r = { .failures = 1, .next_attempt = B + SEC(1030), .n_reloads = 2,
+				   .reloads = { B + SEC(100), B + SEC(990) },
+				   .last_reload = SEC(1800000000) - SEC(10) };
+	struct policy_state ps;
+
+	/* the same boot, 5 s later, the wall clock set back two hours */
+	now.boottime = B + SEC(1005);
+	now.realtime = SEC(1800000000) - SEC(7200);
+	state_service_to_policy(&r, &written, &now, &ps);
+	ok(ps.next_attempt == B + SEC(1030) && ps.n_reloads == 2 &&
+	   ps.reloads[1] == B + SEC(990) && ps.failures == 1,
+	   "same boot, wall clock set back 2 h: back-off and reloads unchanged");
+	now.realtime = SEC(1800000000) + SEC(7200);
+	state_service_to_policy(&r, &written, &now, &ps);
+	ok(ps.next_attempt == B + SEC(1030), "same boot, wall clock set forward 2 h: back-off unchanged");
+
+	/* a reboot: 20 s of wall clock later, 12 s after boot */
+	snprintf(now.boot_id, sizeof(now.boot_id), "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	now.boottime = B + SEC(12);
+	now.realtime = SEC(1800000000) + SEC(20);
+	state_service_to_policy(&r, &written, &now, &ps);
+	ok(ps.next_attempt == B + SEC(12) + SEC(10), "after a reboot the back-off keeps what is left");
+	ok(ps.n_reloads == 2 && ps.reloads[0] == B + SEC(12) - SEC(920) &&
+	   ps.reloads[1] == B + SEC(12) - SEC(30),
+	   "after a reboot the reloads of the last hour keep their age, even from before the boot");
+	/* the wall clock went back across the reboot: never a negative time since writing */
+	now.realtime = SEC(1800000000) - SEC(86400);
+	state_service_to_policy(&r, &written, &now, &ps);
+	ok(ps.next_attempt == B + SEC(12) + SEC(30), "a wall clock set back across a reboot "
+	   "does not lengthen the back-off");
+	/* forward by a day: everything is over */
+	now.realtime = SEC(1800000000) + SEC(86400);
+	state_service_to_policy(&r, &written, &now, &ps);
+	ok(ps.next_attempt == 0 && ps.n_reloads == 0, "a day later nothing holds the service");
+	/* a hostile file cannot hold a service for more than the longest back-off */
+	r.next_attempt = UINT64_MAX / 2;
+	now.realtime = written.realtime;
+	state_service_to_policy(&r, &written, &now, &ps);
+	ok(ps.next_attempt == now.boottime + POLICY_BACKOFF_MAX_USEC,
+	   "a back-off beyond the longest one is cut to POLICY_BACKOFF_MAX_USEC");
+}
+
+static void policy_round_trip(void)
+{
+	struct policy_state ps = { .phase = PHASE_IDLE, .paused = true, .failures = 3,
+				   .next_attempt = SEC(2000), .last_reload = SEC(1500),
+				   .last_reload_ok = false, .last_verified = SEC(1400) };
+	struct state_clock now = { .boot_id = "cccccccccccccccccccccccccccccccc",
+				   .boottime = SEC(1600), .realtime = SEC(1800000000) };
+
+	/* (the clock's offset does not matter within one boot) */
+	struct state_service r = {};
+	struct policy_state back;
+
+	for (unsigned i = 0; i < 70; i++)
+		ps.reloads[ps.n_reloads++ % POLICY_MAX_RELOADS_PER_HOUR] = SEC(1000 + i);
+	state_service_from_policy(&r, &ps, &now);
+	ok(strcmp(r.phase, "paused") == 0 && r.paused && r.failures == 3,
+	   "a paused service at rest is recorded as paused");
+	ok(r.last_reload == SEC(1800000000) - SEC(100) && r.last_verified == SEC(1800000000) - SEC(200),
+	   "the times people read are wall-clock times");
+	ok(r.n_reloads == POLICY_MAX_RELOADS_PER_HOUR && r.reloads[0] == SEC(1006) &&
+	   r.reloads[POLICY_MAX_RELOADS_PER_HOUR - 1] == SEC(1069),
+	   "the ring is written oldest first, the newest kept");
+	state_service_to_policy(&r, &now, &now, &back);
+	ok(back.paused && back.failures == 3 && back.next_attempt == SEC(2000) &&
+	   back.n_reloads == POLICY_MAX_RELOADS_PER_HOUR && back.last_reload == SEC(1500) &&
+	   back.phase == PHASE_IDLE, "and read back into the policy as it was, at rest");
+}
+
+/* certwatch 0.1's file had no clocks: its wall-clock times are carried over. */
+static void older_files_are_read(void)
+{
+	struct state s = {};
+	struct state_clock now;
+	struct policy_state ps;
+	char err[256] = "", text[256];
+
+	state_clock_now(&now);
+	snprintf(text, sizeof(text), "certwatch-state 1\npid 1\nwritten 1700000000\n"
+		 "service name=a phase=backoff failures=1 paused=0 next_attempt=%llu\n",
+		 (unsigned long long)(now.realtime + SEC(30)));
+	write_file(text);
+	ok(state_load(dir, &s, err, sizeof(err)) == 0 && s.n_services == 1,
+	   "a state file of certwatch 0.1 is read");
+	if (s.n_services == 1) {
+		state_service_to_policy(&s.services[0], &s.clock, &now, &ps);
+		ok(ps.next_attempt > now.boottime + SEC(25) &&
+		   ps.next_attempt <= now.boottime + SEC(30), "its back-off goes on where it was");
+	}
+	state_done(&s);
 }
 
 static void damage(void)
@@ -99,6 +249,29 @@ static void damage(void)
 	state_done(&s);
 	ok(state_load("/tmp/nonexistent-certwatch-dir", &s, err, sizeof(err)) == -ENOENT,
 	   "no state file yet is -ENOENT");
+	write_file("certwatch-state 1\nservice name=a name=b name=c\n");
+	ok(state_load(dir, &s, err, sizeof(err)) == 0 && s.n_services == 1 &&
+	   strcmp(s.services[0].name, "c") == 0, "a repeated key: the last counts (and none leaks)");
+	state_done(&s);
+	{
+		char path[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/state", dir);
+		f = fopen(path, "w");
+		fwrite("certwatch-state 1\nservice name=a\0b\n", 1, 36, f);
+		fclose(f);
+	}
+	ok(state_load(dir, &s, err, sizeof(err)) == -EBADMSG, "a NUL byte in a line is damage");
+	{
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/state", dir);
+		unlink(path);
+		ok(mkfifo(path, 0600) == 0 && state_load(dir, &s, err, sizeof(err)) == -ENXIO,
+		   "a FIFO in place of the state file is refused at once");
+		unlink(path);
+	}
 }
 
 static void instance_dirs(void)
@@ -112,6 +285,10 @@ static void instance_dirs(void)
 	   "certwatch@dovecot keeps its state in state-dir/dovecot (StateDirectory=certwatch/%%i)");
 	ok(state_dir_for("/var/lib/certwatch", "a-very-long-service-name-that-cannot-fit-here",
 			 out, sizeof(out)) == -ENAMETOOLONG, "a directory that does not fit is refused");
+	ok(state_dir_for("/var/lib/certwatch", "../../x", out, sizeof(out)) == -EINVAL &&
+	   state_dir_for("/var/lib/certwatch", "..", out, sizeof(out)) == -EINVAL &&
+	   state_dir_for("/var/lib/certwatch", "", out, sizeof(out)) == -EINVAL,
+	   "a service name that would leave the state directory is refused");
 }
 
 int main(void)
@@ -119,6 +296,10 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	round_trip();
+	many_records_are_indexed();
+	clocks_carry_the_policy();
+	policy_round_trip();
+	older_files_are_read();
 	damage();
 	instance_dirs();
 	{

@@ -1,0 +1,251 @@
+/*
+ * setup.c - one configuration's runtime, built whole or not at all; see
+ * setup.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "control.h"
+#include "log.h"
+#include "setup.h"
+
+__attribute__((format(printf, 4, 5)))
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static void on_files_changed(unsigned group, void *userdata)
+{
+	struct setup *s = userdata;
+
+	if (group < s->n_services)
+		service_post(s->services[group], EVENT_FILES_CHANGED);
+}
+
+static void on_changed(void *userdata)
+{
+	struct setup *s = userdata;
+
+	if (s->persist)
+		persist_mark(s->persist);
+}
+
+static struct service *find_service(const struct setup *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_services; i++)
+		if (strcmp(service_name(s->services[i]), name) == 0)
+			return s->services[i];
+	return NULL;
+}
+
+static void on_control(struct control_conn *conn, const char *request, void *userdata)
+{
+	struct setup *s = userdata;
+	const char *name = request + strlen(CONTROL_REQ_RESUME " ");
+	struct service *svc;
+	char answer[CONTROL_MAX_LINE];
+
+	if (strncmp(request, CONTROL_REQ_RESUME " ", strlen(CONTROL_REQ_RESUME " ")) != 0) {
+		control_conn_reply(conn, CONTROL_ANSWER_ERROR "unknown request");
+		return;
+	}
+	svc = find_service(s, name);
+	if (!svc)
+		snprintf(answer, sizeof(answer), CONTROL_ANSWER_ERROR "no service \"%.200s\" is "
+			 "guarded", name);
+	else {
+		snprintf(answer, sizeof(answer), CONTROL_ANSWER_OK "%s %s", service_name(svc),
+			 service_paused(svc) ? "resumed" : "was not paused; reconciling");
+		service_post(svc, EVENT_RESUME);
+	}
+	control_conn_reply(conn, answer);
+}
+
+/* The state directory, made when missing (with its parent for an instance). */
+static int make_state_dir(struct setup *s, char *err, size_t errlen)
+{
+	int r = state_dir_for(s->conf->state_dir, s->only, s->state_dir, sizeof(s->state_dir));
+
+	if (r == -EINVAL)
+		return fail(err, errlen, r, "\"%s\" cannot be a service's name: no service has it",
+			    s->only);
+	if (r < 0)
+		return fail(err, errlen, r, "the state directory %s/%s is too long; set a shorter "
+			    "state-dir", s->conf->state_dir, s->only ? s->only : "");
+	if ((s->only && mkdir(s->conf->state_dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(s->state_dir, 0700) < 0 && errno != EEXIST))
+		return fail(err, errlen, -errno, "cannot create the state directory %s: %s; make "
+			    "it (mode 0700, owned by root) or set state-dir to a writable directory",
+			    s->state_dir, strerror(errno));
+	return 0;
+}
+
+/* The services and their endpoints; the watcher learns each service's files. */
+static int build_services(struct setup *s, const struct state *saved, char *err, size_t errlen)
+{
+	size_t k = 0;
+	int r;
+
+	s->services = calloc(s->conf->n_services ? s->conf->n_services : 1, sizeof(*s->services));
+	if (!s->services)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->conf->n_services; i++) {
+		const struct conf_service *cs = &s->conf->services[i];
+		struct service *svc;
+
+		if (s->only && strcmp(cs->name, s->only) != 0)
+			continue;
+		r = service_new(&s->env, cs, &s->items[k], cs->n_endpoints, saved, &svc);
+		if (r < 0)
+			return r;
+		s->services[s->n_services] = svc;
+		for (size_t j = 0; j < cs->n_endpoints && r >= 0; j++) {
+			const struct check_item *it = &s->items[k + j];
+			unsigned group = (unsigned)s->n_services;
+
+			r = watcher_add(s->watcher, group, it->cert);
+			if (r >= 0 && it->chain)
+				r = watcher_add(s->watcher, group, it->chain);
+			if (r >= 0 && it->key)
+				r = watcher_add(s->watcher, group, it->key);
+		}
+		s->n_services++;
+		k += cs->n_endpoints;
+		if (r < 0)
+			return fail(err, errlen, r, "cannot watch the files of service %s: %s",
+				    cs->name, strerror(-r));
+	}
+	return 0;
+}
+
+/* The state to carry on: the one given, or the state file's. */
+static void load_saved(const struct setup *s, struct state *ret)
+{
+	char err[512] = "";
+	int r = state_load(s->state_dir, ret, err, sizeof(err));
+
+	if (r == -EBADMSG)
+		log_warning("%s; starting from a clean state", err);
+	else if (r < 0 && r != -ENOENT)
+		log_warning("cannot read the state file in %s: %s; starting from a clean state",
+			    s->state_dir, strerror(-r));
+}
+
+static int build(struct setup *s, const struct state *saved, char *err, size_t errlen)
+{
+	struct persist_source src;
+	int r;
+
+	r = build_services(s, saved, err, errlen);
+	if (r < 0)
+		return r;
+	src = (struct persist_source) {
+		.services = s->services, .n_services = s->n_services,
+		.items = s->items, .n_items = s->n_items, .engine = s->engine,
+	};
+	r = persist_new(s->env.event, s->state_dir, s->conf->metrics_file, &src, &s->persist);
+	if (r < 0)
+		return r;
+	r = control_server_new(s->env.event, s->state_dir, on_control, s, &s->control);
+	if (r < 0)
+		return fail(err, errlen, r, "cannot listen on %s/%s: %s; check that the state "
+			    "directory is writable", s->state_dir, CONTROL_SOCKET_NAME, strerror(-r));
+	return 0;
+}
+
+int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const char *only,
+	      const struct state *saved, struct setup **ret, char *err, size_t errlen)
+{
+	struct state loaded = {};
+	struct setup *s;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	s->conf = c;
+	s->only = only;
+	s->env = (struct service_env) { .event = event, .reload = reload, .conf = c,
+					.changed = on_changed, .userdata = s };
+	r = check_items_from_conf(c, only, &s->items, &s->n_items);
+	if (r == -ENOENT)
+		r = fail(err, errlen, r, "no service \"%s\" in the configuration; name one of its "
+			 "services, or run without --service", only);
+	if (r >= 0)
+		r = make_state_dir(s, err, errlen);
+	if (r >= 0)
+		r = probe_engine_new(event, c->max_probes, &s->engine);
+	if (r >= 0)
+		r = watcher_new(event, c->poll_interval_usec, on_files_changed, s, &s->watcher);
+	if (r >= 0) {
+		s->env.engine = s->engine;
+		if (!saved)
+			load_saved(s, &loaded);
+		r = build(s, saved ? saved : &loaded, err, errlen);
+	}
+	state_done(&loaded);
+	if (r < 0) {
+		if (!err[0])
+			fail(err, errlen, r, "%s", strerror(-r));
+		s->conf = NULL;   /* not taken */
+		setup_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int setup_start(struct setup *s)
+{
+	int r = watcher_start(s->watcher);
+
+	if (r < 0)
+		log_error("cannot start watching the certificate files: %s; they are looked at "
+			  "only every interval (%s)", strerror(-r), "see certwatch.conf(5)");
+	for (size_t i = 0; i < s->n_services; i++)
+		service_post(s->services[i], EVENT_TICK);
+	return r;
+}
+
+void setup_tick(struct setup *s)
+{
+	for (size_t i = 0; i < s->n_services; i++)
+		service_post(s->services[i], EVENT_TICK);
+}
+
+bool setup_busy(const struct setup *s)
+{
+	for (size_t i = 0; i < s->n_services; i++)
+		if (service_busy(s->services[i]))
+			return true;
+	return false;
+}
+
+void setup_free(struct setup *s)
+{
+	if (!s)
+		return;
+	if (s->persist)
+		persist_flush(s->persist);
+	control_server_free(s->control);
+	persist_free(s->persist);
+	watcher_free(s->watcher);
+	/* The engine first: its cancelled probes must not call back into a service. */
+	probe_engine_free(s->engine);
+	for (size_t i = 0; i < s->n_services; i++)
+		service_free(s->services[i]);
+	free(s->services);
+	check_items_free(s->items, s->n_items);
+	conf_free(s->conf);
+	free(s);
+}

@@ -1,0 +1,63 @@
+/*
+ * setup.h - everything the daemon runs for one configuration: the probe
+ * engine, the watcher, the endpoints, a runtime per service, the state
+ * writer and the control socket.
+ *
+ * A SIGHUP builds a whole new setup beside the running one (setup_new()
+ * either succeeds completely or leaves nothing behind) and swaps only
+ * then, so a configuration that parses but cannot be built leaves the
+ * running one untouched.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <systemd/sd-event.h>
+
+#include "check.h"
+#include "conf.h"
+#include "control-server.h"
+#include "persist.h"
+#include "reload.h"
+#include "service.h"
+#include "state.h"
+#include "watch.h"
+
+struct setup {
+	struct conf *conf;
+	const char *only;                 /* the one service guarded (certwatch@NAME), or NULL */
+	char state_dir[PATH_MAX];         /* state-dir, or state-dir/NAME with only */
+	struct probe_engine *engine;
+	struct watcher *watcher;          /* built by setup_new, started by setup_start */
+	struct check_item *items;         /* every endpoint, service by service */
+	size_t n_items;
+	struct service **services;
+	size_t n_services;
+	struct persist *persist;
+	struct control_server *control;
+	struct service_env env;
+};
+
+/*
+ * Builds the setup for c (taken on success) guarding every service, or only
+ * the one named.  saved: the state to carry on (the running setup's, on
+ * SIGHUP); NULL reads the state file of the setup's state directory, which
+ * is made when missing.  On failure returns a negative errno and a message
+ * in err naming what failed and what to do; nothing is left behind.
+ */
+int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const char *only,
+	      const struct state *saved, struct setup **ret, char *err, size_t errlen);
+
+/* Starts watching and reconciles every service at once. */
+int setup_start(struct setup *s);
+
+/* The periodic reconcile of every service. */
+void setup_tick(struct setup *s);
+
+/* A check, reload or verification is in flight somewhere. */
+bool setup_busy(const struct setup *s);
+
+/* Writes what is unsaved and frees everything; NULL is fine. */
+void setup_free(struct setup *s);
