@@ -6,7 +6,7 @@
  * is escaped and bounded before it is kept, and a name that had to be
  * escaped never matches anything.  The private key is read only to check
  * that it belongs to the leaf: its bytes are wiped and never copied into a
- * message.  Nothing here prints; verdicts go into struct disk_pair.
+ * message.  Nothing here prints; the findings go into struct disk_pair.
  */
 #include "config.h"
 
@@ -359,7 +359,7 @@ struct pem_file {
 };
 
 __attribute__((format(printf, 3, 4)))
-static void verdict(struct disk_pair *p, enum x509_status s, const char *fmt, ...)
+static void pair_status(struct disk_pair *p, enum x509_status s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -388,7 +388,7 @@ static void pem_file_done(struct pem_file *f)
 /*
  * Reads a whole file, bounded.  Growing the buffer copies by hand so that
  * no stale copy of a key is left behind, as realloc() could.  Returns 0,
- * -ENOMEM, or 1 after setting the verdict.
+ * -ENOMEM, or 1 after setting the status.
  */
 static int pem_file_read(struct pem_file *f, struct disk_pair *p)
 {
@@ -402,16 +402,16 @@ static int pem_file_read(struct pem_file *f, struct disk_pair *p)
 	path_text(f->path, path);
 	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 && errno == ENOENT) {
-		verdict(p, X509_MISSING, "%s file %s does not exist", f->role, path);
+		pair_status(p, X509_MISSING, "%s file %s does not exist", f->role, path);
 		goto out;
 	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		verdict(p, X509_UNREADABLE, "cannot read %s file %s: %s",
+		pair_status(p, X509_UNREADABLE, "cannot read %s file %s: %s",
 			f->role, path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		verdict(p, X509_UNREADABLE, "%s file %s is not a regular file", f->role, path);
+		pair_status(p, X509_UNREADABLE, "%s file %s is not a regular file", f->role, path);
 		goto out;
 	}
 	if (st.st_size > FILE_MAX)
@@ -447,7 +447,7 @@ static int pem_file_read(struct pem_file *f, struct disk_pair *p)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			verdict(p, X509_UNREADABLE, "cannot read %s file %s: %s",
+			pair_status(p, X509_UNREADABLE, "cannot read %s file %s: %s",
 				f->role, path, strerror(errno));
 			goto out;
 		}
@@ -461,7 +461,7 @@ static int pem_file_read(struct pem_file *f, struct disk_pair *p)
 	r = 0;
 	goto out;
 too_large:
-	verdict(p, X509_UNREADABLE, "%s file %s is larger than %d KiB",
+	pair_status(p, X509_UNREADABLE, "%s file %s is larger than %d KiB",
 		f->role, path, FILE_MAX / 1024);
 out:
 	if (buf) {
@@ -489,7 +489,7 @@ static bool pem_ended_cleanly(void)
 
 /*
  * Appends every certificate of f to certs.  Returns 0, -ENOMEM, or 1 after
- * setting the verdict (no certificate, or a damaged block: a file caught
+ * setting the status (no certificate, or a damaged block: a file caught
  * half-written is not a certificate).
  */
 static int certs_read(const struct pem_file *f, X509 **certs, size_t *n,
@@ -518,12 +518,12 @@ static int certs_read(const struct pem_file *f, X509 **certs, size_t *n,
 			X509_free(x);
 	}
 	if (!pem_ended_cleanly()) {
-		verdict(p, X509_NO_CERT, "%s file %s: certificate %zu is damaged or incomplete",
+		pair_status(p, X509_NO_CERT, "%s file %s: certificate %zu is damaged or incomplete",
 			f->role, path, found + 1);
 		goto out;
 	}
 	if (found == 0) {
-		verdict(p, X509_NO_CERT, "%s file %s holds no CERTIFICATE block",
+		pair_status(p, X509_NO_CERT, "%s file %s holds no CERTIFICATE block",
 			f->role, path);
 		goto out;
 	}
@@ -555,7 +555,7 @@ static int key_read(const struct pem_file *f, EVP_PKEY **ret, struct disk_pair *
 	ERR_clear_error();
 	if (!pkey) {
 		path_text(f->path, path);
-		verdict(p, X509_BAD_KEY,
+		pair_status(p, X509_BAD_KEY,
 			"key file %s holds no usable private key (unencrypted PEM)", path);
 		return 1;
 	}
@@ -580,7 +580,7 @@ static bool chain_check(X509 **certs, size_t n, size_t n_total, struct disk_pair
 	char a[160], b[160];
 
 	if (n_total > n) {
-		verdict(p, X509_CHAIN_ORDER, "the chain holds %zu certificates, more than %d",
+		pair_status(p, X509_CHAIN_ORDER, "the chain holds %zu certificates, more than %d",
 			n_total, X509_MAX_CHAIN);
 		return false;
 	}
@@ -595,7 +595,7 @@ static bool chain_check(X509 **certs, size_t n, size_t n_total, struct disk_pair
 		ERR_clear_error();
 		subject_text(certs[i], a, sizeof(a));
 		subject_text(certs[i + 1], b, sizeof(b));
-		verdict(p, X509_CHAIN_ORDER,
+		pair_status(p, X509_CHAIN_ORDER,
 			"certificate %zu (subject %s) is not issued by certificate %zu (subject %s)",
 			i + 1, a, i + 2, b);
 		return false;
@@ -643,7 +643,7 @@ static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *
 	if (pkey && X509_check_private_key(certs[0], pkey) != 1) {
 		ERR_clear_error();
 		path_text(key_path, text);
-		verdict(ret, X509_KEY_MISMATCH,
+		pair_status(ret, X509_KEY_MISMATCH,
 			"key file %s does not belong to the certificate (subject %.200s)",
 			text, leaf->subject);
 		return;
@@ -658,23 +658,23 @@ static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *
 	 */
 	if (now > leaf->not_after) {
 		format_utc(leaf->not_after, when);
-		verdict(ret, X509_EXPIRED, "the certificate expired on %s", when);
+		pair_status(ret, X509_EXPIRED, "the certificate expired on %s", when);
 		return;
 	}
 	if (now < leaf->not_before) {
 		format_utc(leaf->not_before, when);
-		verdict(ret, X509_NOT_YET_VALID, "the certificate is not valid before %s", when);
+		pair_status(ret, X509_NOT_YET_VALID, "the certificate is not valid before %s", when);
 		return;
 	}
 	if (name && !cert_info_covers(leaf, name)) {
 		escape_bytes(name, strlen(name), text, sizeof(text));
 		sans_list(leaf, list, sizeof(list));
-		verdict(ret, X509_NAME_MISMATCH, "the certificate does not cover %s; it covers %s",
+		pair_status(ret, X509_NAME_MISMATCH, "the certificate does not cover %s; it covers %s",
 			text, list);
 		return;
 	}
 	format_utc(leaf->not_after, when);
-	verdict(ret, X509_VALID, "valid until %s", when);
+	pair_status(ret, X509_VALID, "valid until %s", when);
 }
 
 int disk_pair_load(const char *cert_path, const char *chain_path,
@@ -708,7 +708,7 @@ int disk_pair_load(const char *cert_path, const char *chain_path,
 		if (!files[i].path || has_pem_block(&files[i]))
 			continue;
 		path_text(files[i].path, path);
-		verdict(ret, X509_NOT_PEM, "%s file %s is not PEM (no -----BEGIN line)",
+		pair_status(ret, X509_NOT_PEM, "%s file %s is not PEM (no -----BEGIN line)",
 			files[i].role, path);
 		goto out;
 	}
