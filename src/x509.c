@@ -13,7 +13,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -84,8 +83,10 @@ static void pem_file_done(struct pem_file *f)
 }
 
 /*
- * Opens f and learns its size.  Returns 0 and sets *ret_fd and *ret_size,
- * or 1 after setting the status.
+ * Opens f and learns its size.  open_regular() never blocks: a FIFO nobody
+ * writes to, put where a certificate or key should be, would otherwise
+ * hang `check` and the daemon's loop in open() for good.  Returns 0 and
+ * sets *ret_fd and *ret_size, or 1 after setting the status.
  */
 static int pem_file_open(const struct pem_file *f, struct disk_pair *p, int *ret_fd,
 			 size_t *ret_size)
@@ -95,21 +96,26 @@ static int pem_file_open(const struct pem_file *f, struct disk_pair *p, int *ret
 	int fd;
 
 	path_text(f->path, path);
-	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 && errno == ENOENT) {
+	fd = open_regular(f->path, 0);
+	if (fd == -ENOENT) {
 		pair_status(p, X509_MISSING, "%s file %s does not exist", f->role, path);
+		return 1;
+	}
+	if (fd == -EISDIR || fd == -ENXIO) {
+		/* Only for the message: the file was refused, whatever it is by now. */
+		if (stat(f->path, &st) == 0 && !S_ISREG(st.st_mode))
+			pair_status(p, X509_UNREADABLE, "%s file %s is %s, not a regular file",
+				    f->role, path, file_type_name(st.st_mode));
+		else
+			pair_status(p, X509_UNREADABLE, "%s file %s is not a regular file",
+				    f->role, path);
 		return 1;
 	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		pair_status(p, X509_UNREADABLE, "cannot read %s file %s: %s",
-			    f->role, path, strerror(errno));
+			    f->role, path, strerror(fd < 0 ? -fd : errno));
 		if (fd >= 0)
 			close(fd);
-		return 1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		pair_status(p, X509_UNREADABLE, "%s file %s is not a regular file", f->role, path);
-		close(fd);
 		return 1;
 	}
 	*ret_fd = fd;

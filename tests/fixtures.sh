@@ -76,6 +76,7 @@ head -c "$(($(wc -c < leaf.pem) + 300))" fullchain.pem > truncated.pem
 # A file over the 1 MiB bound, PEM from the first line on.
 { cat fullchain.pem; head -c 1100000 /dev/zero | tr '\0' '#'; } > huge.pem
 mkdir -p a-directory
+mkfifo a-fifo
 if [ "$(id -u)" != 0 ]; then
 	cp fullchain.pem no-permission.pem
 	chmod 000 no-permission.pem

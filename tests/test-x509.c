@@ -340,9 +340,19 @@ static const struct load_case load_cases[] = {
 	  "cannot read certificate file @dir/random.bin/fullchain.pem: Not a directory",
 	  "a path through a file is unreadable, with the reason" },
 	{ "a-directory", NULL, "leaf.key", NULL, 0, X509_UNREADABLE,
-	  "certificate file @dir/a-directory is not a regular file", "a directory is unreadable" },
+	  "certificate file @dir/a-directory is a directory, not a regular file",
+	  "a directory is unreadable" },
 	{ "fullchain.pem", NULL, "a-directory", NULL, 0, X509_UNREADABLE,
-	  "key file @dir/a-directory is not a regular file", "a directory as key is unreadable" },
+	  "key file @dir/a-directory is a directory, not a regular file",
+	  "a directory as key is unreadable" },
+	/* Nobody writes to the FIFO: a blocking open() would never return. */
+	{ "a-fifo", NULL, "leaf.key", NULL, 0, X509_UNREADABLE,
+	  "certificate file @dir/a-fifo is a FIFO, not a regular file",
+	  "a FIFO as certificate is refused at once" },
+	{ "leaf.pem", "a-fifo", "leaf.key", NULL, 0, X509_UNREADABLE,
+	  "chain file @dir/a-fifo is a FIFO, not a regular file", "a FIFO as chain is refused at once" },
+	{ "fullchain.pem", NULL, "a-fifo", NULL, 0, X509_UNREADABLE,
+	  "key file @dir/a-fifo is a FIFO, not a regular file", "a FIFO as key is refused at once" },
 	{ "huge.pem", NULL, "leaf.key", NULL, 0, X509_UNREADABLE,
 	  "certificate file @dir/huge.pem is larger than 1024 KiB", "an oversized file is refused" },
 	{ "random.bin", NULL, "leaf.key", NULL, 0, X509_NOT_PEM,
@@ -528,6 +538,8 @@ int main(void)
 	char cmd[8192];
 	int r;
 
+	/* A load that blocks (a FIFO opened for good) fails the test, not the suite. */
+	alarm(120);
 	test_name_matches();
 	test_status_names();
 
