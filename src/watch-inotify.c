@@ -26,7 +26,7 @@
  * process-wide handler.
  *
  * When a watch cannot be added (the inotify watch limit, ENOSPC, or no
- * inotify instance left) the thread sets the polling flag and ends; the
+ * inotify instance left, or the watcher's own max_watches reached) the thread sets the polling flag and ends; the
  * loop polls from then on (watch-loop.c).
  */
 #include "config.h"
@@ -83,6 +83,8 @@ static int add_watch(struct watcher *w, const char *dir, const struct stat *st)
 	const char *name;
 	int wd;
 
+	if (w->n_watches >= w->max_watches)
+		return -ENOSPC;         /* as the kernel says at its limit */
 	if (!inotifytools_watch_file(dir, DIR_MASK)) {
 		int e = inotifytools_error();
 		return e == ENOENT || e == ENOTDIR ? 0 : -(e > 0 ? e : EIO);
@@ -290,6 +292,8 @@ static void library_cleanup(void *unused)
 	inotifytools_cleanup();
 }
 
+static const struct inotify_event fake_overflow = { .wd = -1, .mask = IN_Q_OVERFLOW };
+
 /* Waits for events and handles them; false when inotify failed for good. */
 static bool handle_events(struct watcher *w)
 {
@@ -301,6 +305,8 @@ static bool handle_events(struct watcher *w)
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	if (!ev)
 		return inotifytools_error() == EINTR;
+	if (__atomic_exchange_n(&w->fake_overflow, false, __ATOMIC_ACQ_REL))
+		resync |= on_event(w, &fake_overflow);
 	/* next_event(0) would block: the library reads 0 as "forever". */
 	do
 		resync |= on_event(w, ev);

@@ -53,6 +53,8 @@ struct watcher {
 	unsigned tombs;           /* thread only */
 	pthread_mutex_t lock;
 	bool polling;             /* atomic */
+	unsigned max_watches;     /* set before the thread starts */
+	bool fake_overflow;       /* atomic: watcher_fake_overflow() */
 	int efd;
 	pthread_t thread;
 	bool started;

@@ -42,6 +42,7 @@ int watcher_new(sd_event *event, uint64_t poll_interval_usec, watch_notify_t not
 	w->poll_usec = poll_interval_usec;
 	w->notify = notify;
 	w->userdata = userdata;
+	w->max_watches = UINT_MAX;
 	pthread_mutex_init(&w->lock, NULL);
 	r = watch_loop_attach(w);
 	if (r < 0) {
@@ -94,6 +95,21 @@ int watcher_start(struct watcher *w)
 		return r;
 	w->started = true;
 	return 0;
+}
+
+int watcher_set_max_watches(struct watcher *w, unsigned max)
+{
+	if (!w)
+		return -EINVAL;
+	if (w->started)
+		return -EBUSY;
+	w->max_watches = max;
+	return 0;
+}
+
+void watcher_fake_overflow(struct watcher *w)
+{
+	__atomic_store_n(&w->fake_overflow, true, __ATOMIC_RELEASE);
 }
 
 bool watcher_is_polling(const struct watcher *w)
