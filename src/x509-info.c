@@ -5,7 +5,9 @@
  *
  * Every field is untrusted (it also comes from the wire): text is escaped
  * and bounded before it is kept, and a DNS name that had to be escaped
- * keeps its backslash, so that x509-name.c never matches it.
+ * keeps its backslash, so that x509-name.c never matches it.  Every name
+ * is kept: how many there are is bounded by the size of the certificate
+ * itself, never by a count that would hide the name that matters.
  */
 #include "config.h"
 
@@ -100,9 +102,13 @@ static int sans_collect(X509 *x, char ***ret_sans, size_t *ret_n)
 
 	/* No extension, or a duplicated one (ambiguous): no names at all. */
 	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	/*
+	 * Every name, however many: one dropped is a certificate that looks
+	 * as if it did not cover its name.  The certificate's own size bounds
+	 * them (a few bytes of DER each, from a file or a handshake of bounded
+	 * size).
+	 */
 	count = gens ? sk_GENERAL_NAME_num(gens) : 0;
-	if (count > X509_MAX_SANS)
-		count = X509_MAX_SANS;
 	if (count > 0) {
 		sans = calloc((size_t)count, sizeof(*sans));
 		if (!sans) {

@@ -17,7 +17,6 @@
 
 #include "util.h"
 
-#define X509_MAX_SANS  1024   /* names kept per certificate */
 #define X509_MAX_CHAIN 16     /* certificates kept per chain */
 
 enum x509_status {
@@ -41,7 +40,7 @@ struct cert_info {
 	time_t not_before, not_after;
 	char *subject;                    /* one line, RFC 2253, escaped */
 	char *issuer;
-	char **sans;                      /* DNS names and IP addresses as text */
+	char **sans;                      /* every DNS name and IP address, as text */
 	size_t n_sans;
 };
 

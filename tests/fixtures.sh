@@ -58,6 +58,14 @@ leaf_cert leaf-ec "$ec" "/CN=mail.example.com/O=certwatch test" leaf 11
 leaf_cert leaf-ed "-newkey ed25519" "/CN=mail.example.com/O=certwatch test" leaf 12
 leaf_cert cn-only "$ec" "/CN=cn-only.example.com" cnonly 13
 
+# A leaf with 3,000 names, the one asked for last: more than any fixed count
+# of names kept would let through.
+{
+	printf '\n[many]\nbasicConstraints = critical, CA:FALSE\nsubjectAltName = '
+	seq 0 2999 | sed 's/.*/DNS:host&.example.com/' | paste -sd, -
+} >> ext.cnf
+leaf_cert many "$ec" "/CN=host0.example.com" many 14
+
 ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key
 ossl pkey -in leaf.key -aes256 -passout pass:secret -out encrypted.key
 
@@ -65,6 +73,7 @@ cat leaf.pem int.pem > fullchain.pem
 cat leaf-ec.pem int.pem > fullchain-ec.pem
 cat leaf-ed.pem int.pem > fullchain-ed.pem
 cat cn-only.pem int.pem > fullchain-cn-only.pem
+cat many.pem int.pem > fullchain-many.pem
 cat leaf.pem root.pem int.pem > chain-out-of-order.pem
 cat leaf.pem forged.pem > chain-forged.pem
 # The separate chain holds the root too: leaf, intermediate, root is in order.
