@@ -51,6 +51,8 @@ const char *x509_status_to_string(enum x509_status s)
 struct pem_file {
 	const char *role;    /* "certificate", "chain", "key" */
 	const char *path;
+	bool secret;         /* a private key: its mode matters */
+	mode_t mode;         /* once opened */
 	char *data;
 	size_t len;
 };
@@ -85,10 +87,10 @@ static void pem_file_done(struct pem_file *f)
 /*
  * Opens f and learns its size.  open_regular() never blocks: a FIFO nobody
  * writes to, put where a certificate or key should be, would otherwise
- * hang `check` and the daemon's loop in open() for good.  Returns 0 and
- * sets *ret_fd and *ret_size, or 1 after setting the status.
+ * hang `check` and the daemon's loop in open() for good.  Returns 0, sets
+ * *ret_fd and *ret_size and notes f's mode, or 1 after setting the status.
  */
-static int pem_file_open(const struct pem_file *f, struct disk_pair *p, int *ret_fd,
+static int pem_file_open(struct pem_file *f, struct disk_pair *p, int *ret_fd,
 			 size_t *ret_size)
 {
 	char path[PATH_TEXT_MAX];
@@ -118,6 +120,7 @@ static int pem_file_open(const struct pem_file *f, struct disk_pair *p, int *ret
 			close(fd);
 		return 1;
 	}
+	f->mode = st.st_mode;
 	*ret_fd = fd;
 	*ret_size = (size_t)st.st_size;
 	return 0;
@@ -406,6 +409,54 @@ static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *
 	pair_status(ret, X509_VALID, "valid until %s", when);
 }
 
+/*
+ * A key that group or others may read is no reason to refuse the pair (the
+ * service loads it all the same), but worth a word: the pair keeps the
+ * message and its caller says it once per file.
+ */
+static void key_mode_check(const struct pem_file *f, struct disk_pair *p)
+{
+	char path[PATH_TEXT_MAX];
+	mode_t m = f->mode;
+
+	if (!(m & (S_IRGRP | S_IROTH)))
+		return;
+	path_text(f->path, path);
+	snprintf(p->key_warning, sizeof(p->key_warning),
+		 "key file %s is readable by %s (mode %04o): chmod 600 it%s", path,
+		 m & S_IROTH ? (m & S_IRGRP ? "group and others" : "others") : "its group",
+		 (unsigned)(m & 07777), m & S_IROTH ? "" : ", unless that group must read it");
+}
+
+/*
+ * Reads every file given, then checks that each holds PEM.  Returns 0,
+ * -ENOMEM, or 1 after setting the status.
+ */
+static int pem_files_read(struct pem_file *files, size_t n, struct disk_pair *p)
+{
+	char path[PATH_TEXT_MAX];
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!files[i].path)
+			continue;
+		r = pem_file_read(&files[i], p);
+		if (r != 0)
+			return r;
+		if (files[i].secret)
+			key_mode_check(&files[i], p);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!files[i].path || has_pem_block(&files[i]))
+			continue;
+		path_text(files[i].path, path);
+		pair_status(p, X509_NOT_PEM, "%s file %s is not PEM (no -----BEGIN line)",
+			    files[i].role, path);
+		return 1;
+	}
+	return 0;
+}
+
 int disk_pair_load(const char *cert_path, const char *chain_path,
 		   const char *key_path, const char *name, time_t now,
 		   struct disk_pair *ret)
@@ -413,7 +464,7 @@ int disk_pair_load(const char *cert_path, const char *chain_path,
 	struct pem_file files[3] = {
 		{ .role = "certificate", .path = cert_path },
 		{ .role = "chain",       .path = chain_path },
-		{ .role = "key",         .path = key_path },
+		{ .role = "key",         .path = key_path, .secret = true },
 	};
 	X509 *certs[X509_MAX_CHAIN] = {};
 	size_t n = 0, n_total = 0;
@@ -424,23 +475,9 @@ int disk_pair_load(const char *cert_path, const char *chain_path,
 	memset(ret, 0, sizeof(*ret));
 	ret->status = X509_VALID;
 
-	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-		if (!files[i].path)
-			continue;
-		r = pem_file_read(&files[i], ret);
-		if (r != 0)
-			goto out;
-	}
-	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-		char path[PATH_TEXT_MAX];
-
-		if (!files[i].path || has_pem_block(&files[i]))
-			continue;
-		path_text(files[i].path, path);
-		pair_status(ret, X509_NOT_PEM, "%s file %s is not PEM (no -----BEGIN line)",
-			files[i].role, path);
+	r = pem_files_read(files, ELEMENTSOF(files), ret);
+	if (r != 0)
 		goto out;
-	}
 
 	r = certs_read(&files[0], certs, &n, &n_total, ret);
 	if (r != 0)

@@ -52,6 +52,12 @@ struct disk_pair {
 	size_t chain_len;                 /* certificates after the leaf */
 	bool chain_in_order;
 	bool key_matches;
+	/*
+	 * Not a problem that refuses the pair, but one its caller should say
+	 * once per key file: the key is readable by group or others.  "" when
+	 * not; else the message, naming the file and the fix.
+	 */
+	char key_warning[320];
 };
 
 /*

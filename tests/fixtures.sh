@@ -84,6 +84,9 @@ head -c 1024 /dev/urandom > random.bin
 head -c "$(($(wc -c < leaf.pem) + 300))" fullchain.pem > truncated.pem
 # A file over the 1 MiB bound, PEM from the first line on.
 { cat fullchain.pem; head -c 1100000 /dev/zero | tr '\0' '#'; } > huge.pem
+# The same key, readable by group and others, and by its group alone.
+cp leaf.key key-0644.key && chmod 0644 key-0644.key
+cp leaf.key key-0640.key && chmod 0640 key-0640.key
 mkdir -p a-directory
 mkfifo a-fifo
 if [ "$(id -u)" != 0 ]; then

@@ -487,6 +487,33 @@ static void test_load_facts(void)
 	disk_pair_done(&p);
 }
 
+static const struct {
+	const char *key, *warning, *why;
+} key_mode_cases[] = {
+	{ "leaf.key", "", "a key of mode 0600 brings no warning" },
+	{ "key-0644.key", "key file @dir/key-0644.key is readable by group and others (mode 0644): "
+	  "chmod 600 it", "a key of mode 0644 is readable by group and others" },
+	{ "key-0640.key", "key file @dir/key-0640.key is readable by its group (mode 0640): "
+	  "chmod 600 it, unless that group must read it", "a key of mode 0640 is readable by its group" },
+};
+
+/* A key others may read is loaded all the same, with a warning kept on the pair. */
+static void test_key_mode(void)
+{
+	struct disk_pair p;
+	char want[512];
+
+	for (size_t i = 0; i < ELEMENTSOF(key_mode_cases); i++) {
+		disk_pair_load(fx("fullchain.pem"), NULL, fx(key_mode_cases[i].key), NULL,
+			       time(NULL), &p);
+		expand(key_mode_cases[i].warning, want, sizeof(want));
+		ok(p.status == X509_VALID && p.key_matches, "key mode: %s: the pair is valid",
+		   key_mode_cases[i].why);
+		is_str(p.key_warning, want, "key mode: %s: the warning", key_mode_cases[i].why);
+		disk_pair_done(&p);
+	}
+}
+
 static void test_unreadable(void)
 {
 	struct disk_pair p;
@@ -545,6 +572,7 @@ int main(void)
 		test_load(&load_cases[i]);
 	test_load_facts();
 	test_many_names();
+	test_key_mode();
 	test_unreadable();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
