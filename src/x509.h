@@ -22,7 +22,7 @@
 enum x509_status {
 	X509_VALID,
 	X509_MISSING,          /* a file does not exist */
-	X509_UNREADABLE,       /* a file exists but cannot be read */
+	X509_UNREADABLE,       /* a file exists but cannot be read, or is no regular file */
 	X509_NOT_PEM,          /* a file has no PEM block at all */
 	X509_NO_CERT,          /* PEM, but no CERTIFICATE block */
 	X509_BAD_KEY,          /* the key file holds no usable private key */
@@ -88,7 +88,9 @@ bool cert_info_covers(const struct cert_info *ci, const char *name);
  * present and readable, PEM, a certificate, the key, key matches leaf,
  * chain order, validity at now, name covered (when name is not NULL).
  * Always fills *ret with what could be learnt; returns 0, or -ENOMEM.
- * The verdict is ret->status and ret->detail.
+ * The verdict is ret->status and ret->detail; ret->key_warning is apart.
+ * Never blocks on a file: one that is not a regular file (a FIFO nobody
+ * writes to, a directory, a device) is X509_UNREADABLE at once.
  */
 int disk_pair_load(const char *cert_path, const char *chain_path,
 		   const char *key_path, const char *name, time_t now,
