@@ -272,75 +272,86 @@ static size_t dc_preferred(const struct discovered *d)
 	return 0;
 }
 
-static int dc_endpoints(struct dc_state *s)
+/* The listeners of a built-in service: Dovecot's own, then those the dump adds. */
+static size_t dc_listener_names(const struct dc_state *s, const struct dc_service *sv,
+				const char *names[2 + MAX_ITEMS])
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < ELEMENTSOF(sv->listeners) && sv->listeners[j].name; j++)
+		names[n++] = sv->listeners[j].name;
+	for (size_t j = 0; j < s->n_listeners; j++)
+		if (strcmp(s->listeners[j].service, sv->service) == 0 &&
+		    (n < 1 || strcmp(s->listeners[j].name, names[0]) != 0) &&
+		    (n < 2 || strcmp(s->listeners[j].name, names[1]) != 0))
+			names[n++] = s->listeners[j].name;
+	return n;
+}
+
+/*
+ * One listener of a service: an endpoint, a note saying why not, or
+ * nothing for a listener that is switched off.  ssl is the protocol's (or
+ * the global) ssl setting; proto the protocol's section, or NULL.
+ */
+static int dc_listener_endpoint(struct dc_state *s, const struct dc_service *sv,
+				const struct dc_pair *proto, int ssl, const char *name)
+{
+	const struct dc_listener *l = dc_listener(s, sv->service, name, false);
+	const char *cert = proto && proto->cert[0] ? proto->cert : NULL;
+	const char *key = proto && proto->key[0] ? proto->key : NULL;
+	char address[MAX_VALUE];
+	bool implicit = false;
+	int port = 0;
+
+	for (size_t k = 0; k < ELEMENTSOF(sv->listeners) && sv->listeners[k].name; k++)
+		if (strcmp(sv->listeners[k].name, name) == 0) {
+			port = sv->listeners[k].port;
+			implicit = sv->listeners[k].ssl;
+		}
+	if (l && l->port >= 0)
+		port = l->port;
+	if (l && l->ssl >= 0)
+		implicit = l->ssl;
+	if (port <= 0)
+		return 0;        /* port = 0 disables a listener */
+	if (l && l->haproxy)
+		return disc_note(s->d, "%s: skipped: it expects the HAProxy protocol",
+				 disc_show(name).s);
+	if (ssl == 0)
+		return disc_note(s->d, "%s: skipped: ssl = no", disc_show(name).s);
+	if (!disc_pick_address(l && l->address[0] ? l->address : s->listen, address,
+			       sizeof(address)))
+		return 0;
+	if (!cert && !s->cert[0])
+		return disc_note(s->d, "%s: skipped: no ssl_cert", disc_show(name).s);
+	return disc_add_endpoint(s->d, name, address, (unsigned)port,
+				 implicit ? -1 : starttls_lookup(sv->starttls), NULL, cert, key);
+}
+
+static int dc_service_endpoints(struct dc_state *s, const struct dc_service *sv)
+{
+	const struct dc_pair *proto;
+	const char *names[2 + MAX_ITEMS];
+	size_t n_names;
+	int ssl, r;
+
+	if (!word_in_list(s->protocols, sv->protocol))
+		return 0;
+	proto = dc_find(s->protos, &s->n_protos, ELEMENTSOF(s->protos), sv->protocol, false);
+	ssl = proto && proto->ssl >= 0 ? proto->ssl : s->ssl;
+	n_names = dc_listener_names(s, sv, names);
+	for (size_t j = 0; j < n_names; j++)
+		if ((r = dc_listener_endpoint(s, sv, proto, ssl, names[j])) < 0)
+			return r;
+	return 0;
+}
+
+/* A local_name with a pair of its own: the preferred listener, sending that name. */
+static int dc_local_name_endpoints(struct dc_state *s, size_t n_main)
 {
 	struct discovered *d = s->d;
-	size_t n_main;
 	int r;
 
-	for (size_t i = 0; i < ELEMENTSOF(dc_services); i++) {
-		const struct dc_service *sv = &dc_services[i];
-		const struct dc_pair *proto;
-		const char *names[2 + MAX_ITEMS];
-		size_t n_names = 0;
-		int ssl;
-
-		if (!word_in_list(s->protocols, sv->protocol))
-			continue;
-		proto = dc_find(s->protos, &s->n_protos, ELEMENTSOF(s->protos), sv->protocol, false);
-		ssl = proto && proto->ssl >= 0 ? proto->ssl : s->ssl;
-		for (size_t j = 0; j < ELEMENTSOF(sv->listeners) && sv->listeners[j].name; j++)
-			names[n_names++] = sv->listeners[j].name;
-		for (size_t j = 0; j < s->n_listeners; j++)
-			if (strcmp(s->listeners[j].service, sv->service) == 0 &&
-			    (n_names < 1 || strcmp(s->listeners[j].name, names[0]) != 0) &&
-			    (n_names < 2 || strcmp(s->listeners[j].name, names[1]) != 0))
-				names[n_names++] = s->listeners[j].name;
-		for (size_t j = 0; j < n_names; j++) {
-			const struct dc_listener *l = dc_listener(s, sv->service, names[j], false);
-			int port = 0;
-			bool implicit = false;
-			char address[MAX_VALUE];
-			const char *cert = proto && proto->cert[0] ? proto->cert : NULL;
-			const char *key = proto && proto->key[0] ? proto->key : NULL;
-
-			for (size_t k = 0; k < ELEMENTSOF(sv->listeners) && sv->listeners[k].name; k++)
-				if (strcmp(sv->listeners[k].name, names[j]) == 0) {
-					port = sv->listeners[k].port;
-					implicit = sv->listeners[k].ssl;
-				}
-			if (l && l->port >= 0)
-				port = l->port;
-			if (l && l->ssl >= 0)
-				implicit = l->ssl;
-			if (port <= 0)
-				continue;        /* port = 0 disables a listener */
-			if (l && l->haproxy) {
-				if ((r = disc_note(d, "%s: skipped: it expects the HAProxy protocol",
-						   disc_show(names[j]).s)) < 0)
-					return r;
-				continue;
-			}
-			if (ssl == 0) {
-				if ((r = disc_note(d, "%s: skipped: ssl = no", disc_show(names[j]).s)) < 0)
-					return r;
-				continue;
-			}
-			if (!disc_pick_address(l && l->address[0] ? l->address : s->listen, address,
-					       sizeof(address)))
-				continue;
-			if (!cert && !s->cert[0]) {
-				if ((r = disc_note(d, "%s: skipped: no ssl_cert", disc_show(names[j]).s)) < 0)
-					return r;
-				continue;
-			}
-			if ((r = disc_add_endpoint(d, names[j], address, (unsigned)port,
-						   implicit ? -1 : starttls_lookup(sv->starttls),
-						   NULL, cert, key)) < 0)
-				return r;
-		}
-	}
-	n_main = d->n_endpoints;
 	for (size_t i = 0; i < s->n_locals && n_main > 0; i++) {
 		const struct dc_pair *ln = &s->locals[i];
 		const struct discovered_endpoint *pref = &d->endpoints[dc_preferred(d)];
@@ -363,6 +374,16 @@ static int dc_endpoints(struct dc_state *s)
 			return r;
 	}
 	return 0;
+}
+
+static int dc_endpoints(struct dc_state *s)
+{
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(dc_services); i++)
+		if ((r = dc_service_endpoints(s, &dc_services[i])) < 0)
+			return r;
+	return dc_local_name_endpoints(s, s->d->n_endpoints);
 }
 
 int discover_dovecot(const char *text, size_t len, const char *protocols,

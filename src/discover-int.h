@@ -1,9 +1,10 @@
 /*
- * discover-int.h - what discover.c shares with its parsers
- * (discover-dovecot.c, discover-postfix.c, discover-nginx.c): the bounds on
- * untrusted dumps, the one way to add an endpoint or a note to a struct
- * discovered, and the text helpers more than one parser needs.  Not an
- * API: the public interface is discover.h.
+ * discover-int.h - what the parsers of `certwatch discover`
+ * (discover-dovecot.c, discover-postfix.c, discover-nginx.c) share: the
+ * bounds on untrusted dumps, the one way to add an endpoint or a note to a
+ * struct discovered (discover-result.c), and the text helpers more than
+ * one parser needs (discover-text.c).  Not an API: the public interface is
+ * discover.h.
  */
 #pragma once
 

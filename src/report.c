@@ -13,6 +13,23 @@
 
 #define SEC_PER_DAY 86400.0
 
+void report_key_warnings(FILE *f, const struct check_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct check_item *it = &items[i];
+		bool said = false;
+
+		if (!it->cert || !it->key || !it->disk.key_warning[0])
+			continue;
+		/* Endpoints often share a pair: once per key file. */
+		for (size_t j = 0; j < i && !said; j++)
+			said = items[j].cert && items[j].key && strcmp(items[j].key, it->key) == 0 &&
+			       items[j].disk.key_warning[0];
+		if (!said)
+			fprintf(f, "certwatch: warning: %s\n", it->disk.key_warning);
+	}
+}
+
 void report_table(FILE *f, const struct check_item *items, size_t n, time_t now)
 {
 	fprintf(f, "%-12s %-10s %-11s %-12s %-12s %6s  %-15s %s\n",
@@ -33,6 +50,7 @@ void report_table(FILE *f, const struct check_item *items, size_t n, time_t now)
 			it->service, it->endpoint, check_item_protocol(it), served, disk, days,
 			verdict_state_to_string(it->verdict.state), it->verdict.reason);
 	}
+	report_key_warnings(stderr, items, n);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -160,6 +178,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 		json_str(f, it->cert);
 		json_kv(f, "status", x509_status_to_string(it->disk.status));
 		json_kv(f, "detail", it->disk.status == X509_VALID ? NULL : it->disk.detail);
+		json_kv(f, "key_warning", it->disk.key_warning[0] ? it->disk.key_warning : NULL);
 		if (it->disk.have_leaf) {
 			fputs(", ", f);
 			json_cert_fields(f, &it->disk.leaf, now);

@@ -9,7 +9,10 @@
 
 #include "check.h"
 
+/* The table on f; then report_key_warnings() on stderr. */
 void report_table(FILE *f, const struct check_item *items, size_t n, time_t now);
+/* "certwatch: warning: key file ... is readable by ...", once per key file. */
+void report_key_warnings(FILE *f, const struct check_item *items, size_t n);
 void report_json(FILE *f, const struct check_item *items, size_t n, enum severity worst,
 		 time_t now);
 

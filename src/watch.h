@@ -31,7 +31,25 @@ int watcher_add(struct watcher *w, unsigned group, const char *path);
 
 int watcher_start(struct watcher *w);
 
-/* True once the inotify watch limit was reached and files are polled. */
+/*
+ * Before watcher_start(): at most max directories are watched with
+ * inotify (default: as many as the kernel grants); a watcher that needs
+ * more polls, as it does at the kernel's own limit.  This is also how
+ * tests reach the polling fallback without lowering the system-wide
+ * fs.inotify.max_user_watches, which would starve every other program.
+ */
+int watcher_set_max_watches(struct watcher *w, unsigned max);
+
+/*
+ * For tests: the thread handles the next events it reads as if the
+ * kernel's queue had overflowed before them (IN_Q_OVERFLOW: every path is
+ * re-resolved and every group notified).  A real overflow needs the
+ * system-wide fs.inotify.max_queued_events lowered, which tests must not
+ * do.  The caller then makes an event in a watched directory.
+ */
+void watcher_fake_overflow(struct watcher *w);
+
+/* True once inotify could not be used (a watch limit was reached) and files are polled. */
 bool watcher_is_polling(const struct watcher *w);
 
 /* Stops the thread and frees everything; NULL is fine. */

@@ -1,19 +1,18 @@
 /*
- * x509.c - certificates as plain facts: fingerprints, SPKI, dates, names,
- * and the check of a certificate, chain and key on disk; see x509.h.
+ * x509.c - disk_pair_load(): the check of a configured certificate, chain
+ * and key on disk, in the order x509.h gives, with the first problem found
+ * as the pair's status and a message that names the file and what to fix.
  *
- * Every certificate field is untrusted (it also comes from the wire): text
- * is escaped and bounded before it is kept, and a name that had to be
- * escaped never matches anything.  The private key is read only to check
- * that it belongs to the leaf: its bytes are wiped and never copied into a
- * message.  Nothing here prints; verdicts go into struct disk_pair.
+ * Files are read whole and bounded; a file that grows while it is read is
+ * an ACME client at work and is read on up to the bound.  The private key
+ * is read only to check that it belongs to the leaf: its bytes are wiped
+ * and never copied into a message.  The facts of the leaf come from
+ * x509-info.c, the name check from x509-name.c.  Nothing here prints.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,12 +22,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "x509.h"
+#include "x509-int.h"
 
-#define NAME_TEXT_MAX 1024          /* subject and issuer, escaped */
-#define SAN_TEXT_MAX  512           /* one SAN, escaped; longer than any DNS name */
 #define PATH_TEXT_MAX 200           /* a path quoted in a detail message */
 #define FILE_MAX      (1024 * 1024) /* PEM files are a few KiB */
 
@@ -51,315 +48,17 @@ const char *x509_status_to_string(enum x509_status s)
 	return (unsigned)s < _X509_STATUS_MAX ? status_names[s] : "?";
 }
 
-/* ---- cert_info ---------------------------------------------------------- */
-
-static int name_to_text(const X509_NAME *name, char **ret)
-{
-	char buf[NAME_TEXT_MAX], *data, *s;
-	long len;
-	BIO *bio;
-
-	bio = BIO_new(BIO_s_mem());
-	if (!bio)
-		return -ENOMEM;
-	/* RFC 2253 escapes controls and non-ASCII; escape_bytes() covers the rest. */
-	if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) < 0) {
-		BIO_free(bio);
-		return -ENOMEM;
-	}
-	len = BIO_get_mem_data(bio, &data);
-	escape_bytes(data, len > 0 ? (size_t)len : 0, buf, sizeof(buf));
-	BIO_free(bio);
-	s = strdup(buf);
-	if (!s)
-		return -ENOMEM;
-	*ret = s;
-	return 0;
-}
-
-/*
- * An unparsable date makes the certificate look expired since the epoch:
- * whatever went wrong, it must not pass as valid.
- */
-static time_t asn1_time_to_time_t(const ASN1_TIME *t)
-{
-	struct tm tm = {};
-
-	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
-/*
- * A dNSName is kept as text only if it is plain printable ASCII; otherwise
- * escaped, and the backslash of the escape keeps it from ever matching.
- * A dNSName that reads as an IP address is prefixed with "DNS:" so that it
- * cannot pass for an iPAddress SAN, which the list does not otherwise mark.
- */
-static char *san_dns_text(const ASN1_IA5STRING *s)
-{
-	char buf[SAN_TEXT_MAX], prefixed[SAN_TEXT_MAX + 4];
-	unsigned char addr[16];
-
-	escape_bytes(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s),
-		     buf, sizeof(buf));
-	if (inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1) {
-		snprintf(prefixed, sizeof(prefixed), "DNS:%s", buf);
-		return strdup(prefixed);
-	}
-	return strdup(buf);
-}
-
-static char *san_ip_text(const ASN1_OCTET_STRING *s)
-{
-	char buf[INET6_ADDRSTRLEN];
-	int family = ASN1_STRING_length(s) == 4 ? AF_INET : AF_INET6;
-
-	if (!inet_ntop(family, ASN1_STRING_get0_data(s), buf, sizeof(buf)))
-		return NULL;
-	return strdup(buf);
-}
-
-static int sans_collect(X509 *x, char ***ret_sans, size_t *ret_n)
-{
-	GENERAL_NAMES *gens;
-	char **sans = NULL;
-	size_t n = 0;
-	int r = 0, count;
-
-	/* No extension, or a duplicated one (ambiguous): no names at all. */
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	count = gens ? sk_GENERAL_NAME_num(gens) : 0;
-	if (count > X509_MAX_SANS)
-		count = X509_MAX_SANS;
-	if (count > 0) {
-		sans = calloc((size_t)count, sizeof(*sans));
-		if (!sans) {
-			r = -ENOMEM;
-			goto out;
-		}
-	}
-	for (int i = 0; i < count; i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-
-		if (g->type == GEN_DNS) {
-			sans[n] = san_dns_text(g->d.dNSName);
-			if (!sans[n]) {
-				r = -ENOMEM;
-				goto out;
-			}
-			n++;
-		} else if (g->type == GEN_IPADD) {
-			/* Other lengths are ranges of name constraints, not addresses. */
-			if (ASN1_STRING_length(g->d.iPAddress) != 4 &&
-			    ASN1_STRING_length(g->d.iPAddress) != 16)
-				continue;
-			sans[n] = san_ip_text(g->d.iPAddress);
-			if (!sans[n]) {
-				r = -ENOMEM;
-				goto out;
-			}
-			n++;
-		}
-	}
-	*ret_sans = sans;
-	*ret_n = n;
-	sans = NULL;
-	n = 0;
-out:
-	while (n > 0)
-		free(sans[--n]);
-	free(sans);
-	GENERAL_NAMES_free(gens);
-	return r;
-}
-
-int cert_info_from_x509(X509 *x, struct cert_info *ret)
-{
-	struct cert_info ci = {};
-	unsigned char *der = NULL;
-	unsigned int mdlen;
-	int r = -ENOMEM, len;
-
-	if (X509_digest(x, EVP_sha256(), ci.sha256, &mdlen) != 1)
-		goto out;
-	/* The whole SubjectPublicKeyInfo, as DANE's SPKI selector and pinning use. */
-	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	if (len <= 0)
-		goto out;
-	if (EVP_Digest(der, (size_t)len, ci.spki_sha256, &mdlen, EVP_sha256(), NULL) != 1)
-		goto out;
-	ci.not_before = asn1_time_to_time_t(X509_get0_notBefore(x));
-	ci.not_after = asn1_time_to_time_t(X509_get0_notAfter(x));
-	r = name_to_text(X509_get_subject_name(x), &ci.subject);
-	if (r < 0)
-		goto out;
-	r = name_to_text(X509_get_issuer_name(x), &ci.issuer);
-	if (r < 0)
-		goto out;
-	r = sans_collect(x, &ci.sans, &ci.n_sans);
-	if (r < 0)
-		goto out;
-	*ret = ci;
-	memset(&ci, 0, sizeof(ci));
-out:
-	OPENSSL_free(der);
-	cert_info_done(&ci);
-	return r;
-}
-
-void cert_info_done(struct cert_info *ci)
-{
-	if (!ci)
-		return;
-	free(ci->subject);
-	free(ci->issuer);
-	for (size_t i = 0; i < ci->n_sans; i++)
-		free(ci->sans[i]);
-	free(ci->sans);
-	memset(ci, 0, sizeof(*ci));
-}
-
-bool cert_info_same(const struct cert_info *a, const struct cert_info *b)
-{
-	return memcmp(a->sha256, b->sha256, SHA256_LEN) == 0;
-}
-
-bool cert_info_same_key(const struct cert_info *a, const struct cert_info *b)
-{
-	return memcmp(a->spki_sha256, b->spki_sha256, SHA256_LEN) == 0;
-}
-
-/* ---- names -------------------------------------------------------------- */
-
-static bool is_ip_literal(const char *s)
-{
-	unsigned char addr[16];
-
-	return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
-}
-
-/*
- * A host name as DNS spells it: letters, digits, '-', '_', non-empty
- * labels.  Anything else (a NUL turned "\x00" by escaping, a space, a
- * stray '*') makes the name unmatchable rather than loosely matched.
- */
-static bool labels_valid(const char *s, size_t len)
-{
-	size_t label = 0;
-
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			   (c >= '0' && c <= '9') || c == '-' || c == '_') {
-			label++;
-		} else {
-			return false;
-		}
-	}
-	return label > 0;
-}
-
-static bool ascii_equal_n(const char *a, const char *b, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char x = a[i], y = b[i];
-
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
-static size_t len_without_final_dot(const char *s)
-{
-	size_t len = strlen(s);
-
-	return len > 0 && s[len - 1] == '.' ? len - 1 : len;
-}
-
-bool x509_name_matches(const char *pattern, const char *host)
-{
-	size_t plen, hlen;
-	const char *hrest;
-
-	if (!pattern || !host)
-		return false;
-	plen = len_without_final_dot(pattern);
-	hlen = len_without_final_dot(host);
-	if (!labels_valid(host, hlen))
-		return false;
-
-	if (plen >= 2 && pattern[0] == '*' && pattern[1] == '.') {
-		/* RFC 6125 6.4.3, narrowed as the CA/Browser Forum allows it. */
-		const char *prest = pattern + 2;
-		size_t prest_len = plen - 2;
-
-		if (!labels_valid(prest, prest_len) || !memchr(prest, '.', prest_len))
-			return false;
-		/* An address is not a name: no wildcard stands for an octet. */
-		if (is_ip_literal(host))
-			return false;
-		hrest = memchr(host, '.', hlen);
-		if (!hrest)
-			return false;
-		hrest++;
-		return (size_t)(host + hlen - hrest) == prest_len &&
-		       ascii_equal_n(prest, hrest, prest_len);
-	}
-	return labels_valid(pattern, plen) && plen == hlen &&
-	       ascii_equal_n(pattern, host, plen);
-}
-
-bool cert_info_covers(const struct cert_info *ci, const char *name)
-{
-	unsigned char want[16], have[16];
-	int family = AF_UNSPEC;
-	size_t alen = 0;
-
-	if (!ci || !name || !*name)
-		return false;
-	if (inet_pton(AF_INET, name, want) == 1) {
-		family = AF_INET;
-		alen = 4;
-	} else if (inet_pton(AF_INET6, name, want) == 1) {
-		family = AF_INET6;
-		alen = 16;
-	}
-	for (size_t i = 0; i < ci->n_sans; i++) {
-		if (family == AF_UNSPEC) {
-			if (x509_name_matches(ci->sans[i], name))
-				return true;
-		} else if (inet_pton(family, ci->sans[i], have) == 1 &&
-			   memcmp(want, have, alen) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-/* ---- disk_pair ---------------------------------------------------------- */
-
 struct pem_file {
 	const char *role;    /* "certificate", "chain", "key" */
 	const char *path;
+	bool secret;         /* a private key: its mode matters */
+	mode_t mode;         /* once opened */
 	char *data;
 	size_t len;
 };
 
 __attribute__((format(printf, 3, 4)))
-static void verdict(struct disk_pair *p, enum x509_status s, const char *fmt, ...)
+static void pair_status(struct disk_pair *p, enum x509_status s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -386,69 +85,102 @@ static void pem_file_done(struct pem_file *f)
 }
 
 /*
- * Reads a whole file, bounded.  Growing the buffer copies by hand so that
- * no stale copy of a key is left behind, as realloc() could.  Returns 0,
- * -ENOMEM, or 1 after setting the verdict.
+ * Opens f and learns its size.  open_regular() never blocks: a FIFO nobody
+ * writes to, put where a certificate or key should be, would otherwise
+ * hang `check` and the daemon's loop in open() for good.  Returns 0, sets
+ * *ret_fd and *ret_size and notes f's mode, or 1 after setting the status.
  */
+static int pem_file_open(struct pem_file *f, struct disk_pair *p, int *ret_fd,
+			 size_t *ret_size)
+{
+	char path[PATH_TEXT_MAX];
+	struct stat st;
+	int fd;
+
+	path_text(f->path, path);
+	fd = open_regular(f->path, 0);
+	if (fd == -ENOENT) {
+		pair_status(p, X509_MISSING, "%s file %s does not exist", f->role, path);
+		return 1;
+	}
+	if (fd == -EISDIR || fd == -ENXIO) {
+		/* Only for the message: the file was refused, whatever it is by now. */
+		if (stat(f->path, &st) == 0 && !S_ISREG(st.st_mode))
+			pair_status(p, X509_UNREADABLE, "%s file %s is %s, not a regular file",
+				    f->role, path, file_type_name(st.st_mode));
+		else
+			pair_status(p, X509_UNREADABLE, "%s file %s is not a regular file",
+				    f->role, path);
+		return 1;
+	}
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		pair_status(p, X509_UNREADABLE, "cannot read %s file %s: %s",
+			    f->role, path, strerror(fd < 0 ? -fd : errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	f->mode = st.st_mode;
+	*ret_fd = fd;
+	*ret_size = (size_t)st.st_size;
+	return 0;
+}
+
+/*
+ * Doubles *buf, up to FILE_MAX + 1 bytes.  It copies by hand so that no
+ * stale copy of a key is left behind, as realloc() could.  0 or -ENOMEM.
+ */
+static int buf_grow(char **buf, size_t *cap, size_t len)
+{
+	size_t ncap = *cap * 2 > FILE_MAX + 1 ? FILE_MAX + 1 : *cap * 2;
+	char *nbuf = malloc(ncap);
+
+	if (!nbuf)
+		return -ENOMEM;
+	memcpy(nbuf, *buf, len);
+	OPENSSL_cleanse(*buf, len);
+	free(*buf);
+	*buf = nbuf;
+	*cap = ncap;
+	return 0;
+}
+
+/* Reads a whole file, bounded.  Returns 0, -ENOMEM, or 1 after setting the status. */
 static int pem_file_read(struct pem_file *f, struct disk_pair *p)
 {
 	_cleanup_close_ int fd = -1;
 	char path[PATH_TEXT_MAX];
-	size_t cap, len = 0;
+	size_t size, cap, len = 0;
 	char *buf = NULL;
-	struct stat st;
-	int r = 1;
+	int r;
 
+	r = pem_file_open(f, p, &fd, &size);
+	if (r != 0)
+		return r;
 	path_text(f->path, path);
-	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 && errno == ENOENT) {
-		verdict(p, X509_MISSING, "%s file %s does not exist", f->role, path);
-		goto out;
-	}
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		verdict(p, X509_UNREADABLE, "cannot read %s file %s: %s",
-			f->role, path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		verdict(p, X509_UNREADABLE, "%s file %s is not a regular file", f->role, path);
-		goto out;
-	}
-	if (st.st_size > FILE_MAX)
+	r = 1;
+	if (size > FILE_MAX)
 		goto too_large;
-	cap = (size_t)st.st_size + 1;
+	cap = size + 1;
 	buf = malloc(cap);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 
-		if (len == cap) {
-			/* The file grew since fstat(): an ACME client is writing it. */
-			size_t ncap = cap * 2 > FILE_MAX + 1 ? FILE_MAX + 1 : cap * 2;
-			char *nbuf;
-
-			if (len > FILE_MAX)
-				goto too_large;
-			nbuf = malloc(ncap);
-			if (!nbuf) {
-				r = -ENOMEM;
-				goto out;
-			}
-			memcpy(nbuf, buf, len);
-			OPENSSL_cleanse(buf, len);
-			free(buf);
-			buf = nbuf;
-			cap = ncap;
+		/* The file grew since it was opened: an ACME client is writing it. */
+		if (len == cap && len > FILE_MAX)
+			goto too_large;
+		if (len == cap && buf_grow(&buf, &cap, len) < 0) {
+			r = -ENOMEM;
+			goto out;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			verdict(p, X509_UNREADABLE, "cannot read %s file %s: %s",
-				f->role, path, strerror(errno));
+			pair_status(p, X509_UNREADABLE, "cannot read %s file %s: %s",
+				    f->role, path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -461,8 +193,8 @@ static int pem_file_read(struct pem_file *f, struct disk_pair *p)
 	r = 0;
 	goto out;
 too_large:
-	verdict(p, X509_UNREADABLE, "%s file %s is larger than %d KiB",
-		f->role, path, FILE_MAX / 1024);
+	pair_status(p, X509_UNREADABLE, "%s file %s is larger than %d KiB",
+		    f->role, path, FILE_MAX / 1024);
 out:
 	if (buf) {
 		OPENSSL_cleanse(buf, len);
@@ -489,7 +221,7 @@ static bool pem_ended_cleanly(void)
 
 /*
  * Appends every certificate of f to certs.  Returns 0, -ENOMEM, or 1 after
- * setting the verdict (no certificate, or a damaged block: a file caught
+ * setting the status (no certificate, or a damaged block: a file caught
  * half-written is not a certificate).
  */
 static int certs_read(const struct pem_file *f, X509 **certs, size_t *n,
@@ -518,12 +250,12 @@ static int certs_read(const struct pem_file *f, X509 **certs, size_t *n,
 			X509_free(x);
 	}
 	if (!pem_ended_cleanly()) {
-		verdict(p, X509_NO_CERT, "%s file %s: certificate %zu is damaged or incomplete",
+		pair_status(p, X509_NO_CERT, "%s file %s: certificate %zu is damaged or incomplete",
 			f->role, path, found + 1);
 		goto out;
 	}
 	if (found == 0) {
-		verdict(p, X509_NO_CERT, "%s file %s holds no CERTIFICATE block",
+		pair_status(p, X509_NO_CERT, "%s file %s holds no CERTIFICATE block",
 			f->role, path);
 		goto out;
 	}
@@ -555,7 +287,7 @@ static int key_read(const struct pem_file *f, EVP_PKEY **ret, struct disk_pair *
 	ERR_clear_error();
 	if (!pkey) {
 		path_text(f->path, path);
-		verdict(p, X509_BAD_KEY,
+		pair_status(p, X509_BAD_KEY,
 			"key file %s holds no usable private key (unencrypted PEM)", path);
 		return 1;
 	}
@@ -568,7 +300,7 @@ static void subject_text(X509 *x, char *out, size_t outlen)
 	char *s = NULL;
 
 	/* Already escaped; cutting it short only shortens the message. */
-	if (name_to_text(X509_get_subject_name(x), &s) < 0)
+	if (x509_name_text(X509_get_subject_name(x), &s) < 0)
 		snprintf(out, outlen, "?");
 	else
 		snprintf(out, outlen, "%s", s);
@@ -580,7 +312,7 @@ static bool chain_check(X509 **certs, size_t n, size_t n_total, struct disk_pair
 	char a[160], b[160];
 
 	if (n_total > n) {
-		verdict(p, X509_CHAIN_ORDER, "the chain holds %zu certificates, more than %d",
+		pair_status(p, X509_CHAIN_ORDER, "the chain holds %zu certificates, more than %d",
 			n_total, X509_MAX_CHAIN);
 		return false;
 	}
@@ -595,7 +327,7 @@ static bool chain_check(X509 **certs, size_t n, size_t n_total, struct disk_pair
 		ERR_clear_error();
 		subject_text(certs[i], a, sizeof(a));
 		subject_text(certs[i + 1], b, sizeof(b));
-		verdict(p, X509_CHAIN_ORDER,
+		pair_status(p, X509_CHAIN_ORDER,
 			"certificate %zu (subject %s) is not issued by certificate %zu (subject %s)",
 			i + 1, a, i + 2, b);
 		return false;
@@ -643,7 +375,7 @@ static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *
 	if (pkey && X509_check_private_key(certs[0], pkey) != 1) {
 		ERR_clear_error();
 		path_text(key_path, text);
-		verdict(ret, X509_KEY_MISMATCH,
+		pair_status(ret, X509_KEY_MISMATCH,
 			"key file %s does not belong to the certificate (subject %.200s)",
 			text, leaf->subject);
 		return;
@@ -658,23 +390,71 @@ static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *
 	 */
 	if (now > leaf->not_after) {
 		format_utc(leaf->not_after, when);
-		verdict(ret, X509_EXPIRED, "the certificate expired on %s", when);
+		pair_status(ret, X509_EXPIRED, "the certificate expired on %s", when);
 		return;
 	}
 	if (now < leaf->not_before) {
 		format_utc(leaf->not_before, when);
-		verdict(ret, X509_NOT_YET_VALID, "the certificate is not valid before %s", when);
+		pair_status(ret, X509_NOT_YET_VALID, "the certificate is not valid before %s", when);
 		return;
 	}
 	if (name && !cert_info_covers(leaf, name)) {
 		escape_bytes(name, strlen(name), text, sizeof(text));
 		sans_list(leaf, list, sizeof(list));
-		verdict(ret, X509_NAME_MISMATCH, "the certificate does not cover %s; it covers %s",
+		pair_status(ret, X509_NAME_MISMATCH, "the certificate does not cover %s; it covers %s",
 			text, list);
 		return;
 	}
 	format_utc(leaf->not_after, when);
-	verdict(ret, X509_VALID, "valid until %s", when);
+	pair_status(ret, X509_VALID, "valid until %s", when);
+}
+
+/*
+ * A key that group or others may read is no reason to refuse the pair (the
+ * service loads it all the same), but worth a word: the pair keeps the
+ * message and its caller says it once per file.
+ */
+static void key_mode_check(const struct pem_file *f, struct disk_pair *p)
+{
+	char path[PATH_TEXT_MAX];
+	mode_t m = f->mode;
+
+	if (!(m & (S_IRGRP | S_IROTH)))
+		return;
+	path_text(f->path, path);
+	snprintf(p->key_warning, sizeof(p->key_warning),
+		 "key file %s is readable by %s (mode %04o): chmod 600 it%s", path,
+		 m & S_IROTH ? (m & S_IRGRP ? "group and others" : "others") : "its group",
+		 (unsigned)(m & 07777), m & S_IROTH ? "" : ", unless that group must read it");
+}
+
+/*
+ * Reads every file given, then checks that each holds PEM.  Returns 0,
+ * -ENOMEM, or 1 after setting the status.
+ */
+static int pem_files_read(struct pem_file *files, size_t n, struct disk_pair *p)
+{
+	char path[PATH_TEXT_MAX];
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!files[i].path)
+			continue;
+		r = pem_file_read(&files[i], p);
+		if (r != 0)
+			return r;
+		if (files[i].secret)
+			key_mode_check(&files[i], p);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!files[i].path || has_pem_block(&files[i]))
+			continue;
+		path_text(files[i].path, path);
+		pair_status(p, X509_NOT_PEM, "%s file %s is not PEM (no -----BEGIN line)",
+			    files[i].role, path);
+		return 1;
+	}
+	return 0;
 }
 
 int disk_pair_load(const char *cert_path, const char *chain_path,
@@ -684,7 +464,7 @@ int disk_pair_load(const char *cert_path, const char *chain_path,
 	struct pem_file files[3] = {
 		{ .role = "certificate", .path = cert_path },
 		{ .role = "chain",       .path = chain_path },
-		{ .role = "key",         .path = key_path },
+		{ .role = "key",         .path = key_path, .secret = true },
 	};
 	X509 *certs[X509_MAX_CHAIN] = {};
 	size_t n = 0, n_total = 0;
@@ -695,23 +475,9 @@ int disk_pair_load(const char *cert_path, const char *chain_path,
 	memset(ret, 0, sizeof(*ret));
 	ret->status = X509_VALID;
 
-	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-		if (!files[i].path)
-			continue;
-		r = pem_file_read(&files[i], ret);
-		if (r != 0)
-			goto out;
-	}
-	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-		char path[PATH_TEXT_MAX];
-
-		if (!files[i].path || has_pem_block(&files[i]))
-			continue;
-		path_text(files[i].path, path);
-		verdict(ret, X509_NOT_PEM, "%s file %s is not PEM (no -----BEGIN line)",
-			files[i].role, path);
+	r = pem_files_read(files, ELEMENTSOF(files), ret);
+	if (r != 0)
 		goto out;
-	}
 
 	r = certs_read(&files[0], certs, &n, &n_total, ret);
 	if (r != 0)

@@ -17,13 +17,12 @@
 
 #include "util.h"
 
-#define X509_MAX_SANS  1024   /* names kept per certificate */
 #define X509_MAX_CHAIN 16     /* certificates kept per chain */
 
 enum x509_status {
 	X509_VALID,
 	X509_MISSING,          /* a file does not exist */
-	X509_UNREADABLE,       /* a file exists but cannot be read */
+	X509_UNREADABLE,       /* a file exists but cannot be read, or is no regular file */
 	X509_NOT_PEM,          /* a file has no PEM block at all */
 	X509_NO_CERT,          /* PEM, but no CERTIFICATE block */
 	X509_BAD_KEY,          /* the key file holds no usable private key */
@@ -41,7 +40,7 @@ struct cert_info {
 	time_t not_before, not_after;
 	char *subject;                    /* one line, RFC 2253, escaped */
 	char *issuer;
-	char **sans;                      /* DNS names and IP addresses as text */
+	char **sans;                      /* every DNS name and IP address, as text */
 	size_t n_sans;
 };
 
@@ -53,6 +52,12 @@ struct disk_pair {
 	size_t chain_len;                 /* certificates after the leaf */
 	bool chain_in_order;
 	bool key_matches;
+	/*
+	 * Not a problem that refuses the pair, but one its caller should say
+	 * once per key file: the key is readable by group or others.  "" when
+	 * not; else the message, naming the file and the fix.
+	 */
+	char key_warning[320];
 };
 
 /*
@@ -83,7 +88,9 @@ bool cert_info_covers(const struct cert_info *ci, const char *name);
  * present and readable, PEM, a certificate, the key, key matches leaf,
  * chain order, validity at now, name covered (when name is not NULL).
  * Always fills *ret with what could be learnt; returns 0, or -ENOMEM.
- * The verdict is ret->status and ret->detail.
+ * The verdict is ret->status and ret->detail; ret->key_warning is apart.
+ * Never blocks on a file: one that is not a regular file (a FIFO nobody
+ * writes to, a directory, a device) is X509_UNREADABLE at once.
  */
 int disk_pair_load(const char *cert_path, const char *chain_path,
 		   const char *key_path, const char *name, time_t now,

@@ -181,6 +181,40 @@ is "$(json_get "$cw_out" endpoints.0.protocol)" smtp "--starttls smtp is reporte
 is "$(json_get "$cw_out" endpoints.0.probe.status)" connection-refused \
 	"a STARTTLS check of a closed port: connection-refused too"
 
+# ---- a FIFO where a certificate or key should be -------------------------------------
+
+# Nobody writes to it: a plain open() would wait for a writer for ever, and
+# cw's timeout turns such a hang into a failure instead of a stuck suite.
+mkfifo "$TEST_TMP/fifo.pem" || bail_out "cannot make a FIFO"
+cw check --connect "127.0.0.1:$port" --cert "$TEST_TMP/fifo.pem" --key "$TEST_TMP/mail.key" --json
+is "$cw_rc" 2 "check with a FIFO as certificate returns, CRITICAL"
+is "$(json_get "$cw_out" endpoints.0.disk.status)" unreadable "a FIFO as certificate is unreadable"
+like "$(json_get "$cw_out" endpoints.0.disk.detail)" "certificate file $TEST_TMP/fifo.pem is a FIFO, not a regular file" \
+	"a FIFO as certificate: the detail says what the file is"
+cw check --connect "127.0.0.1:$port" --cert "$TEST_TMP/mail.fullchain.pem" --key "$TEST_TMP/fifo.pem" --json
+is "$cw_rc" 2 "check with a FIFO as key returns, CRITICAL"
+like "$(json_get "$cw_out" endpoints.0.disk.detail)" "key file $TEST_TMP/fifo.pem is a FIFO, not a regular file" \
+	"a FIFO as key: the detail says what the file is"
+
+# ---- a private key others may read --------------------------------------------------
+
+# $conf's two endpoints share mail.key: one warning for the file, on stderr.
+chmod 0644 "$TEST_TMP/mail.key"
+cw check --config "$conf"
+is "$(printf '%s\n' "$cw_err" | grep -c 'warning: key file')" 1 \
+	"a key readable by others: check warns once for the file its two endpoints share"
+like "$cw_err" "warning: key file $TEST_TMP/mail.key is readable by group and others \\(mode 0644\\): chmod 600 it" \
+	"a key readable by others: the warning names the file, its mode and the fix"
+unlike "$cw_out" 'warning' "a key readable by others: the warning is not in the table"
+cw check --config "$conf" --json
+is "$(json_endpoint "$cw_out" dovecot imaps disk.key_warning)" \
+	"key file $TEST_TMP/mail.key is readable by group and others (mode 0644): chmod 600 it" \
+	"a key readable by others: JSON carries the warning on the disk side"
+chmod 0600 "$TEST_TMP/mail.key"
+cw check --config "$conf" --json
+is "$(json_endpoint "$cw_out" dovecot imaps disk.key_warning)" null "a key of mode 0600: no warning"
+unlike "$cw_err" 'warning' "a key of mode 0600: nothing on stderr"
+
 # ---- no configuration file: discovery ------------------------------------------------
 
 # The built binary's default file (under its --sysconfdir) does not exist in

@@ -58,6 +58,14 @@ leaf_cert leaf-ec "$ec" "/CN=mail.example.com/O=certwatch test" leaf 11
 leaf_cert leaf-ed "-newkey ed25519" "/CN=mail.example.com/O=certwatch test" leaf 12
 leaf_cert cn-only "$ec" "/CN=cn-only.example.com" cnonly 13
 
+# A leaf with 3,000 names, the one asked for last: more than any fixed count
+# of names kept would let through.
+{
+	printf '\n[many]\nbasicConstraints = critical, CA:FALSE\nsubjectAltName = '
+	seq 0 2999 | sed 's/.*/DNS:host&.example.com/' | paste -sd, -
+} >> ext.cnf
+leaf_cert many "$ec" "/CN=host0.example.com" many 14
+
 ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key
 ossl pkey -in leaf.key -aes256 -passout pass:secret -out encrypted.key
 
@@ -65,6 +73,7 @@ cat leaf.pem int.pem > fullchain.pem
 cat leaf-ec.pem int.pem > fullchain-ec.pem
 cat leaf-ed.pem int.pem > fullchain-ed.pem
 cat cn-only.pem int.pem > fullchain-cn-only.pem
+cat many.pem int.pem > fullchain-many.pem
 cat leaf.pem root.pem int.pem > chain-out-of-order.pem
 cat leaf.pem forged.pem > chain-forged.pem
 # The separate chain holds the root too: leaf, intermediate, root is in order.
@@ -75,7 +84,11 @@ head -c 1024 /dev/urandom > random.bin
 head -c "$(($(wc -c < leaf.pem) + 300))" fullchain.pem > truncated.pem
 # A file over the 1 MiB bound, PEM from the first line on.
 { cat fullchain.pem; head -c 1100000 /dev/zero | tr '\0' '#'; } > huge.pem
+# The same key, readable by group and others, and by its group alone.
+cp leaf.key key-0644.key && chmod 0644 key-0644.key
+cp leaf.key key-0640.key && chmod 0640 key-0640.key
 mkdir -p a-directory
+mkfifo a-fifo
 if [ "$(id -u)" != 0 ]; then
 	cp fullchain.pem no-permission.pem
 	chmod 000 no-permission.pem

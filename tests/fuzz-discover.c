@@ -8,11 +8,11 @@
  * certwatch.conf unchanged.
  *
  * Not part of make check; build it beside a configured tree ($BUILD holds
- * config.h), linking the library for x509 and starttls:
+ * config.h), with the parsers, their shared helpers and starttls:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I$BUILD -I src \
- *     tests/fuzz-discover.c src/discover.c src/discover-dovecot.c \
- *     src/discover-postfix.c src/discover-nginx.c src/starttls.c src/starttls-drivers.c \
- *     src/x509.c src/util.c -lcrypto
+ *     tests/fuzz-discover.c src/discover-dovecot.c src/discover-postfix.c \
+ *     src/discover-nginx.c src/discover-text.c src/discover-result.c \
+ *     src/starttls.c src/starttls-drivers.c src/util.c
  */
 #include "config.h"
 

@@ -13,6 +13,10 @@ ca_leaves 60 b.test b
 fp_a=$(leaf_fp a)
 fp_a2=$(leaf_fp a2)
 fp_b=$(leaf_fp b)
+# many: 3,000 names, SNI and the name checked being the last one.
+# shellcheck disable=SC2046 # one argument per name
+ca_leaf "$TEST_TMP/many" 60 $(seq 0 2999 | sed 's/.*/host&.many.test/') ||
+	bail_out "cannot make a certificate of 3,000 names"
 
 port=$(free_port)
 port6=""
@@ -40,6 +44,13 @@ nginx_start "$port" <<EOF || bail_out "nginx did not start"
 		ssl_certificate_key $TEST_TMP/b.key;
 		return 200 "b\n";
 	}
+	server {
+		listen 127.0.0.1:$port ssl;
+		server_name host2999.many.test;
+		ssl_certificate $TEST_TMP/many.fullchain.pem;
+		ssl_certificate_key $TEST_TMP/many.key;
+		return 200 "many\n";
+	}
 EOF
 
 # ---- the reference: what openssl sees -------------------------------------
@@ -66,6 +77,18 @@ like "$(json_get "$cw_out" endpoints.0.served.sans)" '"b\.test"' \
 	"nginx SNI b.test: served SANs list b.test"
 like "$(json_get "$cw_out" endpoints.0.served.chain_length)" '^[12]$' \
 	"nginx SNI b.test: the root the server sends is counted in the chain"
+
+# A certificate of 3,000 names is judged by all of them, on disk and served.
+cw check --connect "127.0.0.1:$port" --name host2999.many.test \
+	--cert "$TEST_TMP/many.fullchain.pem" --key "$TEST_TMP/many.key" --json
+same_fp "$(json_get "$cw_out" endpoints.0.served.sha256)" "$(leaf_fp many)" \
+	"nginx SNI host2999.many.test: the certificate of 3,000 names is served"
+is "$(json_get "$cw_out" endpoints.0.served.name_covered)" true \
+	"3,000 names served: the last one, asked for, is covered"
+is "$(json_get "$cw_out" endpoints.0.disk.status)" valid "3,000 names on disk: valid for the last one"
+is "$(json_get "$cw_out" endpoints.0.state)/$cw_rc" OK/0 "3,000 names: state OK, exit 0"
+is "$(json_get "$cw_out" endpoints.0.served.sans | "$PYTHON" -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
+	3000 "3,000 names served: every name is reported"
 
 # ---- served vs disk ------------------------------------------------------------
 

@@ -1,0 +1,85 @@
+/*
+ * probe-int.h - what the probe engine (probe.c) shares with the state
+ * machine of one probe's connection (probe-conn.c) and the bookkeeping of
+ * its result (probe-result.c).  Not an API: the public interface is
+ * probe.h.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <openssl/ssl.h>
+#include <systemd/sd-event.h>
+
+#include "probe.h"
+#include "probe-tls.h"
+#include "starttls.h"
+
+struct probe;
+
+/* What a connection needs of its engine, the same for every probe. */
+struct probe_env {
+	sd_event *event;
+	SSL_CTX *ctx;
+	struct resolver *resolver;
+	/* Called once, when the probe has ended and released its connection. */
+	void (*ended)(struct probe *p);
+};
+
+/* The STARTTLS dialogue's buffers, allocated only for probes that use it. */
+struct starttls_io {
+	struct starttls_session s;
+	uint8_t in[2 * STARTTLS_MAX_LINE];
+	size_t in_len;
+	uint8_t out[2 * STARTTLS_MAX_OUT];
+	size_t out_len, out_sent;
+	bool ready;                   /* TLS starts once out is sent */
+	char last_line[128];          /* escaped, for the timeout message */
+};
+
+struct probe {
+	/* The engine's: */
+	const struct probe_env *env;
+	TAILQ_ENTRY(probe) link;      /* on the engine's queued, running or finished list */
+	probe_done_t done;
+	void *userdata;
+	sd_event_source *timer, *defer;
+	/* Both's: */
+	struct probe_target target;
+	enum probe_phase phase;
+	struct probe_result result;
+	uint64_t start_usec;
+	/* The connection's, released by probe_conn_release(): */
+	uint64_t handshake_start_usec;
+	sd_event_source *io;
+	struct resolve_req *resolve;
+	struct addrinfo *addrs, *addr;  /* every address, the one being tried */
+	int fd;
+	int last_errno;
+	struct starttls_io *st;
+	SSL *ssl;
+	struct tls_capture tls;
+};
+
+/*
+ * probe-conn.c: one probe from resolving its host to the end of its
+ * handshake.  begin starts it (the deadline is the engine's); timeout ends
+ * it with a message that says what it was waiting for; release lets go of
+ * the socket, the TLS session, the addresses and a pending lookup, and may
+ * be called at any time, twice too.  Every way a probe ends fills
+ * p->result, releases, and calls p->env->ended(p).
+ */
+void probe_conn_begin(struct probe *p);
+void probe_conn_timeout(struct probe *p);
+void probe_conn_release(struct probe *p);
+
+/*
+ * probe-result.c: fills r, but its status and timings, from a finished
+ * handshake: the leaf's facts, the chain's length, trust, whether sni is
+ * covered, the TLS version and cipher.  Returns PROBE_OK, or the status of
+ * the failure (PROBE_NO_CERT, PROBE_TLS_FAILED) with its message in detail.
+ */
+enum probe_status probe_result_from_ssl(struct probe_result *r, SSL *ssl, const char *sni,
+					char *detail, size_t len);

@@ -1,0 +1,175 @@
+/*
+ * watch-chain.c - resolving a watched path into its chain; see
+ * watch-chain.h.
+ *
+ * The resolver walks from "/" one name at a time, following symbolic
+ * links (relative and absolute, at most LINKS_MAX), and records each
+ * (directory, name) it looked up: the watcher watches exactly those
+ * directories, so a rename over a file, a re-created link and a swapped
+ * "..data" are all seen in their parent.  A missing name ends the chain;
+ * its nearest existing directory is the last step, where the creation
+ * will be seen.  Pure apart from lstat() and readlink(): any thread.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "watch-chain.h"
+
+#define LINKS_MAX  40         /* the kernel's own bound on a path's links */
+
+#define TAKE(p) ({ __typeof__(p) p_ = (p); (p) = NULL; p_; })
+
+void chain_clear(struct chain *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->steps[i].dir);
+		free(c->steps[i].name);
+	}
+	free(c->steps);
+	*c = (struct chain) {};
+}
+
+static int chain_push(struct chain *c, const char *dir, const char *name, size_t len)
+{
+	if (c->n % 8 == 0) {
+		struct step *s = reallocarray(c->steps, c->n + 8, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		c->steps = s;
+	}
+	c->steps[c->n].dir = strdup(dir);
+	c->steps[c->n].name = strndup(name, len);
+	c->n++;
+	return c->steps[c->n - 1].dir && c->steps[c->n - 1].name ? 0 : -ENOMEM;
+}
+
+/*
+ * Goes on at the target of the link entry: rest becomes the target and
+ * what followed the link.  0 when followed, 1 when the chain ends there
+ * (dangling, too many links, too long).
+ */
+static int follow(const char *entry, char *dir, char **rest, const char **p, unsigned *links)
+{
+	char target[PATH_MAX], *more;
+	ssize_t n = readlink(entry, target, sizeof(target) - 1);
+
+	if (n <= 0 || ++*links > LINKS_MAX || strlen(*p) > 8 * PATH_MAX)
+		return 1;
+	target[n] = '\0';
+	if (asprintf(&more, "%s/%s", target, *p) < 0)
+		return -ENOMEM;
+	free(*rest);
+	*p = *rest = more;
+	if (target[0] == '/')
+		strcpy(dir, "/");
+	return 0;
+}
+
+int chain_resolve(const char *path, struct chain *ret)
+{
+	struct chain c = {};
+	char *dir = strdup("/"), *rest = strdup(path);
+	const char *p = rest;
+	unsigned links = 0;
+	int r = dir && rest ? 0 : -ENOMEM;
+
+	while (r == 0) {
+		_cleanup_free_ char *entry = NULL;
+		struct stat st;
+		size_t len;
+
+		p += strspn(p, "/");
+		if (!*p) {
+			c.found = stat(dir, &c.st) == 0;
+			break;
+		}
+		len = strcspn(p, "/");
+		if (len <= 2 && strncmp(p, "..", len) == 0) {
+			char *slash = strrchr(dir, '/');
+
+			if (len == 2)       /* dir holds no link: its parent is lexical */
+				slash[slash == dir] = '\0';
+			p += len;
+			continue;
+		}
+		if (chain_push(&c, dir, p, len) < 0 ||
+		    asprintf(&entry, "%s%s%.*s", dir, dir[1] ? "/" : "", (int)len, p) < 0) {
+			entry = NULL;
+			r = -ENOMEM;
+			break;
+		}
+		p += len;
+		if (lstat(entry, &st) < 0)
+			break;
+		if (S_ISLNK(st.st_mode))
+			r = follow(entry, dir, &rest, &p, &links);
+		else if (S_ISDIR(st.st_mode)) {
+			free(dir);
+			dir = TAKE(entry);
+		} else {
+			c.found = p[strspn(p, "/")] == '\0';
+			c.st = st;
+			break;
+		}
+	}
+	free(dir);
+	free(rest);
+	if (r < 0)
+		chain_clear(&c);
+	else
+		*ret = c;
+	return r < 0 ? r : 0;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	for (const unsigned char *b = p; n > 0; n--, b++)
+		h = (h ^ *b) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+uint64_t chain_print(const struct chain *c)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (size_t i = 0; i < c->n; i++) {
+		h = fnv(h, c->steps[i].dir, strlen(c->steps[i].dir) + 1);
+		h = fnv(h, c->steps[i].name, strlen(c->steps[i].name) + 1);
+	}
+	if (c->found) {
+		uint64_t id[] = {
+			c->st.st_dev, c->st.st_ino, (uint64_t)c->st.st_size,
+			(uint64_t)c->st.st_mtim.tv_sec, (uint64_t)c->st.st_mtim.tv_nsec,
+			(uint64_t)c->st.st_ctim.tv_sec, (uint64_t)c->st.st_ctim.tv_nsec,
+		};
+		h = fnv(h, id, sizeof(id));
+	}
+	return h;
+}
+
+/* 0 when out of memory: it differs from every real print, so polling notifies. */
+uint64_t path_print(const char *path)
+{
+	struct chain c;
+	uint64_t h;
+
+	if (chain_resolve(path, &c) < 0)
+		return 0;
+	h = chain_print(&c);
+	chain_clear(&c);
+	return h;
+}
+
+bool chain_has(const struct chain *c, const char *dir, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->steps[i].dir, dir) == 0 && (!name || strcmp(c->steps[i].name, name) == 0))
+			return true;
+	return false;
+}

@@ -1,0 +1,83 @@
+/*
+ * watch-int.h - what the watcher's files share: the watcher itself, its
+ * paths and its directory watches, and who touches which field.  Not an
+ * API: the public interface is watch.h.
+ *
+ * watch.c makes and frees the watcher, watch-inotify.c runs its thread
+ * (the only caller of libinotifytools), watch-loop.c is its side on the
+ * event loop (delivery and polling), watch-chain.c resolves paths.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+#include "watch.h"
+#include "watch-chain.h"
+
+struct wpath {
+	unsigned group;
+	char *path;           /* absolute */
+	struct chain chain;   /* thread only, like print, stale and hit */
+	uint64_t print;       /* fingerprint of the chain and the file */
+	bool stale;           /* to be re-resolved */
+	bool hit;             /* to be notified */
+	bool pending;         /* under lock: notified to the loop, not yet delivered */
+	uint64_t poll_print;  /* loop only */
+};
+
+/* What one inotify watch descriptor means: certwatch's own record. */
+struct dwatch {
+	int wd;
+	dev_t dev;
+	ino_t ino;
+	char *dir;
+	bool used;
+	bool moved;           /* IN_MOVE_SELF: alive, elsewhere */
+	bool dead;            /* IN_IGNORED: the kernel dropped it */
+};
+
+struct watcher {
+	sd_event *event;
+	uint64_t poll_usec;
+	watch_notify_t notify;
+	void *userdata;
+	struct wpath *paths;
+	size_t n_paths;
+	struct dwatch *watches;   /* thread only */
+	size_t n_watches;
+	unsigned tombs;           /* thread only */
+	pthread_mutex_t lock;
+	bool polling;             /* atomic */
+	unsigned max_watches;     /* set before the thread starts */
+	bool fake_overflow;       /* atomic: watcher_fake_overflow() */
+	int efd;
+	pthread_t thread;
+	bool started;
+	sd_event_source *io, *timer;
+};
+
+static inline bool watch_polling(const struct watcher *w)
+{
+	return __atomic_load_n(&w->polling, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * watch-inotify.c: starts the thread, which arms the watches and forwards
+ * what it sees to the loop through w->efd; stops it (cancel and join) and
+ * frees what only it used.  Start returns 0 or a negative errno.
+ */
+int watch_thread_start(struct watcher *w);
+void watch_thread_stop(struct watcher *w);
+
+/*
+ * watch-loop.c: the eventfd through which the thread wakes the loop, and
+ * its source on w->event; detach also ends polling.  Attach returns 0 or a
+ * negative errno; detach is safe on a half-attached watcher.
+ */
+int watch_loop_attach(struct watcher *w);
+void watch_loop_detach(struct watcher *w);

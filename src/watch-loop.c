@@ -1,0 +1,106 @@
+/*
+ * watch-loop.c - the watcher's side on the event loop: the groups the
+ * thread marked pending are delivered to notify, once per group and
+ * wake-up; and when the thread gave up on inotify, every path's
+ * fingerprint (its chain and the file's device, inode, size, mtime and
+ * ctime) is polled from a timer, for the rest of the watcher's life.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "watch-int.h"
+
+static int unsigned_cmp(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Calls notify once per group, from copies: notify may free the watcher.
+ * Takes groups (malloc'd, n entries) over.
+ */
+static void deliver(struct watcher *w, unsigned *groups, size_t n)
+{
+	watch_notify_t notify = w->notify;
+	void *userdata = w->userdata;
+
+	qsort(groups, n, sizeof(*groups), unsigned_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || groups[i] != groups[i - 1])
+			notify(groups[i], userdata);
+	free(groups);
+}
+
+static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct watcher *w = userdata;
+	unsigned *groups = calloc(w->n_paths + 1, sizeof(*groups));
+	size_t n = 0;
+
+	(void)usec;
+	(void)sd_event_source_set_time_relative(s, w->poll_usec);
+	(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	if (!groups)
+		return 0;       /* the prints stay: the next poll reports */
+	for (size_t i = 0; i < w->n_paths; i++) {
+		uint64_t print = path_print(w->paths[i].path);
+
+		if (print != w->paths[i].poll_print || !print) {
+			w->paths[i].poll_print = print;
+			groups[n++] = w->paths[i].group;
+		}
+	}
+	deliver(w, groups, n);
+	return 0;
+}
+
+static int on_wake(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct watcher *w = userdata;
+	unsigned *groups = calloc(w->n_paths + 1, sizeof(*groups));
+	eventfd_t v;
+	size_t n = 0;
+
+	(void)s;
+	(void)revents;
+	if (!groups)
+		return 0;       /* the eventfd stays readable: retried */
+	(void)eventfd_read(fd, &v);
+	pthread_mutex_lock(&w->lock);
+	for (size_t i = 0; i < w->n_paths; i++)
+		if (w->paths[i].pending) {
+			w->paths[i].pending = false;
+			groups[n++] = w->paths[i].group;
+		}
+	pthread_mutex_unlock(&w->lock);
+	/* The first poll compares with the prints taken by watcher_start(). */
+	if (watch_polling(w) && !w->timer)
+		(void)sd_event_add_time_relative(w->event, &w->timer, CLOCK_MONOTONIC, w->poll_usec,
+						 w->poll_usec / 10, on_poll, w);
+	deliver(w, groups, n);
+	return 0;
+}
+
+int watch_loop_attach(struct watcher *w)
+{
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->efd < 0)
+		return -errno;
+	return sd_event_add_io(w->event, &w->io, w->efd, EPOLLIN, on_wake, w);
+}
+
+void watch_loop_detach(struct watcher *w)
+{
+	w->io = sd_event_source_disable_unref(w->io);
+	w->timer = sd_event_source_disable_unref(w->timer);
+	if (w->efd >= 0)
+		close(w->efd);
+	w->efd = -1;
+}
