@@ -29,102 +29,9 @@
 #include "starttls.h"
 
 #define SEC_PER_DAY       86400.0
-#define NUMBER_MAX        1e15    /* keeps every formatted number short */
 #define SUMMARY_NAMED     3       /* endpoints named on the status line */
 #define DEFAULT_TIMEOUT   (30 * USEC_PER_SEC)
 #define EXIT_UNKNOWN      3
-
-/* ---- ranges ------------------------------------------------------------------- */
-
-/* A decimal number in the guidelines' class [-0-9.] (a leading '+' is allowed too). */
-static int parse_number(const char *s, size_t len, double *ret)
-{
-	char buf[64], *end;
-	size_t sign;
-
-	if (len == 0 || len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	sign = buf[0] == '-' || buf[0] == '+';
-	if (buf[sign] == '\0' || strspn(buf + sign, "0123456789.") != len - sign)
-		return -EINVAL;
-	errno = 0;
-	*ret = strtod(buf, &end);
-	if (errno || *end || *ret >= NUMBER_MAX || *ret <= -NUMBER_MAX)
-		return -EINVAL;
-	return 0;
-}
-
-int nagios_range_parse(const char *s, struct nagios_range *ret)
-{
-	struct nagios_range r = { .start = 0, .end = INFINITY };
-	const char *colon;
-	size_t len;
-
-	if (!s)
-		return -EINVAL;
-	if (*s == '@') {
-		r.inside = true;
-		s++;
-	}
-	colon = strchr(s, ':');
-	if (!colon) {
-		if (parse_number(s, strlen(s), &r.end) < 0)
-			return -EINVAL;
-	} else {
-		len = (size_t)(colon - s);
-		if (len == 0 && colon[1] == '\0')
-			return -EINVAL;
-		if (len == 1 && s[0] == '~')
-			r.start = -INFINITY;
-		else if (len > 0 && parse_number(s, len, &r.start) < 0)
-			return -EINVAL;
-		if (colon[1] && parse_number(colon + 1, strlen(colon + 1), &r.end) < 0)
-			return -EINVAL;
-	}
-	if (r.start > r.end)
-		return -EINVAL;
-	*ret = r;
-	return 0;
-}
-
-bool nagios_range_alert(const struct nagios_range *r, double value)
-{
-	bool in = value >= r->start && value <= r->end;
-
-	return r->inside ? in : !in;
-}
-
-/* At most four decimals, no trailing zeros: "21", "15.6667", "-0.5". */
-static void format_number(double v, char *out, size_t outlen)
-{
-	size_t n;
-
-	snprintf(out, outlen, "%.4f", v);
-	n = strlen(out);
-	while (n > 0 && out[n - 1] == '0')
-		out[--n] = '\0';
-	if (n > 0 && out[n - 1] == '.')
-		out[--n] = '\0';
-	if (strcmp(out, "-0") == 0)
-		snprintf(out, outlen, "0");
-}
-
-void nagios_range_format(const struct nagios_range *r, char *out, size_t outlen)
-{
-	char a[32] = "", b[32] = "";
-
-	if (isinf(r->start))
-		snprintf(a, sizeof(a), "~:");
-	else if (r->start != 0 || isinf(r->end)) {
-		format_number(r->start, a, sizeof(a) - 1);
-		strcat(a, ":");
-	}
-	if (!isinf(r->end))
-		format_number(r->end, b, sizeof(b));
-	snprintf(out, outlen, "%s%s%s", r->inside ? "@" : "", a, b);
-}
 
 /* ---- output ------------------------------------------------------------------- */
 
@@ -270,7 +177,7 @@ static void perfdata(FILE *f, const struct check_item *items, const struct judge
 		if (!j[i].have_days)
 			continue;
 		check_item_name(&items[i], name, sizeof(name));
-		format_number(j[i].days, v, sizeof(v));
+		nagios_number_format(j[i].days, v, sizeof(v));
 		nagios_range_format(&j[i].warn, w, sizeof(w));
 		nagios_range_format(&j[i].crit, c, sizeof(c));
 		fputs(sep, f);
@@ -279,7 +186,7 @@ static void perfdata(FILE *f, const struct check_item *items, const struct judge
 		perf_label(f, name, "stale");
 		fprintf(f, "%d;;;0;1 ", items[i].verdict.state == STATE_STALE);
 		perf_label(f, name, "handshake");
-		format_number((double)items[i].probe.handshake_usec / 1e6, v, sizeof(v));
+		nagios_number_format((double)items[i].probe.handshake_usec / 1e6, v, sizeof(v));
 		fprintf(f, "%ss;;;0", v);
 		sep = " ";
 	}
