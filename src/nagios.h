@@ -28,6 +28,14 @@ enum severity nagios_report(FILE *f, const struct check_item *items, size_t n,
 			    unsigned verbose, time_t now);
 
 /*
+ * Writes formatted text as the plugin's output must carry it: a '|' (it
+ * would start the performance data) becomes '/', a control character a
+ * space.
+ */
+__attribute__((format(printf, 2, 3)))
+void nagios_put(FILE *f, const char *fmt, ...);
+
+/*
  * The plugin: parses argv (argv[0] names the program), checks, prints on
  * stdout, and returns the exit status.  config: the configuration file
  * used when neither -H nor --config is given.
