@@ -36,10 +36,15 @@ enum adhoc_option {
 
 #define ADHOC_MASK(o) (1u << (o))
 
-/* How both front ends' synopses write these options. */
-#define ADHOC_SYNOPSIS \
-	"[--connect HOST:PORT | -H HOST [-p PORT]] [--starttls PROTO] [--name NAME]\n" \
-	"[--cert FILE [--chain FILE] [--key FILE]] [--key-type TYPE] [-t DURATION]"
+/*
+ * How both front ends' synopses write the options after the endpoint's
+ * host and port, over lines that start with indent.  No '|': the plugin's
+ * output must not have one.
+ */
+#define ADHOC_SYNOPSIS(indent) \
+	"[--starttls PROTO] [--name NAME]\n" \
+	indent "[--cert FILE [--chain FILE] [--key FILE]] [--key-type TYPE]\n" \
+	indent "[-t DURATION]"
 
 struct adhoc {
 	const char *given[_ADHOC_OPTION_MAX];   /* each option's value as given; NULL: not */

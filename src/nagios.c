@@ -16,29 +16,32 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "adhoc.h"
+#include "cli.h"
 #include "conf.h"
 #include "nagios.h"
-#include "starttls.h"
 
 #define DEFAULT_TIMEOUT   (30 * USEC_PER_SEC)
 #define EXIT_UNKNOWN      3
 
 struct plugin {
 	const char *progname;
-	const char *host, *port, *starttls, *name, *cert, *chain, *key;
 	const char *config, *service;
 	bool config_given;
+	struct adhoc endpoint;       /* -H and the rest, as `certwatch check` reads them */
 	struct nagios_range warn, crit;
 	bool warn_given, crit_given;
-	uint64_t timeout_usec;
 	unsigned verbose;
 };
 
 static void usage(const struct plugin *pl)
 {
-	printf("Usage: %s [-H HOST [-p PORT] [--starttls PROTO] [--name NAME] [--cert FILE "
-	       "[--chain FILE] [--key FILE]]] [--config FILE] [--service NAME] [-w RANGE] "
-	       "[-c RANGE] [-t TIMEOUT] [-v]... [-V] [-h]\n", pl->progname);
+	printf("Usage: %s [--config FILE] [--service NAME] [-w RANGE] [-c RANGE]\n"
+	       "           [-t DURATION] [-v]...\n"
+	       "       %s -H HOST [-p PORT] " ADHOC_SYNOPSIS("           ")
+	       " [-w RANGE] [-c RANGE] [-v]...\n"
+	       "       %s -V\n"
+	       "       %s -h\n", pl->progname, pl->progname, pl->progname, pl->progname);
 }
 
 static void help(const struct plugin *pl)
@@ -47,94 +50,89 @@ static void help(const struct plugin *pl)
 	usage(pl);
 	printf("\n"
 	       "Checks the endpoints of certwatch.conf (or of one service), or one endpoint\n"
-	       "given with -H, and reports as a monitoring plugin: one status line, one line\n"
-	       "per endpoint, performance data (days left, stale, handshake time).\n"
+	       "given with --connect or -H, and reports as a monitoring plugin: one status\n"
+	       "line, one line per endpoint, performance data (days left, stale, handshake\n"
+	       "time).\n"
 	       "\n"
-	       "  -H, --hostname HOST   check this endpoint instead of the configured ones\n"
-	       "  -p, --port PORT       with -H (default: the --starttls protocol's port, or 443)\n"
-	       "      --starttls PROTO  with -H: %s\n"
-	       "      --name NAME       with -H: SNI and the name the certificate must cover\n"
-	       "      --cert FILE       with -H: compare with this certificate (or full chain)\n"
-	       "      --chain FILE      with --cert: a separate chain file\n"
-	       "      --key FILE        with --cert: the private key, checked against it\n"
+	       "The configured endpoints:\n"
 	       "      --config FILE     the configuration (default %s)\n"
 	       "      --service NAME    only this service's endpoints\n"
+	       "\n"
+	       "One endpoint instead (the same options as 'certwatch check'):\n", pl->config);
+	adhoc_help(stdout, "seconds (\"10\") or a duration (\"500ms\", \"1m\") for the\n"
+		   "whole check, with -H or without: no probe gets longer,\n"
+		   "UNKNOWN when exceeded (default 30)");
+	printf("\n"
+	       "The plugin:\n"
 	       "  -w, --warning RANGE   days left on the served certificate that are OK, as a\n"
 	       "                        range of the plugin guidelines: \"21:\" warns below 21\n"
 	       "                        days; a bare \"21\" alerts ABOVE 21 (0 to 21 is OK).\n"
 	       "                        Default: each endpoint's warn-days, as \"21:\"\n"
 	       "  -c, --critical RANGE  the same for CRITICAL; default crit-days, as \"7:\"\n"
-	       "  -t, --timeout TIME    seconds, or a duration (\"500ms\", \"1m\"), for the\n"
-	       "                        whole check; UNKNOWN when exceeded (default 30)\n"
 	       "  -v, --verbose         more detail per endpoint; twice: the probe too\n"
 	       "  -V, --version         show the version\n"
 	       "  -h, --help            show this help\n"
 	       "\n"
-	       "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.  See certwatch(8).\n",
-	       starttls_names(), pl->config);
+	       "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.  See certwatch(8).\n");
 }
 
 /* A usage error: the status line, the usage line, UNKNOWN. */
-__attribute__((format(printf, 2, 3)))
-static int usage_error(const struct plugin *pl, const char *fmt, ...)
+static int usage_error(const struct plugin *pl, const char *why)
 {
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	nagios_put(stdout, "CERTWATCH UNKNOWN - %s", buf);
+	nagios_put(stdout, "CERTWATCH UNKNOWN - %s", why);
 	fputc('\n', stdout);
 	usage(pl);
 	return -EINVAL;
 }
 
 enum {
-	OPT_STARTTLS = 0x100,
-	OPT_NAME,
-	OPT_CERT,
-	OPT_CHAIN,
-	OPT_KEY,
-	OPT_CONFIG,
+	OPT_CONFIG = 0x100,
 	OPT_SERVICE,
 };
 
+/* The plugin's own options; adhoc.h adds the endpoint's. */
 static const struct option plugin_options[] = {
-	{ "hostname", required_argument, NULL, 'H' },
-	{ "port",     required_argument, NULL, 'p' },
-	{ "starttls", required_argument, NULL, OPT_STARTTLS },
-	{ "name",     required_argument, NULL, OPT_NAME },
-	{ "cert",     required_argument, NULL, OPT_CERT },
-	{ "chain",    required_argument, NULL, OPT_CHAIN },
-	{ "key",      required_argument, NULL, OPT_KEY },
 	{ "config",   required_argument, NULL, OPT_CONFIG },
 	{ "service",  required_argument, NULL, OPT_SERVICE },
 	{ "warning",  required_argument, NULL, 'w' },
 	{ "critical", required_argument, NULL, 'c' },
-	{ "timeout",  required_argument, NULL, 't' },
 	{ "verbose",  no_argument,       NULL, 'v' },
 	{ "version",  no_argument,       NULL, 'V' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{}
 };
 
+/* -w or -c. */
+static int take_range(struct plugin *pl, int c, const char *arg)
+{
+	char why[256];
+
+	if (nagios_range_parse(arg, c == 'w' ? &pl->warn : &pl->crit) < 0) {
+		snprintf(why, sizeof(why), "-%c %s is not a range; write days as N: (alert below "
+			 "N), ~:N, N:M or @N:M", c, arg);
+		return usage_error(pl, why);
+	}
+	*(c == 'w' ? &pl->warn_given : &pl->crit_given) = true;
+	return 0;
+}
+
 /* Returns 0, 1 when the plugin is done (-h, -V), or -EINVAL after saying why. */
 static int parse_args(int argc, char **argv, struct plugin *pl)
 {
-	int c;
+	struct adhoc_getopt g;
+	char why[256];
+	int c, r;
 
+	adhoc_getopt_init(&g, ":w:c:vVh", plugin_options);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":H:p:w:c:t:vVh", plugin_options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) >= 0) {
+		r = adhoc_option(&pl->endpoint, c, optarg);
+		if (r < 0)
+			return usage_error(pl, pl->endpoint.error);
+		if (r > 0)
+			continue;
 		switch (c) {
-		case 'H': pl->host = optarg; break;
-		case 'p': pl->port = optarg; break;
-		case OPT_STARTTLS: pl->starttls = optarg; break;
-		case OPT_NAME: pl->name = optarg; break;
-		case OPT_CERT: pl->cert = optarg; break;
-		case OPT_CHAIN: pl->chain = optarg; break;
-		case OPT_KEY: pl->key = optarg; break;
 		case OPT_CONFIG: pl->config = optarg; pl->config_given = true; break;
 		case OPT_SERVICE: pl->service = optarg; break;
 		case 'v': pl->verbose++; break;
@@ -142,61 +140,23 @@ static int parse_args(int argc, char **argv, struct plugin *pl)
 		case 'h': help(pl); return 1;
 		case 'w':
 		case 'c':
-			if (nagios_range_parse(optarg, c == 'w' ? &pl->warn : &pl->crit) < 0)
-				return usage_error(pl, "-%c %s is not a range; write days as N: "
-						   "(alert below N), ~:N, N:M or @N:M", c, optarg);
-			*(c == 'w' ? &pl->warn_given : &pl->crit_given) = true;
+			if (take_range(pl, c, optarg) < 0)
+				return -EINVAL;
 			break;
-		case 't':
-			if (parse_duration(optarg, &pl->timeout_usec) < 0 || pl->timeout_usec == 0)
-				return usage_error(pl, "-t %s is not a timeout; write seconds "
-						   "(\"10\") or a duration (\"500ms\", \"1m\")",
-						   optarg);
-			break;
-		case ':':
-			if (optopt)
-				return usage_error(pl, "option -%c needs a value", optopt);
-			return usage_error(pl, "option %s needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return usage_error(pl, "unknown option -%c", optopt);
-			return usage_error(pl, "unknown option %s", argv[optind - 1]);
+			cli_getopt_refusal(c, optopt, argv[optind - 1], why, sizeof(why));
+			return usage_error(pl, why);
 		}
 	}
-	if (optind < argc)
-		return usage_error(pl, "unexpected argument \"%s\"; every value belongs to an "
-				   "option", argv[optind]);
-	if (!pl->host && (pl->port || pl->starttls || pl->name || pl->cert))
-		return usage_error(pl, "-p, --starttls, --name and --cert go with -H; for the "
-				   "configured endpoints set them in the configuration");
-	if (pl->host && (pl->config_given || pl->service))
-		return usage_error(pl, "-H checks one endpoint, --config and --service the "
-				   "configured ones: give one or the other");
-	if ((pl->key || pl->chain) && !pl->cert)
-		return usage_error(pl, "--key and --chain go with --cert");
-	return 0;
-}
-
-/* The endpoint of -H, with the defaults of an empty configuration. */
-static int adhoc_item(const struct plugin *pl, const struct conf *defaults, struct check_item *it)
-{
-	unsigned long port;
-	char *end;
-	int proto = -1;
-
-	if (pl->starttls && (proto = starttls_lookup(pl->starttls)) < 0)
-		return usage_error(pl, "--starttls %s is not a known protocol; known: %s",
-				   pl->starttls, starttls_names());
-	port = proto >= 0 ? starttls_drivers[proto].default_port : 443;
-	if (pl->port) {
-		errno = 0;
-		port = strtoul(pl->port, &end, 10);
-		if (errno || *end || end == pl->port || port == 0 || port > 65535)
-			return usage_error(pl, "-p %s is not a port; write a number from 1 "
-					   "to 65535", pl->port);
+	if (optind < argc) {
+		snprintf(why, sizeof(why), "unexpected argument \"%s\"; every value belongs to an "
+			 "option", argv[optind]);
+		return usage_error(pl, why);
 	}
-	check_item_adhoc(it, defaults, pl->host, (uint16_t)port, proto, pl->name, pl->cert,
-			 pl->chain, pl->key);
+	/* -t bounds the whole run, so it stands without an endpoint too. */
+	if (adhoc_finish(&pl->endpoint, ADHOC_MASK(ADHOC_TIMEOUT), pl->service ? "--service" :
+			 pl->config_given ? "--config" : NULL) < 0)
+		return usage_error(pl, pl->endpoint.error);
 	return 0;
 }
 
@@ -231,22 +191,17 @@ static void arm_timeout(uint64_t usec)
 	setitimer(ITIMER_REAL, &t, NULL);
 }
 
-static int load_items(struct plugin *pl, struct conf **ret_conf, struct check_item **ret_items,
+static int load_items(const struct plugin *pl, struct conf **ret_conf, struct check_item **ret_items,
 		      size_t *ret_n)
 {
 	char err[4096] = "";
 	int r;
 
-	if (pl->host) {
-		r = conf_new_default(ret_conf);
-		if (r >= 0 && !(*ret_items = calloc(1, sizeof(**ret_items))))
-			r = -ENOMEM;
-		if (r < 0) {
+	if (adhoc_given(&pl->endpoint)) {
+		r = adhoc_items(&pl->endpoint, ret_conf, ret_items, ret_n);
+		if (r < 0)
 			printf("CERTWATCH UNKNOWN - %s\n", strerror(-r));
-			return r;
-		}
-		*ret_n = 1;
-		return adhoc_item(pl, *ret_conf, *ret_items);
+		return r;
 	}
 	r = conf_load(pl->config, true, ret_conf, err, sizeof(err));
 	if (r < 0) {
@@ -272,24 +227,26 @@ int nagios_main(int argc, char **argv, const char *config)
 		.progname = strcmp(slash ? slash + 1 : argv[0], "nagios") == 0 ?
 			"certwatch nagios" : slash ? slash + 1 : argv[0],
 		.config = config,
-		.timeout_usec = DEFAULT_TIMEOUT,
 	};
 	struct conf *c = NULL;
 	struct check_item *items = NULL;
 	size_t n = 0;
+	uint64_t timeout;
 	time_t now;
 	int r;
 
+	adhoc_init(&pl.endpoint);
 	r = parse_args(argc, argv, &pl);
 	if (r != 0)
 		return EXIT_UNKNOWN;   /* -h and -V too, as the guidelines ask */
+	timeout = pl.endpoint.timeout_usec ? pl.endpoint.timeout_usec : DEFAULT_TIMEOUT;
 	r = load_items(&pl, &c, &items, &n);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		if (items[i].target.timeout_usec > pl.timeout_usec)
-			items[i].target.timeout_usec = pl.timeout_usec;
-	arm_timeout(pl.timeout_usec);
+		if (items[i].target.timeout_usec > timeout)
+			items[i].target.timeout_usec = timeout;
+	arm_timeout(timeout);
 	now = time(NULL);
 	r = check_items_run(items, n, c->max_probes, now);
 	setitimer(ITIMER_REAL, &(struct itimerval) {}, NULL);
