@@ -22,7 +22,6 @@
 #include "util.h"
 
 #define HTTPS_PORT 443
-#define HELP_WIDTH 54    /* of an entry's text, which starts at column 24 */
 
 __attribute__((format(printf, 2, 3)))
 static int fail(struct adhoc *a, const char *fmt, ...)
@@ -139,19 +138,19 @@ static const struct row {
 	int (*take)(struct adhoc *a, const char *s);   /* NULL: any text but "" */
 } rows[_ADHOC_OPTION_MAX] = {
 	[ADHOC_CONNECT] = { "connect", 0, "HOST:PORT", "probe this endpoint instead of the "
-		"configured ones\n([ADDRESS]:PORT for IPv6)", take_connect },
+		"configured ones ([ADDRESS]:PORT for IPv6)", take_connect },
 	[ADHOC_HOSTNAME] = { "hostname", 'H', "HOST", "the same, the port apart", take_hostname },
 	[ADHOC_PORT] = { "port", 'p', "PORT", "with -H (default: the --starttls protocol's "
-		"port,\nor 443)", take_port },
+		"port, or 443)", take_port },
 	[ADHOC_STARTTLS] = { "starttls", 0, "PROTO", NULL, take_starttls },
 	[ADHOC_NAME] = { "name", 0, "NAME", "SNI, and the name the certificate must cover", NULL },
 	[ADHOC_CERT] = { "cert", 0, "FILE", "compare with this certificate (or full chain)",
 		NULL },
 	[ADHOC_CHAIN] = { "chain", 0, "FILE", "with --cert: a separate chain file", NULL },
-	[ADHOC_KEY] = { "key", 0, "FILE", "with --cert: the private key, checked against the\n"
+	[ADHOC_KEY] = { "key", 0, "FILE", "with --cert: the private key, checked against the "
 		"certificate", NULL },
 	[ADHOC_KEY_TYPE] = { "key-type", 0, "TYPE", "rsa or ecdsa: ask a server that has one "
-		"certificate\nper key type for that one", take_key_type },
+		"certificate per key type for that one", take_key_type },
 	[ADHOC_TIMEOUT] = { "timeout", 't', "DURATION", NULL, take_timeout },
 };
 
@@ -187,6 +186,14 @@ void adhoc_getopt_init(struct adhoc_getopt *g, const char *own_short,
 		}
 	}
 	g->longopts[n] = (struct option) {};
+}
+
+const char *adhoc_option_name(int c)
+{
+	for (int o = 0; o < _ADHOC_OPTION_MAX; o++)
+		if (c == getopt_val(o))
+			return rows[o].name;
+	return NULL;
 }
 
 int adhoc_option(struct adhoc *a, int c, const char *arg)
@@ -232,7 +239,8 @@ int adhoc_finish(struct adhoc *a, unsigned alone, const char *configured)
 			return fail(a, "--%s goes with --cert: add --cert FILE, the certificate "
 				    "it belongs to", rows[o].name);
 	if (a->given[ADHOC_HOSTNAME] && !a->given[ADHOC_PORT])
-		a->port = a->starttls >= 0 ? starttls_drivers[a->starttls].default_port : HTTPS_PORT;
+		a->port = a->starttls >= 0 ? starttls_drivers[a->starttls].default_port :
+			  HTTPS_PORT;
 	return 0;
 }
 
@@ -262,28 +270,12 @@ int adhoc_items(const struct adhoc *a, struct conf **ret_conf,
 	return 0;
 }
 
-/* --starttls's entry: the protocols, wrapped to the width of the others. */
-static void starttls_help(char *out, size_t outlen)
-{
-	size_t len = (size_t)snprintf(out, outlen, "speak this protocol's STARTTLS first: one of");
-	size_t line = len;
-
-	for (size_t i = 0; i < starttls_n_drivers && len < outlen; i++) {
-		const char *name = starttls_drivers[i].name;
-		bool wrap = line + 1 + strlen(name) + 1 > HELP_WIDTH;
-		int w = snprintf(out + len, outlen - len, "%s%s%s", wrap ? "\n" : " ", name,
-				 i + 1 < starttls_n_drivers ? "," : "");
-
-		len += (size_t)w;
-		line = wrap ? (size_t)w - 1 : line + (size_t)w;
-	}
-}
-
 void adhoc_help(FILE *f, const char *timeout_help)
 {
 	char starttls[512];
 
-	starttls_help(starttls, sizeof(starttls));
+	snprintf(starttls, sizeof(starttls), "speak this protocol's STARTTLS first: one of %s",
+		 starttls_names());
 	for (int o = 0; o < _ADHOC_OPTION_MAX; o++)
 		cli_help_option(f, rows[o].short_opt, rows[o].name, rows[o].arg,
 				o == ADHOC_STARTTLS ? starttls :

@@ -83,6 +83,9 @@ void adhoc_getopt_init(struct adhoc_getopt *g, const char *own_short,
  */
 int adhoc_option(struct adhoc *a, int c, const char *arg);
 
+/* The long name of the option getopt_long returned as c ("key-type"); NULL: not one of these. */
+const char *adhoc_option_name(int c);
+
 /* Whether the command line names an endpoint (--connect or -H). */
 bool adhoc_given(const struct adhoc *a);
 

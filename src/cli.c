@@ -10,6 +10,20 @@
 
 #define HELP_INDENT 2
 #define HELP_COLUMN 24
+#define HELP_WIDTH  54    /* of the text: up to column 78 */
+
+/* How much of p goes on one line: up to a '\n', or the last space within the width. */
+static size_t line_length(const char *p)
+{
+	size_t n = strcspn(p, "\n"), cut = 0;
+
+	if (n <= HELP_WIDTH)
+		return n;
+	for (size_t i = 0; i <= HELP_WIDTH; i++)
+		if (p[i] == ' ')
+			cut = i;
+	return cut ? cut : n;   /* a word longer than a line stays whole */
+}
 
 void cli_help_row(FILE *f, const char *label, const char *text)
 {
@@ -19,14 +33,15 @@ void cli_help_row(FILE *f, const char *label, const char *text)
 		fputc('\n', f);
 		width = 0;
 	}
-	for (const char *line = text; line; ) {
-		const char *nl = strchr(line, '\n');
+	do {
+		size_t len = line_length(text);
 
-		fprintf(f, "%*s%.*s\n", HELP_COLUMN - width, "",
-			nl ? (int)(nl - line) : (int)strlen(line), line);
+		fprintf(f, "%*s%.*s\n", HELP_COLUMN - width, "", (int)len, text);
 		width = 0;
-		line = nl ? nl + 1 : NULL;
-	}
+		text += len;
+		if (*text == ' ' || *text == '\n')
+			text++;
+	} while (*text);
 }
 
 void cli_help_option(FILE *f, char short_opt, const char *name, const char *arg,

@@ -11,8 +11,8 @@
 
 /*
  * One entry of --help: the label indented by two, the text from column 24
- * (on the next line when the label is longer), each '\n' in the text
- * starting another line at column 24.
+ * (on the next line when the label is longer), wrapped at spaces to end
+ * by column 78; a '\n' in the text starts another line.
  */
 void cli_help_row(FILE *f, const char *label, const char *text);
 

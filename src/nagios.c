@@ -59,9 +59,9 @@ static void help(const struct plugin *pl)
 	       "      --service NAME    only this service's endpoints\n"
 	       "\n"
 	       "One endpoint instead (the same options as 'certwatch check'):\n", pl->config);
-	adhoc_help(stdout, "seconds (\"10\") or a duration (\"500ms\", \"1m\") for the\n"
-		   "whole check, with -H or without: no probe gets longer,\n"
-		   "UNKNOWN when exceeded (default 30)");
+	adhoc_help(stdout, "seconds (\"10\") or a duration (\"500ms\", \"1m\") for the "
+		   "whole check, with -H or without: no probe gets longer, UNKNOWN when "
+		   "exceeded (default 30)");
 	printf("\n"
 	       "The plugin:\n"
 	       "  -w, --warning RANGE   days left on the served certificate that are OK, as a\n"
@@ -191,8 +191,8 @@ static void arm_timeout(uint64_t usec)
 	setitimer(ITIMER_REAL, &t, NULL);
 }
 
-static int load_items(const struct plugin *pl, struct conf **ret_conf, struct check_item **ret_items,
-		      size_t *ret_n)
+static int load_items(const struct plugin *pl, struct conf **ret_conf,
+		      struct check_item **ret_items, size_t *ret_n)
 {
 	char err[4096] = "";
 	int r;

@@ -202,8 +202,8 @@ static void test_good(const struct frontend *fe, const struct good *t, const cha
 	   (items[0].chain == t->chain || strcmp(items[0].chain, t->chain) == 0) &&
 	   (items[0].key == t->key || strcmp(items[0].key, t->key) == 0),
 	   "%s %s: the name and files as given", fe->name, line);
-	is_str(probe_key_type_to_string(items[0].target.key_type), t->key_type ? t->key_type : "any",
-	       "%s %s: the key type", fe->name, line);
+	is_str(probe_key_type_to_string(items[0].target.key_type),
+	       t->key_type ? t->key_type : "any", "%s %s: the key type", fe->name, line);
 	ok(items[0].target.timeout_usec == (t->timeout_usec ? t->timeout_usec : c->timeout_usec),
 	   "%s %s: the probe's deadline is %s", fe->name, line,
 	   t->timeout_usec ? "the one given" : "the configuration's default");
@@ -251,7 +251,7 @@ static void test_timeout_alone(void)
 static void test_help(void)
 {
 	char *text = NULL;
-	size_t len = 0;
+	size_t len = 0, widest = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	adhoc_help(f, "TIMEOUT WORDS");
@@ -265,6 +265,10 @@ static void test_help(void)
 	for (size_t i = 0; i < starttls_n_drivers; i++)
 		like(text, starttls_drivers[i].name, "help: --starttls lists %s",
 		     starttls_drivers[i].name);
+	for (const char *line = text; *line; line += strcspn(line, "\n") + 1)
+		if (strcspn(line, "\n") > widest)
+			widest = strcspn(line, "\n");
+	ok(widest <= 78, "help: the entries wrap to 78 columns (the widest line has %zu)", widest);
 	free(text);
 }
 
