@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/time.h>
 
