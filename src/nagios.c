@@ -1,16 +1,9 @@
 /*
- * nagios.c - plugin mode (see nagios.h).
+ * nagios.c - plugin mode (see nagios.h): the guidelines' options, the
+ * items they select, the check, and the exit status.  The check is
+ * check.c's, the output nagios-report.c's.
  *
- * The check is check.c's; this file turns the guidelines' options into
- * check items and the results into the plugin's output:
- *
- *   CERTWATCH WARNING - 1 of 2 endpoints stale: dovecot/imap serves ... | 'dovecot/imap days'=...
- *   [WARNING] dovecot/imap (127.0.0.1:143 imap): STALE - the service serves ...
- *   [OK] dovecot/imaps (127.0.0.1:993 tls): OK - served certificate is the one on disk, ...
- *
- * A '|' in the text would start the performance data early, so every text
- * goes through put(), which replaces it (and control characters).  -t
- * bounds the run: no probe gets longer, and a timer a second later ends
+ * -t bounds the run: no probe gets longer, and a timer a second later ends
  * the plugin with UNKNOWN when probes queued behind others are still
  * running, as the guidelines ask of a timeout.
  */
@@ -18,368 +11,36 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include "adhoc.h"
+#include "cli.h"
 #include "conf.h"
 #include "nagios.h"
-#include "starttls.h"
 
-#define SEC_PER_DAY       86400.0
-#define NUMBER_MAX        1e15    /* keeps every formatted number short */
-#define SUMMARY_NAMED     3       /* endpoints named on the status line */
 #define DEFAULT_TIMEOUT   (30 * USEC_PER_SEC)
 #define EXIT_UNKNOWN      3
 
-/* ---- ranges ------------------------------------------------------------------- */
-
-/* A decimal number in the guidelines' class [-0-9.] (a leading '+' is allowed too). */
-static int parse_number(const char *s, size_t len, double *ret)
-{
-	char buf[64], *end;
-	size_t sign;
-
-	if (len == 0 || len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	sign = buf[0] == '-' || buf[0] == '+';
-	if (buf[sign] == '\0' || strspn(buf + sign, "0123456789.") != len - sign)
-		return -EINVAL;
-	errno = 0;
-	*ret = strtod(buf, &end);
-	if (errno || *end || *ret >= NUMBER_MAX || *ret <= -NUMBER_MAX)
-		return -EINVAL;
-	return 0;
-}
-
-int nagios_range_parse(const char *s, struct nagios_range *ret)
-{
-	struct nagios_range r = { .start = 0, .end = INFINITY };
-	const char *colon;
-	size_t len;
-
-	if (!s)
-		return -EINVAL;
-	if (*s == '@') {
-		r.inside = true;
-		s++;
-	}
-	colon = strchr(s, ':');
-	if (!colon) {
-		if (parse_number(s, strlen(s), &r.end) < 0)
-			return -EINVAL;
-	} else {
-		len = (size_t)(colon - s);
-		if (len == 0 && colon[1] == '\0')
-			return -EINVAL;
-		if (len == 1 && s[0] == '~')
-			r.start = -INFINITY;
-		else if (len > 0 && parse_number(s, len, &r.start) < 0)
-			return -EINVAL;
-		if (colon[1] && parse_number(colon + 1, strlen(colon + 1), &r.end) < 0)
-			return -EINVAL;
-	}
-	if (r.start > r.end)
-		return -EINVAL;
-	*ret = r;
-	return 0;
-}
-
-bool nagios_range_alert(const struct nagios_range *r, double value)
-{
-	bool in = value >= r->start && value <= r->end;
-
-	return r->inside ? in : !in;
-}
-
-/* At most four decimals, no trailing zeros: "21", "15.6667", "-0.5". */
-static void format_number(double v, char *out, size_t outlen)
-{
-	size_t n;
-
-	snprintf(out, outlen, "%.4f", v);
-	n = strlen(out);
-	while (n > 0 && out[n - 1] == '0')
-		out[--n] = '\0';
-	if (n > 0 && out[n - 1] == '.')
-		out[--n] = '\0';
-	if (strcmp(out, "-0") == 0)
-		snprintf(out, outlen, "0");
-}
-
-void nagios_range_format(const struct nagios_range *r, char *out, size_t outlen)
-{
-	char a[32] = "", b[32] = "";
-
-	if (isinf(r->start))
-		snprintf(a, sizeof(a), "~:");
-	else if (r->start != 0 || isinf(r->end)) {
-		format_number(r->start, a, sizeof(a) - 1);
-		strcat(a, ":");
-	}
-	if (!isinf(r->end))
-		format_number(r->end, b, sizeof(b));
-	snprintf(out, outlen, "%s%s%s", r->inside ? "@" : "", a, b);
-}
-
-/* ---- output ------------------------------------------------------------------- */
-
-/* What the plugin makes of one item. */
-struct judged {
-	enum severity severity;       /* the worse of the verdict's and the ranges' */
-	bool have_days;               /* a certificate was served */
-	double days;                  /* left on it */
-	struct nagios_range warn, crit;
-	bool by_range;                /* the ranges made it worse than the verdict */
-};
-
-static void judge(const struct check_item *it, const struct nagios_range *warn,
-		  const struct nagios_range *crit, time_t now, struct judged *ret)
-{
-	enum severity s = SEVERITY_OK;
-	long long w, c;
-
-	*ret = (struct judged) { .severity = it->verdict.severity };
-	if (it->probe.status != PROBE_OK)
-		return;
-	thresholds_for(&it->th, &it->probe.leaf, &w, &c);
-	ret->have_days = true;
-	ret->days = (double)(it->probe.leaf.not_after - now) / SEC_PER_DAY;
-	ret->warn = (struct nagios_range) { .start = (double)w / SEC_PER_DAY, .end = INFINITY };
-	ret->crit = (struct nagios_range) { .start = (double)c / SEC_PER_DAY, .end = INFINITY };
-	if (warn)
-		ret->warn = *warn;
-	if (crit)
-		ret->crit = *crit;
-	if (nagios_range_alert(&ret->crit, ret->days))
-		s = SEVERITY_CRITICAL;
-	else if (nagios_range_alert(&ret->warn, ret->days))
-		s = SEVERITY_WARNING;
-	if (s > ret->severity) {
-		ret->severity = s;
-		ret->by_range = true;
-	}
-}
-
-/* Text with '|' (it starts the performance data) and control characters replaced. */
-__attribute__((format(printf, 2, 3)))
-static void put(FILE *f, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	for (char *p = buf; *p; p++)
-		if (*p == '|')
-			*p = '/';
-		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	fputs(buf, f);
-}
-
-/* "stale", "renewal overdue", ...: how the status line names a verdict state. */
-static void state_word(enum verdict_state s, char *out, size_t outlen)
-{
-	snprintf(out, outlen, "%s", verdict_state_to_string(s));
-	for (char *p = out; *p; p++)
-		*p = *p == '-' ? ' ' : (char)(*p | 0x20);
-}
-
-static void fragment(FILE *f, const struct check_item *it, const struct judged *j)
-{
-	char name[256], served[SHA256_SHORT_HEX_LEN], disk[SHA256_SHORT_HEX_LEN], range[64];
-
-	check_item_name(it, name, sizeof(name));
-	if (it->verdict.state == STATE_STALE) {
-		sha256_to_short_hex(it->probe.leaf.sha256, served);
-		sha256_to_short_hex(it->disk.leaf.sha256, disk);
-		put(f, "%s serves %s, disk has %s", name, served, disk);
-	} else if (it->verdict.state == STATE_OK && j->by_range) {
-		nagios_range_format(j->severity == SEVERITY_CRITICAL ? &j->crit : &j->warn, range,
-				    sizeof(range));
-		put(f, "%s has %.1f days left, outside %s", name, j->days, range);
-	} else
-		put(f, "%s: %s", name, it->verdict.reason);
-}
-
-static void status_line(FILE *f, const struct check_item *items, const struct judged *j,
-			size_t n, enum severity worst)
-{
-	size_t bad = 0, named = 0, soonest = n;
-	int common = -1;    /* the state every problem shares; -2 mixed, _STATE_MAX near expiry */
-	char word[32] = "not OK", name[256];
-
-	for (size_t i = 0; i < n; i++) {
-		int st = items[i].verdict.state == STATE_OK && j[i].by_range ?
-			_STATE_MAX : (int)items[i].verdict.state;
-
-		if (j[i].have_days && (soonest == n || j[i].days < j[soonest].days))
-			soonest = i;
-		if (j[i].severity == SEVERITY_OK)
-			continue;
-		bad++;
-		common = common == -1 || common == st ? st : -2;
-	}
-	put(f, "CERTWATCH %s - ", severity_to_string(worst));
-	if (bad == 0) {
-		put(f, "%zu endpoint%s OK", n, n == 1 ? "" : "s");
-		if (soonest < n) {
-			check_item_name(&items[soonest], name, sizeof(name));
-			put(f, ", the first expiry in %.1f days (%s)", j[soonest].days, name);
-		}
-		return;
-	}
-	if (common == _STATE_MAX)
-		snprintf(word, sizeof(word), "near expiry");
-	else if (common >= 0)
-		state_word(common, word, sizeof(word));
-	put(f, "%zu of %zu endpoints %s: ", bad, n, word);
-	for (int sev = _SEVERITY_MAX - 1; sev > SEVERITY_OK; sev--)
-		for (size_t i = 0; i < n && named < SUMMARY_NAMED; i++)
-			if (j[i].severity == (enum severity)sev) {
-				if (named++)
-					put(f, "; ");
-				fragment(f, &items[i], &j[i]);
-			}
-	if (bad > named)
-		put(f, "; %zu more below", bad - named);
-}
-
-/* A label in single quotes, without the characters the guidelines forbid in one. */
-static void perf_label(FILE *f, const char *name, const char *what)
-{
-	fputc('\'', f);
-	for (const char *p = name; *p; p++)
-		fputc(strchr("='|", *p) || (unsigned char)*p < 0x20 ? '_' : *p, f);
-	fprintf(f, " %s'=", what);
-}
-
-static void perfdata(FILE *f, const struct check_item *items, const struct judged *j, size_t n)
-{
-	const char *sep = " | ";
-
-	for (size_t i = 0; i < n; i++) {
-		char name[256], v[32], w[64], c[64];
-
-		if (!j[i].have_days)
-			continue;
-		check_item_name(&items[i], name, sizeof(name));
-		format_number(j[i].days, v, sizeof(v));
-		nagios_range_format(&j[i].warn, w, sizeof(w));
-		nagios_range_format(&j[i].crit, c, sizeof(c));
-		fputs(sep, f);
-		perf_label(f, name, "days");
-		fprintf(f, "%s;%s;%s ", v, w, c);
-		perf_label(f, name, "stale");
-		fprintf(f, "%d;;;0;1 ", items[i].verdict.state == STATE_STALE);
-		perf_label(f, name, "handshake");
-		format_number((double)items[i].probe.handshake_usec / 1e6, v, sizeof(v));
-		fprintf(f, "%ss;;;0", v);
-		sep = " ";
-	}
-}
-
-static void format_time(time_t t, char *out, size_t outlen)
-{
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || strftime(out, outlen, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(out, outlen, "@%lld", (long long)t);
-}
-
-static void long_line(FILE *f, const struct check_item *it, const struct judged *j,
-		      unsigned verbose)
-{
-	const struct probe_result *p = &it->probe;
-	char name[256], hex[SHA256_HEX_LEN], when[40], w[64], c[64];
-
-	check_item_name(it, name, sizeof(name));
-	fputc('\n', f);
-	put(f, "[%s] %s (%s:%u %s): %s - %s", severity_to_string(j->severity), name,
-	    it->target.host, (unsigned)it->target.port, check_item_protocol(it),
-	    verdict_state_to_string(it->verdict.state), it->verdict.reason);
-	nagios_range_format(&j->warn, w, sizeof(w));
-	nagios_range_format(&j->crit, c, sizeof(c));
-	if (j->by_range)
-		put(f, "; %.1f days left is outside -w %s or -c %s", j->days, w, c);
-	if (verbose >= 1 && p->status == PROBE_OK) {
-		sha256_to_hex(p->leaf.sha256, hex);
-		format_time(p->leaf.not_after, when, sizeof(when));
-		fputc('\n', f);
-		put(f, "    served %s, expires %s (%.1f days)", hex, when, j->days);
-	}
-	if (verbose >= 1 && it->cert && it->disk.have_leaf) {
-		sha256_to_hex(it->disk.leaf.sha256, hex);
-		format_time(it->disk.leaf.not_after, when, sizeof(when));
-		fputc('\n', f);
-		put(f, "    disk   %s, expires %s (%s)", hex, when, it->cert);
-	}
-	if (verbose >= 2) {
-		fputc('\n', f);
-		put(f, "    probe: %s in phase %s, peer %s, %.3f s in all",
-		    probe_status_to_string(p->status), probe_phase_to_string(p->phase),
-		    p->peer[0] ? p->peer : "-", (double)p->total_usec / 1e6);
-		if (p->status == PROBE_OK)
-			put(f, ", %s %s, handshake %.3f s, chain %s; days ranges -w %s -c %s",
-			    p->tls_version, p->cipher, (double)p->handshake_usec / 1e6,
-			    p->verified ? "verified" : p->verify_error, w, c);
-	}
-}
-
-enum severity nagios_report(FILE *f, const struct check_item *items, size_t n,
-			    const struct nagios_range *warn, const struct nagios_range *crit,
-			    unsigned verbose, time_t now)
-{
-	struct judged *j = calloc(n ? n : 1, sizeof(*j));
-	enum severity worst = SEVERITY_OK;
-
-	if (!j) {
-		fputs("CERTWATCH UNKNOWN - out of memory\n", f);
-		return SEVERITY_UNKNOWN;
-	}
-	for (size_t i = 0; i < n; i++) {
-		judge(&items[i], warn, crit, now, &j[i]);
-		if (j[i].severity > worst)
-			worst = j[i].severity;
-	}
-	if (n == 0) {
-		worst = SEVERITY_UNKNOWN;
-		fputs("CERTWATCH UNKNOWN - no endpoints to check: the configuration has no "
-		      "service with an endpoint", f);
-	} else
-		status_line(f, items, j, n, worst);
-	perfdata(f, items, j, n);
-	for (size_t i = 0; i < n; i++)
-		long_line(f, &items[i], &j[i], verbose);
-	fputc('\n', f);
-	free(j);
-	return worst;
-}
-
-/* ---- the plugin ---------------------------------------------------------------- */
-
 struct plugin {
 	const char *progname;
-	const char *host, *port, *starttls, *name, *cert, *chain, *key;
 	const char *config, *service;
 	bool config_given;
+	struct adhoc endpoint;       /* -H and the rest, as `certwatch check` reads them */
 	struct nagios_range warn, crit;
 	bool warn_given, crit_given;
-	uint64_t timeout_usec;
 	unsigned verbose;
 };
 
 static void usage(const struct plugin *pl)
 {
-	printf("Usage: %s [-H HOST [-p PORT] [--starttls PROTO] [--name NAME] [--cert FILE "
-	       "[--chain FILE] [--key FILE]]] [--config FILE] [--service NAME] [-w RANGE] "
-	       "[-c RANGE] [-t TIMEOUT] [-v]... [-V] [-h]\n", pl->progname);
+	printf("Usage: %s [--config FILE] [--service NAME] [-w RANGE] [-c RANGE]\n"
+	       "           [-t DURATION] [-v]...\n"
+	       "       %s -H HOST [-p PORT] " ADHOC_SYNOPSIS("           ")
+	       " [-w RANGE] [-c RANGE] [-v]...\n"
+	       "       %s -V\n"
+	       "       %s -h\n", pl->progname, pl->progname, pl->progname, pl->progname);
 }
 
 static void help(const struct plugin *pl)
@@ -388,94 +49,89 @@ static void help(const struct plugin *pl)
 	usage(pl);
 	printf("\n"
 	       "Checks the endpoints of certwatch.conf (or of one service), or one endpoint\n"
-	       "given with -H, and reports as a monitoring plugin: one status line, one line\n"
-	       "per endpoint, performance data (days left, stale, handshake time).\n"
+	       "given with --connect or -H, and reports as a monitoring plugin: one status\n"
+	       "line, one line per endpoint, performance data (days left, stale, handshake\n"
+	       "time).\n"
 	       "\n"
-	       "  -H, --hostname HOST   check this endpoint instead of the configured ones\n"
-	       "  -p, --port PORT       with -H (default: the --starttls protocol's port, or 443)\n"
-	       "      --starttls PROTO  with -H: %s\n"
-	       "      --name NAME       with -H: SNI and the name the certificate must cover\n"
-	       "      --cert FILE       with -H: compare with this certificate (or full chain)\n"
-	       "      --chain FILE      with --cert: a separate chain file\n"
-	       "      --key FILE        with --cert: the private key, checked against it\n"
+	       "The configured endpoints:\n"
 	       "      --config FILE     the configuration (default %s)\n"
 	       "      --service NAME    only this service's endpoints\n"
+	       "\n"
+	       "One endpoint instead (the same options as 'certwatch check'):\n", pl->config);
+	adhoc_help(stdout, "seconds (\"10\") or a duration (\"500ms\", \"1m\") for the "
+		   "whole check, with -H or without: no probe gets longer, UNKNOWN when "
+		   "exceeded (default 30)");
+	printf("\n"
+	       "The plugin:\n"
 	       "  -w, --warning RANGE   days left on the served certificate that are OK, as a\n"
 	       "                        range of the plugin guidelines: \"21:\" warns below 21\n"
 	       "                        days; a bare \"21\" alerts ABOVE 21 (0 to 21 is OK).\n"
 	       "                        Default: each endpoint's warn-days, as \"21:\"\n"
 	       "  -c, --critical RANGE  the same for CRITICAL; default crit-days, as \"7:\"\n"
-	       "  -t, --timeout TIME    seconds, or a duration (\"500ms\", \"1m\"), for the\n"
-	       "                        whole check; UNKNOWN when exceeded (default 30)\n"
 	       "  -v, --verbose         more detail per endpoint; twice: the probe too\n"
 	       "  -V, --version         show the version\n"
 	       "  -h, --help            show this help\n"
 	       "\n"
-	       "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.  See certwatch(8).\n",
-	       starttls_names(), pl->config);
+	       "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.  See certwatch(8).\n");
 }
 
 /* A usage error: the status line, the usage line, UNKNOWN. */
-__attribute__((format(printf, 2, 3)))
-static int usage_error(const struct plugin *pl, const char *fmt, ...)
+static int usage_error(const struct plugin *pl, const char *why)
 {
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	put(stdout, "CERTWATCH UNKNOWN - %s", buf);
+	nagios_put(stdout, "CERTWATCH UNKNOWN - %s", why);
 	fputc('\n', stdout);
 	usage(pl);
 	return -EINVAL;
 }
 
 enum {
-	OPT_STARTTLS = 0x100,
-	OPT_NAME,
-	OPT_CERT,
-	OPT_CHAIN,
-	OPT_KEY,
-	OPT_CONFIG,
+	OPT_CONFIG = 0x100,
 	OPT_SERVICE,
 };
 
+/* The plugin's own options; adhoc.h adds the endpoint's. */
 static const struct option plugin_options[] = {
-	{ "hostname", required_argument, NULL, 'H' },
-	{ "port",     required_argument, NULL, 'p' },
-	{ "starttls", required_argument, NULL, OPT_STARTTLS },
-	{ "name",     required_argument, NULL, OPT_NAME },
-	{ "cert",     required_argument, NULL, OPT_CERT },
-	{ "chain",    required_argument, NULL, OPT_CHAIN },
-	{ "key",      required_argument, NULL, OPT_KEY },
 	{ "config",   required_argument, NULL, OPT_CONFIG },
 	{ "service",  required_argument, NULL, OPT_SERVICE },
 	{ "warning",  required_argument, NULL, 'w' },
 	{ "critical", required_argument, NULL, 'c' },
-	{ "timeout",  required_argument, NULL, 't' },
 	{ "verbose",  no_argument,       NULL, 'v' },
 	{ "version",  no_argument,       NULL, 'V' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{}
 };
 
+/* -w or -c. */
+static int take_range(struct plugin *pl, int c, const char *arg)
+{
+	char why[256];
+
+	if (nagios_range_parse(arg, c == 'w' ? &pl->warn : &pl->crit) < 0) {
+		snprintf(why, sizeof(why), "-%c %s is not a range; write days as N: (alert below "
+			 "N), ~:N, N:M or @N:M", c, arg);
+		return usage_error(pl, why);
+	}
+	*(c == 'w' ? &pl->warn_given : &pl->crit_given) = true;
+	return 0;
+}
+
 /* Returns 0, 1 when the plugin is done (-h, -V), or -EINVAL after saying why. */
 static int parse_args(int argc, char **argv, struct plugin *pl)
 {
-	int c;
+	struct adhoc_getopt g;
+	char why[256];
+	int c, r;
 
+	adhoc_getopt_init(&g, ":w:c:vVh", plugin_options);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":H:p:w:c:t:vVh", plugin_options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) >= 0) {
+		r = adhoc_option(&pl->endpoint, c, optarg);
+		if (r < 0)
+			return usage_error(pl, pl->endpoint.error);
+		if (r > 0)
+			continue;
 		switch (c) {
-		case 'H': pl->host = optarg; break;
-		case 'p': pl->port = optarg; break;
-		case OPT_STARTTLS: pl->starttls = optarg; break;
-		case OPT_NAME: pl->name = optarg; break;
-		case OPT_CERT: pl->cert = optarg; break;
-		case OPT_CHAIN: pl->chain = optarg; break;
-		case OPT_KEY: pl->key = optarg; break;
 		case OPT_CONFIG: pl->config = optarg; pl->config_given = true; break;
 		case OPT_SERVICE: pl->service = optarg; break;
 		case 'v': pl->verbose++; break;
@@ -483,61 +139,23 @@ static int parse_args(int argc, char **argv, struct plugin *pl)
 		case 'h': help(pl); return 1;
 		case 'w':
 		case 'c':
-			if (nagios_range_parse(optarg, c == 'w' ? &pl->warn : &pl->crit) < 0)
-				return usage_error(pl, "-%c %s is not a range; write days as N: "
-						   "(alert below N), ~:N, N:M or @N:M", c, optarg);
-			*(c == 'w' ? &pl->warn_given : &pl->crit_given) = true;
+			if (take_range(pl, c, optarg) < 0)
+				return -EINVAL;
 			break;
-		case 't':
-			if (parse_duration(optarg, &pl->timeout_usec) < 0 || pl->timeout_usec == 0)
-				return usage_error(pl, "-t %s is not a timeout; write seconds "
-						   "(\"10\") or a duration (\"500ms\", \"1m\")",
-						   optarg);
-			break;
-		case ':':
-			if (optopt)
-				return usage_error(pl, "option -%c needs a value", optopt);
-			return usage_error(pl, "option %s needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return usage_error(pl, "unknown option -%c", optopt);
-			return usage_error(pl, "unknown option %s", argv[optind - 1]);
+			cli_getopt_refusal(c, optopt, argv[optind - 1], why, sizeof(why));
+			return usage_error(pl, why);
 		}
 	}
-	if (optind < argc)
-		return usage_error(pl, "unexpected argument \"%s\"; every value belongs to an "
-				   "option", argv[optind]);
-	if (!pl->host && (pl->port || pl->starttls || pl->name || pl->cert))
-		return usage_error(pl, "-p, --starttls, --name and --cert go with -H; for the "
-				   "configured endpoints set them in the configuration");
-	if (pl->host && (pl->config_given || pl->service))
-		return usage_error(pl, "-H checks one endpoint, --config and --service the "
-				   "configured ones: give one or the other");
-	if ((pl->key || pl->chain) && !pl->cert)
-		return usage_error(pl, "--key and --chain go with --cert");
-	return 0;
-}
-
-/* The endpoint of -H, with the defaults of an empty configuration. */
-static int adhoc_item(const struct plugin *pl, const struct conf *defaults, struct check_item *it)
-{
-	unsigned long port;
-	char *end;
-	int proto = -1;
-
-	if (pl->starttls && (proto = starttls_lookup(pl->starttls)) < 0)
-		return usage_error(pl, "--starttls %s is not a known protocol; known: %s",
-				   pl->starttls, starttls_names());
-	port = proto >= 0 ? starttls_drivers[proto].default_port : 443;
-	if (pl->port) {
-		errno = 0;
-		port = strtoul(pl->port, &end, 10);
-		if (errno || *end || end == pl->port || port == 0 || port > 65535)
-			return usage_error(pl, "-p %s is not a port; write a number from 1 "
-					   "to 65535", pl->port);
+	if (optind < argc) {
+		snprintf(why, sizeof(why), "unexpected argument \"%s\"; every value belongs to an "
+			 "option", argv[optind]);
+		return usage_error(pl, why);
 	}
-	check_item_adhoc(it, defaults, pl->host, (uint16_t)port, proto, pl->name, pl->cert,
-			 pl->chain, pl->key);
+	/* -t bounds the whole run, so it stands without an endpoint too. */
+	if (adhoc_finish(&pl->endpoint, ADHOC_MASK(ADHOC_TIMEOUT), pl->service ? "--service" :
+			 pl->config_given ? "--config" : NULL) < 0)
+		return usage_error(pl, pl->endpoint.error);
 	return 0;
 }
 
@@ -572,33 +190,28 @@ static void arm_timeout(uint64_t usec)
 	setitimer(ITIMER_REAL, &t, NULL);
 }
 
-static int load_items(struct plugin *pl, struct conf **ret_conf, struct check_item **ret_items,
-		      size_t *ret_n)
+static int load_items(const struct plugin *pl, struct conf **ret_conf,
+		      struct check_item **ret_items, size_t *ret_n)
 {
 	char err[4096] = "";
 	int r;
 
-	if (pl->host) {
-		r = conf_new_default(ret_conf);
-		if (r >= 0 && !(*ret_items = calloc(1, sizeof(**ret_items))))
-			r = -ENOMEM;
-		if (r < 0) {
+	if (adhoc_given(&pl->endpoint)) {
+		r = adhoc_items(&pl->endpoint, ret_conf, ret_items, ret_n);
+		if (r < 0)
 			printf("CERTWATCH UNKNOWN - %s\n", strerror(-r));
-			return r;
-		}
-		*ret_n = 1;
-		return adhoc_item(pl, *ret_conf, *ret_items);
+		return r;
 	}
 	r = conf_load(pl->config, true, ret_conf, err, sizeof(err));
 	if (r < 0) {
-		put(stdout, "CERTWATCH UNKNOWN - the configuration %s cannot be used; fix it "
+		nagios_put(stdout, "CERTWATCH UNKNOWN - the configuration %s cannot be used; fix it "
 		    "(certwatch --test-config shows the same)", pl->config);
 		printf("\n%s%s", err, err[0] && err[strlen(err) - 1] != '\n' ? "\n" : "");
 		return r;
 	}
 	r = check_items_from_conf(*ret_conf, pl->service, ret_items, ret_n);
 	if (r == -ENOENT) {
-		put(stdout, "CERTWATCH UNKNOWN - no service \"%s\" in %s; --service takes a name "
+		nagios_put(stdout, "CERTWATCH UNKNOWN - no service \"%s\" in %s; --service takes a name "
 		    "from its service sections", pl->service, pl->config);
 		fputc('\n', stdout);
 	} else if (r < 0)
@@ -613,24 +226,26 @@ int nagios_main(int argc, char **argv, const char *config)
 		.progname = strcmp(slash ? slash + 1 : argv[0], "nagios") == 0 ?
 			"certwatch nagios" : slash ? slash + 1 : argv[0],
 		.config = config,
-		.timeout_usec = DEFAULT_TIMEOUT,
 	};
 	struct conf *c = NULL;
 	struct check_item *items = NULL;
 	size_t n = 0;
+	uint64_t timeout;
 	time_t now;
 	int r;
 
+	adhoc_init(&pl.endpoint);
 	r = parse_args(argc, argv, &pl);
 	if (r != 0)
 		return EXIT_UNKNOWN;   /* -h and -V too, as the guidelines ask */
+	timeout = pl.endpoint.timeout_usec ? pl.endpoint.timeout_usec : DEFAULT_TIMEOUT;
 	r = load_items(&pl, &c, &items, &n);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		if (items[i].target.timeout_usec > pl.timeout_usec)
-			items[i].target.timeout_usec = pl.timeout_usec;
-	arm_timeout(pl.timeout_usec);
+		if (items[i].target.timeout_usec > timeout)
+			items[i].target.timeout_usec = timeout;
+	arm_timeout(timeout);
 	now = time(NULL);
 	r = check_items_run(items, n, c->max_probes, now);
 	setitimer(ITIMER_REAL, &(struct itimerval) {}, NULL);

@@ -12,25 +12,7 @@
 #include <time.h>
 
 #include "check.h"
-
-/*
- * A range of the guidelines: "10" (0 to 10), "10:" (10 to infinity),
- * "~:10" (minus infinity to 10), "10:20", and any of them after "@".  An
- * alert is raised when the value is outside the range, inclusive of the
- * endpoints, or inside it with "@".
- */
-struct nagios_range {
-	double start, end;     /* -INFINITY and INFINITY for open ends */
-	bool inside;           /* "@" */
-};
-
-/* Returns 0, or -EINVAL when s is not a range or its start exceeds its end. */
-int nagios_range_parse(const char *s, struct nagios_range *ret);
-
-bool nagios_range_alert(const struct nagios_range *r, double value);
-
-/* The range in the syntax it was parsed from; outlen of 64 is always enough. */
-void nagios_range_format(const struct nagios_range *r, char *out, size_t outlen);
+#include "nagios-range.h"
 
 /*
  * Writes the plugin output for checked items: the status line with the
@@ -44,6 +26,14 @@ void nagios_range_format(const struct nagios_range *r, char *out, size_t outlen)
 enum severity nagios_report(FILE *f, const struct check_item *items, size_t n,
 			    const struct nagios_range *warn, const struct nagios_range *crit,
 			    unsigned verbose, time_t now);
+
+/*
+ * Writes formatted text as the plugin's output must carry it: a '|' (it
+ * would start the performance data) becomes '/', a control character a
+ * space.
+ */
+__attribute__((format(printf, 2, 3)))
+void nagios_put(FILE *f, const char *fmt, ...);
 
 /*
  * The plugin: parses argv (argv[0] names the program), checks, prints on

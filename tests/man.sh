@@ -22,5 +22,13 @@ for opt in $({ "$CERTWATCH" --help; "$CERTWATCH" nagios --help; } |
 	grep -qE "Fl (\\\\-)?$name( |$)" "$man8" "$man5"
 	t $? "option $opt from --help is documented in the manual"
 done
+# The plugin's options are documented where its reader looks: under PLUGIN
+# MODE, or among the endpoint options it shares with check.
+plugin_doc=$(sed -n -e '/^\.Ss Endpoint options/,/^\.S[sh] /p' -e '/^\.Sh PLUGIN MODE/,/^\.Sh /p' "$man8")
+for opt in $("$CERTWATCH" nagios --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+	name=${opt#--}
+	printf '%s\n' "$plugin_doc" | grep -qE "Fl (\\\\-)?$name( |,|$)"
+	t $? "the plugin's $opt is documented under PLUGIN MODE or Endpoint options"
+done
 echo "1..$n"
 exit $failed

@@ -155,7 +155,7 @@ is "$?" 3 "-V exits 3 (UNKNOWN), as the guidelines ask"
 like "$(cat "$TEST_TMP/v.out")" '^check_certwatch \(certwatch\) [0-9]' "-V prints the name and version"
 "$PLUGIN" -h >"$TEST_TMP/h.out" 2>&1
 is "$?" 3 "-h exits 3 (UNKNOWN)"
-for opt in -H -p --starttls --name --cert --config --service -w -c -t -v -V; do
+for opt in -H -p --connect --starttls --name --cert --chain --key --key-type --config --service -w -c -t -v -V; do
 	grep -q -- "$opt" "$TEST_TMP/h.out"
 	ok "-h documents $opt" test $? -eq 0
 done

@@ -49,6 +49,23 @@ for p in "$port" "$port12"; do
 done
 is "$(json_get "$cw_out" endpoints.0.served.tls_version)" TLSv1.2 "the second listener speaks TLS 1.2 only"
 
+# The plugin takes --key-type as check does: the same certificate is served to
+# it, and -v shows its fingerprint in full.
+for k in rsa ecdsa; do
+	fp=$fp_r f=r
+	[ "$k" = ecdsa ] && fp=$fp_e f=e
+	cw nagios -H 127.0.0.1 -p "$port" --name dual.test --key-type "$k" --cert "$TEST_TMP/$f.crt" -v
+	is "$cw_rc" 0 "certwatch nagios --key-type $k: OK against the $k files, exit 0"
+	like "$cw_out" "
+    served $fp, expires " "certwatch nagios --key-type $k: the plugin is served the $k certificate"
+	cw check --connect "127.0.0.1:$port" --name dual.test --key-type "$k" --cert "$TEST_TMP/$f.crt" --json
+	is "$(json_get "$cw_out" endpoints.0.served.sha256)" "$fp" \
+		"check --key-type $k is served the same certificate as the plugin"
+done
+cw nagios --connect "127.0.0.1:$port12" --name dual.test --key-type rsa -v
+like "$cw_rc/$cw_out" "^0/CERTWATCH OK - .*
+    served $fp_r, expires " "TLS 1.2, certwatch nagios --connect --key-type rsa: the RSA certificate"
+
 # The configured form: one endpoint per pair on the same port.
 conf="$TEST_TMP/etc/certwatch.conf"
 cat <<CONF | write_conf "$conf"
