@@ -1,0 +1,327 @@
+#!/bin/sh
+# contrib/prometheus/certwatch.rules.yml under `promtool test rules`, fed
+# with what Prometheus would scrape from a host: the daemon guards six
+# services on a loopback nginx (OK, renewal overdue, expiring, expired,
+# stale without a reload method, and one whose reload fails and is
+# paused), writes its metrics-file, Debian's node_exporter reads it with
+# the textfile collector, and its /metrics becomes promtool's input series
+# (each held for four hours, as if the host reported the same all along).
+# The tests then say which alerts fire when, with which labels, and with
+# the exact annotations an on-call person reads (the host, the service, the
+# `certwatch resume` line).
+#
+# promtool's clock starts at 0: every timestamp-valued sample (notAfter,
+# the file's mtime) is shifted by the time the file was written, so that
+# "time() - mtime" and "notAfter - time()" are what they were on the host.
+# certwatch_dane_hold is not written by certwatch yet: its rule is tested
+# on synthetic series.
+. "$TESTS_SRCDIR/lib.sh"
+
+server_test 31 nginx openssl promtool prometheus-node-exporter
+RULES="$TESTS_SRCDIR/../contrib/prometheus/certwatch.rules.yml"
+
+promtool check rules "$RULES" >"$TEST_TMP/check.out" 2>&1
+is "$?" 0 "promtool check rules accepts the rules" || diag "$(cat "$TEST_TMP/check.out")"
+
+# ---- a host: six services, the daemon, node_exporter ------------------------------
+
+day=86400
+ca_leaves 90 ok.test OK
+# 90-day certificates with 10 and 3 days left: warning and critical.
+CA_NOT_BEFORE=$((-80 * day)) ca_leaf "$TEST_TMP/OVERDUE" 10 overdue.test ||
+	bail_out "cannot make a certificate"
+CA_NOT_BEFORE=$((-87 * day)) ca_leaf "$TEST_TMP/EXPIRING" 3 expiring.test ||
+	bail_out "cannot make a certificate"
+ca_leaves -1 expired.test EXPIRED
+ca_leaves 60 stale.test S1
+ca_leaves 90 stale.test S2
+ca_leaves 60 broken.test B1
+ca_leaves 90 broken.test B2
+web_fixture rename ok.test=OK overdue.test=OVERDUE expiring.test=EXPIRING \
+	expired.test=EXPIRED stale.test=S1 broken.test=B1
+disk_renew rename "$(web_live stale.test)" "$TEST_TMP/S2" &&
+	disk_renew rename "$(web_live broken.test)" "$TEST_TMP/B2" ||
+	bail_out "cannot renew the certificates"
+
+mdir="$TEST_TMP/textfile"
+mkdir -p "$mdir"
+{
+	printf 'settle = "200ms"\nmetrics-file = "%s"\nstate-dir = "%s"\n' \
+		"$mdir/certwatch.prom" "$TEST_TMP/state"
+	for s in ok overdue expiring expired; do
+		web_service "$s" "$s.test"
+	done
+	echo "# No reload method: certwatch only reports it stale."
+	web_service stale stale.test
+	echo "# Its reload always fails: one failure pauses it."
+	web_service broken broken.test 'reload-command = {"/bin/false"}' 'max-failures = 1'
+} | write_conf "$TEST_TMP/etc/certwatch.conf"
+
+daemon_start "$TEST_TMP/etc/certwatch.conf"
+# shellcheck disable=SC2317 # called through wait_for
+reported() {
+	[ "$(grep -c '^certwatch_probe_success{' "$mdir/certwatch.prom" 2>/dev/null)" = 6 ] &&
+		grep -q '^certwatch_service_paused{service="broken"} 1$' "$mdir/certwatch.prom"
+}
+ok "the daemon's metrics-file reports all six endpoints and the pause" wait_for 30 reported ||
+	diag "$(cat "$DAEMON_LOG")" "$(cat "$mdir/certwatch.prom" 2>/dev/null)"
+daemon_stop
+
+port=$(free_port)
+start_bg node_exporter prometheus-node-exporter --collector.disable-defaults --collector.textfile \
+	--collector.textfile.directory="$mdir" --web.listen-address="127.0.0.1:$port"
+wait_port 127.0.0.1 "$port" 10 "$bg_pid" || bail_out "node_exporter did not start: $(cat "$TEST_TMP/node_exporter.log")"
+"$PYTHON" -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+	"http://127.0.0.1:$port/metrics" >"$TEST_TMP/scrape.txt" || bail_out "cannot scrape node_exporter"
+like "$(cat "$TEST_TMP/scrape.txt")" 'node_textfile_mtime_seconds\{file="[^"]*certwatch\.prom"\}' \
+	"node_exporter read the file (node_textfile_mtime_seconds names it)"
+is "$(grep -c '^certwatch_' "$TEST_TMP/scrape.txt")" "$(grep -c '^certwatch_' "$mdir/certwatch.prom")" \
+	"and exports every certwatch sample of it"
+
+# ---- the scrape as promtool's input ----------------------------------------------------
+
+host=web1.example.com
+# series.py: input_series of every certwatch_* and node_textfile_mtime_seconds
+# sample, with the scrape's labels instance and job, held for 4 h at 1 m;
+# counters start at 0 (the daemon's first pass had no reloads yet).  Prints
+# the shift (the file's mtime) on stderr-free fd 3.
+"$PYTHON" - "$TEST_TMP/scrape.txt" "$host:9100" >"$TEST_TMP/series.yml" 3>"$TEST_TMP/t0" <<'EOF'
+import os, re, sys
+scrape, instance = sys.argv[1], sys.argv[2]
+samples, counters = [], set()
+for line in open(scrape):
+    m = re.match(r'# TYPE (\S+) counter', line)
+    if m:
+        counters.add(m.group(1))
+        continue
+    m = re.match(r'^(certwatch_\w+|node_textfile_mtime_seconds)(?:\{(.*)\})? (\S+)$', line.strip())
+    if m:
+        samples.append((m.group(1), m.group(2) or '', float(m.group(3))))
+t0 = [v for n, l, v in samples
+      if n == 'node_textfile_mtime_seconds' and l.endswith('certwatch.prom"')][0]
+os.write(3, b'%d\n' % t0)
+def fmt(v):
+    return ('%d' % v) if v == int(v) else repr(v)
+print('      - series: \'up{instance="%s",job="node"}\'' % instance)
+print("        values: '1+0x240'")
+for name, labels, v in samples:
+    if name.endswith('_not_after_seconds') or name == 'node_textfile_mtime_seconds':
+        v -= t0
+    labels = (labels + ',' if labels else '') + 'instance="%s",job="node"' % instance
+    print("      - series: '%s{%s}'" % (name, labels))
+    if name in counters:
+        print("        values: '0 %s+0x240'" % fmt(v))
+    else:
+        print("        values: '%s+0x240'" % fmt(v))
+EOF
+is "$?" 0 "the scrape converts to input series" || bail_out "no input series"
+t0=$(cat "$TEST_TMP/t0")
+
+# humanize SECONDS: Prometheus' humanizeDuration of a whole number of seconds.
+humanize() {
+	awk -v v="$1" 'BEGIN {
+		d = int(v / 86400); h = int(v / 3600) % 24; m = int(v / 60) % 60; s = v % 60
+		if (d) printf "%dd %dh %dm %ds\n", d, h, m, s
+		else if (h) printf "%dh %dm %ds\n", h, m, s
+		else printf "%dm %ds\n", m, s
+	}'
+}
+expiring_left=$(humanize $(($(date -u -d "$(openssl x509 -in "$TEST_TMP/EXPIRING.crt" -noout -enddate |
+	sed 's/^notAfter=//')" +%s) - t0 - 30 * 60)))
+
+# ---- the expected alerts ------------------------------------------------------------------
+
+H=$host
+L="instance: $host:9100
+              job: node"
+{
+	cat <<EOF
+rule_files: [$RULES]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+EOF
+	cat "$TEST_TMP/series.yml"
+	cat <<EOF
+    alert_rule_test:
+      # At 5 minutes: the failed reload, the pause, the expired certificate.
+      - eval_time: 5m
+        alertname: CertwatchServicePaused
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+              service: broken
+              $L
+            exp_annotations:
+              host: $H
+              summary: 'certwatch has paused reloads of broken on $H after repeated failures'
+              description: 'No more automatic reloads of broken: a renewed certificate will not be served until the cause is fixed and the service is resumed (a reload by hand that serves the certificate on disk resumes it too).'
+              action: 'On $H: journalctl -u certwatch -u "certwatch@*" for the failures, fix them, then: certwatch resume broken'
+      - eval_time: 5m
+        alertname: CertwatchReloadFailed
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              service: broken
+              result: failed
+              $L
+            exp_annotations:
+              host: $H
+              summary: 'certwatch could not reload broken on $H in the last hour'
+              description: 'A reload failed or its result was not seen; certwatch backs off and retries, and pauses the service after max-failures.'
+              action: 'On $H: journalctl -u certwatch -u "certwatch@*" shows the reload''s error.'
+      - eval_time: 5m
+        alertname: CertwatchCertificateExpired
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+              service: expired
+              endpoint: https
+              state: EXPIRED
+              $L
+            exp_annotations:
+              host: $H
+              summary: 'expired/https on $H serves an expired certificate'
+              description: 'Clients that check certificates fail to connect.'
+              action: 'On $H: certwatch check --service expired says why; renew the certificate now.'
+      # Not yet: each waits for its "for".
+      - eval_time: 5m
+        alertname: CertwatchStale
+      - eval_time: 5m
+        alertname: CertwatchRenewalOverdue
+      - eval_time: 5m
+        alertname: CertwatchCertificateExpiring
+      # At 30 minutes: the week-old certificate; an OK endpoint never alerts.
+      - eval_time: 30m
+        alertname: CertwatchCertificateExpiring
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+              service: expiring
+              endpoint: https
+              $L
+            exp_annotations:
+              host: $H
+              summary: 'expiring/https on $H serves a certificate that expires in $expiring_left'
+              description: 'Clients will reject it once it expires.  If a renewal is on disk, certwatch reloads the service; if not, renewal has failed.'
+              action: 'On $H: certwatch check --service expiring says why; renew the certificate now.'
+      # At 70 minutes: stale (not the paused service), renewal overdue; the
+      # failed reload is more than an hour old.
+      - eval_time: 70m
+        alertname: CertwatchStale
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              service: stale
+              endpoint: https
+              $L
+            exp_annotations:
+              host: $H
+              summary: 'stale/https on $H serves an older certificate than the one on disk'
+              description: 'The renewed certificate has not been served for 30 minutes.  Either no certwatch daemon guards this service (certwatch check writes the metrics), or the service has no reload method, or it waits for its reload-window.'
+              action: 'On $H: certwatch status; systemctl status certwatch@stale (or certwatch); reload stale if nothing will.'
+      - eval_time: 70m
+        alertname: CertwatchRenewalOverdue
+        exp_alerts:
+EOF
+	for s in overdue expiring; do
+		cat <<EOF
+          - exp_labels:
+              severity: warning
+              service: $s
+              endpoint: https
+              state: RENEWAL-OVERDUE
+              $L
+            exp_annotations:
+              host: $H
+              summary: '$s/https on $H: the certificate is not being renewed'
+              description: 'The certificate served and on disk is the same and has little lifetime left; no renewal has arrived on disk.  The ACME client on the host (or whatever delivers this certificate) has stopped renewing it: a failed challenge, a rate limit, a paused account.'
+              action: 'On $H: read the ACME client''s log (certbot: /var/log/letsencrypt/letsencrypt.log; journalctl -u certbot.timer) and try a renewal by hand (certbot renew --dry-run).'
+EOF
+	done
+	cat <<EOF
+      - eval_time: 70m
+        alertname: CertwatchReloadFailed
+      # certwatch itself: the file is 2 h old (fine), then 3 h 20 m.
+      - eval_time: 2h
+        alertname: CertwatchNotReporting
+      - eval_time: 200m
+        alertname: CertwatchNotReporting
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              file: $mdir/certwatch.prom
+              $L
+            exp_annotations:
+              host: $H
+              summary: 'certwatch on $H has not written $mdir/certwatch.prom for 3h 20m 0s'
+              description: 'certwatch rewrites its metrics file after every pass (interval, 1h by default); the certificate metrics of this host are out of date.'
+              action: 'On $H: systemctl status certwatch "certwatch@*"; journalctl -u certwatch -u "certwatch@*".'
+      - eval_time: 200m
+        alertname: CertwatchMetricsGone
+
+  # The file disappears after 30 minutes while node_exporter still answers;
+  # the same series, cut short.
+  - interval: 1m
+    input_series:
+      - series: 'up{instance="$host:9100",job="node"}'
+        values: '1+0x90'
+      - series: 'node_textfile_mtime_seconds{file="$mdir/certwatch.prom",instance="$host:9100",job="node"}'
+        values: '0+0x30 stale'
+    alert_rule_test:
+      - eval_time: 20m
+        alertname: CertwatchMetricsGone
+      - eval_time: 50m
+        alertname: CertwatchMetricsGone
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              file: $mdir/certwatch.prom
+              $L
+            exp_annotations:
+              host: $H
+              summary: 'certwatch''s metrics file $mdir/certwatch.prom has gone from $H'
+              description: 'node_exporter on the host answers, but no longer finds the file certwatch writes: certwatch was removed, or metrics-file was changed.'
+              action: 'On $H: certwatch --test-config | grep metrics-file; systemctl status certwatch "certwatch@*".'
+
+  # DANE hold: synthetic, until certwatch writes certwatch_dane_hold.
+  - interval: 1m
+    input_series:
+      - series: 'certwatch_dane_hold{service="postfix",endpoint="smtp",instance="$host:9100",job="node"}'
+        values: '1+0x90'
+      - series: 'certwatch_dane_hold{service="postfix",endpoint="submissions",instance="$host:9100",job="node"}'
+        values: '0+0x90'
+    alert_rule_test:
+      - eval_time: 30m
+        alertname: CertwatchDaneHold
+      - eval_time: 70m
+        alertname: CertwatchDaneHold
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              service: postfix
+              endpoint: smtp
+              $L
+            exp_annotations:
+              host: $H
+              summary: 'certwatch holds the reload of postfix/smtp on $H: the renewed key is not in its TLSA records'
+              description: 'The renewed certificate is on disk but its key matches none of the TLSA records in DNS, so certwatch keeps serving the old one.  Publish a TLSA record for the new key beside the current one; certwatch reloads once DNS has it.'
+              action: 'Publish TLSA records for the renewed key of postfix on $H, keeping the old record until the reload.'
+EOF
+} >"$TEST_TMP/certwatch.test.yml"
+
+promtool test rules "$TEST_TMP/certwatch.test.yml" >"$TEST_TMP/promtool.out" 2>&1
+rc=$?
+is "$rc" 0 "promtool test rules: every alert fires when it should, with its labels and annotations" ||
+	diag "$(cat "$TEST_TMP/promtool.out")"
+
+# The test above must be able to fail: a rule that fires too early does.
+sed 's/^        for: 30m$/        for: 1m/' "$RULES" >"$TEST_TMP/early.rules.yml"
+sed "s|^rule_files: .*|rule_files: [$TEST_TMP/early.rules.yml]|" "$TEST_TMP/certwatch.test.yml" \
+	>"$TEST_TMP/early.test.yml"
+promtool test rules "$TEST_TMP/early.test.yml" >"$TEST_TMP/early.out" 2>&1
+isnt "$?" 0 "the same test fails when CertwatchStale fires after 1 minute instead of 30"
+
+done_testing
