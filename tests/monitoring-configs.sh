@@ -150,6 +150,36 @@ object Zone "stray.test" { endpoints = [ "stray.test" ] }'
 	like "$(cat "$I/zones.out")" "Command endpoint must be in zone 'master' or in a direct child zone" \
 		"with Icinga's reason"
 
+	# A fleet: the agents below a satellite (one zone per data centre), their
+	# hosts in the satellite's zone; the rules stay on the master.
+	mkdir -p "$Z/dc1"
+	cat >"$I/satellite.conf" <<EOF
+const PluginDir = "$PLUGINS"
+const NodeName = "master.test"
+const ZoneName = "master"
+object Endpoint "master.test" { }
+object Zone "master" { endpoints = [ "master.test" ] }
+object Endpoint "satellite.test" { host = "127.0.0.1" }
+object Zone "dc1" { endpoints = [ "satellite.test" ]; parent = "master" }
+object Endpoint "web.test" { host = "127.0.0.1" }
+object Zone "web.test" { endpoints = [ "web.test" ]; parent = "dc1" }
+object Zone "global-templates" { global = true }
+EOF
+	echo 'object CheckCommand "nothing" { command = [ "/bin/true" ] }' >"$Z/master/hosts.conf"
+	echo 'object Host "web.test" { check_command = "nothing"; vars.certwatch = true }' \
+		>"$Z/dc1/hosts.conf"
+	ICINGA2_USER=root ICINGA2_GROUP=root icinga2 daemon -C -c "$I/satellite.conf" \
+		-DConfiguration.CacheDir="$I/cache" -DConfiguration.ZonesDir="$Z" \
+		-x warning >"$I/satellite.out" 2>&1
+	is "$?" 0 "icinga2 daemon -C accepts them for agents below a satellite" ||
+		diag "$(cat "$I/satellite.out")"
+	ICINGA2_USER=root ICINGA2_GROUP=root icinga2 object list --type Service \
+		-DConfiguration.CacheDir="$I/cache" -DConfiguration.ObjectsPath="$I/cache/icinga2.debug" \
+		>"$I/services.out" 2>&1
+	like "$(tr -d '\n' <"$I/services.out")" "web\.test!certificates.*command_endpoint = \"web\.test\".*zone = \"dc1\"" \
+		"the agent's service lands in the satellite's zone, which schedules it"
+	rm -r "$Z/dc1"
+
 	# The agent's own view: the commands, synced from the global zone, compile.
 	mkdir -p "$I/agent-zones/global-templates" "$I/agent-cache"
 	cp "$ICINGA_DEF" "$I/agent-zones/global-templates/"
