@@ -69,7 +69,8 @@ for f in /usr/sbin/certwatch /lib/systemd/system/certwatch.service \
 	/usr/share/certwatch/nagios/certwatch-agents.cfg /usr/share/certwatch/nrpe/certwatch.cfg \
 	/usr/share/certwatch/sudoers/certwatch \
 	/usr/share/certwatch/prometheus/certwatch.rules.yml \
-	/usr/share/doc/certwatch/examples/dovecot.conf.example /usr/share/doc/certwatch/README.gz; do
+	/usr/share/doc/certwatch/examples/dovecot.conf.example /usr/share/doc/certwatch/README.gz \
+	/usr/share/doc/certwatch/fleet.md.gz; do
 	ok "the package holds $f" has - "$f"
 done
 ok "check_certwatch in /usr/lib/nagios/plugins is a relative link to certwatch" \

@@ -14,7 +14,9 @@
 # the file's mtime) is shifted by the time the file was written, so that
 # "time() - mtime" and "notAfter - time()" are what they were on the host.
 # certwatch_dane_hold is not written by certwatch yet: its rule is tested
-# on synthetic series.
+# on synthetic series.  doc/fleet.md's prometheus.yml snippets pass
+# `promtool check config`, and its fleet-wide queries are evaluated on the
+# same series.
 . "$TESTS_SRCDIR/lib.sh"
 
 server_test 31 nginx openssl promtool prometheus-node-exporter
@@ -22,6 +24,19 @@ RULES="$TESTS_SRCDIR/../contrib/prometheus/certwatch.rules.yml"
 
 promtool check rules "$RULES" >"$TEST_TMP/check.out" 2>&1
 is "$?" 0 "promtool check rules accepts the rules" || diag "$(cat "$TEST_TMP/check.out")"
+
+# The prometheus.yml snippets of doc/fleet.md (its yaml blocks), with the
+# rules where this tree has them.
+awk -v dir="$TEST_TMP" '/^```yaml$/ { n++; f = dir "/fleet-" n ".yml"; next }
+	/^```$/ { f = ""; next } f { print > f }' "$TESTS_SRCDIR/../doc/fleet.md"
+is "$(find "$TEST_TMP" -maxdepth 1 -name 'fleet-*.yml' | wc -l | tr -d ' ')" 2 \
+	"doc/fleet.md has its two prometheus.yml snippets"
+for f in "$TEST_TMP"/fleet-*.yml; do
+	sed -i "s|/usr/share/certwatch/prometheus/certwatch.rules.yml|$RULES|" "$f"
+	promtool check config "$f" >"$TEST_TMP/config.out" 2>&1
+	is "$?" 0 "promtool check config accepts doc/fleet.md's $(sed -n '1s/^# //p' "$f" | cut -d: -f1)" ||
+		diag "$(cat "$TEST_TMP/config.out")"
+done
 
 # ---- a host: six services, the daemon, node_exporter ------------------------------
 
@@ -130,6 +145,11 @@ humanize() {
 expiring_left=$(humanize $(($(date -u -d "$(openssl x509 -in "$TEST_TMP/EXPIRING.crt" -noout -enddate |
 	sed 's/^notAfter=//')" +%s) - t0 - 30 * 60)))
 
+# The fleet-wide queries of doc/fleet.md, on the same series.
+q_states=$(sed -n 's/^    \(count by (site, state) .*\)$/\1/p' "$TESTS_SRCDIR/../doc/fleet.md")
+q_ending=$(sed -n 's/^    \(sort((certwatch_served_not_after_seconds .*\)$/\1/p' "$TESTS_SRCDIR/../doc/fleet.md")
+[ -n "$q_states" ] && [ -n "$q_ending" ] || bail_out "doc/fleet.md's queries not found"
+
 # ---- the expected alerts ------------------------------------------------------------------
 
 H=$host
@@ -145,6 +165,27 @@ tests:
 EOF
 	cat "$TEST_TMP/series.yml"
 	cat <<EOF
+    promql_expr_test:
+      # Not OK: one expired, two overdue, two stale (one of them paused).
+      - expr: '$q_states'
+        eval_time: 5m
+        exp_samples:
+          - labels: '{state="EXPIRED"}'
+            value: 1
+          - labels: '{state="RENEWAL-OVERDUE"}'
+            value: 2
+          - labels: '{state="STALE"}'
+            value: 2
+      # Ending within two weeks: the overdue, the expiring, the expired.
+      - expr: 'count by (service) ($q_ending)'
+        eval_time: 5m
+        exp_samples:
+          - labels: '{service="overdue"}'
+            value: 1
+          - labels: '{service="expiring"}'
+            value: 1
+          - labels: '{service="expired"}'
+            value: 1
     alert_rule_test:
       # At 5 minutes: the failed reload, the pause, the expired certificate.
       - eval_time: 5m
@@ -314,7 +355,7 @@ EOF
 
 promtool test rules "$TEST_TMP/certwatch.test.yml" >"$TEST_TMP/promtool.out" 2>&1
 rc=$?
-is "$rc" 0 "promtool test rules: every alert fires when it should, with its labels and annotations" ||
+is "$rc" 0 "promtool test rules: every alert fires when it should, with its labels and annotations, and doc/fleet.md's queries find what they say" ||
 	diag "$(cat "$TEST_TMP/promtool.out")"
 
 # The test above must be able to fail: a rule that fires too early does.
