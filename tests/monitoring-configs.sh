@@ -88,22 +88,31 @@ EOF
 	mkdir -p "$Z/global-templates" "$Z/master"
 	cp "$ICINGA_DEF" "$Z/global-templates/certwatch.conf"
 	cp "$ICINGA_AGENTS" "$Z/master/certwatch-agents.conf"
+	# zone_tree NODE ZONE: the top of an icinga2.conf in the tree, as node
+	# NODE of zone ZONE: the master's zone and the global zone.
+	zone_tree() {
+		cat <<EOF
+const PluginDir = "$PLUGINS"
+const NodeName = "$1"
+const ZoneName = "$2"
+object Endpoint "master.test" { }
+object Zone "master" { endpoints = [ "master.test" ] }
+object Zone "global-templates" { global = true }
+EOF
+	}
 	# icinga_zones HOSTS [ZONES]: validates the tree with these host objects
 	# (in the master's zone) and any further endpoints and zones.
 	icinga_zones() {
-		cat >"$I/master.conf" <<EOF
-const PluginDir = "$PLUGINS"
-const NodeName = "master.test"
-const ZoneName = "master"
-object Endpoint "master.test" { }
-object Zone "master" { endpoints = [ "master.test" ] }
+		{
+			zone_tree master.test master
+			cat <<EOF
 object Endpoint "web.test" { host = "127.0.0.1" }
 object Zone "web.test" { endpoints = [ "web.test" ]; parent = "master" }
 object Endpoint "mail.test" { host = "127.0.0.1" }
 object Zone "mail.test" { endpoints = [ "mail.test" ]; parent = "master" }
-object Zone "global-templates" { global = true }
 ${2:-}
 EOF
+		} >"$I/master.conf"
 		{
 			echo 'object CheckCommand "nothing" { command = [ "/bin/true" ] }'
 			printf '%s\n' "$1"
@@ -153,18 +162,15 @@ object Zone "stray.test" { endpoints = [ "stray.test" ] }'
 	# A fleet: the agents below a satellite (one zone per data centre), their
 	# hosts in the satellite's zone; the rules stay on the master.
 	mkdir -p "$Z/dc1"
-	cat >"$I/satellite.conf" <<EOF
-const PluginDir = "$PLUGINS"
-const NodeName = "master.test"
-const ZoneName = "master"
-object Endpoint "master.test" { }
-object Zone "master" { endpoints = [ "master.test" ] }
+	{
+		zone_tree master.test master
+		cat <<'EOF'
 object Endpoint "satellite.test" { host = "127.0.0.1" }
 object Zone "dc1" { endpoints = [ "satellite.test" ]; parent = "master" }
 object Endpoint "web.test" { host = "127.0.0.1" }
 object Zone "web.test" { endpoints = [ "web.test" ]; parent = "dc1" }
-object Zone "global-templates" { global = true }
 EOF
+	} >"$I/satellite.conf"
 	echo 'object CheckCommand "nothing" { command = [ "/bin/true" ] }' >"$Z/master/hosts.conf"
 	echo 'object Host "web.test" { check_command = "nothing"; vars.certwatch = true }' \
 		>"$Z/dc1/hosts.conf"
@@ -183,16 +189,13 @@ EOF
 	# The agent's own view: the commands, synced from the global zone, compile.
 	mkdir -p "$I/agent-zones/global-templates" "$I/agent-cache"
 	cp "$ICINGA_DEF" "$I/agent-zones/global-templates/"
-	cat >"$I/agent.conf" <<EOF
-const PluginDir = "$PLUGINS"
-const NodeName = "web.test"
-const ZoneName = "web.test"
-object Endpoint "master.test" { }
-object Zone "master" { endpoints = [ "master.test" ] }
+	{
+		zone_tree web.test web.test
+		cat <<'EOF'
 object Endpoint "web.test" { }
 object Zone "web.test" { endpoints = [ "web.test" ]; parent = "master" }
-object Zone "global-templates" { global = true }
 EOF
+	} >"$I/agent.conf"
 	ICINGA2_USER=root ICINGA2_GROUP=root icinga2 daemon -C -c "$I/agent.conf" \
 		-DConfiguration.CacheDir="$I/agent-cache" -DConfiguration.ZonesDir="$I/agent-zones" \
 		-x warning >"$I/agent.out" 2>&1
@@ -228,7 +231,8 @@ nagios_group=root
 illegal_macro_output_chars=\`~\$&|'"<>
 EOF
 	# The least Nagios accepts: a time period, a contact (with a
-	# notification command), a host, and services using both commands.
+	# notification command), templates, a host with services using both
+	# commands, and a host in the host group certwatch.
 	cat >"$N/objects.cfg" <<'EOF'
 define timeperiod {
 	timeperiod_name  always
@@ -254,28 +258,17 @@ define contact {
 	host_notification_commands     notify-nobody
 	service_notification_commands  notify-nobody
 }
+# The templates Debian's nagios4 ships (objects/templates.cfg), reduced to
+# what Nagios requires; certwatch-agents.cfg uses generic-service.
 define host {
-	host_name              mail
-	address                127.0.0.1
+	name                   generic-host
 	max_check_attempts     1
 	check_period           always
 	notification_period    always
 	notification_interval  0
 	contacts               admin
+	register               0
 }
-define service {
-	host_name              mail
-	service_description    imap certificate
-	check_command          check_certwatch_endpoint!143!--starttls imap --name mail.example.com -w 21: -c 7:
-	max_check_attempts     1
-	check_interval         60
-	retry_interval         5
-	check_period           always
-	notification_period    always
-	notification_interval  0
-	contacts               admin
-}
-# Debian's nagios4 ships generic-service; certwatch-agents.cfg uses it.
 define service {
 	name                   generic-service
 	max_check_attempts     1
@@ -288,26 +281,27 @@ define service {
 	register               0
 }
 define host {
+	use                    generic-host
+	host_name              mail
+	address                127.0.0.1
+}
+define host {
+	use                    generic-host
 	host_name              agent
 	address                127.0.0.2
-	max_check_attempts     1
-	check_period           always
-	notification_period    always
-	notification_interval  0
-	contacts               admin
 	hostgroups             certwatch
 }
 define service {
+	use                    generic-service
+	host_name              mail
+	service_description    imap certificate
+	check_command          check_certwatch_endpoint!143!--starttls imap --name mail.example.com -w 21: -c 7:
+}
+define service {
+	use                    generic-service
 	host_name              mail
 	service_description    configured certificates
 	check_command          check_certwatch!--service dovecot
-	max_check_attempts     1
-	check_interval         60
-	retry_interval         5
-	check_period           always
-	notification_period    always
-	notification_interval  0
-	contacts               admin
 }
 EOF
 	nagios4 -v "$N/nagios.cfg" >"$N/out" 2>&1

@@ -153,8 +153,29 @@ q_ending=$(sed -n 's/^    \(sort((certwatch_served_not_after_seconds .*\)$/\1/p'
 # ---- the expected alerts ------------------------------------------------------------------
 
 H=$host
-L="instance: $host:9100
-              job: node"
+# at TIME ALERT: an alert_rule_test of ALERT at TIME; without exp_alerts
+# (none follows) it says that ALERT does not fire then.
+at() {
+	printf '      - eval_time: %s\n        alertname: %s\n' "$1" "$2"
+}
+# firing SEVERITY LABELS SUMMARY DESCRIPTION ACTION: one expected alert,
+# LABELS "name: value" separated by ";", the series' instance and job
+# added; the annotation host is the instance's host.
+firing() {
+	printf '          - exp_labels:\n              severity: %s\n' "$1"
+	printf '%s' "$2" | tr ';' '\n' | sed 's/^ */              /'
+	printf '\n              instance: %s:9100\n              job: node\n' "$H"
+	printf '            exp_annotations:\n              host: %s\n' "$H"
+	printf "              summary: '%s'\n              description: '%s'\n" "$3" "$4"
+	printf "              action: '%s'\n" "$5"
+}
+expired_why='Clients that check certificates fail to connect.'
+expiring_why='Clients will reject it once it expires.  If a renewal is on disk, certwatch reloads the service; if not, renewal has failed.'
+renew_now() {
+	echo "On $H: certwatch check --service $1 says why; renew the certificate now."
+}
+overdue_why='The certificate served and on disk is the same and has little lifetime left; no renewal has arrived on disk.  The ACME client on the host (or whatever delivers this certificate) has stopped renewing it: a failed challenge, a rate limit, a paused account.'
+overdue_do="On $H: read the ACME client''s log (certbot: /var/log/letsencrypt/letsencrypt.log; journalctl -u certbot.timer) and try a renewal by hand (certbot renew --dry-run)."
 {
 	cat <<EOF
 rule_files: [$RULES]
@@ -187,170 +208,95 @@ EOF
           - labels: '{service="expired"}'
             value: 1
     alert_rule_test:
-      # At 5 minutes: the failed reload, the pause, the expired certificate.
-      - eval_time: 5m
-        alertname: CertwatchServicePaused
-        exp_alerts:
-          - exp_labels:
-              severity: critical
-              service: broken
-              $L
-            exp_annotations:
-              host: $H
-              summary: 'certwatch has paused reloads of broken on $H after repeated failures'
-              description: 'No more automatic reloads of broken: a renewed certificate will not be served until the cause is fixed and the service is resumed (a reload by hand that serves the certificate on disk resumes it too).'
-              action: 'On $H: journalctl -u certwatch -u "certwatch@*" for the failures, fix them, then: certwatch resume broken'
-      - eval_time: 5m
-        alertname: CertwatchReloadFailed
-        exp_alerts:
-          - exp_labels:
-              severity: warning
-              service: broken
-              result: failed
-              $L
-            exp_annotations:
-              host: $H
-              summary: 'certwatch could not reload broken on $H in the last hour'
-              description: 'A reload failed or its result was not seen; certwatch backs off and retries, and pauses the service after max-failures.'
-              action: 'On $H: journalctl -u certwatch -u "certwatch@*" shows the reload''s error.'
-      - eval_time: 5m
-        alertname: CertwatchCertificateExpired
-        exp_alerts:
-          - exp_labels:
-              severity: critical
-              service: expired
-              endpoint: https
-              state: EXPIRED
-              $L
-            exp_annotations:
-              host: $H
-              summary: 'expired/https on $H serves an expired certificate'
-              description: 'Clients that check certificates fail to connect.'
-              action: 'On $H: certwatch check --service expired says why; renew the certificate now.'
-      # Not yet: each waits for its "for".
-      - eval_time: 5m
-        alertname: CertwatchStale
-      - eval_time: 5m
-        alertname: CertwatchRenewalOverdue
-      - eval_time: 5m
-        alertname: CertwatchCertificateExpiring
-      # At 30 minutes: the week-old certificate; an OK endpoint never alerts.
-      - eval_time: 30m
-        alertname: CertwatchCertificateExpiring
-        exp_alerts:
-          - exp_labels:
-              severity: critical
-              service: expiring
-              endpoint: https
-              $L
-            exp_annotations:
-              host: $H
-              summary: 'expiring/https on $H serves a certificate that expires in $expiring_left'
-              description: 'Clients will reject it once it expires.  If a renewal is on disk, certwatch reloads the service; if not, renewal has failed.'
-              action: 'On $H: certwatch check --service expiring says why; renew the certificate now.'
-      # At 70 minutes: stale (not the paused service), renewal overdue; the
-      # failed reload is more than an hour old.
-      - eval_time: 70m
-        alertname: CertwatchStale
-        exp_alerts:
-          - exp_labels:
-              severity: warning
-              service: stale
-              endpoint: https
-              $L
-            exp_annotations:
-              host: $H
-              summary: 'stale/https on $H serves an older certificate than the one on disk'
-              description: 'The renewed certificate has not been served for 30 minutes.  Either no certwatch daemon guards this service (certwatch check writes the metrics), or the service has no reload method, or it waits for its reload-window.'
-              action: 'On $H: certwatch status; systemctl status certwatch@stale (or certwatch); reload stale if nothing will.'
-      - eval_time: 70m
-        alertname: CertwatchRenewalOverdue
-        exp_alerts:
 EOF
+	# At 5 minutes: the failed reload, the pause, the expired certificate;
+	# the others wait for their "for".
+	at 5m CertwatchServicePaused
+	echo '        exp_alerts:'
+	firing critical 'service: broken' \
+		"certwatch has paused reloads of broken on $H after repeated failures" \
+		'No more automatic reloads of broken: a renewed certificate will not be served until the cause is fixed and the service is resumed (a reload by hand that serves the certificate on disk resumes it too).' \
+		"On $H: journalctl -u certwatch -u \"certwatch@*\" for the failures, fix them, then: certwatch resume broken"
+	at 5m CertwatchReloadFailed
+	echo '        exp_alerts:'
+	firing warning 'service: broken;result: failed' \
+		"certwatch could not reload broken on $H in the last hour" \
+		'A reload failed or its result was not seen; certwatch backs off and retries, and pauses the service after max-failures.' \
+		"On $H: journalctl -u certwatch -u \"certwatch@*\" shows the reload''s error."
+	at 5m CertwatchCertificateExpired
+	echo '        exp_alerts:'
+	firing critical 'service: expired;endpoint: https;state: EXPIRED' \
+		"expired/https on $H serves an expired certificate" "$expired_why" "$(renew_now expired)"
+	at 5m CertwatchStale
+	at 5m CertwatchRenewalOverdue
+	at 5m CertwatchCertificateExpiring
+	# At 30 minutes: the week-old certificate; an OK endpoint never alerts.
+	at 30m CertwatchCertificateExpiring
+	echo '        exp_alerts:'
+	firing critical 'service: expiring;endpoint: https' \
+		"expiring/https on $H serves a certificate that expires in $expiring_left" \
+		"$expiring_why" "$(renew_now expiring)"
+	# At 70 minutes: stale (not the paused service), renewal overdue; the
+	# failed reload is more than an hour old.
+	at 70m CertwatchStale
+	echo '        exp_alerts:'
+	firing warning 'service: stale;endpoint: https' \
+		"stale/https on $H serves an older certificate than the one on disk" \
+		'The renewed certificate has not been served for 30 minutes.  Either no certwatch daemon guards this service (certwatch check writes the metrics), or the service has no reload method, or it waits for its reload-window.' \
+		"On $H: certwatch status; systemctl status certwatch@stale (or certwatch); reload stale if nothing will."
+	at 70m CertwatchRenewalOverdue
+	echo '        exp_alerts:'
 	for s in overdue expiring; do
-		cat <<EOF
-          - exp_labels:
-              severity: warning
-              service: $s
-              endpoint: https
-              state: RENEWAL-OVERDUE
-              $L
-            exp_annotations:
-              host: $H
-              summary: '$s/https on $H: the certificate is not being renewed'
-              description: 'The certificate served and on disk is the same and has little lifetime left; no renewal has arrived on disk.  The ACME client on the host (or whatever delivers this certificate) has stopped renewing it: a failed challenge, a rate limit, a paused account.'
-              action: 'On $H: read the ACME client''s log (certbot: /var/log/letsencrypt/letsencrypt.log; journalctl -u certbot.timer) and try a renewal by hand (certbot renew --dry-run).'
-EOF
+		firing warning "service: $s;endpoint: https;state: RENEWAL-OVERDUE" \
+			"$s/https on $H: the certificate is not being renewed" "$overdue_why" "$overdue_do"
 	done
-	cat <<EOF
-      - eval_time: 70m
-        alertname: CertwatchReloadFailed
-      # certwatch itself: the file is 2 h old (fine), then 3 h 20 m.
-      - eval_time: 2h
-        alertname: CertwatchNotReporting
-      - eval_time: 200m
-        alertname: CertwatchNotReporting
-        exp_alerts:
-          - exp_labels:
-              severity: warning
-              file: $mdir/certwatch.prom
-              $L
-            exp_annotations:
-              host: $H
-              summary: 'certwatch on $H has not written $mdir/certwatch.prom for 3h 20m 0s'
-              description: 'certwatch rewrites its metrics file after every pass (interval, 1h by default); the certificate metrics of this host are out of date.'
-              action: 'On $H: systemctl status certwatch "certwatch@*"; journalctl -u certwatch -u "certwatch@*".'
-      - eval_time: 200m
-        alertname: CertwatchMetricsGone
+	at 70m CertwatchReloadFailed
+	# certwatch itself: the file is 2 h old (fine), then 3 h 20 m.
+	at 2h CertwatchNotReporting
+	at 200m CertwatchNotReporting
+	echo '        exp_alerts:'
+	firing warning "file: $mdir/certwatch.prom" \
+		"certwatch on $H has not written $mdir/certwatch.prom for 3h 20m 0s" \
+		'certwatch rewrites its metrics file after every pass (interval, 1h by default); the certificate metrics of this host are out of date.' \
+		"On $H: systemctl status certwatch \"certwatch@*\"; journalctl -u certwatch -u \"certwatch@*\"."
+	at 200m CertwatchMetricsGone
 
-  # The file disappears after 30 minutes while node_exporter still answers;
-  # the same series, cut short.
+	# The file disappears after 30 minutes while node_exporter still
+	# answers: the same series, cut short.
+	cat <<EOF
   - interval: 1m
     input_series:
-      - series: 'up{instance="$host:9100",job="node"}'
+      - series: 'up{instance="$H:9100",job="node"}'
         values: '1+0x90'
-      - series: 'node_textfile_mtime_seconds{file="$mdir/certwatch.prom",instance="$host:9100",job="node"}'
+      - series: 'node_textfile_mtime_seconds{file="$mdir/certwatch.prom",instance="$H:9100",job="node"}'
         values: '0+0x30 stale'
     alert_rule_test:
-      - eval_time: 20m
-        alertname: CertwatchMetricsGone
-      - eval_time: 50m
-        alertname: CertwatchMetricsGone
-        exp_alerts:
-          - exp_labels:
-              severity: warning
-              file: $mdir/certwatch.prom
-              $L
-            exp_annotations:
-              host: $H
-              summary: 'certwatch''s metrics file $mdir/certwatch.prom has gone from $H'
-              description: 'node_exporter on the host answers, but no longer finds the file certwatch writes: certwatch was removed, or metrics-file was changed.'
-              action: 'On $H: certwatch --test-config | grep metrics-file; systemctl status certwatch "certwatch@*".'
+EOF
+	at 20m CertwatchMetricsGone
+	at 50m CertwatchMetricsGone
+	echo '        exp_alerts:'
+	firing warning "file: $mdir/certwatch.prom" \
+		"certwatch''s metrics file $mdir/certwatch.prom has gone from $H" \
+		'node_exporter on the host answers, but no longer finds the file certwatch writes: certwatch was removed, or metrics-file was changed.' \
+		"On $H: certwatch --test-config | grep metrics-file; systemctl status certwatch \"certwatch@*\"."
 
-  # DANE hold: synthetic, until certwatch writes certwatch_dane_hold.
+	# DANE hold: synthetic, until certwatch writes certwatch_dane_hold.
+	cat <<EOF
   - interval: 1m
     input_series:
-      - series: 'certwatch_dane_hold{service="postfix",endpoint="smtp",instance="$host:9100",job="node"}'
+      - series: 'certwatch_dane_hold{service="postfix",endpoint="smtp",instance="$H:9100",job="node"}'
         values: '1+0x90'
-      - series: 'certwatch_dane_hold{service="postfix",endpoint="submissions",instance="$host:9100",job="node"}'
+      - series: 'certwatch_dane_hold{service="postfix",endpoint="submissions",instance="$H:9100",job="node"}'
         values: '0+0x90'
     alert_rule_test:
-      - eval_time: 30m
-        alertname: CertwatchDaneHold
-      - eval_time: 70m
-        alertname: CertwatchDaneHold
-        exp_alerts:
-          - exp_labels:
-              severity: warning
-              service: postfix
-              endpoint: smtp
-              $L
-            exp_annotations:
-              host: $H
-              summary: 'certwatch holds the reload of postfix/smtp on $H: the renewed key is not in its TLSA records'
-              description: 'The renewed certificate is on disk but its key matches none of the TLSA records in DNS, so certwatch keeps serving the old one.  Publish a TLSA record for the new key beside the current one; certwatch reloads once DNS has it.'
-              action: 'Publish TLSA records for the renewed key of postfix on $H, keeping the old record until the reload.'
 EOF
+	at 30m CertwatchDaneHold
+	at 70m CertwatchDaneHold
+	echo '        exp_alerts:'
+	firing warning 'service: postfix;endpoint: smtp' \
+		"certwatch holds the reload of postfix/smtp on $H: the renewed key is not in its TLSA records" \
+		'The renewed certificate is on disk but its key matches none of the TLSA records in DNS, so certwatch keeps serving the old one.  Publish a TLSA record for the new key beside the current one; certwatch reloads once DNS has it.' \
+		"Publish TLSA records for the renewed key of postfix on $H, keeping the old record until the reload."
 } >"$TEST_TMP/certwatch.test.yml"
 
 promtool test rules "$TEST_TMP/certwatch.test.yml" >"$TEST_TMP/promtool.out" 2>&1
