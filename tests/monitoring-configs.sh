@@ -1,17 +1,23 @@
 #!/bin/sh
 # The shipped monitoring definitions parse with the real tools:
-# contrib/icinga2/certwatch.conf under `icinga2 daemon -C` and
-# contrib/nagios/certwatch.cfg under `nagios4 -v`, each in a private minimal
+# contrib/icinga2/certwatch.conf under `icinga2 daemon -C`, and with
+# certwatch-agents.conf in a zone tree (a master, its agents, a global zone
+# for the commands) as on a real master; contrib/nagios/certwatch.cfg and
+# certwatch-agents.cfg under `nagios4 -v`; each in a private minimal
 # configuration in the test's directory (nothing under /etc is read or
-# written).  Their options are ones check_certwatch accepts, and the Nagios
-# command line, expanded as Nagios would, runs the plugin.
+# written).  Their options are ones check_certwatch accepts, the Nagios
+# command line, expanded as Nagios would, runs the plugin, and the sudoers
+# rule the agents need parses.
 . "$TESTS_SRCDIR/lib.sh"
 
 require_root
 require_certwatch_check
 
 ICINGA_DEF="$TESTS_SRCDIR/../contrib/icinga2/certwatch.conf"
+ICINGA_AGENTS="$TESTS_SRCDIR/../contrib/icinga2/certwatch-agents.conf"
 NAGIOS_DEF="$TESTS_SRCDIR/../contrib/nagios/certwatch.cfg"
+NAGIOS_AGENTS="$TESTS_SRCDIR/../contrib/nagios/certwatch-agents.cfg"
+SUDOERS="$TESTS_SRCDIR/../contrib/sudoers/certwatch"
 PLUGINS="$TEST_TMP/plugins"
 mkdir -p "$PLUGINS" && ln -s "$CERTWATCH" "$PLUGINS/check_certwatch" ||
 	bail_out "cannot link check_certwatch"
@@ -74,6 +80,127 @@ EOF
 	done
 	like "$(grep -c '^[[:space:]]*"-' "$ICINGA_DEF")" '^1[0-9]$' \
 		"the CheckCommand maps every option (found its argument list)"
+
+	# ---- Icinga 2 agents in a zone tree, as the master sees them ------------------
+	# The commands in the global zone, the apply rules and the hosts in the
+	# master's zone (zones.d/, as on a real master), the agents as child zones.
+	Z="$I/zones.d"
+	mkdir -p "$Z/global-templates" "$Z/master"
+	cp "$ICINGA_DEF" "$Z/global-templates/certwatch.conf"
+	cp "$ICINGA_AGENTS" "$Z/master/certwatch-agents.conf"
+	# zone_tree NODE ZONE: the top of an icinga2.conf in the tree, as node
+	# NODE of zone ZONE: the master's zone and the global zone.
+	zone_tree() {
+		cat <<EOF
+const PluginDir = "$PLUGINS"
+const NodeName = "$1"
+const ZoneName = "$2"
+object Endpoint "master.test" { }
+object Zone "master" { endpoints = [ "master.test" ] }
+object Zone "global-templates" { global = true }
+EOF
+	}
+	# icinga_zones HOSTS [ZONES]: validates the tree with these host objects
+	# (in the master's zone) and any further endpoints and zones.
+	icinga_zones() {
+		{
+			zone_tree master.test master
+			cat <<EOF
+object Endpoint "web.test" { host = "127.0.0.1" }
+object Zone "web.test" { endpoints = [ "web.test" ]; parent = "master" }
+object Endpoint "mail.test" { host = "127.0.0.1" }
+object Zone "mail.test" { endpoints = [ "mail.test" ]; parent = "master" }
+${2:-}
+EOF
+		} >"$I/master.conf"
+		{
+			echo 'object CheckCommand "nothing" { command = [ "/bin/true" ] }'
+			printf '%s\n' "$1"
+		} >"$Z/master/hosts.conf"
+		ICINGA2_USER=root ICINGA2_GROUP=root icinga2 daemon -C -c "$I/master.conf" \
+			-DConfiguration.CacheDir="$I/cache" -DConfiguration.ZonesDir="$Z" \
+			-x warning >"$I/zones.out" 2>&1
+	}
+	# A host that opts in, one with per-service checks and thresholds, one
+	# that does not.
+	hosts='object Host "web.test" { check_command = "nothing"; vars.certwatch = true }
+object Host "mail.test" {
+	check_command = "nothing"
+	vars.certwatch = { certwatch_warning = "30:" }
+	vars.certwatch_services = [ "dovecot", "postfix" ]
+}
+object Host "plain.test" { check_command = "nothing" }'
+	icinga_zones "$hosts"
+	rc=$?
+	is "$rc" 0 "icinga2 daemon -C accepts the agents' apply rules in a master/agent zone tree" ||
+		diag "$(cat "$I/zones.out")"
+	# What the rules made: icinga2 wrote the objects into its cache.
+	ICINGA2_USER=root ICINGA2_GROUP=root icinga2 object list --type Service \
+		-DConfiguration.CacheDir="$I/cache" -DConfiguration.ObjectsPath="$I/cache/icinga2.debug" \
+		>"$I/services.out" 2>&1
+	services=$(sed -n "s/^Object '\(.*\)' of type 'Service':$/\1/p" "$I/services.out" | sort |
+		tr '\n' ',')
+	is "$services" "mail.test!certificates dovecot,mail.test!certificates postfix,web.test!certificates," \
+		"a service on each opted-in host (one per certwatch service where listed), none elsewhere"
+	is "$(grep -c '\* command_endpoint = "\(web\|mail\)\.test"' "$I/services.out")" 3 \
+		"each runs on its host's agent (command_endpoint = host.name)"
+	is "$(grep -c '\* check_command = "certwatch-sudo"' "$I/services.out")" 3 \
+		"through sudo, as root"
+	like "$(cat "$I/services.out")" 'certwatch_service = "postfix"' \
+		"a listed certwatch service becomes the check's --service"
+	is "$(grep -c 'certwatch_warning = "30:"' "$I/services.out")" 2 \
+		"the host's vars.certwatch dictionary sets the check's variables"
+
+	icinga_zones "$hosts
+object Host \"stray.test\" { check_command = \"nothing\"; vars.certwatch = true }" \
+		'object Endpoint "stray.test" { }
+object Zone "stray.test" { endpoints = [ "stray.test" ] }'
+	isnt "$?" 0 "the zone tree is checked: an agent outside the master's child zones is refused"
+	like "$(cat "$I/zones.out")" "Command endpoint must be in zone 'master' or in a direct child zone" \
+		"with Icinga's reason"
+
+	# A fleet: the agents below a satellite (one zone per data centre), their
+	# hosts in the satellite's zone; the rules stay on the master.
+	mkdir -p "$Z/dc1"
+	{
+		zone_tree master.test master
+		cat <<'EOF'
+object Endpoint "satellite.test" { host = "127.0.0.1" }
+object Zone "dc1" { endpoints = [ "satellite.test" ]; parent = "master" }
+object Endpoint "web.test" { host = "127.0.0.1" }
+object Zone "web.test" { endpoints = [ "web.test" ]; parent = "dc1" }
+EOF
+	} >"$I/satellite.conf"
+	echo 'object CheckCommand "nothing" { command = [ "/bin/true" ] }' >"$Z/master/hosts.conf"
+	echo 'object Host "web.test" { check_command = "nothing"; vars.certwatch = true }' \
+		>"$Z/dc1/hosts.conf"
+	ICINGA2_USER=root ICINGA2_GROUP=root icinga2 daemon -C -c "$I/satellite.conf" \
+		-DConfiguration.CacheDir="$I/cache" -DConfiguration.ZonesDir="$Z" \
+		-x warning >"$I/satellite.out" 2>&1
+	is "$?" 0 "icinga2 daemon -C accepts them for agents below a satellite" ||
+		diag "$(cat "$I/satellite.out")"
+	ICINGA2_USER=root ICINGA2_GROUP=root icinga2 object list --type Service \
+		-DConfiguration.CacheDir="$I/cache" -DConfiguration.ObjectsPath="$I/cache/icinga2.debug" \
+		>"$I/services.out" 2>&1
+	like "$(tr -d '\n' <"$I/services.out")" "web\.test!certificates.*command_endpoint = \"web\.test\".*zone = \"dc1\"" \
+		"the agent's service lands in the satellite's zone, which schedules it"
+	rm -r "$Z/dc1"
+
+	# The agent's own view: the commands, synced from the global zone, compile.
+	mkdir -p "$I/agent-zones/global-templates" "$I/agent-cache"
+	cp "$ICINGA_DEF" "$I/agent-zones/global-templates/"
+	{
+		zone_tree web.test web.test
+		cat <<'EOF'
+object Endpoint "web.test" { }
+object Zone "web.test" { endpoints = [ "web.test" ]; parent = "master" }
+EOF
+	} >"$I/agent.conf"
+	ICINGA2_USER=root ICINGA2_GROUP=root icinga2 daemon -C -c "$I/agent.conf" \
+		-DConfiguration.CacheDir="$I/agent-cache" -DConfiguration.ZonesDir="$I/agent-zones" \
+		-x warning >"$I/agent.out" 2>&1
+	is "$?" 0 "icinga2 daemon -C on the agent accepts the commands from the global zone" ||
+		diag "$(cat "$I/agent.out")"
 fi
 
 # ---- Nagios 4 --------------------------------------------------------------------------
@@ -87,6 +214,7 @@ else
 	cat >"$N/nagios.cfg" <<EOF
 cfg_file=$NAGIOS_DEF
 cfg_file=$N/objects.cfg
+cfg_file=$NAGIOS_AGENTS
 resource_file=$N/resource.cfg
 log_file=$N/nagios.log
 status_file=$N/status.dat
@@ -103,7 +231,8 @@ nagios_group=root
 illegal_macro_output_chars=\`~\$&|'"<>
 EOF
 	# The least Nagios accepts: a time period, a contact (with a
-	# notification command), a host, and services using both commands.
+	# notification command), templates, a host with services using both
+	# commands, and a host in the host group certwatch.
 	cat >"$N/objects.cfg" <<'EOF'
 define timeperiod {
 	timeperiod_name  always
@@ -129,46 +258,60 @@ define contact {
 	host_notification_commands     notify-nobody
 	service_notification_commands  notify-nobody
 }
+# The templates Debian's nagios4 ships (objects/templates.cfg), reduced to
+# what Nagios requires; certwatch-agents.cfg uses generic-service.
 define host {
-	host_name              mail
-	address                127.0.0.1
+	name                   generic-host
 	max_check_attempts     1
 	check_period           always
 	notification_period    always
 	notification_interval  0
 	contacts               admin
+	register               0
 }
 define service {
+	name                   generic-service
+	max_check_attempts     1
+	check_interval         60
+	retry_interval         5
+	check_period           always
+	notification_period    always
+	notification_interval  0
+	contacts               admin
+	register               0
+}
+define host {
+	use                    generic-host
+	host_name              mail
+	address                127.0.0.1
+}
+define host {
+	use                    generic-host
+	host_name              agent
+	address                127.0.0.2
+	hostgroups             certwatch
+}
+define service {
+	use                    generic-service
 	host_name              mail
 	service_description    imap certificate
 	check_command          check_certwatch_endpoint!143!--starttls imap --name mail.example.com -w 21: -c 7:
-	max_check_attempts     1
-	check_interval         60
-	retry_interval         5
-	check_period           always
-	notification_period    always
-	notification_interval  0
-	contacts               admin
 }
 define service {
+	use                    generic-service
 	host_name              mail
 	service_description    configured certificates
 	check_command          check_certwatch!--service dovecot
-	max_check_attempts     1
-	check_interval         60
-	retry_interval         5
-	check_period           always
-	notification_period    always
-	notification_interval  0
-	contacts               admin
 }
 EOF
 	nagios4 -v "$N/nagios.cfg" >"$N/out" 2>&1
 	rc=$?
-	is "$rc" 0 "nagios4 -v accepts the shipped commands used by two services" ||
+	is "$rc" 0 "nagios4 -v accepts the shipped commands and agents' service used by three hosts' services" ||
 		diag "$(cat "$N/out")"
 	like "$(cat "$N/out")" 'Total Warnings: 0' "with no warnings"
-	like "$(cat "$N/out")" 'Checked 3 commands' "both shipped commands were read"
+	like "$(cat "$N/out")" 'Checked 4 commands' "the three shipped commands were read"
+	like "$(cat "$N/out")" 'Checked 3 services' \
+		"the host group certwatch gave its host the NRPE service"
 
 	sed 's/check_certwatch_endpoint!/no_such_command!/' "$N/objects.cfg" >"$N/bad.cfg"
 	sed "s|$N/objects.cfg|$N/bad.cfg|" "$N/nagios.cfg" >"$N/bad-nagios.cfg"
@@ -176,7 +319,7 @@ EOF
 	isnt "$?" 0 "nagios4 -v in this setup does reject a service with an unknown command"
 
 	# The endpoint command as Nagios expands it, against a port nobody listens on.
-	line=$(sed -n 's/^[[:space:]]*command_line[[:space:]]*\(.*-H \$HOSTADDRESS\$.*\)/\1/p' "$NAGIOS_DEF")
+	line=$(sed -n 's/^[[:space:]]*command_line[[:space:]]*\(.*check_certwatch -H \$HOSTADDRESS\$.*\)/\1/p' "$NAGIOS_DEF")
 	line=$(printf '%s\n' "$line" | sed -e "s|\\\$USER1\\\$|$PLUGINS|" \
 		-e 's/\$HOSTADDRESS\$/127.0.0.1/' -e 's/\$ARG1\$/1/' -e 's/\$ARG2\$/-w 21: -c 7: -t 5/')
 	# shellcheck disable=SC2086 # Nagios splits the command line on spaces too
@@ -184,6 +327,21 @@ EOF
 	is "$?" 2 "the endpoint command, expanded, runs check_certwatch: CRITICAL for a closed port"
 	like "$out" '^CERTWATCH CRITICAL - 1 of 1 endpoints unreachable: 127\.0\.0\.1:1' \
 		"and it prints the plugin's status line"
+	like "$(sed -n 's/^[[:space:]]*command_line[[:space:]]*\(.*-c check_certwatch\)$/\1/p' "$NAGIOS_DEF")" \
+		'^\$USER1\$/check_nrpe -H \$HOSTADDRESS\$ -c check_certwatch$' \
+		"the NRPE command asks the host's NRPE for check_certwatch"
+	is "$(sed -n 's/^command\[\(check_certwatch\)\]=.*/\1/p' "$TESTS_SRCDIR/../contrib/nrpe/certwatch.cfg")" \
+		check_certwatch "which is the command the shipped NRPE definition names"
+fi
+
+# ---- the agents' sudoers rule -------------------------------------------------------------
+
+if ! command -v visudo >/dev/null 2>&1; then
+	skip "visudo is not installed (tools/install-deps installs sudo)"
+else
+	visudo -c -f "$SUDOERS" >"$TEST_TMP/visudo.out" 2>&1
+	is "$?" 0 "visudo -c accepts the sudoers rule for the agents" ||
+		diag "$(cat "$TEST_TMP/visudo.out")"
 fi
 
 done_testing
