@@ -373,7 +373,8 @@ static int anchor_file_check(const char *path, char *err, size_t errlen)
 }
 
 /* Applies the options to a fresh context; messages name the setting. */
-static int configure(struct dane_resolver *r, const struct dane_options *o, char *err, size_t errlen)
+static int configure(struct dane_resolver *r, const struct dane_options *o,
+		     char *err, size_t errlen)
 {
 	const char *anchor = o && o->trust_anchor ? o->trust_anchor : DANE_DEFAULT_TRUST_ANCHOR;
 	int e;

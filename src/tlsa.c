@@ -1,6 +1,6 @@
 /*
- * tlsa.c - TLSA records and SPKI pins, and how a chain matches them; see
- * tlsa.h.
+ * tlsa.c - TLSA records, and how a chain matches them; see tlsa.h (pins
+ * are in tlsa-pin.c).
  *
  * The rules are RFC 7671's as an SMTP client applies them (RFC 7672):
  * DANE-EE(3) binds the leaf alone, and then neither its names nor its
@@ -561,80 +561,6 @@ int tlsa_match_chain(const struct tlsa_record *recs, size_t n_recs,
 		snprintf(m.detail, sizeof(m.detail), "none of the %u usable records matches%s%s",
 			 counts[TLSA_USABLE], why[0] ? "; a DANE-TA record names a certificate "
 			 "of the chain, but " : "", why);
-	}
-	*ret = m;
-	return 0;
-}
-
-int tlsa_pin_for_cert(X509 *x, struct tlsa_pin *ret)
-{
-	_cleanup_free_ uint8_t *data = NULL;
-	size_t len;
-	int e = cert_data(x, TLSA_SELECTOR_SPKI, TLSA_MTYPE_SHA256, &data, &len);
-
-	if (e < 0)
-		return e;
-	memcpy(ret->sha256, data, SHA256_LEN);
-	return 0;
-}
-
-void tlsa_pin_to_text(const struct tlsa_pin *p, char out[TLSA_PIN_TEXT_LEN])
-{
-	EVP_EncodeBlock((unsigned char *)out, p->sha256, SHA256_LEN);
-}
-
-int tlsa_pin_parse(const char *text, struct tlsa_pin *ret, char *err, size_t errlen)
-{
-	unsigned char buf[48];
-	char again[TLSA_PIN_TEXT_LEN];
-	struct tlsa_pin p;
-
-	/* 32 bytes are 44 characters of base64, the last one padding. */
-	if (strlen(text) != TLSA_PIN_TEXT_LEN - 1 || text[43] != '=' || text[42] == '=' ||
-	    EVP_DecodeBlock(buf, (const unsigned char *)text, TLSA_PIN_TEXT_LEN - 1) != 33) {
-		snprintf(err, errlen, "a pin-sha256 is the base64 of a SHA-256 digest: "
-			 "44 characters ending in one '='");
-		return -EINVAL;
-	}
-	memcpy(p.sha256, buf, SHA256_LEN);
-	/* Refuses the spellings that decode to the same bytes (stray low bits). */
-	tlsa_pin_to_text(&p, again);
-	if (strcmp(again, text) != 0) {
-		snprintf(err, errlen, "not the canonical base64 of a SHA-256 digest "
-			 "(did you mean \"%s\"?)", again);
-		return -EINVAL;
-	}
-	*ret = p;
-	return 0;
-}
-
-int tlsa_match_pins(const struct tlsa_pin *pins, size_t n_pins,
-		    X509 *const *chain, size_t chain_len, struct tlsa_match *ret)
-{
-	struct tlsa_match m = { .status = TLSA_NO_CHAIN };
-	struct tlsa_pin have;
-	int e;
-
-	snprintf(m.detail, sizeof(m.detail), "no certificate to match");
-	for (size_t d = 0; d < chain_len; d++) {
-		e = tlsa_pin_for_cert(chain[d], &have);
-		if (e < 0)
-			return e;
-		for (size_t i = 0; i < n_pins; i++)
-			if (memcmp(have.sha256, pins[i].sha256, SHA256_LEN) == 0) {
-				m.status = TLSA_MATCH;
-				m.record = i;
-				m.depth = d;
-				snprintf(m.detail, sizeof(m.detail), "pin %zu matches the key of %s",
-					 i + 1, d == 0 ? "the leaf" : "a certificate of the chain");
-				*ret = m;
-				return 0;
-			}
-	}
-	if (chain_len > 0) {
-		m.status = TLSA_MISMATCH;
-		snprintf(m.detail, sizeof(m.detail), "none of the %zu pins matches a key of the chain",
-			 n_pins);
 	}
 	*ret = m;
 	return 0;
