@@ -95,6 +95,37 @@ is "$(field records)" 0 "an altered signed record: no record is kept"
 like "$(field reason)" "DNSSEC validation of _25._tcp.mx.bogus.example. failed: .+" \
 	"an altered signed record: unbound's reason is given"
 
+# The decision on real answers: the served chain (cur) and the renewal on
+# disk (next) judged against what DNS says.
+decide() {    # NAME [TOOL-OPTIONS...]: judged with served cur, disk next
+	_name=$1
+	shift
+	look "$_name" "$cur" -d "$next" "$@"
+}
+decide mx3.example
+is "$(field action)/$(field severity)" hold/WARNING "only the old key published: the reload is held"
+like "$(field verdict)" "the renewal on disk would break DANE for mx3.example" "only the old key published: said so"
+like "$(field verdict)" "publish \`_25\\._tcp\\.mx3\\.example\\. IN TLSA 3 1 1 $(spki_sha256 "$next")\`" \
+	"only the old key published: the record to publish, as openssl computes it"
+decide mx3.example -C
+is "$(field action)/$(field severity)" hold/CRITICAL "only the old key, near expiry: held, CRITICAL"
+decide mx3.example -C -O
+is "$(field action)/$(field severity)" proceed/CRITICAL "only the old key, near expiry, override: the reload goes ahead"
+decide mx2.example
+is "$(field action)/$(field severity)/$(field served)/$(field disk)" proceed/OK/match/match \
+	"current + next: the reload goes ahead"
+decide mx4.example
+is "$(field action)/$(field severity)" proceed/OK "2 1 1 on the issuing CA: the reload goes ahead"
+look mx1.example "$next" -d "$next"
+is "$(field action)/$(field severity)" none/CRITICAL "the served key is not published: CRITICAL"
+like "$(field verdict)" "senders that validate DANE refuse this server" "the served key is not published: said so"
+decide mx.bogus.example
+is "$(field action)/$(field severity)" none/CRITICAL "bogus: CRITICAL"
+decide mx.insecure.example
+is "$(field action)/$(field severity)" none/OK "insecure, dane = auto: nothing to act on"
+decide mx.insecure.example -y
+is "$(field action)/$(field severity)" none/CRITICAL "insecure, dane = yes: CRITICAL"
+
 # A resolver that refuses the question (NSD serves no such zone): a
 # failure with the resolver's answer, well before the deadline.
 start=$(now_ms)

@@ -3,13 +3,16 @@
  * tests/dane-lookup.sh and by hand.
  *
  *   dane-tool [-a ANCHOR] [-r RESOLVER] [-t TIMEOUT] [-k MSEC] [-m CHAIN]
- *             NAME PORT [NAME PORT...]
+ *             [-d DISK [-y] [-C] [-O]] NAME PORT [NAME PORT...]
  *
  * The look-ups run at once; each answer is printed when it comes, as
  * "key: value" lines starting with "owner:" (status, ttl, reason, one
  * "record:" line per record, and with -m the match of the chain in that
- * PEM file).  -k frees the resolver after MSEC with look-ups still
- * running, to exercise cancellation.  Exits 0 when every look-up
+ * PEM file).  With -d, the decision too (dane-judge.c), CHAIN being the
+ * served chain and DISK the renewal on disk: -y for dane = yes, -C when
+ * the served certificate is near expiry, -O for dane-override.  -k frees
+ * the resolver after MSEC with look-ups still running, to exercise
+ * cancellation.  Exits 0 when every look-up
  * answered, 1 when the resolver was freed first, 2 on a usage or set-up
  * error.
  */
@@ -20,14 +23,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "dane.h"
+#include "dane-judge.h"
 #include "tlsa-cmd.h"
 
 struct run {
 	sd_event *event;
 	unsigned left;
-	X509 **chain;
-	size_t chain_len;
+	X509 **chain, **disk;
+	size_t chain_len, disk_len;
+	bool yes, critical, override;
 };
 
 static void print_match(const struct run *run, const struct dane_answer *a, const char *name)
@@ -47,7 +51,30 @@ static void print_match(const struct run *run, const struct dane_answer *a, cons
 struct slot {
 	struct run *run;
 	const char *name;
+	uint16_t port;
 };
+
+static void print_verdict(const struct run *run, const struct dane_answer *a,
+			  const struct slot *slot)
+{
+	struct dane_input in = {
+		.mode = run->yes ? DANE_MODE_YES : DANE_MODE_AUTO, .answer = a,
+		.served = run->chain, .n_served = run->chain_len,
+		.disk = run->disk, .n_disk = run->disk_len, .name = slot->name, .port = slot->port,
+		.served_critical = run->critical, .override = run->override, .now = time(NULL),
+	};
+	struct dane_verdict v;
+
+	if (!run->disk)
+		return;
+	if (dane_judge(&in, &v) < 0) {
+		printf("action: error\n");
+		return;
+	}
+	printf("action: %s\nseverity: %s\nserved: %s\ndisk: %s\nverdict: %s\n",
+	       dane_action_to_string(v.action), severity_to_string(v.severity),
+	       dane_side_to_string(v.served), dane_side_to_string(v.disk), v.reason);
+}
 
 static void on_done(struct dane_answer *a, void *userdata)
 {
@@ -65,6 +92,7 @@ static void on_done(struct dane_answer *a, void *userdata)
 	if (a->n_malformed)
 		printf("malformed: %zu\n", a->n_malformed);
 	print_match(run, a, slot->name);
+	print_verdict(run, a, slot);
 	printf("\n");
 	fflush(stdout);
 	dane_answer_done(a);
@@ -87,12 +115,12 @@ int main(int argc, char **argv)
 	struct run run = { 0 };
 	struct dane_resolver *r = NULL;
 	struct slot *slots;
-	const char *chain_file = NULL;
+	const char *chain_file = NULL, *disk_file = NULL;
 	char err[1024] = "";
 	unsigned long kill_ms = 0;
 	int c, e, status;
 
-	while ((c = getopt(argc, argv, "a:r:t:k:m:")) >= 0) {
+	while ((c = getopt(argc, argv, "a:r:t:k:m:d:yCO")) >= 0) {
 		switch (c) {
 		case 'a': o.trust_anchor = optarg; break;
 		case 'r': o.resolver = optarg; break;
@@ -102,16 +130,25 @@ int main(int argc, char **argv)
 			break;
 		case 'k': kill_ms = strtoul(optarg, NULL, 10); break;
 		case 'm': chain_file = optarg; break;
+		case 'd': disk_file = optarg; break;
+		case 'y': run.yes = true; break;
+		case 'C': run.critical = true; break;
+		case 'O': run.override = true; break;
 		default: return 2;
 		}
 	}
 	if (optind >= argc || (argc - optind) % 2) {
 		fprintf(stderr, "usage: dane-tool [-a ANCHOR] [-r RESOLVER] [-t TIMEOUT] [-k MSEC] "
-			"[-m CHAIN] NAME PORT [NAME PORT...]\n");
+			"[-m CHAIN] [-d DISK [-y] [-C] [-O]] NAME PORT [NAME PORT...]\n");
 		return 2;
 	}
 	if (chain_file && pem_chain_load(chain_file, &run.chain, &run.chain_len, err,
 					 sizeof(err)) < 0) {
+		fprintf(stderr, "dane-tool: %s\n", err);
+		return 2;
+	}
+	if (disk_file && pem_chain_load(disk_file, &run.disk, &run.disk_len, err,
+					sizeof(err)) < 0) {
 		fprintf(stderr, "dane-tool: %s\n", err);
 		return 2;
 	}
@@ -127,8 +164,8 @@ int main(int argc, char **argv)
 
 		slot->run = &run;
 		slot->name = argv[i];
-		e = dane_lookup_start(r, argv[i], (uint16_t)strtoul(argv[i + 1], NULL, 10),
-				      on_done, slot, NULL);
+		slot->port = (uint16_t)strtoul(argv[i + 1], NULL, 10);
+		e = dane_lookup_start(r, argv[i], slot->port, on_done, slot, NULL);
 		if (e < 0) {
 			fprintf(stderr, "dane-tool: %s\n", dane_resolver_error(r));
 			return 2;
@@ -144,6 +181,7 @@ int main(int argc, char **argv)
 	dane_resolver_free(r);
 	free(slots);
 	pem_chain_free(run.chain, run.chain_len);
+	pem_chain_free(run.disk, run.disk_len);
 	sd_event_unref(run.event);
 	return status < 0 ? 2 : status;
 }
