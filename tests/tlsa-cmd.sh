@@ -21,6 +21,11 @@ t() {
 	rc=$?
 	out=$(cat "$TEST_TMP/out")
 	err=$(cat "$TEST_TMP/err")
+	# Under --enable-sanitizers a report does not always change the status.
+	if printf '%s\n' "$err" | grep -Eq 'Sanitizer|runtime error:'; then
+		_tap_result 1 "$*: no sanitizer report"
+		diag "$err"
+	fi
 }
 
 # What the openssl command says: the hex and the base64 SHA-256 of the SPKI.
