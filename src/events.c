@@ -119,6 +119,9 @@ void event_note(const struct event_context *c, const struct policy_out *o)
 	case NOTE_RESUMED:
 		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: resumed", name);
 		break;
+	case NOTE_VETOED:
+		log_full(LOG_WARNING, LOG_KIND_NONE, fields, "%s: reload held: %s", name, c->held);
+		break;
 	case NOTE_RETARGETED:
 		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: the files changed while the reload "
 			 "was being verified; looking at them again", name);

@@ -22,6 +22,7 @@ struct event_context {
 	unsigned failures;             /* in a row */
 	unsigned max_reloads_per_hour;
 	const char *last_result;
+	const char *held;              /* why a reload is held back (NOTE_VETOED) */
 	bool has_check;                /* a reload-check ran before the reload */
 	uint64_t timer_realtime;       /* when the armed timer fires, CLOCK_REALTIME usec */
 };

@@ -137,9 +137,21 @@ static void served_problem(const struct probe_result *served, const char *name, 
 		snprintf(out, outlen, "the served certificate does not cover %s", name);
 }
 
-void reconcile(const struct probe_result *served, const struct disk_pair *disk,
-	       const char *name, const struct thresholds *th, time_t now,
-	       struct verdict *ret)
+/* See struct verdict's vetoes_reload. */
+static bool pair_vetoes_reload(const struct probe_result *served, const struct disk_pair *disk)
+{
+	if (disk->status == X509_VALID)
+		return false;
+	if (!x509_status_loadable(disk->status))
+		return true;
+	return !(served->status == PROBE_OK && disk->have_leaf &&
+		 cert_info_same(&disk->leaf, &served->leaf));
+}
+
+/* The decision table's row for S and D. */
+static void reconcile_pair(const struct probe_result *served, const struct disk_pair *disk,
+			   const char *name, const struct thresholds *th, time_t now,
+			   struct verdict *ret)
 {
 	const struct cert_info *s = &served->leaf;
 	long long warn, crit, left;
@@ -215,6 +227,14 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 			 (double)left / SEC_PER_DAY, dfp, dwhen);
 }
 
+void reconcile(const struct probe_result *served, const struct disk_pair *disk,
+	       const char *name, const struct thresholds *th, time_t now,
+	       struct verdict *ret)
+{
+	reconcile_pair(served, disk, name, th, now, ret);
+	ret->vetoes_reload = disk && pair_vetoes_reload(served, disk);
+}
+
 void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
 			 const struct probe_result *served, const struct thresholds *th,
 			 time_t now, const uint8_t *target)
@@ -225,6 +245,11 @@ void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
 
 	if (v->action == ACTION_RELOAD)
 		f->reload_wanted = true;
+	if (v->vetoes_reload && !f->vetoed) {
+		f->vetoed = true;
+		f->veto_index = f->n_added;
+	}
+	f->n_added++;
 	if (!v->in_sync && !on_target)
 		f->all_served = false;
 	if (served->status != PROBE_OK)

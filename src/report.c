@@ -241,10 +241,11 @@ void report_status_table(FILE *f, const struct state *s, bool running)
 
 		format_usec(sv->last_reload, reload, sizeof(reload));
 		format_usec(sv->last_verified, verified, sizeof(verified));
-		fprintf(f, "%-12s %-10s %-8u %-19s %-19s %s%s\n", sv->name,
+		/* A reload held back says more than how the last one went. */
+		fprintf(f, "%-12s %-10s %-8u %-19s %-19s %s%s%s\n", sv->name,
 			sv->paused ? "PAUSED" : sv->phase,
-			sv->failures, reload, verified,
-			sv->last_result[0] ? sv->last_result : "-",
+			sv->failures, reload, verified, sv->held[0] ? "reload held: " : "",
+			sv->held[0] ? sv->held : sv->last_result[0] ? sv->last_result : "-",
 			sv->paused ? "; run 'certwatch resume' with the service's name" : "");
 	}
 	fprintf(f, "\n%-12s %-10s %-12s %-12s %-15s %s\n", "SERVICE", "ENDPOINT", "SERVED", "DISK",
@@ -284,6 +285,7 @@ void report_status_json(FILE *f, const struct state *s, bool running)
 		else
 			fputs("null", f);
 		json_kv(f, "last_result", sv->last_result);
+		json_kv(f, "reload_held", sv->held[0] ? sv->held : NULL);
 		fputs("}", f);
 	}
 	fputs("],\n\"endpoints\": [", f);

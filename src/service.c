@@ -60,6 +60,7 @@ struct service {
 	unsigned probes_pending;
 	char last_result[256];
 	char reload_said[256];        /* the reload method's own result */
+	char held[256];               /* why a reload wanted is held back, "" when none */
 	uint64_t reloads_ok, reloads_failed;   /* kept in the state file */
 	unsigned long looks;          /* reconcile passes finished, for certwatch sync */
 };
@@ -108,6 +109,23 @@ static int on_defer(sd_event_source *src, void *userdata)
 
 /* ---- a reconcile pass ---------------------------------------------------- */
 
+/*
+ * Why the reload the last pass wanted must wait: the endpoint whose pair
+ * must not be loaded, and what is wrong with it.  Said in the log (once)
+ * and kept for status.
+ */
+static void describe_held(struct service *s)
+{
+	const struct check_item *it;
+
+	s->held[0] = '\0';
+	if (!s->facts.vetoed || !s->facts.reload_wanted || s->facts.veto_index >= s->n_eps)
+		return;
+	it = s->eps[s->facts.veto_index].it;
+	snprintf(s->held, sizeof(s->held), "%s: the pair on disk is not valid (%.150s): no reload "
+		 "of %s until it is", it->endpoint, it->disk.detail, s->conf->name);
+}
+
 /* Judges every endpoint, logs what changed since the last pass, sums up the facts. */
 static void finish_pass(struct service *s)
 {
@@ -131,6 +149,7 @@ static void finish_pass(struct service *s)
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
 				    verifying && e->has_target ? e->target : NULL);
 	}
+	describe_held(s);
 	service_post(s, EVENT_PROBED);
 }
 
@@ -322,6 +341,7 @@ static void dispatch(struct service *s, enum policy_event ev)
 			.failures = s->ps.failures,
 			.max_reloads_per_hour = s->pc.max_reloads_per_hour,
 			.last_result = s->last_result,
+			.held = s->held,
 			.has_check = s->conf->reload_check != NULL,
 			.timer_realtime = o.timer_at ?
 				(uint64_t)time(NULL) * USEC_PER_SEC + (o.timer_at - now) : 0,
@@ -451,6 +471,7 @@ void service_record(const struct service *s, const struct state_clock *now,
 	ret->name = s->conf->name;
 	state_service_from_policy(ret, &s->ps, now);
 	snprintf(ret->last_result, sizeof(ret->last_result), "%s", s->last_result);
+	snprintf(ret->held, sizeof(ret->held), "%s", s->held);
 	ret->reloads_ok = s->reloads_ok;
 	ret->reloads_failed = s->reloads_failed;
 }

@@ -48,6 +48,12 @@ const char *x509_status_to_string(enum x509_status s)
 	return (unsigned)s < _X509_STATUS_MAX ? status_names[s] : "?";
 }
 
+bool x509_status_loadable(enum x509_status s)
+{
+	return s == X509_VALID || s == X509_CHAIN_ORDER || s == X509_EXPIRED ||
+	       s == X509_NOT_YET_VALID || s == X509_NAME_MISMATCH;
+}
+
 struct pem_file {
 	const char *role;    /* "certificate", "chain", "key" */
 	const char *path;

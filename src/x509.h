@@ -98,3 +98,12 @@ int disk_pair_load(const char *cert_path, const char *chain_path,
 void disk_pair_done(struct disk_pair *p);
 
 const char *x509_status_to_string(enum x509_status s);
+
+/*
+ * Whether a daemon loads a pair of that status all the same (an expired
+ * or not yet valid certificate, one for another name, a chain out of
+ * order: clients reject it, the daemon does not), as opposed to a pair it
+ * cannot load at all (missing, unreadable, no key, a key of another
+ * certificate).
+ */
+bool x509_status_loadable(enum x509_status s);

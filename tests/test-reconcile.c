@@ -282,6 +282,56 @@ static void facts_of_a_service(void)
 	   "served while verifying, and the newer file still wants a reload");
 }
 
+/*
+ * A service is reloaded only when every pair it will load is valid: which
+ * pairs veto a reload, and which endpoint the facts name.
+ */
+static void a_broken_sibling_vetoes_the_reload(void)
+{
+	struct probe_result a_old = served(cert(1, -60, 30)), b_served = served(cert(3, -60, 30));
+	struct probe_result down = { .status = PROBE_TLS_FAILED };
+	struct disk_pair a_new = disk(cert(2, -1, 89), X509_VALID, "");
+	struct disk_pair b_half = disk(cert(4, -1, 89), X509_KEY_MISMATCH, "key file b.key "
+				       "does not belong to the certificate");
+	struct disk_pair b_same_expired = disk(cert(3, -60, 30), X509_EXPIRED, "expired");
+	struct disk_pair b_other_expired = disk(cert(5, -90, -1), X509_EXPIRED, "expired");
+	struct disk_pair b_missing = { .status = X509_MISSING };
+	struct policy_facts f = RECONCILE_FACTS_INIT;
+	struct verdict va, vb;
+
+	reconcile(&a_old, &a_new, "a.example.test", &TH, NOW, &va);
+	reconcile(&b_served, &b_half, "b.example.test", &TH, NOW, &vb);
+	ok(!va.vetoes_reload && va.action == ACTION_RELOAD && vb.vetoes_reload &&
+	   vb.state == STATE_DISK_INVALID, "veto: a renewed, b's new certificate with its old key: "
+	   "a wants a reload, b vetoes it");
+	reconcile_facts_add(&f, &va, &a_old, &TH, NOW, NULL);
+	reconcile_facts_add(&f, &vb, &b_served, &TH, NOW, NULL);
+	ok(f.reload_wanted && f.vetoed && f.veto_index == 1 && f.n_added == 2,
+	   "veto: the facts want a reload, are vetoed, and name the second endpoint");
+
+	reconcile(&down, &b_half, "b.example.test", &TH, NOW, &vb);
+	ok(vb.state == STATE_UNREACHABLE && vb.vetoes_reload,
+	   "veto: an unreachable endpoint's broken pair vetoes all the same (it is loaded too)");
+	reconcile(&b_served, &b_missing, "b.example.test", &TH, NOW, &vb);
+	ok(vb.vetoes_reload, "veto: a missing file vetoes (the daemon cannot load it)");
+	reconcile(&b_served, &b_same_expired, "b.example.test", &TH, NOW, &vb);
+	ok(!vb.vetoes_reload, "veto: none from the expired certificate already served: a reload "
+	   "changes nothing for it");
+	reconcile(&b_served, &b_other_expired, "b.example.test", &TH, NOW, &vb);
+	ok(vb.vetoes_reload, "veto: an expired certificate that is not served yet would replace "
+	   "the served one");
+	reconcile(&b_served, NULL, "b.example.test", &TH, NOW, &vb);
+	ok(!vb.vetoes_reload, "veto: none without a pair on disk");
+
+	f = RECONCILE_FACTS_INIT;
+	reconcile(&b_served, &b_half, "b.example.test", &TH, NOW, &vb);
+	reconcile_facts_add(&f, &vb, &b_served, &TH, NOW, NULL);
+	reconcile_facts_add(&f, &va, &a_old, &TH, NOW, NULL);
+	reconcile_facts_add(&f, &vb, &b_served, &TH, NOW, NULL);
+	ok(f.vetoed && f.veto_index == 0 && f.n_added == 3,
+	   "veto: the first endpoint that vetoes is the one named");
+}
+
 static void every_enum_has_a_name(void)
 {
 	bool all = true;
@@ -305,6 +355,7 @@ int main(void)
 	nothing_on_disk();
 	served_but_rejected_by_clients();
 	facts_of_a_service();
+	a_broken_sibling_vetoes_the_reload();
 	every_enum_has_a_name();
 	return tap_done();
 }
