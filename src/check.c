@@ -136,6 +136,14 @@ void check_item_judge(struct check_item *it, time_t now)
 		snprintf(it->disk.detail, sizeof(it->disk.detail), "cannot load %s: %s", it->cert,
 			 strerror(-r));
 	}
+	/*
+	 * Whether the chain on disk leads to a trusted root is asked only of
+	 * a leaf that is served with another chain that does not (reconcile.c).
+	 */
+	if (it->probe.status == PROBE_OK && !it->probe.verified && it->disk.have_leaf &&
+	    cert_info_same(&it->disk.leaf, &it->probe.leaf) &&
+	    !cert_chain_same_issuers(&it->disk.chain, &it->probe.chain))
+		(void)disk_pair_trust(&it->disk, it->target.sni, now);
 	reconcile(&it->probe, &it->disk, it->target.sni, &it->th, now, &it->verdict);
 }
 

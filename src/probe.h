@@ -63,8 +63,10 @@ struct probe_result {
 	char peer[64];              /* the address connected to, "ip:port" or "[ip6]:port" */
 	/* On PROBE_OK: */
 	struct cert_info leaf;
+	struct cert_chain chain;    /* the leaf and what the server sent after it */
 	size_t chain_len;           /* certificates the server sent after the leaf */
 	bool verified;              /* chain verified against the system trust store */
+	int verify_code;            /* X509_V_OK, or OpenSSL's X509_V_ERR_* */
 	char verify_error[128];     /* why not, when !verified */
 	bool name_covered;          /* the leaf covers sni (true when no sni) */
 	char tls_version[16];       /* "TLSv1.3" */

@@ -48,7 +48,8 @@ struct verdict {
 	enum verdict_state state;
 	enum verdict_action action;
 	enum severity severity;
-	bool in_sync;           /* the endpoint serves the leaf on disk */
+	bool in_sync;           /* the endpoint serves the leaf on disk, and its chain */
+	bool same_leaf;         /* the endpoint serves the leaf on disk (maybe not its chain) */
 	/*
 	 * The pair on disk must not be loaded, so no reload of the service
 	 * may happen while it is so: it is not valid, and it is not the

@@ -127,6 +127,18 @@ static void json_cert_fields(FILE *f, const struct cert_info *ci, time_t now)
 	fputs("]", f);
 }
 
+/* ", "chain": [{...}, ...]": the certificates after the leaf, in order. */
+static void json_chain(FILE *f, const struct cert_chain *c, time_t now)
+{
+	fputs(", \"chain\": [", f);
+	for (size_t i = 0; i < c->n_issuers; i++) {
+		fputs(i ? ", {" : "{", f);
+		json_cert_fields(f, &c->issuers[i], now);
+		fputs("}", f);
+	}
+	fputs("]", f);
+}
+
 static void json_item(FILE *f, const struct check_item *it, time_t now)
 {
 	const struct probe_result *p = &it->probe;
@@ -159,6 +171,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	if (p->status == PROBE_OK) {
 		fputs("{", f);
 		json_cert_fields(f, &p->leaf, now);
+		json_chain(f, &p->chain, now);
 		fprintf(f, ", \"chain_length\": %zu, \"verified\": %s, ", p->chain_len,
 			p->verified ? "true" : "false");
 		json_key(f, "verify_error");
@@ -182,7 +195,13 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 		if (it->disk.have_leaf) {
 			fputs(", ", f);
 			json_cert_fields(f, &it->disk.leaf, now);
+			json_chain(f, &it->disk.chain, now);
 			fprintf(f, ", \"chain_length\": %zu", it->disk.chain_len);
+			if (it->disk.trust_checked) {
+				fprintf(f, ", \"trusted\": %s", it->disk.trusted ? "true" : "false");
+				json_kv(f, "trust_error", it->disk.trusted ? NULL :
+					it->disk.trust_error);
+			}
 			if (p->status == PROBE_OK)
 				fprintf(f, ", \"same_key_as_served\": %s",
 					cert_info_same_key(&it->disk.leaf, &p->leaf) ? "true" : "false");

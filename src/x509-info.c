@@ -206,3 +206,61 @@ bool cert_info_same_key(const struct cert_info *a, const struct cert_info *b)
 {
 	return memcmp(a->spki_sha256, b->spki_sha256, SHA256_LEN) == 0;
 }
+
+int cert_chain_from_x509(X509 *const *certs, size_t n, struct cert_chain *ret)
+{
+	struct cert_chain c = {};
+	int r = -ENOMEM;
+
+	if (n > X509_MAX_CHAIN)
+		n = X509_MAX_CHAIN;
+	if (n == 0) {
+		*ret = c;
+		return 0;
+	}
+	c.x509 = calloc(n, sizeof(*c.x509));
+	c.issuers = calloc(n, sizeof(*c.issuers));
+	if (!c.x509 || !c.issuers)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (X509_up_ref(certs[i]) != 1)
+			goto out;
+		c.x509[i] = certs[i];
+	}
+	for (size_t i = 1; i < n; i++) {
+		r = cert_info_from_x509(certs[i], &c.issuers[i - 1]);
+		if (r < 0)
+			goto out;
+		c.n_issuers++;
+	}
+	*ret = c;
+	return 0;
+out:
+	if (c.x509)
+		c.n_issuers = n - 1;    /* what cert_chain_done() must release */
+	cert_chain_done(&c);
+	return r;
+}
+
+void cert_chain_done(struct cert_chain *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; c->x509 && i <= c->n_issuers; i++)
+		X509_free(c->x509[i]);
+	for (size_t i = 0; c->issuers && i < c->n_issuers; i++)
+		cert_info_done(&c->issuers[i]);
+	free(c->issuers);
+	free(c->x509);
+	memset(c, 0, sizeof(*c));
+}
+
+bool cert_chain_same_issuers(const struct cert_chain *a, const struct cert_chain *b)
+{
+	if (a->n_issuers != b->n_issuers)
+		return false;
+	for (size_t i = 0; i < a->n_issuers; i++)
+		if (!cert_info_same(&a->issuers[i], &b->issuers[i]))
+			return false;
+	return true;
+}

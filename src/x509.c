@@ -498,6 +498,9 @@ int disk_pair_load(const char *cert_path, const char *chain_path,
 			goto out;
 	}
 	ret->chain_len = n_total - 1;
+	r = cert_chain_from_x509(certs, n, &ret->chain);
+	if (r < 0)
+		goto out;
 
 	if (key_path) {
 		r = key_read(&files[2], &pkey, ret);
@@ -524,5 +527,6 @@ void disk_pair_done(struct disk_pair *p)
 	if (!p)
 		return;
 	cert_info_done(&p->leaf);
+	cert_chain_done(&p->chain);
 	memset(p, 0, sizeof(*p));
 }

@@ -44,14 +44,34 @@ struct cert_info {
 	size_t n_sans;
 };
 
+/*
+ * A chain as it came (from a handshake, or from the files on disk): the
+ * facts of every certificate after the leaf, and every certificate itself,
+ * the leaf first, for what must look deeper (DANE's judge takes them as
+ * they are).  At most X509_MAX_CHAIN certificates are kept.
+ */
+struct cert_chain {
+	struct cert_info *issuers;        /* after the leaf, in order; n_issuers of them */
+	size_t n_issuers;
+	X509 **x509;                      /* the leaf, then the issuers: n_issuers + 1, one
+					   * reference each; NULL when there is no leaf */
+};
+
 struct disk_pair {
 	enum x509_status status;          /* the first problem found, or X509_VALID */
 	char detail[512];                 /* the human message for status */
-	bool have_leaf;                   /* leaf is filled in */
+	bool have_leaf;                   /* leaf and chain are filled in */
 	struct cert_info leaf;
+	struct cert_chain chain;          /* the leaf and what follows it in the files */
 	size_t chain_len;                 /* certificates after the leaf */
 	bool chain_in_order;
 	bool key_matches;
+	/*
+	 * disk_pair_trust()'s answer: whether the chain on disk leads to a
+	 * root of the system's trust store, and why not.
+	 */
+	bool trust_checked, trusted;
+	char trust_error[128];
 	/*
 	 * Not a problem that refuses the pair, but one its caller should say
 	 * once per key file: the key is readable by group or others.  "" when
@@ -66,6 +86,26 @@ struct disk_pair {
  */
 int cert_info_from_x509(X509 *x, struct cert_info *ret);
 void cert_info_done(struct cert_info *ci);
+
+/*
+ * Fills *ret from certs[0..n) (the leaf first), taking a reference to each
+ * of the first X509_MAX_CHAIN.  Returns 0 or -ENOMEM; *ret is left
+ * untouched on failure.
+ */
+int cert_chain_from_x509(X509 *const *certs, size_t n, struct cert_chain *ret);
+void cert_chain_done(struct cert_chain *c);
+
+/* Whether two chains hold the same certificates after the leaf, in the same order. */
+bool cert_chain_same_issuers(const struct cert_chain *a, const struct cert_chain *b);
+
+/*
+ * Verifies the pair's chain against the system trust store (the one the
+ * probe uses, SSL_CERT_FILE and SSL_CERT_DIR included) for name (a host
+ * name or an address; NULL: none) at now, as a TLS client would: sets
+ * trust_checked, trusted and trust_error.  Nothing to do without a leaf.
+ * Returns 0 or -ENOMEM.
+ */
+int disk_pair_trust(struct disk_pair *p, const char *name, time_t now);
 
 /* Whether two cert_info describe the same certificate / the same key. */
 bool cert_info_same(const struct cert_info *a, const struct cert_info *b);

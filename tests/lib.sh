@@ -372,7 +372,9 @@ EOF
 # may be negative: an expired certificate).  Writes OUT_PREFIX.key,
 # OUT_PREFIX.crt (the leaf alone) and OUT_PREFIX.fullchain.pem (leaf, root).
 # CA_NOT_BEFORE=SECONDS (relative to now) overrides the start; CA_KEY=rsa
-# makes an RSA 2048 key instead of ECDSA P-256.
+# makes an RSA 2048 key instead of ECDSA P-256; CA_ISSUER=PREFIX signs with
+# the intermediate ca_intermediate made at PREFIX instead of the root, and
+# then OUT_PREFIX.fullchain.pem is the leaf and that intermediate.
 ca_leaf() {
 	_out=$1
 	_days=$2
@@ -401,16 +403,43 @@ EOF
 	else
 		set -- -newkey ec -pkeyopt ec_paramgen_curve:P-256
 	fi
+	_issuer=${CA_ISSUER:-$CA_DIR/root}
+	[ -z "${CA_ISSUER:-}" ] && _issuer_crt=$CA_DIR/root.pem || _issuer_crt=$CA_ISSUER.crt
 	openssl req -new "$@" -nodes \
 		-keyout "$_out.key" -subj "/CN=$_cn" -out "$_out.csr" \
 		>>"$CA_DIR/openssl.log" 2>&1 &&
 	openssl ca -batch -notext -config "$CA_DIR/ca.cnf" -in "$_out.csr" \
+		-cert "$_issuer_crt" -keyfile "$_issuer.key" \
 		-out "$_out.crt" -extfile "$_out.ext" \
 		-startdate "$(_openssl_date "$_nb")" \
 		-enddate "$(_openssl_date $((_days * 86400)))" \
 		>>"$CA_DIR/openssl.log" 2>&1 &&
-	cat "$_out.crt" "$CA_DIR/root.pem" >"$_out.fullchain.pem" &&
+	cat "$_out.crt" "$_issuer_crt" >"$_out.fullchain.pem" &&
 	rm -f "$_out.csr" "$_out.ext"
+}
+
+# ca_intermediate OUT_PREFIX FROM_DAYS TO_DAYS [KEY]: an intermediate CA
+# named "certwatch test intermediate", signed by the root, valid from
+# FROM_DAYS to TO_DAYS days from now (both may be negative: an expired
+# one), on the key KEY (a new ECDSA P-256 key when not given; the same key
+# and name again make a re-issued or cross-signed intermediate).  Writes
+# OUT_PREFIX.key and OUT_PREFIX.crt; CA_ISSUER=OUT_PREFIX makes leaves it
+# signs.
+ca_intermediate() {
+	if [ -n "${4:-}" ]; then
+		cp "$4" "$1.key" || return 1
+	else
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" \
+			>>"$CA_DIR/openssl.log" 2>&1 || return 1
+	fi
+	printf 'basicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n' \
+		>"$1.ext"
+	openssl req -new -key "$1.key" -subj "/CN=certwatch test intermediate" -out "$1.csr" \
+		>>"$CA_DIR/openssl.log" 2>&1 &&
+	openssl ca -batch -notext -config "$CA_DIR/ca.cnf" -in "$1.csr" -out "$1.crt" \
+		-extfile "$1.ext" -startdate "$(_openssl_date $(($2 * 86400)))" \
+		-enddate "$(_openssl_date $(($3 * 86400)))" >>"$CA_DIR/openssl.log" 2>&1 &&
+	rm -f "$1.csr" "$1.ext"
 }
 
 # cert_fp FILE: the SHA-256 fingerprint of the first certificate in FILE.

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include <openssl/x509_vfy.h>
+
 #include "reconcile.h"
 #include "tap.h"
 
@@ -332,6 +334,79 @@ static void a_broken_sibling_vetoes_the_reload(void)
 	   "veto: the first endpoint that vetoes is the one named");
 }
 
+/* A chain of certificates after a leaf, for the rows on chains. */
+static struct cert_chain chain_of(struct cert_info *issuers, size_t n)
+{
+	return (struct cert_chain) { .issuers = issuers, .n_issuers = n };
+}
+
+/*
+ * The same leaf served and on disk: the chain decides.  A chain on disk
+ * that differs has not been loaded (STALE); a leaf alone on disk leaves
+ * the server its own chain, unless that one leads nowhere while the files
+ * do; an expired certificate in the served chain is said.
+ */
+static void chains(void)
+{
+	struct cert_info int_old = cert(10, -400, -5), int_new = cert(11, -30, 700);
+	struct cert_info cross = cert(12, -900, -100), other = cert(13, -30, 700);
+	struct cert_info s_old[2] = { int_old, cross }, s_new[1] = { int_new };
+	struct cert_info s_other[1] = { other }, s_cross[2] = { int_new, cross };
+	struct probe_result s = served(cert(1, -30, 60));
+	struct disk_pair d = disk(cert(1, -30, 60), X509_VALID, "");
+	struct policy_facts f;
+	struct verdict v;
+
+	s.chain = chain_of(s_new, 1);
+	d.chain = chain_of(s_new, 1);
+	expect("same leaf, same chain", &s, &d, &TH, STATE_OK, ACTION_NONE, SEVERITY_OK,
+	       "valid until");
+
+	s.chain = chain_of(s_old, 2);
+	expect("same leaf, the chain on disk fixed", &s, &d, &TH, STATE_STALE, ACTION_RELOAD,
+	       SEVERITY_WARNING, "the chain on disk differs: reload pending");
+	reconcile(&s, &d, "mail.example.com", &TH, NOW, &v);
+	ok(!v.in_sync && v.same_leaf, "same leaf, another chain: the leaf is served, the pair is not");
+	like(v.reason, "expired on", "same leaf, another chain: the served chain's expired "
+	     "certificate is said");
+	s.verify_code = X509_V_ERR_CERT_HAS_EXPIRED;
+	expect("same leaf, the chain on disk fixed, the served one rejected for its dates", &s, &d,
+	       &TH, STATE_STALE, ACTION_RELOAD, SEVERITY_CRITICAL, "reload pending");
+	s.verify_code = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+
+	s.chain = chain_of(s_cross, 2);
+	d.chain = chain_of(s_cross, 2);
+	expect("same leaf, same chain, an expired cross-certificate in it", &s, &d, &TH,
+	       STATE_SERVED_INVALID, ACTION_NONE, SEVERITY_WARNING, "the chain on disk is the same");
+
+	s.chain = chain_of(s_other, 1);
+	d.chain = chain_of(NULL, 0);
+	expect("a leaf alone on disk, the server's own chain served", &s, &d, &TH, STATE_OK,
+	       ACTION_NONE, SEVERITY_OK, NULL);
+	d.trust_checked = d.trusted = true;
+	expect("a leaf alone on disk that is trusted, a served chain that is not", &s, &d, &TH,
+	       STATE_STALE, ACTION_RELOAD, SEVERITY_CRITICAL, "does not lead to a trusted root");
+	s.verified = true;
+	expect("a leaf alone on disk, a served chain that verifies", &s, &d, &TH, STATE_OK,
+	       ACTION_NONE, SEVERITY_OK, NULL);
+
+	/* Verifying a reload made for the chain: the leaf alone does not verify it. */
+	s = served(cert(1, -30, 60));
+	s.chain = chain_of(s_old, 2);
+	d = disk(cert(1, -30, 60), X509_VALID, "");
+	d.chain = chain_of(s_new, 1);
+	f = RECONCILE_FACTS_INIT;
+	reconcile(&s, &d, "mail.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &s, &TH, NOW, d.leaf.sha256);
+	ok(!f.all_served && f.reload_wanted, "facts: while verifying a reload for a new chain, "
+	   "the old chain served is not served");
+	s.chain = chain_of(s_new, 1);
+	f = RECONCILE_FACTS_INIT;
+	reconcile(&s, &d, "mail.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &s, &TH, NOW, d.leaf.sha256);
+	ok(f.all_served && !f.reload_wanted, "facts: the new chain served is");
+}
+
 static void every_enum_has_a_name(void)
 {
 	bool all = true;
@@ -356,6 +431,7 @@ int main(void)
 	served_but_rejected_by_clients();
 	facts_of_a_service();
 	a_broken_sibling_vetoes_the_reload();
+	chains();
 	every_enum_has_a_name();
 	return tap_done();
 }

@@ -498,6 +498,65 @@ static const struct {
 };
 
 /* A key others may read is loaded all the same, with a warning kept on the pair. */
+/* The chain on disk, kept whole: the facts after the leaf, and the certificates. */
+static void test_chain_facts(void)
+{
+	struct disk_pair p;
+	char h[SHA256_HEX_LEN];
+
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &p);
+	ok(p.chain.n_issuers == 1 && p.chain.x509 && p.chain.x509[0] && p.chain.x509[1],
+	   "chain: a full chain keeps its leaf and its intermediate");
+	hex(p.chain.issuers[0].sha256, h);
+	is_str(h, expect("int.sha256"), "chain: the certificate after the leaf is the intermediate");
+	ok(p.chain.issuers[0].subject && strstr(p.chain.issuers[0].subject, "intermediate") &&
+	   p.chain.issuers[0].not_after > time(NULL), "chain: with its subject and dates");
+	disk_pair_done(&p);
+	ok(!p.chain.x509 && p.chain.n_issuers == 0, "chain: done frees it");
+
+	disk_pair_load(fx("leaf.pem"), fx("chain.pem"), fx("leaf.key"), NULL, time(NULL), &p);
+	ok(p.chain.n_issuers == 2, "chain: a separate chain file follows the leaf (%zu)",
+	   p.chain.n_issuers);
+	disk_pair_done(&p);
+
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("other.key"), NULL, time(NULL), &p);
+	ok(p.status == X509_KEY_MISMATCH && p.chain.n_issuers == 1,
+	   "chain: kept when the pair is refused for its key");
+	disk_pair_done(&p);
+}
+
+/* disk_pair_trust(): the files asked the question a TLS client asks. */
+static void test_trust(void)
+{
+	struct disk_pair p;
+
+	setenv("SSL_CERT_FILE", fx("root.pem"), 1);
+	setenv("SSL_CERT_DIR", dir, 1);
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &p);
+	ok(disk_pair_trust(&p, "mail.example.com", time(NULL)) == 0 && p.trust_checked &&
+	   p.trusted && !p.trust_error[0], "trust: leaf and intermediate lead to the trusted root");
+	ok(disk_pair_trust(&p, "www.example.net", time(NULL)) == 0 && !p.trusted &&
+	   strstr(p.trust_error, "mismatch"), "trust: not for a name it does not cover (%s)",
+	   p.trust_error);
+	ok(disk_pair_trust(&p, "192.0.2.7", time(NULL)) == 0 && p.trusted,
+	   "trust: an address is checked against the address names");
+	disk_pair_done(&p);
+
+	disk_pair_load(fx("leaf.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &p);
+	ok(disk_pair_trust(&p, "mail.example.com", time(NULL)) == 0 && p.trust_checked &&
+	   !p.trusted && strstr(p.trust_error, "issuer"),
+	   "trust: a leaf without its intermediate does not (%s)", p.trust_error);
+	disk_pair_done(&p);
+
+	setenv("SSL_CERT_FILE", fx("int.pem"), 1);
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &p);
+	ok(disk_pair_trust(&p, "mail.example.com", time(NULL) + 400 * 86400L) == 0 && !p.trusted,
+	   "trust: asked at a time after the leaf's expiry, not trusted (%s)", p.trust_error);
+	disk_pair_done(&p);
+	unsetenv("SSL_CERT_FILE");
+	unsetenv("SSL_CERT_DIR");
+}
+
 static void test_key_mode(void)
 {
 	struct disk_pair p;
@@ -571,6 +630,8 @@ int main(void)
 	for (size_t i = 0; i < ELEMENTSOF(load_cases); i++)
 		test_load(&load_cases[i]);
 	test_load_facts();
+	test_chain_facts();
+	test_trust();
 	test_many_names();
 	test_key_mode();
 	test_unreadable();
