@@ -116,8 +116,8 @@ static int take_key_type(struct adhoc *a, const char *s)
 	int k = key_type_from_string(s);
 
 	if (k < 0)
-		return fail(a, "--key-type %s is not a key type; write rsa or ecdsa (or any: "
-			    "whichever the server prefers)", s);
+		return fail(a, "--key-type %s is not a key type; write rsa or ecdsa (or auto, the "
+			    "default: the --cert's type; or any: whichever the server prefers)", s);
 	a->key_type = k;
 	return 0;
 }
@@ -150,7 +150,8 @@ static const struct row {
 	[ADHOC_KEY] = { "key", 0, "FILE", "with --cert: the private key, checked against the "
 		"certificate", NULL },
 	[ADHOC_KEY_TYPE] = { "key-type", 0, "TYPE", "rsa or ecdsa: ask a server that has one "
-		"certificate per key type for that one", take_key_type },
+		"certificate per key type for that one; auto (the default): the --cert's type; "
+		"any: whichever it prefers", take_key_type },
 	[ADHOC_TIMEOUT] = { "timeout", 't', "DURATION", NULL, take_timeout },
 };
 
@@ -161,7 +162,7 @@ static int getopt_val(enum adhoc_option o)
 
 void adhoc_init(struct adhoc *a)
 {
-	*a = (struct adhoc) { .starttls = -1, .key_type = KEY_TYPE_ANY };
+	*a = (struct adhoc) { .starttls = -1, .key_type = KEY_TYPE_AUTO };
 }
 
 void adhoc_getopt_init(struct adhoc_getopt *g, const char *own_short,
@@ -261,7 +262,7 @@ int adhoc_items(const struct adhoc *a, struct conf **ret_conf,
 	}
 	check_item_adhoc(it, c, a->host, a->port, a->starttls, a->given[ADHOC_NAME],
 			 a->given[ADHOC_CERT], a->given[ADHOC_CHAIN], a->given[ADHOC_KEY]);
-	it->target.key_type = a->key_type;
+	it->key_type = a->key_type;
 	if (a->timeout_usec)
 		it->target.timeout_usec = a->timeout_usec;
 	*ret_conf = c;

@@ -46,8 +46,8 @@ int check_items_from_conf(const struct conf *c, const char *service,
 				.starttls = ep->starttls,
 				.sni = ep->sni,
 				.timeout_usec = c->timeout_usec,
-				.key_type = ep->key_type,
 			};
+			it->key_type = ep->key_type;
 			it->cert = ep->cert;
 			it->chain = ep->chain;
 			it->key = ep->key;
@@ -95,6 +95,7 @@ int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, 
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
+		check_item_aim(&items[i], now);
 		r = probe_start(engine, &items[i].target, on_probe_done, &items[i]);
 		if (r < 0)
 			goto out;
@@ -119,6 +120,25 @@ out:
 	probe_engine_free(engine);
 	sd_event_unref(event);
 	return r;
+}
+
+void check_item_aim(struct check_item *it, time_t now)
+{
+	struct disk_pair p;
+
+	it->target.key_type = it->key_type;
+	it->target.any_if_refused = false;
+	if (it->key_type != KEY_TYPE_AUTO)
+		return;
+	it->target.key_type = KEY_TYPE_ANY;
+	/* The certificate alone: the key and the rules are the judgement's business. */
+	if (!it->cert || disk_pair_load(it->cert, NULL, NULL, NULL, now, &p) < 0)
+		return;
+	if (p.have_leaf && p.leaf.key_type != KEY_TYPE_ANY) {
+		it->target.key_type = p.leaf.key_type;
+		it->target.any_if_refused = true;
+	}
+	disk_pair_done(&p);
 }
 
 void check_item_judge(struct check_item *it, time_t now)

@@ -242,7 +242,8 @@ static int check_key_type(const struct conf_row *row, cfg_opt_t *opt, char *msg,
 
 	if (key_type_from_string(v) < 0)
 		return fail(msg, len, "%s = \"%s\" is not a key type; write \"rsa\" or \"ecdsa\" "
-			    "(or \"any\", the default)", row->name, conf_show(v).s);
+			    "(or \"auto\", the default: the type of the certificate on disk, or "
+			    "\"any\")", row->name, conf_show(v).s);
 	return 0;
 }
 

@@ -58,7 +58,7 @@ const struct conf_row conf_rows[] = {
 	{ "chain",                CONF_PATH,     NULL,        0, 0,        INHERITED(chain),
 	  .unless = "cert" },
 	{ "key",                  CONF_PATH,     NULL,        0, 0,        INHERITED(key) },
-	{ "key-type",             CONF_KEY_TYPE, "any",       0, 0,        INHERITED(key_type) },
+	{ "key-type",             CONF_KEY_TYPE, "auto",      0, 0,        INHERITED(key_type) },
 
 	{ "reload-unit",          CONF_UNIT,     NULL,        0, 0,        SERVICE(reload_unit) },
 	{ "reload-command",       CONF_ARGV,     NULL,        0, 0,        SERVICE(reload_command) },

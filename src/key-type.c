@@ -13,6 +13,7 @@ static const char *const key_type_names[_KEY_TYPE_MAX] = {
 	[KEY_TYPE_ANY]   = "any",
 	[KEY_TYPE_RSA]   = "rsa",
 	[KEY_TYPE_ECDSA] = "ecdsa",
+	[KEY_TYPE_AUTO]  = "auto",
 };
 
 const char *key_type_to_string(enum key_type k)

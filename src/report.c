@@ -108,6 +108,7 @@ static void json_cert_fields(FILE *f, const struct cert_info *ci, time_t now)
 	json_str(f, hex);
 	sha256_to_hex(ci->spki_sha256, hex);
 	json_kv(f, "spki_sha256", hex);
+	json_kv(f, "key_type", ci->key_alg);
 	fputs(", ", f);
 	json_key(f, "not_before");
 	json_time(f, ci->not_before);
@@ -152,7 +153,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	json_key(f, "protocol");
 	json_str(f, check_item_protocol(it));
 	json_kv(f, "name", it->target.sni);
-	json_kv(f, "key_type", key_type_to_string(it->target.key_type));
+	json_kv(f, "key_type", key_type_to_string(it->key_type));
 	json_kv(f, "state", verdict_state_to_string(it->verdict.state));
 	json_kv(f, "severity", severity_to_string(it->verdict.severity));
 	json_kv(f, "action", verdict_action_to_string(it->verdict.action));
@@ -162,6 +163,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	json_key(f, "status");
 	json_str(f, probe_status_to_string(p->status));
 	json_kv(f, "phase", probe_phase_to_string(p->phase));
+	json_kv(f, "key_type", key_type_to_string(p->key_type));
 	json_kv(f, "detail", p->detail);
 	json_kv(f, "peer", p->peer);
 	fprintf(f, ", \"seconds\": %.3f, \"handshake_seconds\": %.3f}",

@@ -38,7 +38,7 @@
 struct endpoint_ref {
 	struct service *s;
 	struct check_item *it;
-	char disk[SHA256_HEX_LEN];    /* the disk leaf last seen, "" if none */
+	struct disk_seen disk;        /* the disk leaf last seen */
 	char state[24];               /* the state last logged, "" if none */
 	uint8_t target[SHA256_LEN];   /* the disk leaf when the reload started */
 	bool has_target;
@@ -140,10 +140,8 @@ static void finish_pass(struct service *s)
 		struct check_item *it = e->it;
 
 		check_item_judge(it, now);
-		event_disk_changed(s->conf->name, it, e->disk);
+		event_disk_changed(s->conf->name, it, &e->disk);
 		event_verdict_changed(s->conf->name, it, e->state[0] ? e->state : NULL);
-		if (it->disk.have_leaf)
-			sha256_to_hex(it->disk.leaf.sha256, e->disk);
 		snprintf(e->state, sizeof(e->state), "%s",
 			 verdict_state_to_string(it->verdict.state));
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
@@ -170,7 +168,10 @@ static void start_pass(struct service *s)
 	if (s->probes_pending > 0)
 		return;   /* one pass at a time; its result is what the policy waits for */
 	for (size_t i = 0; i < s->n_eps; i++) {
-		int r = probe_start(s->env->engine, &s->eps[i].it->target, on_probe_done, &s->eps[i]);
+		int r;
+
+		check_item_aim(s->eps[i].it, time(NULL));
+		r = probe_start(s->env->engine, &s->eps[i].it->target, on_probe_done, &s->eps[i]);
 
 		if (r < 0) {
 			log_error("%s/%s: cannot start a probe: %s", s->conf->name,
@@ -396,7 +397,7 @@ static void restore(struct service *s, const struct state *saved)
 
 		if (!e)
 			continue;
-		snprintf(s->eps[i].disk, sizeof(s->eps[i].disk), "%s", e->disk);
+		snprintf(s->eps[i].disk.sha256, sizeof(s->eps[i].disk.sha256), "%s", e->disk);
 		snprintf(s->eps[i].state, sizeof(s->eps[i].state), "%s", e->state);
 	}
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -151,6 +152,23 @@ out:
 	return r;
 }
 
+/* The key's algorithm, as the key-type setting names it where it can. */
+static void key_facts(X509 *x, struct cert_info *ci)
+{
+	EVP_PKEY *k = X509_get0_pubkey(x);
+	const char *name = k ? EVP_PKEY_get0_type_name(k) : NULL;
+	int id = k ? EVP_PKEY_get_base_id(k) : EVP_PKEY_NONE;
+
+	ci->key_type = id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ? KEY_TYPE_RSA :
+		       id == EVP_PKEY_EC ? KEY_TYPE_ECDSA : KEY_TYPE_ANY;
+	if (ci->key_type != KEY_TYPE_ANY)
+		snprintf(ci->key_alg, sizeof(ci->key_alg), "%s", key_type_to_string(ci->key_type));
+	else
+		snprintf(ci->key_alg, sizeof(ci->key_alg), "%s", name ? name : "unknown");
+	for (char *p = ci->key_alg; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
 int cert_info_from_x509(X509 *x, struct cert_info *ret)
 {
 	struct cert_info ci = {};
@@ -168,6 +186,7 @@ int cert_info_from_x509(X509 *x, struct cert_info *ret)
 		goto out;
 	ci.not_before = asn1_time_to_time_t(X509_get0_notBefore(x));
 	ci.not_after = asn1_time_to_time_t(X509_get0_notAfter(x));
+	key_facts(x, &ci);
 	r = x509_name_text(X509_get_subject_name(x), &ci.subject);
 	if (r < 0)
 		goto out;

@@ -15,6 +15,7 @@
 
 #include <openssl/x509.h>
 
+#include "key-type.h"
 #include "util.h"
 
 #define X509_MAX_CHAIN 16     /* certificates kept per chain */
@@ -38,6 +39,8 @@ struct cert_info {
 	uint8_t sha256[SHA256_LEN];       /* of the DER certificate */
 	uint8_t spki_sha256[SHA256_LEN];  /* of the DER SubjectPublicKeyInfo */
 	time_t not_before, not_after;
+	enum key_type key_type;           /* of its public key: RSA, ECDSA, or ANY for others */
+	char key_alg[16];                 /* "rsa", "ecdsa", "ed25519", ...: for messages */
 	char *subject;                    /* one line, RFC 2253, escaped */
 	char *issuer;
 	char **sans;                      /* every DNS name and IP address, as text */

@@ -372,7 +372,8 @@ EOF
 # may be negative: an expired certificate).  Writes OUT_PREFIX.key,
 # OUT_PREFIX.crt (the leaf alone) and OUT_PREFIX.fullchain.pem (leaf, root).
 # CA_NOT_BEFORE=SECONDS (relative to now) overrides the start; CA_KEY=rsa
-# makes an RSA 2048 key instead of ECDSA P-256; CA_ISSUER=PREFIX signs with
+# makes an RSA 2048 key instead of ECDSA P-256, CA_KEY_FILE=FILE reuses the
+# key in FILE (copied to OUT_PREFIX.key); CA_ISSUER=PREFIX signs with
 # the intermediate ca_intermediate made at PREFIX instead of the root, and
 # then OUT_PREFIX.fullchain.pem is the leaf and that intermediate.
 ca_leaf() {
@@ -398,15 +399,17 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = $_sans
 EOF
-	if [ "${CA_KEY:-ec}" = rsa ]; then
-		set -- -newkey rsa:2048
+	if [ -n "${CA_KEY_FILE:-}" ]; then
+		cp "$CA_KEY_FILE" "$_out.key.new" && mv -f "$_out.key.new" "$_out.key" || return 1
+		set -- -key "$_out.key"
+	elif [ "${CA_KEY:-ec}" = rsa ]; then
+		set -- -newkey rsa:2048 -nodes -keyout "$_out.key"
 	else
-		set -- -newkey ec -pkeyopt ec_paramgen_curve:P-256
+		set -- -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$_out.key"
 	fi
 	_issuer=${CA_ISSUER:-$CA_DIR/root}
 	[ -z "${CA_ISSUER:-}" ] && _issuer_crt=$CA_DIR/root.pem || _issuer_crt=$CA_ISSUER.crt
-	openssl req -new "$@" -nodes \
-		-keyout "$_out.key" -subj "/CN=$_cn" -out "$_out.csr" \
+	openssl req -new "$@" -subj "/CN=$_cn" -out "$_out.csr" \
 		>>"$CA_DIR/openssl.log" 2>&1 &&
 	openssl ca -batch -notext -config "$CA_DIR/ca.cnf" -in "$_out.csr" \
 		-cert "$_issuer_crt" -keyfile "$_issuer.key" \
