@@ -48,6 +48,7 @@ int check_items_from_conf(const struct conf *c, const char *service,
 				.timeout_usec = c->timeout_usec,
 			};
 			it->key_type = ep->key_type;
+			it->pair_format = ep->pair_format;
 			it->cert = ep->cert;
 			it->chain = ep->chain;
 			it->key = ep->key;
@@ -150,7 +151,11 @@ void check_item_judge(struct check_item *it, time_t now)
 		reconcile(&it->probe, NULL, it->target.sni, &it->th, now, &it->verdict);
 		return;
 	}
-	r = disk_pair_load(it->cert, it->chain, it->key, it->target.sni, now, &it->disk);
+	/* Of files with a pair per key type, the one of the type this pass asked for. */
+	r = disk_pair_load_files(&(struct pair_files) {
+			.cert = it->cert, .chain = it->chain, .key = it->key,
+			.format = it->pair_format, .key_type = it->target.key_type,
+		}, it->target.sni, now, &it->disk);
 	if (r < 0) {
 		it->disk.status = X509_UNREADABLE;
 		snprintf(it->disk.detail, sizeof(it->disk.detail), "cannot load %s: %s", it->cert,

@@ -19,6 +19,7 @@ struct check_item {
 	const char *endpoint;
 	struct probe_target target;   /* strings borrowed from conf or argv */
 	enum key_type key_type;       /* as configured; check_item_aim() sets the target's */
+	enum pair_format pair_format; /* the rules by which the daemon reads the files */
 	const char *cert, *chain, *key;   /* cert NULL: nothing on disk to compare */
 	struct thresholds th;
 	struct probe_result probe;    /* owned */

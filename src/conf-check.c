@@ -17,6 +17,7 @@
 
 #include "conf-int.h"
 #include "key-type.h"
+#include "pair-format.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -247,6 +248,16 @@ static int check_key_type(const struct conf_row *row, cfg_opt_t *opt, char *msg,
 	return 0;
 }
 
+static int check_pair_format(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (pair_format_from_string(v) < 0)
+		return fail(msg, len, "%s = \"%s\" is not a pair format; write \"pem\" (the "
+			    "default) or \"postfix-chain-files\"", row->name, conf_show(v).s);
+	return 0;
+}
+
 static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_DURATION] = check_duration,
 	[CONF_UINT]     = check_number,
@@ -260,6 +271,7 @@ static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_WINDOW]   = check_window,
 	[CONF_STARTTLS] = check_starttls,
 	[CONF_KEY_TYPE] = check_key_type,
+	[CONF_PAIR_FORMAT] = check_pair_format,
 };
 
 int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)

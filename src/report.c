@@ -154,6 +154,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	json_str(f, check_item_protocol(it));
 	json_kv(f, "name", it->target.sni);
 	json_kv(f, "key_type", key_type_to_string(it->key_type));
+	json_kv(f, "pair_format", pair_format_to_string(it->pair_format));
 	json_kv(f, "state", verdict_state_to_string(it->verdict.state));
 	json_kv(f, "severity", severity_to_string(it->verdict.severity));
 	json_kv(f, "action", verdict_action_to_string(it->verdict.action));

@@ -45,3 +45,21 @@ int pem_files_read(struct pem_file *files, size_t n, struct disk_pair *p);
 
 /* Frees what f holds, wiping it first. */
 void pem_file_done(struct pem_file *f);
+
+/*
+ * x509-postfix.c: of files[0..n) read as Postfix reads its chain files
+ * (files without data are skipped), the pair of key type kt (any or auto:
+ * the first): its certificates into certs (the leaf first; the caller
+ * frees them), how many were kept and how many there were, and its key.
+ * Returns 0, -ENOMEM, or 1 after setting p's status.
+ */
+int postfix_pair_select(const struct pem_file *files, size_t n, enum key_type kt,
+			X509 **certs, size_t *n_certs, size_t *n_total, EVP_PKEY **ret_pkey,
+			struct disk_pair *p);
+
+/*
+ * The key types of the pairs of such files, in order, at most max.
+ * Returns how many, -ENOMEM, or 0 after setting p's status.
+ */
+int postfix_key_types(const struct pem_file *files, size_t n, enum key_type *ret, size_t max,
+		      struct disk_pair *p);

@@ -39,6 +39,7 @@ static const char *const status_names[_X509_STATUS_MAX] = {
 	[X509_EXPIRED]       = "expired",
 	[X509_NOT_YET_VALID] = "not-yet-valid",
 	[X509_NAME_MISMATCH] = "name-mismatch",
+	[X509_REFUSED]       = "refused",
 };
 
 const char *x509_status_to_string(enum x509_status s)
@@ -91,7 +92,13 @@ static int certs_read(const struct pem_file *f, X509 **certs, size_t *n,
 		return -ENOMEM;
 	ERR_clear_error();
 	for (;;) {
-		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		/*
+		 * The leaf as OpenSSL's loaders (nginx's, Dovecot's, Postfix's)
+		 * read it: a TRUSTED CERTIFICATE block counts there, not in the
+		 * chain after it, where only CERTIFICATE blocks do.
+		 */
+		X509 *x = *n_total == 0 ? PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL) :
+			  PEM_read_bio_X509(bio, NULL, NULL, NULL);
 
 		if (!x)
 			break;
@@ -126,6 +133,31 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
+static bool key_is_encrypted(const struct pem_file *f)
+{
+	static const char pkcs8[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
+	static const char legacy[] = "Proc-Type: 4,ENCRYPTED";
+
+	return memmem(f->data, f->len, pkcs8, sizeof(pkcs8) - 1) ||
+	       memmem(f->data, f->len, legacy, sizeof(legacy) - 1);
+}
+
+/*
+ * An encrypted key is a form nginx (ssl_password_file) and Dovecot
+ * (ssl_key_password) read with a passphrase certwatch does not have: not
+ * a reason to refuse the pair, but the check of the key is not made, and
+ * that is said beside the verdict, once per key file.
+ */
+static void key_cannot_check(struct disk_pair *p, const char *path)
+{
+	size_t used = strlen(p->key_warning);
+
+	snprintf(p->key_warning + used, sizeof(p->key_warning) - used, "%skey file %s is "
+		 "encrypted: certwatch cannot check that it belongs to the certificate",
+		 used ? "; " : "", path);
+}
+
+/* *ret stays NULL for a key that cannot be checked (key_cannot_check()). */
 static int key_read(const struct pem_file *f, EVP_PKEY **ret, struct disk_pair *p)
 {
 	char path[PATH_TEXT_MAX];
@@ -138,10 +170,14 @@ static int key_read(const struct pem_file *f, EVP_PKEY **ret, struct disk_pair *
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	ERR_clear_error();
+	path_text(f->path, path);
+	if (!pkey && key_is_encrypted(f)) {
+		key_cannot_check(p, path);
+		return 0;
+	}
 	if (!pkey) {
-		path_text(f->path, path);
-		pair_status(p, X509_BAD_KEY,
-			"key file %s holds no usable private key (unencrypted PEM)", path);
+		pair_status(p, X509_BAD_KEY, "key file %s holds no private key that can be read "
+			    "(PEM: PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY)", path);
 		return 1;
 	}
 	*ret = pkey;
@@ -262,54 +298,76 @@ static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *
 	pair_status(ret, X509_VALID, "valid until %s", when);
 }
 
-int disk_pair_load(const char *cert_path, const char *chain_path,
-		   const char *key_path, const char *name, time_t now,
-		   struct disk_pair *ret)
+/*
+ * The files in the order the format reads them: Postfix's chain files
+ * start with the key, and a certificate file that is the key file is read
+ * once.
+ */
+static void files_of(const struct pair_files *pf, struct pem_file files[3])
 {
-	struct pem_file files[3] = {
-		{ .role = "certificate", .path = cert_path },
-		{ .role = "chain",       .path = chain_path },
-		{ .role = "key",         .path = key_path, .secret = true },
-	};
+	bool postfix = pf->format == PAIR_FORMAT_POSTFIX_CHAIN_FILES;
+	const char *cert = postfix && pf->key && strcmp(pf->key, pf->cert) == 0 ? NULL : pf->cert;
+
+	files[postfix ? 1 : 0] = (struct pem_file) { .role = "certificate", .path = cert };
+	files[2] = (struct pem_file) { .role = "chain", .path = pf->chain };
+	files[postfix ? 0 : 1] = (struct pem_file) { .role = "key", .path = pf->key,
+						     .secret = true };
+}
+
+/* The certificates of a certificate file and a chain file, as OpenSSL reads them. */
+static int pem_certs_read(const struct pem_file *cert, const struct pem_file *chain,
+			  X509 **certs, size_t *n, size_t *n_total, struct disk_pair *p)
+{
+	int r = certs_read(cert, certs, n, n_total, p);
+
+	if (r == 0 && chain->path)
+		r = certs_read(chain, certs, n, n_total, p);
+	return r;
+}
+
+int disk_pair_load_files(const struct pair_files *pf, const char *name, time_t now,
+			 struct disk_pair *ret)
+{
+	bool postfix = pf->format == PAIR_FORMAT_POSTFIX_CHAIN_FILES;
+	struct pem_file files[3];
 	X509 *certs[X509_MAX_CHAIN] = {};
 	size_t n = 0, n_total = 0;
 	EVP_PKEY *pkey = NULL;
 	int r = 0;
 
-	assert(cert_path);
+	assert(pf->cert);
 	memset(ret, 0, sizeof(*ret));
 	ret->status = X509_VALID;
+	files_of(pf, files);
 
 	r = pem_files_read(files, ELEMENTSOF(files), ret);
 	if (r != 0)
 		goto out;
-
-	r = certs_read(&files[0], certs, &n, &n_total, ret);
+	if (postfix)
+		r = postfix_pair_select(files, ELEMENTSOF(files), pf->key_type, certs, &n, &n_total,
+					&pkey, ret);
+	else
+		r = pem_certs_read(&files[0], &files[2], certs, &n, &n_total, ret);
 	if (r != 0)
 		goto out;
 	r = cert_info_from_x509(certs[0], &ret->leaf);
 	if (r < 0)
 		goto out;
 	ret->have_leaf = true;
-	if (chain_path) {
-		r = certs_read(&files[1], certs, &n, &n_total, ret);
-		if (r != 0)
-			goto out;
-	}
 	ret->chain_len = n_total - 1;
 	r = cert_chain_from_x509(certs, n, &ret->chain);
 	if (r < 0)
 		goto out;
 
-	if (key_path) {
-		r = key_read(&files[2], &pkey, ret);
+	if (!postfix && pf->key) {
+		r = key_read(&files[1], &pkey, ret);
 		if (r != 0)
 			goto out;
 		/* The key is parsed: its file's bytes are no longer needed anywhere. */
-		pem_file_done(&files[2]);
+		pem_file_done(&files[1]);
 	}
 
-	checks_after_load(certs, n, n_total, pkey, key_path, name, now, ret);
+	checks_after_load(certs, n, n_total, pkey, pf->key, name, now, ret);
 out:
 	EVP_PKEY_free(pkey);
 	for (size_t i = 0; i < n; i++)
@@ -319,6 +377,42 @@ out:
 	/* Leave no stale OpenSSL error for a later SSL_get_error() to misread. */
 	ERR_clear_error();
 	return r < 0 ? r : 0;
+}
+
+int disk_pair_load(const char *cert_path, const char *chain_path,
+		   const char *key_path, const char *name, time_t now,
+		   struct disk_pair *ret)
+{
+	const struct pair_files pf = { .cert = cert_path, .chain = chain_path, .key = key_path };
+
+	return disk_pair_load_files(&pf, name, now, ret);
+}
+
+int pair_files_key_types(const struct pair_files *pf, enum key_type *ret, size_t max)
+{
+	struct disk_pair p;
+	struct pem_file files[3];
+	int r;
+
+	if (pf->format != PAIR_FORMAT_POSTFIX_CHAIN_FILES) {
+		r = disk_pair_load_files(pf, NULL, time(NULL), &p);
+		if (r == 0 && p.have_leaf && max > 0) {
+			ret[0] = p.leaf.key_type;
+			r = 1;
+		}
+		disk_pair_done(&p);
+		return r;
+	}
+	memset(&p, 0, sizeof(p));
+	files_of(pf, files);
+	r = pem_files_read(files, ELEMENTSOF(files), &p);
+	if (r == 0)
+		r = postfix_key_types(files, ELEMENTSOF(files), ret, max, &p);
+	else if (r > 0)
+		r = 0;
+	for (size_t i = 0; i < ELEMENTSOF(files); i++)
+		pem_file_done(&files[i]);
+	return r;
 }
 
 void disk_pair_done(struct disk_pair *p)

@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "key-type.h"
+#include "pair-format.h"
 #include "util.h"
 
 #define X509_MAX_CHAIN 16     /* certificates kept per chain */
@@ -32,6 +33,7 @@ enum x509_status {
 	X509_EXPIRED,
 	X509_NOT_YET_VALID,
 	X509_NAME_MISMATCH,    /* the leaf does not cover the required name */
+	X509_REFUSED,          /* the daemon that loads the files refuses them (its rules) */
 	_X509_STATUS_MAX,
 };
 
@@ -80,7 +82,7 @@ struct disk_pair {
 	 * once per key file: the key is readable by group or others.  "" when
 	 * not; else the message, naming the file and the fix.
 	 */
-	char key_warning[320];
+	char key_warning[512];
 };
 
 /*
@@ -123,6 +125,33 @@ bool x509_name_matches(const char *pattern, const char *host);
 
 /* Whether the certificate covers name: SAN DNS names or IP addresses, never CN. */
 bool cert_info_covers(const struct cert_info *ci, const char *name);
+
+/* A pair's files, and how the daemon that loads them reads them. */
+struct pair_files {
+	const char *cert, *chain, *key;   /* cert required; chain and key optional */
+	enum pair_format format;
+	/*
+	 * Of files that hold a pair per key type (Postfix's chain files), the
+	 * one to judge: RSA or ECDSA; any (or auto): the first.
+	 */
+	enum key_type key_type;
+};
+
+/*
+ * disk_pair_load() for files read by format's rules: a file the daemon
+ * would refuse is X509_REFUSED with the daemon's reason.  For
+ * PAIR_FORMAT_POSTFIX_CHAIN_FILES the key file, the certificate file (when
+ * it is another) and the chain file are read in that order, as one.
+ */
+int disk_pair_load_files(const struct pair_files *f, const char *name, time_t now,
+			 struct disk_pair *ret);
+
+/*
+ * The key types of the pairs the files hold, in order, at most max: one
+ * for PAIR_FORMAT_PEM, one per key for Postfix's chain files.  Returns how
+ * many, 0 when the files cannot be read or refused, or -ENOMEM.
+ */
+int pair_files_key_types(const struct pair_files *f, enum key_type *ret, size_t max);
 
 /*
  * Loads and checks a certificate (full chain, or leaf when chain_path is

@@ -70,6 +70,17 @@ ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key
 ossl pkey -in leaf.key -aes256 -passout pass:secret -out encrypted.key
 
 cat leaf.pem int.pem > fullchain.pem
+# Postfix's smtpd_tls_chain_files: each key, then its certificate and chain.
+cat leaf.key leaf.pem int.pem > pf-keyfirst.pem
+cat leaf.pem int.pem leaf.key > pf-certfirst.pem
+openssl ecparam -name prime256v1 > pf-ecparams.pem 2>> "$log"
+cat leaf-ec.key leaf-ec.pem int.pem >> pf-ecparams.pem
+cat leaf.key leaf.key leaf.pem int.pem > pf-twokeys.pem
+cat leaf.key leaf.pem int.pem leaf-ec.key leaf-ec.pem int.pem > pf-dual.pem
+cat leaf.key leaf.pem int.pem other.key leaf-ec.pem int.pem > pf-dual-broken.pem
+# The leaf as a TRUSTED CERTIFICATE, which OpenSSL's loaders take as the leaf.
+openssl x509 -in leaf.pem -trustout -addtrust serverAuth > fullchain-trusted.pem 2>> "$log"
+cat int.pem >> fullchain-trusted.pem
 cat leaf-ec.pem int.pem > fullchain-ec.pem
 cat leaf-ed.pem int.pem > fullchain-ed.pem
 cat cn-only.pem int.pem > fullchain-cn-only.pem
@@ -99,6 +110,8 @@ openssl x509 -in leaf.pem -noout -fingerprint -sha256 |
 	sed 's/.*=//; s/://g' | tr 'A-F' 'a-f' > leaf.sha256
 openssl x509 -in leaf.pem -noout -pubkey | openssl pkey -pubin -outform der |
 	openssl dgst -sha256 -r | cut -d' ' -f1 > leaf.spki
+openssl x509 -in leaf-ec.pem -noout -fingerprint -sha256 |
+	sed 's/.*=//; s/://g' | tr 'A-F' 'a-f' > leaf-ec.sha256
 openssl x509 -in int.pem -noout -fingerprint -sha256 |
 	sed 's/.*=//; s/://g' | tr 'A-F' 'a-f' > int.sha256
 openssl x509 -in leaf.pem -noout -subject -nameopt RFC2253 | sed 's/^subject=//' > leaf.subject
