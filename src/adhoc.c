@@ -122,6 +122,19 @@ static int take_key_type(struct adhoc *a, const char *s)
 	return 0;
 }
 
+static int needs_value(struct adhoc *a, enum adhoc_option o);
+
+static int take_name(struct adhoc *a, const char *s)
+{
+	const char *why = host_name_problem(s);
+
+	if (!s[0])
+		return needs_value(a, ADHOC_NAME);
+	if (why)
+		return fail(a, "--name %s %s", s, why);
+	return 0;
+}
+
 static int take_timeout(struct adhoc *a, const char *s)
 {
 	if (parse_duration(s, &a->timeout_usec) < 0 || a->timeout_usec == 0)
@@ -143,7 +156,8 @@ static const struct row {
 	[ADHOC_PORT] = { "port", 'p', "PORT", "with -H (default: the --starttls protocol's "
 		"port, or 443)", take_port },
 	[ADHOC_STARTTLS] = { "starttls", 0, "PROTO", NULL, take_starttls },
-	[ADHOC_NAME] = { "name", 0, "NAME", "SNI, and the name the certificate must cover", NULL },
+	[ADHOC_NAME] = { "name", 0, "NAME", "SNI, and the name the certificate must cover",
+		take_name },
 	[ADHOC_CERT] = { "cert", 0, "FILE", "compare with this certificate (or full chain)",
 		NULL },
 	[ADHOC_CHAIN] = { "chain", 0, "FILE", "with --cert: a separate chain file", NULL },
@@ -197,6 +211,12 @@ const char *adhoc_option_name(int c)
 	return NULL;
 }
 
+static int needs_value(struct adhoc *a, enum adhoc_option o)
+{
+	return fail(a, "--%s needs a value; write --%s %s", rows[o].name, rows[o].name,
+		    rows[o].arg);
+}
+
 int adhoc_option(struct adhoc *a, int c, const char *arg)
 {
 	for (int o = 0; o < _ADHOC_OPTION_MAX; o++) {
@@ -206,8 +226,7 @@ int adhoc_option(struct adhoc *a, int c, const char *arg)
 		if (rows[o].take)
 			return rows[o].take(a, arg) < 0 ? -EINVAL : 1;
 		if (arg[0] == '\0')
-			return fail(a, "--%s needs a value; write --%s %s", rows[o].name,
-				    rows[o].name, rows[o].arg);
+			return needs_value(a, (enum adhoc_option)o);
 		return 1;
 	}
 	return 0;

@@ -96,9 +96,13 @@ static int check_host(const struct conf_row *row, cfg_opt_t *opt, char *msg, siz
 {
 	const char *v = cfg_opt_getnstr(opt, 0);
 
-	if (!made_of(v, CONF_MAX_HOST, ALNUM ".-_:%") || v[0] == '-')
-		return fail(msg, len, "%s = \"%s\" is not a host name or address; write one such as "
-			    "\"mail.example.com\" or \"192.0.2.1\"", row->name, conf_show(v).s);
+	const char *why = host_name_problem(v);
+
+	if (!why && (!made_of(v, CONF_MAX_HOST, ALNUM ".-_:%") || v[0] == '-'))
+		why = "is not a host name or address; write one such as \"mail.example.com\" or "
+		      "\"192.0.2.1\"";
+	if (why)
+		return fail(msg, len, "%s = \"%s\" %s", row->name, conf_show(v).s, why);
 	return 0;
 }
 

@@ -127,20 +127,34 @@ static const struct {
 	},
 };
 
-int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum key_type key_type,
+int probe_tls_new(SSL_CTX *ctx, int fd, const char *name, enum key_type key_type,
 		  struct tls_capture *cap, char *detail, size_t len, SSL **ret)
 {
 	SSL *ssl = SSL_new(ctx);
+	char sni[256];
 	BIO *bio;
 	bool ok;
+
+	/*
+	 * "mail.example.com." is the same name as administrators write it, but
+	 * SNI carries a name without its final dot (RFC 6066), and a daemon
+	 * that compares the name as it comes (Dovecot's local_name) would not
+	 * recognise it.
+	 */
+	if (name) {
+		size_t n = strlen(name);
+
+		snprintf(sni, sizeof(sni), "%.*s", (int)(n > 1 && name[n - 1] == '.' ? n - 1 : n),
+			 name);
+	}
 
 	ok = ssl && SSL_set_fd(ssl, fd) == 1;
 	if (ok && (unsigned)key_type < _KEY_TYPE_MAX && key_types[key_type].sigalgs)
 		ok = SSL_set1_sigalgs_list(ssl, key_types[key_type].sigalgs) == 1 &&
 		     SSL_set_cipher_list(ssl, key_types[key_type].ciphers) == 1;
-	if (ok && sni && is_ip_literal(sni))
+	if (ok && name && is_ip_literal(sni))
 		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), sni) == 1;
-	else if (ok && sni)
+	else if (ok && name)
 		ok = SSL_set_tlsext_host_name(ssl, sni) == 1 && SSL_set1_host(ssl, sni) == 1;
 	if (!ok) {
 		snprintf(detail, len, "cannot set up TLS: %s",

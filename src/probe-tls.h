@@ -26,13 +26,14 @@ struct tls_capture {
 SSL_CTX *probe_tls_ctx_new(void);
 
 /*
- * A client for the connected socket fd, with SNI and a host check for sni
- * (an IP check for a literal address; neither when NULL), offering only
+ * A client for the connected socket fd, with SNI and a host check for name
+ * (without a final dot; an IP check for a literal address; neither when
+ * NULL), offering only
  * what selects key_type's certificate, recording into cap, which must
  * outlive it.  Returns 0 and sets *ret, or -EIO with the
  * reason in detail.
  */
-int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum key_type key_type,
+int probe_tls_new(SSL_CTX *ctx, int fd, const char *name, enum key_type key_type,
 		  struct tls_capture *cap, char *detail, size_t len, SSL **ret);
 
 /*

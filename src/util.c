@@ -225,3 +225,15 @@ const char *file_type_name(mode_t mode)
 	default:       return "not a regular file";
 	}
 }
+
+const char *host_name_problem(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		if (*p >= 0x80)
+			return "is in Unicode: write its A-label (\"xn--...\", as idn2 prints it), the "
+			       "form certificates and SNI carry";
+	if (s && strchr(s, '*'))
+		return "is a wildcard: write a name it covers, such as \"www.example.com\" for "
+		       "\"*.example.com\"";
+	return NULL;
+}

@@ -253,13 +253,36 @@ static void sans_list(const struct cert_info *ci, char *out, size_t outlen)
 	}
 }
 
+/*
+ * A certificate that names the host in its subject CN alone is a form
+ * clients stopped reading (RFC 6125): that is said, rather than a bare
+ * "does not cover".
+ */
+static void name_mismatch(X509 *leaf, const char *name, struct disk_pair *p)
+{
+	char text[PATH_TEXT_MAX], list[256], cn[256];
+	int n = X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn,
+					  sizeof(cn));
+
+	escape_bytes(name, strlen(name), text, sizeof(text));
+	if (p->leaf.n_sans == 0 && n > 0 && x509_name_matches(cn, name)) {
+		pair_status(p, X509_NAME_MISMATCH, "the certificate names %s in its subject CN only, "
+			    "which clients do not read (RFC 6125): it needs a subjectAltName DNS:%s",
+			    text, text);
+		return;
+	}
+	sans_list(&p->leaf, list, sizeof(list));
+	pair_status(p, X509_NAME_MISMATCH, "the certificate does not cover %s; it covers %s",
+		    text, list);
+}
+
 /* The checks once everything is parsed, in the order x509.h gives. */
 static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *pkey,
 			      const char *key_path, const char *name, time_t now,
 			      struct disk_pair *ret)
 {
 	const struct cert_info *leaf = &ret->leaf;
-	char when[32], text[PATH_TEXT_MAX], list[256];
+	char when[32], text[PATH_TEXT_MAX];
 
 	if (pkey && X509_check_private_key(certs[0], pkey) != 1) {
 		ERR_clear_error();
@@ -288,10 +311,7 @@ static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *
 		return;
 	}
 	if (name && !cert_info_covers(leaf, name)) {
-		escape_bytes(name, strlen(name), text, sizeof(text));
-		sans_list(leaf, list, sizeof(list));
-		pair_status(ret, X509_NAME_MISMATCH, "the certificate does not cover %s; it covers %s",
-			text, list);
+		name_mismatch(certs[0], name, ret);
 		return;
 	}
 	format_utc(leaf->not_after, when);

@@ -31,6 +31,9 @@ subjectAltName = DNS:mail.example.com, DNS:*.example.org, IP:192.0.2.7, IP:2001:
 [cnonly]
 basicConstraints = critical, CA:FALSE
 subjectAltName = DNS:www.example.net
+
+[nosan]
+basicConstraints = critical, CA:FALSE
 EOF
 
 ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256"
@@ -57,6 +60,7 @@ leaf_cert leaf "-newkey rsa:2048" "/CN=mail.example.com/O=certwatch test" leaf 1
 leaf_cert leaf-ec "$ec" "/CN=mail.example.com/O=certwatch test" leaf 11
 leaf_cert leaf-ed "-newkey ed25519" "/CN=mail.example.com/O=certwatch test" leaf 12
 leaf_cert cn-only "$ec" "/CN=cn-only.example.com" cnonly 13
+leaf_cert nosan "$ec" "/CN=nosan.example.com" nosan 15
 
 # A leaf with 3,000 names, the one asked for last: more than any fixed count
 # of names kept would let through.
@@ -84,6 +88,7 @@ cat int.pem >> fullchain-trusted.pem
 cat leaf-ec.pem int.pem > fullchain-ec.pem
 cat leaf-ed.pem int.pem > fullchain-ed.pem
 cat cn-only.pem int.pem > fullchain-cn-only.pem
+cat nosan.pem int.pem > fullchain-nosan.pem
 cat many.pem int.pem > fullchain-many.pem
 cat leaf.pem root.pem int.pem > chain-out-of-order.pem
 cat leaf.pem forged.pem > chain-forged.pem

@@ -147,6 +147,11 @@ static const struct bad {
 	{ { "-H", "h", "--key-type", "dsa" }, "--key-type dsa is not a key type; write rsa or "
 	  "ecdsa (or auto, the default: the --cert's type; or any: whichever the server "
 	  "prefers)" },
+	{ { "-H", "h", "--name", "b\xc3\xbc" "cher.example" }, "--name b\xc3\xbc" "cher.example is in "
+	  "Unicode: write its A-label" },
+	{ { "-H", "h", "--name", "*.example.com" }, "--name *.example.com is a wildcard: write a "
+	  "name it covers" },
+	{ { "-H", "h", "--name", "" }, "--name needs a value; write --name NAME" },
 	{ { "-H", "h", "-t", "soon" }, "--timeout soon: write a time above zero, in seconds "
 	  "(\"10\") or with a unit (\"500ms\", \"2s\", \"1m\")" },
 	{ { "-H", "h", "--timeout", "0" }, "--timeout 0: write a time above zero, in seconds "

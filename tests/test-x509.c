@@ -399,6 +399,9 @@ static const struct load_case load_cases[] = {
 	  "the subject CN is never used as a name" },
 	{ "fullchain-cn-only.pem", NULL, "cn-only.key", "www.example.net", 0, X509_VALID, NULL,
 	  "the CN-only fixture is otherwise valid" },
+	{ "fullchain-nosan.pem", NULL, "nosan.key", "NoSAN.example.com.", 0, X509_NAME_MISMATCH,
+	  "the certificate names NoSAN.example.com. in its subject CN only, which clients do not "
+	  "read (RFC 6125): it needs a subjectAltName", "a name in the subject CN alone is said so" },
 	/* Two problems at once: the one earlier in x509.h's order wins. */
 	{ "chain-out-of-order.pem", NULL, "other.key", "www.example.com", 1, X509_KEY_MISMATCH, NULL,
 	  "order: a key mismatch comes before chain order, dates and name" },

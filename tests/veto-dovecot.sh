@@ -7,7 +7,8 @@
 # fail, and neither `doveconf -n` as reload-check nor the reload itself
 # would notice): it logs which endpoint holds the reload back and why, and
 # `status` says so.  Once b's key is written too, the reload goes ahead
-# and both serve their new certificates.
+# and both serve their new certificates.  (On the way: a name written with
+# its final dot is sent without it.)
 . "$TESTS_SRCDIR/lib.sh"
 
 server_test 41 dovecot doveadm doveconf openssl
@@ -33,6 +34,10 @@ b_serves_b0() {
 	[ "$(served_fp 127.0.0.1 "$dc_imaps" - b.example.test)" = "$(leaf_fp b0)" ]
 }
 ok "dovecot serves b's certificate to SNI b.example.test (openssl s_client)" wait_for 10 b_serves_b0
+# A name as administrators write it, with its final dot: SNI carries it without.
+cw check --connect "127.0.0.1:$dc_imaps" --name b.example.test. --cert "$B/fullchain.pem" --json
+is "$(json_get "$cw_out" endpoints.0.state)/$(json_get "$cw_out" endpoints.0.served.sha256)" \
+	"OK/$(leaf_fp b0)" "--name b.example.test. (a final dot): Dovecot's local_name answers, OK"
 
 conf="$TEST_TMP/etc/certwatch.conf"
 {
