@@ -4,10 +4,8 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <string.h>
-
 #include "pair-format.h"
+#include "util.h"
 
 static const char *const pair_format_names[_PAIR_FORMAT_MAX] = {
 	[PAIR_FORMAT_PEM]                 = "pem",
@@ -21,8 +19,5 @@ const char *pair_format_to_string(enum pair_format f)
 
 int pair_format_from_string(const char *s)
 {
-	for (int i = 0; s && i < _PAIR_FORMAT_MAX; i++)
-		if (strcmp(s, pair_format_names[i]) == 0)
-			return i;
-	return -EINVAL;
+	return name_index(pair_format_names, _PAIR_FORMAT_MAX, s);
 }

@@ -237,3 +237,11 @@ const char *host_name_problem(const char *s)
 		       "\"*.example.com\"";
 	return NULL;
 }
+
+int name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (names[i] && strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}

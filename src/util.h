@@ -94,5 +94,8 @@ const char *file_type_name(mode_t mode);
  */
 const char *host_name_problem(const char *s);
 
+/* The index of s in names[0..n), or -EINVAL: the names of an enum, read back. */
+int name_index(const char *const *names, size_t n, const char *s);
+
 /* Formats a duration the way parse_duration() reads it, e.g. "90s", "1h". */
 void format_duration(uint64_t usec, char *out, size_t outlen);

@@ -72,10 +72,8 @@ wait_port 127.0.0.1 "$dc_imaps" 10 || bail_out "dovecot did not come back after 
 # ---- discover ----------------------------------------------------------------------
 
 conf="$TEST_TMP/etc/certwatch.conf"
-"$TOOL" --dovecot-conf "$DOVECOT_CONF" --postfix-dir "$POSTFIX_DIR" \
-	--nginx-conf "$NGINX_CONF" --nginx-prefix "$NGINX_DIR/" \
-	>"$TEST_TMP/discovered" 2>"$TEST_TMP/discover.err"
-is "$?/$(cat "$TEST_TMP/discover.err")" "0/discover-tool: 3 services" "discover finds the three services"
+discover_private "$TEST_TMP/discovered"
+is "$?/$(cat "$TEST_TMP/discovered.err")" "0/discover-tool: 3 services" "discover finds the three services"
 write_conf "$conf" <"$TEST_TMP/discovered"
 diag "$(cat "$TEST_TMP/discovered")"
 out=$(cat "$conf")
@@ -106,15 +104,7 @@ is "$cw_rc" 0 "the discovered configuration passes --test-config"
 [ "$cw_rc" -eq 0 ] || diag "$cw_err"
 
 cw --config "$conf" check --json
-summary=$(printf '%s' "$cw_out" | "$PYTHON" -c '
-import json, sys
-try:
-    eps = json.load(sys.stdin)["endpoints"]
-except (ValueError, KeyError):
-    print("not JSON"); sys.exit(0)
-bad = ["%s/%s=%s" % (e.get("service"), e.get("endpoint"), e.get("state")) for e in eps
-       if e.get("state") != "OK"]
-print("%d endpoints, not OK: %s" % (len(eps), " ".join(bad) or "none"))')
+summary=$(check_summary "$cw_out")
 is "$cw_rc/$summary" "0/21 endpoints, not OK: none" \
 	"certwatch check: every certificate a client can get is found OK"
 for n in www:nginx:www.test mail:dovecot:imaps sub:postfix:smtpd-$pf_sub; do

@@ -564,6 +564,29 @@ json_endpoint() {
 	_json_at "$1" "$4" endpoints "service=$2" "endpoint=$3"
 }
 
+# discover_private OUT: `certwatch discover` (tests/discover-tool) pointed
+# at this script's private Dovecot, Postfix and nginx; the configuration in
+# OUT, the tool's stderr in OUT.err; returns the tool's status.
+discover_private() {
+	"$TESTS_BUILDDIR/discover-tool" --dovecot-conf "$DOVECOT_CONF" \
+		--postfix-dir "$POSTFIX_DIR" --nginx-conf "$NGINX_CONF" \
+		--nginx-prefix "$NGINX_DIR/" >"$1" 2>"$1.err"
+}
+
+# check_summary JSON: of `certwatch check --json`, "N endpoints, not OK:
+# SERVICE/ENDPOINT=STATE ..." ("none" when every one is OK).
+check_summary() {
+	printf '%s' "$1" | "$PYTHON" -c '
+import json, sys
+try:
+    eps = json.load(sys.stdin)["endpoints"]
+except (ValueError, KeyError):
+    print("not JSON"); sys.exit(0)
+bad = ["%s/%s=%s" % (e.get("service"), e.get("endpoint"), e.get("state")) for e in eps
+       if e.get("state") != "OK"]
+print("%d endpoints, not OK: %s" % (len(eps), " ".join(bad) or "none"))'
+}
+
 # write_conf FILE: stdin to a configuration file certwatch accepts (root's,
 # 0600, in a 0700 directory of its own with an empty conf.d beside it).
 write_conf() {

@@ -32,19 +32,18 @@ serves() {    # PREFIX [SIGALGS]: postfix serves that certificate over STARTTLS
 ok "postfix serves the combined file's pair (openssl s_client -starttls smtp)" wait_for 15 serves k0
 
 conf="$TEST_TMP/etc/certwatch.conf"
+# service LINE...: the postfix service on the combined file, with the LINEs.
+service() {
+	printf 'service postfix {\n\tcert = "%s"\n\tkey = "%s"\n' "$combined" "$combined"
+	printf '\tpair-format = "postfix-chain-files"\n\tname = "mx.test"\n'
+	printf '\taddress = "127.0.0.1"\n'
+	printf '\t%s\n' "$@"
+	printf '}\n'
+}
 {
 	daemon_conf
-	cat <<CONF
-service postfix {
-	cert = "$combined"
-	key = "$combined"
-	pair-format = "postfix-chain-files"
-	name = "mx.test"
-	address = "127.0.0.1"
-	reload-command = $(postfix_reload_argv)
-	endpoint smtp { port = $pf_smtp starttls = "smtp" }
-}
-CONF
+	service "reload-command = $(postfix_reload_argv)" \
+		"endpoint smtp { port = $pf_smtp starttls = \"smtp\" }"
 } | write_conf "$conf"
 
 cw --config "$conf" --test-config
@@ -81,17 +80,9 @@ write_combined "$TEST_TMP/r2.key" "$TEST_TMP/r2.fullchain.pem" "$TEST_TMP/e2.key
 postfix -c "$POSTFIX_DIR" reload >/dev/null 2>&1
 ok "postfix serves the RSA pair to a client that offers RSA only" wait_for 15 serves r2 'RSA-PSS+SHA256:RSA+SHA256'
 ok "and the ECDSA pair to a client that offers ECDSA only" serves e2 'ECDSA+SHA256'
-cat <<CONF | write_conf "$conf"
-service postfix {
-	cert = "$combined"
-	key = "$combined"
-	pair-format = "postfix-chain-files"
-	name = "mx.test"
-	address = "127.0.0.1"
-	endpoint smtp-rsa { port = $pf_smtp starttls = "smtp" key-type = "rsa" }
-	endpoint smtp-ecdsa { port = $pf_smtp starttls = "smtp" key-type = "ecdsa" }
-}
-CONF
+service "endpoint smtp-rsa { port = $pf_smtp starttls = \"smtp\" key-type = \"rsa\" }" \
+	"endpoint smtp-ecdsa { port = $pf_smtp starttls = \"smtp\" key-type = \"ecdsa\" }" |
+	write_conf "$conf"
 cw check --config "$conf" --json
 is "$cw_rc/$(json_endpoint "$cw_out" postfix smtp-rsa state)/$(json_endpoint "$cw_out" postfix smtp-ecdsa state)" \
 	0/OK/OK "each key type's endpoint is OK against its own pair of the file"
