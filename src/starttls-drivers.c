@@ -915,12 +915,14 @@ STARTTLS_DRIVER(mysql)
 		0x00, 0x00, 0x00, 0x01,
 		0x21,
 	};
-	const uint8_t *pl = in + 4, *ver_end;
+	const uint8_t *pl, *ver_end;
 	size_t plen, off;
 
 	*consumed = 0;
+	/* The first call has no input at all: in is NULL then. */
 	if (len < 4)
 		return STARTTLS_CONTINUE;
+	pl = in + 4;
 	plen = in[0] | (size_t)in[1] << 8 | (size_t)in[2] << 16;
 	if (plen > STARTTLS_MAX_LINE)
 		return fail(s, STARTTLS_TOO_LONG, in, len,
