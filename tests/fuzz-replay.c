@@ -151,7 +151,7 @@ static void replay_file(const char *path, const char *label)
 	free(data);
 	if (r < 0) {
 		result(0, "%s: %s", label, why);
-		printf("# reproduce: %s %s (the child's stderr is above)\n",
+		printf("# reproduce: %s %s\n",
 		       program_invocation_name, path);
 	} else
 		result(1, "%s", label);
