@@ -206,7 +206,12 @@ int conf_scan_config(char *buf, size_t len, struct conf_scan *ret)
 		} else if (c == '{' || c == '}' || c == '=' || c == '+') {
 			t.kind = c == '{' ? TOK_OPEN : c == '}' ? TOK_CLOSE : TOK_EQ;
 			end = i + (c == '+' ? 2 : 1);
-		} else if (c == '(' || c == ')' || c == ',') {
+		} else if (c == '(' || c == ')' || c == ',' || c == '\0') {
+			/*
+			 * A NUL ends a word but starts none: it is a token of its
+			 * own, or the scan would stand still on it.  The loader
+			 * refuses NUL bytes; the scanner does not rely on that.
+			 */
 			end = i + 1;
 		} else {
 			n = word_len(buf + i, len - i);
