@@ -63,6 +63,16 @@ static size_t word_len(const char *p, size_t len)
 	return n;
 }
 
+/* How many times c repeats at p; never reads past len (buf has no NUL at its end). */
+static size_t run_of(const char *p, size_t len, char c)
+{
+	size_t n = 0;
+
+	while (n < len && p[n] == c)
+		n++;
+	return n;
+}
+
 static bool tok_is(const struct token *t, const char *s)
 {
 	return t->kind == TOK_STR && t->len == strlen(s) && memcmp(t->text, s, t->len) == 0;
@@ -175,7 +185,7 @@ int conf_scan_config(char *buf, size_t len, struct conf_scan *ret)
 			continue;
 		}
 		if (c == '#' || (c == '/' && i + 1 < len && buf[i + 1] == '/' &&
-				 word_len(buf + i, len - i) == strspn(buf + i, "/"))) {
+				 word_len(buf + i, len - i) == run_of(buf + i, len - i, '/'))) {
 			const char *nl = memchr(buf + i, '\n', len - i);
 
 			end = nl ? (size_t)(nl - buf) : len;
