@@ -17,6 +17,7 @@
 
 #include "conf-int.h"
 #include "key-type.h"
+#include "pair-format.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -95,9 +96,13 @@ static int check_host(const struct conf_row *row, cfg_opt_t *opt, char *msg, siz
 {
 	const char *v = cfg_opt_getnstr(opt, 0);
 
-	if (!made_of(v, CONF_MAX_HOST, ALNUM ".-_:%") || v[0] == '-')
-		return fail(msg, len, "%s = \"%s\" is not a host name or address; write one such as "
-			    "\"mail.example.com\" or \"192.0.2.1\"", row->name, conf_show(v).s);
+	const char *why = host_name_problem(v);
+
+	if (!why && (!made_of(v, CONF_MAX_HOST, ALNUM ".-_:%") || v[0] == '-'))
+		why = "is not a host name or address; write one such as \"mail.example.com\" or "
+		      "\"192.0.2.1\"";
+	if (why)
+		return fail(msg, len, "%s = \"%s\" %s", row->name, conf_show(v).s, why);
 	return 0;
 }
 
@@ -242,7 +247,18 @@ static int check_key_type(const struct conf_row *row, cfg_opt_t *opt, char *msg,
 
 	if (key_type_from_string(v) < 0)
 		return fail(msg, len, "%s = \"%s\" is not a key type; write \"rsa\" or \"ecdsa\" "
-			    "(or \"any\", the default)", row->name, conf_show(v).s);
+			    "(or \"auto\", the default: the type of the certificate on disk, or "
+			    "\"any\")", row->name, conf_show(v).s);
+	return 0;
+}
+
+static int check_pair_format(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (pair_format_from_string(v) < 0)
+		return fail(msg, len, "%s = \"%s\" is not a pair format; write \"pem\" (the "
+			    "default) or \"postfix-chain-files\"", row->name, conf_show(v).s);
 	return 0;
 }
 
@@ -259,6 +275,7 @@ static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_WINDOW]   = check_window,
 	[CONF_STARTTLS] = check_starttls,
 	[CONF_KEY_TYPE] = check_key_type,
+	[CONF_PAIR_FORMAT] = check_pair_format,
 };
 
 int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)

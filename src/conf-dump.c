@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "conf-int.h"
 #include "key-type.h"
+#include "pair-format.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -79,6 +80,8 @@ static const char *format_value(const struct conf_row *row, const void *field,
 		return *i >= 0 ? starttls_drivers[*i].name : NULL;
 	case CONF_KEY_TYPE:
 		return key_type_to_string(*(const enum key_type *)field);
+	case CONF_PAIR_FORMAT:
+		return pair_format_to_string(*(const enum pair_format *)field);
 	default:
 		return *(char *const *)field;
 	}

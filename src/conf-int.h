@@ -69,6 +69,7 @@ enum conf_type {
 	CONF_WINDOW,     /* int[2], minutes after midnight; -1 unset */
 	CONF_STARTTLS,   /* int, index into starttls_drivers[]; -1 unset */
 	CONF_KEY_TYPE,   /* enum key_type */
+	CONF_PAIR_FORMAT, /* enum pair_format */
 	_CONF_TYPE_MAX,
 };
 

@@ -58,7 +58,8 @@ const struct conf_row conf_rows[] = {
 	{ "chain",                CONF_PATH,     NULL,        0, 0,        INHERITED(chain),
 	  .unless = "cert" },
 	{ "key",                  CONF_PATH,     NULL,        0, 0,        INHERITED(key) },
-	{ "key-type",             CONF_KEY_TYPE, "any",       0, 0,        INHERITED(key_type) },
+	{ "key-type",             CONF_KEY_TYPE, "auto",      0, 0,        INHERITED(key_type) },
+	{ "pair-format",          CONF_PAIR_FORMAT, "pem",    0, 0,        INHERITED(pair_format) },
 
 	{ "reload-unit",          CONF_UNIT,     NULL,        0, 0,        SERVICE(reload_unit) },
 	{ "reload-command",       CONF_ARGV,     NULL,        0, 0,        SERVICE(reload_command) },
@@ -137,6 +138,7 @@ static const cfg_type_t cfg_types[_CONF_TYPE_MAX] = {
 	[CONF_WINDOW]   = CFGT_STR,
 	[CONF_STARTTLS] = CFGT_STR,
 	[CONF_KEY_TYPE] = CFGT_STR,
+	[CONF_PAIR_FORMAT] = CFGT_STR,
 };
 
 static cfg_opt_t row_opt(const struct conf_row *row, enum conf_scope scope,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "key-type.h"
+#include "pair-format.h"
 
 #define CONF_DEFAULT_FILE SYSCONFDIR "/certwatch/certwatch.conf"
 #define CONF_MAX_SERVICES  4096
@@ -29,6 +30,7 @@ struct conf_endpoint {
 	char *chain;         /* effective separate chain file, or NULL */
 	char *key;           /* effective private key */
 	enum key_type key_type; /* which of a dual-certificate server's pairs */
+	enum pair_format pair_format; /* the rules by which the daemon reads the files */
 	const char *file;    /* where it was defined, for messages */
 	unsigned line;
 };
@@ -53,6 +55,7 @@ struct conf_service {
 	char *cert, *chain, *key, *sni;    /* service-wide defaults */
 	char *address;                     /* service-wide default, "localhost" unless set */
 	enum key_type key_type;            /* service-wide default */
+	enum pair_format pair_format;      /* service-wide default */
 	enum reload_method reload_method;
 	/* Of reload_unit, reload_command and reload_signal, only reload_method's is set. */
 	char *reload_unit;

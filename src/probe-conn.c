@@ -438,6 +438,11 @@ static void handshake_step(struct probe *p)
 		return;
 	}
 	status = probe_tls_failure(&p->tls, err, saved_errno, why, sizeof(why));
+	if (status == PROBE_TLS_ALERT &&
+	    probe_tls_cert_before_alert(p->ssl, &p->tls, p->result.detail, sizeof(p->result.detail))) {
+		handshake_succeeded(p);
+		return;
+	}
 	probe_fail(p, status, "%s", why);
 }
 

@@ -50,11 +50,29 @@ static void probe_free(struct probe *p)
 	free(p);
 }
 
+/*
+ * A server that refused the key type asked for, when any_if_refused: asked
+ * again for any, within the same deadline.  Returns whether it was.
+ */
+static bool ask_again_for_any(struct probe *p)
+{
+	if (p->result.status != PROBE_TLS_ALERT || !p->target.any_if_refused)
+		return false;
+	p->target.any_if_refused = false;
+	p->target.key_type = KEY_TYPE_ANY;
+	probe_result_done(&p->result);
+	p->result = (struct probe_result) { .key_type = KEY_TYPE_ANY };
+	probe_conn_begin(p);
+	return true;
+}
+
 /* The connection has ended and let go of everything: deliver, start the next. */
 static void on_ended(struct probe *p)
 {
 	struct probe_engine *e = engine_of(p);
 
+	if (ask_again_for_any(p))
+		return;
 	sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
 	p->result.total_usec = now_monotonic_usec() - p->start_usec;
 	TAILQ_REMOVE(&e->running, p, link);
@@ -94,6 +112,7 @@ static void probe_begin(struct probe *p)
 {
 	uint64_t t = p->target.timeout_usec;
 
+	p->result.key_type = p->target.key_type;
 	p->start_usec = now_monotonic_usec();
 	sd_event_source_set_time(p->timer, t < UINT64_MAX - 1 - p->start_usec ?
 				 p->start_usec + t : UINT64_MAX - 1);

@@ -54,6 +54,12 @@ struct probe_target {
 	 * suites) are offered, so the server must present it.
 	 */
 	enum key_type key_type;
+	/*
+	 * A server that refuses the handshake for want of a certificate of
+	 * key_type (a renewal that changed the type, before the reload) is
+	 * asked again for any: what it serves is still to be known.
+	 */
+	bool any_if_refused;
 };
 
 struct probe_result {
@@ -61,10 +67,13 @@ struct probe_result {
 	enum probe_phase phase;     /* where it ended (the failing phase on error) */
 	char detail[512];           /* human message; peer data escaped */
 	char peer[64];              /* the address connected to, "ip:port" or "[ip6]:port" */
+	enum key_type key_type;     /* what the handshake asked for */
 	/* On PROBE_OK: */
 	struct cert_info leaf;
+	struct cert_chain chain;    /* the leaf and what the server sent after it */
 	size_t chain_len;           /* certificates the server sent after the leaf */
 	bool verified;              /* chain verified against the system trust store */
+	int verify_code;            /* X509_V_OK, or OpenSSL's X509_V_ERR_* */
 	char verify_error[128];     /* why not, when !verified */
 	bool name_covered;          /* the leaf covers sni (true when no sni) */
 	char tls_version[16];       /* "TLSv1.3" */

@@ -53,6 +53,7 @@ static const struct field service_fields[] = {
 	F(state_service, FIELD_BOOL,    last_reload_ok, "last_reload_ok", false),
 	F(state_service, FIELD_U64,     last_verified,  "last_verified",  false),
 	F(state_service, FIELD_BUFFER,  last_result,    "last_result",    false),
+	F(state_service, FIELD_BUFFER,  held,           "held",           false),
 	F(state_service, FIELD_U64,     reloads_ok,     "reloads_ok",     false),
 	F(state_service, FIELD_U64,     reloads_failed, "reloads_failed", false),
 	F(state_service, FIELD_RELOADS, reloads,        "reload",         false),

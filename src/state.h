@@ -43,6 +43,7 @@ struct state_service {
 	bool last_reload_ok;
 	uint64_t last_verified;       /* CLOCK_REALTIME usec, for people; 0: never */
 	char last_result[256];        /* the last reload's outcome, for status */
+	char held[256];               /* why a reload wanted is held back, "" when none */
 	uint64_t reloads_ok, reloads_failed;  /* counters for metrics, kept across restarts */
 };
 

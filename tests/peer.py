@@ -86,6 +86,13 @@ class Conn:
             return self.hold()
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.args.cert, self.args.key)
+        if self.args.tls12:
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        if self.args.require_client_cert:
+            # A server for client certificates only: a client without one
+            # gets a fatal alert after the server's own certificate.
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(self.args.cert)
         tls = ctx.wrap_socket(self.sock, server_side=True)
         log("handshake done:", tls.version())
         # The probe closes after the handshake; wait for that, bounded.
@@ -513,6 +520,11 @@ def mode_stall_handshake(c):
     c.hold()
 
 
+def mode_close_silently(c):
+    """Accepts, reads the ClientHello and closes without a word."""
+    c.recv_some()
+
+
 def mode_stall_banner(c):
     """Accepts, says nothing (a wedged line-protocol server, before its banner)."""
     c.hold()
@@ -537,6 +549,7 @@ MODES = {
     "stall-handshake": mode_stall_handshake,
     "stall-banner": mode_stall_banner,
     "reloading": mode_reloading,
+    "close-silently": mode_close_silently,
 }
 
 
@@ -570,6 +583,10 @@ def main():
                     help="garbage-tls: random bytes instead of an HTTP 400")
     ap.add_argument("--stall-tls", action="store_true",
                     help="STARTTLS modes: after the dialogue, never answer the ClientHello")
+    ap.add_argument("--tls12", action="store_true",
+                    help="TLS modes: at most TLS 1.2")
+    ap.add_argument("--require-client-cert", action="store_true",
+                    help="TLS modes: refuse a client without a certificate")
     ap.add_argument("--ready-file", help="created once listening")
     ap.add_argument("--reload-file",
                     help="reloading: read the pair again when this file changes")

@@ -302,6 +302,21 @@ static void test_errors(void)
 				  "TERM", d),
 	       "a signal certwatch does not send is refused with the list");
 
+	/* Names in forms certificates and SNI do not carry are said as such. */
+	d = new_case("unicode-name");
+	put(d, "certwatch.conf", "service a {\n name = \"b\xc3\xbc" "cher.example\"\n}\n");
+	like(load_error(d), "name = \"b\\xc3\\xbccher.example\" is in Unicode: write its A-label",
+	     "a name in Unicode is refused with the form to write");
+	d = new_case("wildcard-name");
+	put(d, "certwatch.conf", "service a {\n name = \"*.example.com\"\n}\n");
+	like(load_error(d), "name = \"*.example.com\" is a wildcard: write a name it covers",
+	     "a wildcard name is refused with what to write");
+	d = new_case("pair-format");
+	put(d, "certwatch.conf", "service a {\n pair-format = \"postfix\"\n}\n");
+	like(load_error(d), "certwatch.conf:2: pair-format = \"postfix\" is not a pair format; "
+	     "write \"pem\" (the default) or \"postfix-chain-files\"",
+	     "an unknown pair format is refused with the choices");
+
 	d = new_case("window");
 	put(d, "certwatch.conf", "service a {\n reload-window = \"2-5\"\n}\n");
 	is_str(load_error(d), fmt("%s/certwatch.conf:2: reload-window = \"2-5\" is not a time window; "
