@@ -97,6 +97,7 @@ static const struct {
 	{ "a.*.example.com",    "a.b.example.com",    false, "a wildcard not left-most never matches" },
 	{ "*.*.example.com",    "a.b.example.com",    false, "two wildcards never match" },
 	{ "*.0.2.7",            "192.0.2.7",          false, "a wildcard never matches an IPv4 address" },
+	{ "*.0.2.7",            "192.0.2.7.",         false, "nor one written with a final dot" },
 	{ "*.2.0.192.in-addr.arpa", "7.2.0.192.in-addr.arpa", true, "a wildcard over a reverse name is a name" },
 	{ "192.0.2.7",          "192.0.2.7",          true,  "an address written as a name matches itself" },
 	{ "",                   "example.com",        false, "an empty pattern matches nothing" },
