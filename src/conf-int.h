@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "trust.h"
 
 #define CONF_MAX_SHOWN   160      /* a value quoted in a message */
 #define CONF_MAX_MESSAGE 1024
@@ -38,7 +39,7 @@
  */
 static inline bool conf_owner_trusted(uid_t uid)
 {
-	return uid == 0 || uid == geteuid();
+	return trust_owner(uid, TRUST_NOBODY);
 }
 
 /* ---- conf-table.c: the rows ---------------------------------------------- */
