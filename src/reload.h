@@ -88,10 +88,12 @@ int reload_unit_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t t
 		      reload_done_t done, void *userdata, struct reload_op **ret);
 
 /*
- * Reads pid_file now (not earlier: daemons change pid on restart) and
- * sends sig to that process.  Done is called from the loop as for the others.
+ * Reads the pid file now (not earlier: daemons change pid on restart),
+ * checks it and its process as pidfile.h says, and sends sig to that
+ * process.  Done is called from the loop as for the others.
  */
-int reload_signal_start(sd_event *event, const char *pid_file, int sig,
+struct pidfile_expect;
+int reload_signal_start(sd_event *event, const struct pidfile_expect *x, int sig,
 			reload_done_t done, void *userdata, struct reload_op **ret);
 
 /* The table's start functions, one per method file. */

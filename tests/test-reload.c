@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "pidfile.h"
 #include "reload.h"
+#include "trust.h"
 #include "util.h"
 #include "tap.h"
 
@@ -313,11 +315,12 @@ static void test_cancel(void)
 
 static void run_signal(const char *pid_file, int sig, struct capture *c)
 {
+	const struct pidfile_expect x = { .path = pid_file, .owner = TRUST_NOBODY };
 	struct reload_op *op = NULL;
 	int r;
 
 	memset(c, 0, sizeof *c);
-	r = reload_signal_start(event, pid_file, sig, on_done, c, &op);
+	r = reload_signal_start(event, &x, sig, on_done, c, &op);
 	if (r < 0 || c->calls != 0) {
 		ok(0, "reload_signal_start(%s) returned %d with %d calls of done", pid_file, r, c->calls);
 		return;
@@ -327,13 +330,11 @@ static void run_signal(const char *pid_file, int sig, struct capture *c)
 		ok(0, "%s: done called %d times, not once", pid_file, c->calls);
 }
 
-static void test_signal_reaches_process(void)
+/* A child that waits up to 10 s for SIGHUP and exits 0 when it came. */
+static pid_t fork_hup_waiter(void)
 {
-	char pidfile[PATH_MAX], content[32], want[64];
 	sigset_t hup, old;
-	struct capture c;
 	pid_t pid;
-	int status = -1;
 
 	/* Blocked before fork: the child cannot miss the signal. */
 	sigemptyset(&hup);
@@ -346,16 +347,40 @@ static void test_signal_reaches_process(void)
 		_exit(sigtimedwait(&hup, NULL, &ts) == SIGHUP ? 0 : 1);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
 
-	path_in_tmp(pidfile, sizeof pidfile, "daemon.pid");
-	snprintf(content, sizeof content, "%d\n", (int)pid);
-	write_file(pidfile, content);
+/* Writes the pid file as a daemon would (content's %d is the pid), signals it, checks it came. */
+static void signal_reaches(const char *name, const char *content, const char *desc)
+{
+	char pidfile[PATH_MAX], text[256], want[64];
+	struct capture c;
+	pid_t pid = fork_hup_waiter();
+	int status = -1;
+
+	path_in_tmp(pidfile, sizeof pidfile, name);
+	snprintf(text, sizeof text, content, (int)pid);
+	write_file(pidfile, text);
 	run_signal(pidfile, SIGHUP, &c);
 	snprintf(want, sizeof want, "sent SIGHUP to process %d", (int)pid);
-	ok(c.r.status == RELOAD_OK, "a signal to the process in a pid file is ok");
-	is_str(c.r.detail, want, "and names the signal and process");
+	ok(c.r.status == RELOAD_OK && strcmp(c.r.detail, want) == 0, "%s: \"%s\"", desc,
+	   c.r.detail);
+	if (c.r.status != RELOAD_OK)
+		kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the process received SIGHUP");
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: the process received SIGHUP", desc);
+}
+
+static void test_signal_reaches_process(void)
+{
+	signal_reaches("daemon.pid", "%d\n", "a signal to the process in a pid file is ok");
+	/* Postfix's master.pid: the pid right-aligned in ten columns. */
+	signal_reaches("master.pid", "%10d\n", "a space-padded pid file (Postfix) is read");
+	/* PostgreSQL's postmaster.pid: the pid, then the data directory, start, port... */
+	signal_reaches("postmaster.pid", "%d\n/var/lib/postgresql/15/main\n1700000000\n5432\n"
+		       "/var/run/postgresql\n*\n  5432001         0\nready   \n",
+		       "a pid file with more lines after the pid (PostgreSQL) is read");
+	signal_reaches("bare.pid", "\t%d", "a pid without a newline, after a tab, is read");
 }
 
 static void test_signal_failures(void)
@@ -373,18 +398,21 @@ static void test_signal_failures(void)
 		{ "-5\n", "-5" },
 		{ "0123\n", "0123" },
 		{ "12x\n", "12x" },
-		{ " 12\n", " 12" },
-		{ "12\n\n", "12\\n" },
+		{ "12 34\n", "12 34" },
+		{ "\n12\n", "" },
 		{ "2147483648\n", "2147483648" },
 		{ "1\x1b[2J\n", "1\\x1b[2J" },
+		{ "                                                                  12\n",
+		  "                                                                ..." },
 	};
-	char path[PATH_MAX], link[PATH_MAX], want[PATH_MAX + 128], content[32];
+	char path[PATH_MAX], link[PATH_MAX], want[PATH_MAX + 256], content[32];
 	struct capture c;
 	pid_t pid;
 
 	path_in_tmp(path, sizeof path, "missing.pid");
 	run_signal(path, SIGHUP, &c);
-	snprintf(want, sizeof want, "pid file %s does not exist", path);
+	snprintf(want, sizeof want, "pid file %s does not exist; check that the service runs and "
+		 "that pid-file names the file it writes", path);
 	ok(c.r.status == RELOAD_NO_PROCESS, "a missing pid file is no process");
 	is_str(c.r.detail, want, "and says the file does not exist");
 
@@ -392,10 +420,10 @@ static void test_signal_failures(void)
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		write_file(path, bad[i].content);
 		run_signal(path, SIGHUP, &c);
-		snprintf(want, sizeof want, "pid file %s holds \"%s\", not a process id", path,
-			 bad[i].shown);
+		snprintf(want, sizeof want, "pid file %s holds \"%s\", not a process id on its "
+			 "first line", path, bad[i].shown);
 		ok(c.r.status == RELOAD_NO_PROCESS && strcmp(c.r.detail, want) == 0,
-		   "a pid file holding \"%s\" is refused with its escaped content", bad[i].shown);
+		   "a pid file holding \"%s\" is refused with its escaped first line", bad[i].shown);
 		if (strcmp(c.r.detail, want) != 0)
 			printf("#   got:  '%s'\n#   want: '%s'\n", c.r.detail, want);
 	}
@@ -411,15 +439,45 @@ static void test_signal_failures(void)
 	ok(c.r.status == RELOAD_NO_PROCESS, "a pid file naming a dead process is no process");
 	is_str(c.r.detail, want, "and says the process does not exist");
 
-	path_in_tmp(link, sizeof link, "link.pid");
 	snprintf(content, sizeof content, "%d\n", (int)getpid());
 	write_file(path, content);
+	run_signal(path, SIGHUP, &c);
+	snprintf(want, sizeof want, "names process %d, certwatch itself, which certwatch never "
+		 "signals", (int)getpid());
+	like(c.r.detail, want, "a pid file naming certwatch itself is refused");
+
+	/* What an unprivileged user could do: aim root's SIGHUP at a process of root's. */
+	pid = fork_hup_waiter();
+	snprintf(content, sizeof content, "%d\n", (int)pid);
+	write_file(path, content);
+	if (geteuid() == 0 && chown(path, 65534, 65534) == 0) {
+		int status = -1;
+
+		run_signal(path, SIGHUP, &c);
+		snprintf(want, sizeof want, "pid file %s is owned by uid 65534, not root", path);
+		ok(c.r.status == RELOAD_NO_PROCESS && strncmp(c.r.detail, want, strlen(want)) == 0,
+		   "a pid file of nobody's naming a process of root's is refused: %s", c.r.detail);
+		ok(waitpid(pid, &status, WNOHANG) == 0, "and that process got no signal");
+		chown(path, 0, 0);
+	} else {
+		skip("not root: cannot give a pid file to nobody");
+		skip("not root");
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+
+	path_in_tmp(link, sizeof link, "link.pid");
 	if (symlink(path, link) < 0)
 		ok(0, "symlink: %s", strerror(errno));
-	run_signal(link, SIGHUP, &c);
-	snprintf(want, sizeof want, "pid file %s is a symbolic link", link);
-	ok(c.r.status == RELOAD_NO_PROCESS, "a pid file that is a symbolic link is not followed");
-	is_str(c.r.detail, want, "and says so");
+	if (geteuid() == 0 && lchown(link, 65534, 65534) == 0) {
+		run_signal(link, SIGHUP, &c);
+		snprintf(want, sizeof want, "pid file %s goes through the symbolic link %s, owned by "
+			 "uid 65534, who could point it elsewhere", link, link);
+		ok(c.r.status == RELOAD_NO_PROCESS && strncmp(c.r.detail, want, strlen(want)) == 0,
+		   "a pid file through a link of nobody's is not followed: %s", c.r.detail);
+	} else {
+		skip("not root: cannot give a link to nobody");
+	}
 }
 
 /* ---- systemd units over a private bus ----------------------------------- */
