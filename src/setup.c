@@ -71,7 +71,24 @@ static void on_control(struct control_conn *conn, const char *request, void *use
 	control_conn_reply(conn, answer);
 }
 
-/* The state directory, made when missing (with its parent for an instance). */
+/* Why dir cannot be made (errno e), and what to do about it. */
+static int mkdir_failed(char *err, size_t errlen, const char *dir, int e)
+{
+	const char *fix = e == EROFS ? "it is on a read-only file system: make it where certwatch "
+		"may write, or set state-dir to a directory that is" :
+		e == EACCES || e == EPERM ? "certwatch may not write to its parent: run certwatch "
+		"as root, or make it (mode 0700) for the user running certwatch" :
+		"make it (mode 0700, owned by root), or set state-dir to a directory certwatch may "
+		"write to";
+
+	return fail(err, errlen, -e, "cannot create the state directory %s: %s; %s", dir,
+		    strerror(e), fix);
+}
+
+/*
+ * The state directory, made when missing (with its parent for an
+ * instance), and trusted only as state_dir_check() says.
+ */
 static int make_state_dir(struct setup *s, char *err, size_t errlen)
 {
 	int r = state_dir_for(s->conf->state_dir, s->only, s->state_dir, sizeof(s->state_dir));
@@ -82,12 +99,11 @@ static int make_state_dir(struct setup *s, char *err, size_t errlen)
 	if (r < 0)
 		return fail(err, errlen, r, "the state directory %s/%s is too long; set a shorter "
 			    "state-dir", s->conf->state_dir, s->only ? s->only : "");
-	if ((s->only && mkdir(s->conf->state_dir, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(s->state_dir, 0700) < 0 && errno != EEXIST))
-		return fail(err, errlen, -errno, "cannot create the state directory %s: %s; make "
-			    "it (mode 0700, owned by root) or set state-dir to a writable directory",
-			    s->state_dir, strerror(errno));
-	return 0;
+	if (s->only && mkdir(s->conf->state_dir, 0700) < 0 && errno != EEXIST)
+		return mkdir_failed(err, errlen, s->conf->state_dir, errno);
+	if (mkdir(s->state_dir, 0700) < 0 && errno != EEXIST)
+		return mkdir_failed(err, errlen, s->state_dir, errno);
+	return state_dir_check(s->state_dir, err, errlen);
 }
 
 /* The services and their endpoints; the watcher learns each service's files. */
