@@ -388,6 +388,7 @@ static int test_config(const char *path)
 		return 1;
 	}
 	conf_dump(c, stdout);
+	check_command_key_modes(c);
 	fprintf(stderr, "certwatch: configuration %s is valid\n", path);
 	conf_free(c);
 	return 0;

@@ -122,6 +122,7 @@ static void finish_pass(struct service *s)
 		struct check_item *it = e->it;
 
 		check_item_judge(it, now);
+		event_key_mode(it);
 		event_disk_changed(s->conf->name, it, e->disk);
 		event_verdict_changed(s->conf->name, it, e->state[0] ? e->state : NULL);
 		if (it->disk.have_leaf)

@@ -32,6 +32,16 @@ static void on_files_changed(unsigned group, void *userdata)
 		service_post(s->services[group], EVENT_FILES_CHANGED);
 }
 
+static void on_polling(const char *why, void *userdata)
+{
+	struct setup *s = userdata;
+	char every[32];
+
+	format_duration(s->conf->poll_interval_usec, every, sizeof(every));
+	log_warning("the certificate files are no longer watched but polled every %s (poll-interval) "
+		    "from now on: %s", every, why);
+}
+
 static void on_changed(void *userdata)
 {
 	struct setup *s = userdata;
@@ -204,6 +214,7 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 	if (r >= 0)
 		r = watcher_new(event, c->poll_interval_usec, on_files_changed, s, &s->watcher);
 	if (r >= 0) {
+		watcher_on_fallback(s->watcher, on_polling, s);
 		s->env.engine = s->engine;
 		if (!saved)
 			load_saved(s, &loaded);
