@@ -214,6 +214,7 @@ int daemon_run(const char *config_path, const char *only_service)
 		goto out;
 	}
 	log_notice("guarding %zu services, %zu endpoints", d.setup->n_services, d.setup->n_items);
+	setup_note_confinement(d.setup);
 	(void)setup_start(d.setup);
 	/* The first reconcile has started: systemd may order other units after us. */
 	sd_notify(false, "READY=1");

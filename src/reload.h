@@ -14,6 +14,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <systemd/sd-bus.h>
@@ -103,6 +105,12 @@ int reload_unit_method_start(struct reload_env *env, const struct conf_service *
 			     reload_done_t done, void *userdata, struct reload_op **ret);
 int reload_signal_method_start(struct reload_env *env, const struct conf_service *cs,
 			       reload_done_t done, void *userdata, struct reload_op **ret);
+
+/*
+ * Whether commands run in a cgroup of their own here, so that whatever
+ * they start is found and killed at a timeout; when not, why, in why.
+ */
+bool reload_commands_confined(char *why, size_t len);
 
 /* Cancels an operation: done is not called; a command is killed. NULL is fine. */
 void reload_op_cancel(struct reload_op *op);

@@ -232,6 +232,23 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 	return 0;
 }
 
+void setup_note_confinement(const struct setup *s)
+{
+	char why[256];
+	bool commands = false;
+
+	for (size_t i = 0; i < s->conf->n_services; i++) {
+		const struct conf_service *cs = &s->conf->services[i];
+
+		if (!s->only || strcmp(cs->name, s->only) == 0)
+			commands |= cs->reload_command || cs->reload_check;
+	}
+	if (commands && !reload_commands_confined(why, sizeof(why)))
+		log_warning("reload commands run without a cgroup of their own (%s): a process a "
+			    "command moves to a session of its own (setsid) escapes the kill at its "
+			    "timeout", why);
+}
+
 int setup_start(struct setup *s)
 {
 	int r = watcher_start(s->watcher);

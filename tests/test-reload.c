@@ -22,6 +22,7 @@
 
 #include "pidfile.h"
 #include "reload.h"
+#include "reload-tree.h"
 #include "trust.h"
 #include "util.h"
 #include "tap.h"
@@ -224,30 +225,90 @@ static void test_timeouts(void)
 {
 	char *sleeper[] = { "/bin/sleep", "30", NULL };
 	char *stubborn[] = { "/bin/sh", "-c", "trap '' TERM; /bin/sleep 30", NULL };
-	char *leaver[] = { "/bin/sh", "-c", "/bin/sleep 30 & echo $!", NULL };
 	struct capture c;
 	uint64_t took = 0;
-	unsigned long orphan = 0;
 
 	run_command(sleeper, MSEC(300), &c, &took);
 	ok(c.r.status == RELOAD_TIMEOUT && c.r.exit_status == 128 + SIGTERM && took < SEC(1),
 	   "a command past its 300ms timeout gets SIGTERM and times out within a second "
 	   "(took %" PRIu64 "ms)", took / 1000);
-	is_str(c.r.detail, "did not finish within 300ms; killed", "and says so");
+	like(c.r.detail, "did not finish within 300ms; killed, with ", "and says so: %s", c.r.detail);
 
 	run_command(stubborn, MSEC(300), &c, &took);
 	ok(c.r.status == RELOAD_TIMEOUT && c.r.exit_status == 128 + SIGKILL &&
 	   took >= SEC(3) && took < SEC(5),
 	   "a command ignoring SIGTERM gets SIGKILL 3s later (took %" PRIu64 "ms)", took / 1000);
+}
 
-	run_command(leaver, MSEC(300), &c, &took);
-	ok(c.r.status == RELOAD_TIMEOUT && took < SEC(1),
-	   "a background process holding the output does not hold us past the timeout "
-	   "(took %" PRIu64 "ms)", took / 1000);
-	like(c.r.detail, "left behind kept its output open for 300ms; killed",
-	     "and the detail says the command itself had exited");
-	ok(sscanf(c.r.output, "%lu", &orphan) == 1 && orphan > 1 && orphan_died((pid_t)orphan),
-	   "the process left behind was killed with the process group");
+/*
+ * A process the command moved to a session of its own (setsid) that keeps
+ * the output: at the timeout it is killed with the command, and the result
+ * claims the kill only when it happened.
+ */
+static void test_escaped_processes_are_killed(void)
+{
+	char *escaper[] = { "/bin/sh", "-c",
+		"/usr/bin/setsid /bin/sh -c 'echo $$; exec /bin/sleep 30' & /bin/sleep 30", NULL };
+	char why[256];
+	bool confined = reload_tree_supported(why, sizeof why);
+	struct capture c;
+	unsigned long escaped = 0;
+
+	if (!confined)
+		printf("# no cgroup for commands here: %s\n", why);
+	run_command(escaper, MSEC(500), &c, NULL);
+	ok(c.r.status == RELOAD_TIMEOUT && sscanf(c.r.output, "%lu", &escaped) == 1 && escaped > 1,
+	   "a command whose child left its session (setsid) times out (%s)", c.r.output);
+	if (!confined) {
+		like(c.r.detail, "processes that left it cannot be seen",
+		     "without a cgroup, the result does not claim what it cannot see: %s", c.r.detail);
+		kill((pid_t)escaped, SIGKILL);
+		return;
+	}
+	ok(orphan_died((pid_t)escaped), "the process that left the session was killed too");
+	is_str(c.r.detail, "did not finish within 500ms; killed, with every process it started",
+	       "and the result says so, having seen it");
+}
+
+/*
+ * A restart-style command: it starts the server anew (which keeps the
+ * command's output and writes to it) and exits.  Its exit ends the
+ * reload at once, the server lives on, undisturbed, and is named.
+ */
+static void test_restart_style_command(void)
+{
+	char *restart[] = { "/bin/sh", "-c", "/usr/bin/setsid /bin/sh -c "
+		"'while :; do echo serving; /bin/sleep 0.05; done' & echo $!; exit 0", NULL };
+	char *leaver[] = { "/bin/sh", "-c", "/bin/sleep 30 & echo $!", NULL };
+	struct capture c;
+	uint64_t took = 0;
+	unsigned long server = 0;
+	char want[64];
+
+	run_command(restart, SEC(10), &c, &took);
+	ok(c.r.status == RELOAD_OK && took < SEC(1),
+	   "a restart-style command is done when it exits, not at its timeout (took %" PRIu64
+	   "ms)", took / 1000);
+	ok(sscanf(c.r.output, "%lu", &server) == 1 && server > 1, "it told its server's pid (%s)",
+	   c.r.output);
+	snprintf(want, sizeof want, "exited with status 0; left running: %lu (", server);
+	like(c.r.detail, want, "the result names the server it left running");
+	run_for(MSEC(500));
+	ok(server > 1 && kill((pid_t)server, 0) == 0 && waitpid((pid_t)server, NULL, WNOHANG) == 0,
+	   "the server lives on, writing to the output nobody reads any more");
+	if (server > 1)
+		kill((pid_t)server, SIGKILL);
+	ok(server > 1 && orphan_died((pid_t)server), "(the test stops it)");
+	run_for(MSEC(100));
+
+	run_command(leaver, SEC(10), &c, &took);
+	ok(c.r.status == RELOAD_OK && took < SEC(1) && sscanf(c.r.output, "%lu", &server) == 1,
+	   "a command leaving a process that holds its output is done at its exit (took %"
+	   PRIu64 "ms)", took / 1000);
+	like(c.r.detail, "left running: ", "and names what it left: %s", c.r.detail);
+	ok(kill((pid_t)server, 0) == 0, "which is not killed");
+	kill((pid_t)server, SIGKILL);
+	orphan_died((pid_t)server);
 }
 
 static void test_spawn_failures(void)
@@ -779,6 +840,8 @@ int main(void)
 	test_spawn_failures();
 	test_cancel();
 	test_timeouts();
+	test_escaped_processes_are_killed();
+	test_restart_style_command();
 	test_signal_reaches_process();
 	test_signal_failures();
 	test_bus();
