@@ -25,6 +25,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "discover.h"
+#include "fdlimit.h"
 #include "nagios.h"
 #include "util.h"
 
@@ -410,6 +411,8 @@ int main(int argc, char **argv)
 	bool testing = false;
 	int c;
 
+	/* Every command that probes may need more than the soft limit's 1024 descriptors. */
+	fdlimit_raise();
 	adhoc_init(&o.endpoint);
 	/* Under a command's program name (check_certwatch), certwatch is that command. */
 	v = argc > 0 ? find_verb(base ? base + 1 : argv[0], true) : NULL;

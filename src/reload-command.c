@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "fdlimit.h"
 #include "reload-op.h"
 #include "reload-tree.h"
 #include "util.h"
@@ -96,6 +97,8 @@ static void command_child(char *const argv[], int null_fd, int out_fd, int err_f
 		goto fail;
 	/* err_fd stays until exec, which closes it (CLOEXEC). */
 	close_others(err_fd, max_fd);
+	/* The limit certwatch was started with: a program using select() expects it. */
+	fdlimit_restore();
 
 	execve(argv[0], argv, envp);
 fail:

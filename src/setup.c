@@ -32,6 +32,12 @@ static void on_files_changed(unsigned group, void *userdata)
 		service_post(s->services[group], EVENT_FILES_CHANGED);
 }
 
+static void on_probe_notice(const char *message, void *userdata)
+{
+	(void)userdata;
+	log_warning("%s", message);
+}
+
 static void on_polling(const char *why, void *userdata)
 {
 	struct setup *s = userdata;
@@ -211,6 +217,8 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 		r = make_state_dir(s, err, errlen);
 	if (r >= 0)
 		r = probe_engine_new(event, c->max_probes, &s->engine);
+	if (r >= 0)
+		probe_engine_on_notice(s->engine, on_probe_notice, s);
 	if (r >= 0)
 		r = watcher_new(event, c->poll_interval_usec, on_files_changed, s, &s->watcher);
 	if (r >= 0) {
