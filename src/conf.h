@@ -65,6 +65,8 @@ struct conf_service {
 	char *pid_program;                 /* the program pid_file's process must run, or NULL */
 	uint64_t reload_timeout_usec;
 	uint64_t verify_timeout_usec;
+	unsigned verify_passes;            /* matching passes in a row that verify a reload */
+	uint64_t verify_stable_usec;       /* ... spread over at least this long */
 	unsigned max_failures;
 	unsigned max_reloads_per_hour;
 	int reload_window_start;           /* minutes after midnight, -1 if unset */

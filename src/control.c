@@ -125,6 +125,24 @@ static int load_state(const char *dir, struct state *ret, bool *running)
 	return r;
 }
 
+int control_worst(const struct state *st, const char *service)
+{
+	int worst = SEVERITY_OK;
+
+	for (size_t i = 0; i < st->n_endpoints; i++) {
+		if (service && strcmp(st->endpoints[i].service, service) != 0)
+			continue;
+		for (int sev = 0; sev < _SEVERITY_MAX; sev++)
+			if (strcmp(st->endpoints[i].severity, severity_to_string(sev)) == 0 &&
+			    sev > worst)
+				worst = sev;
+	}
+	for (size_t i = 0; i < st->n_services; i++)
+		if (st->services[i].paused && (!service || strcmp(st->services[i].name, service) == 0))
+			worst = SEVERITY_CRITICAL;
+	return worst;
+}
+
 int control_status(const struct conf *c, const char *service, bool json)
 {
 	char dir[PATH_MAX];
@@ -139,14 +157,7 @@ int control_status(const struct conf *c, const char *service, bool json)
 		report_status_json(stdout, &st, running);
 	else
 		report_status_table(stdout, &st, running);
-	for (size_t i = 0; i < st.n_endpoints; i++)
-		for (int sev = 0; sev < _SEVERITY_MAX; sev++)
-			if (strcmp(st.endpoints[i].severity, severity_to_string(sev)) == 0 &&
-			    sev > worst)
-				worst = sev;
-	for (size_t i = 0; i < st.n_services; i++)
-		if (st.services[i].paused)
-			worst = SEVERITY_CRITICAL;
+	worst = control_worst(&st, NULL);
 	if (!running)
 		worst = SEVERITY_UNKNOWN;
 	state_done(&st);

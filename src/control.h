@@ -10,18 +10,25 @@
  *   request             answer
  *   resume SERVICE      "ok: SERVICE resumed" | "ok: SERVICE was not paused; reconciling"
  *                       | "error: no service "SERVICE" is guarded"
+ *   sync [SERVICE...]   "ok: synced", once every service named (all when none) has
+ *                       looked at its files after the request and come to rest;
+ *                       "error: ..." (an unknown service, a configuration re-read)
  *   anything else       "error: unknown request"
+ *
+ * The state file (state.h) says, after a sync, what each service found.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 
 #define CONTROL_SOCKET_NAME  "control"
-#define CONTROL_MAX_LINE     512
+#define CONTROL_MAX_LINE     4096
 #define CONTROL_REQ_RESUME   "resume"
+#define CONTROL_REQ_SYNC     "sync"
 #define CONTROL_ANSWER_OK    "ok: "
 #define CONTROL_ANSWER_ERROR "error: "
 
@@ -36,6 +43,22 @@ int control_socket_path(const char *dir, char *out, size_t outlen);
  */
 int control_request(const char *dir, const char *request, int timeout_ms, char *reply,
 		    size_t replylen);
+
+/*
+ * The plugin exit status a state file says for service (NULL: all): the
+ * worst endpoint severity, CRITICAL when the service is paused.
+ */
+struct state;
+int control_worst(const struct state *st, const char *service);
+
+/*
+ * Asks the daemons guarding the services named (every configured service
+ * when n == 0) to look now, waits at most wait_usec until each has looked
+ * and come to rest (verified, paused, backing off or failed), then prints
+ * what each endpoint is and returns a plugin exit status: the worst
+ * severity, UNKNOWN when no daemon runs or one did not answer in time.
+ */
+int control_sync(const struct conf *c, char *const *services, size_t n, uint64_t wait_usec);
 
 /*
  * Prints the state of the daemon guarding every service (service NULL) or

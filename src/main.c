@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,13 +39,17 @@ enum {
 	TAKES_JSON       = 1 << 2,
 	TAKES_PROMETHEUS = 1 << 3,
 	TAKES_ENDPOINT   = 1 << 4,    /* adhoc.h's: one endpoint instead of the configured ones */
+	TAKES_WAIT       = 1 << 5,
 };
+
+#define SYNC_WAIT_DEFAULT_USEC (120 * USEC_PER_SEC)
 
 struct options {
 	const char *config;
 	bool config_given;
 	const char *service;
 	bool json, prometheus;
+	uint64_t wait_usec;           /* how long sync waits */
 	struct adhoc endpoint;
 	char **args;                  /* the arguments after the options */
 	int argc;                     /* the command's own, for a verb that reads them itself */
@@ -96,6 +101,15 @@ static int cmd_resume(const struct options *o, const struct conf *c)
 	return control_resume(c, o->args[0]);
 }
 
+static int cmd_sync(const struct options *o, const struct conf *c)
+{
+	size_t n = 0;
+
+	while (o->args[n])
+		n++;
+	return control_sync(c, o->args, n, o->wait_usec ? o->wait_usec : SYNC_WAIT_DEFAULT_USEC);
+}
+
 static int cmd_discover(const struct options *o, const struct conf *c)
 {
 	char err[512] = "";
@@ -138,14 +152,11 @@ static const struct verb verbs[] = {
 	  .help = "lift the pause of a service after repeated failures",
 	  .takes = TAKES_CONFIG, .min_args = 1, .max_args = 1,
 	  .conf = CONF_LOADED, .conf_error = 1, .run = cmd_resume },
-	/*
-	 * ROW TO COME - sync [SERVICE]: ask the running daemon to look now and
-	 * wait until each service is verified, paused or failed (the ACME
-	 * client's deploy hook).  For example:
-	 * { .name = "sync", .synopsis = "[SERVICE]", .help = "...",
-	 *   .takes = TAKES_CONFIG, .max_args = 1,
-	 *   .conf = CONF_LOADED, .conf_error = EXIT_UNKNOWN, .run = cmd_sync },
-	 */
+	{ .name = "sync", .synopsis = "[SERVICE...]",
+	  .help = "ask the running daemon to look now and wait until each service is verified, "
+		  "paused or failed (an ACME client's deploy hook); exit 0/1/2/3",
+	  .takes = TAKES_CONFIG | TAKES_WAIT, .max_args = UINT_MAX,
+	  .conf = CONF_LOADED, .conf_error = EXIT_UNKNOWN, .run = cmd_sync },
 	{ .name = "discover", .synopsis = "",
 	  .help = "print a configuration for the local Dovecot, Postfix and nginx, from their "
 		  "own configuration dumps",
@@ -176,6 +187,8 @@ static const struct common_option {
 	{ "json",       0,   NULL,   TAKES_JSON,       "print JSON instead of a table" },
 	{ "prometheus", 0,   NULL,   TAKES_PROMETHEUS,
 	  "print Prometheus text-format metrics instead of the table" },
+	{ "wait",       'w', "DURATION", TAKES_WAIT,
+	  "how long to wait for the daemon (default 120s)" },
 };
 
 #define COMMON_VAL 0x100      /* getopt_long's value of a common option without a letter */
@@ -271,6 +284,11 @@ static int take_common(const struct verb *v, int c, const char *arg, struct opti
 		case TAKES_SERVICE: o->service = arg; break;
 		case TAKES_JSON: o->json = true; break;
 		case TAKES_PROMETHEUS: o->prometheus = true; break;
+		case TAKES_WAIT:
+			if (parse_duration(arg, &o->wait_usec) < 0 || o->wait_usec == 0)
+				return usage_error(v, "--wait %s is not a duration; write a number "
+						   "with a unit, such as \"90s\" or \"5m\"", arg);
+			break;
 		}
 		return 0;
 	}
@@ -292,7 +310,7 @@ static int parse_command(const struct verb *v, int argc, char **argv, struct opt
 		longopts[i] = (struct option) { common_options[i].name, common_options[i].arg ?
 			required_argument : no_argument, NULL, common_val(i) };
 	longopts[ELEMENTSOF(common_options)] = (struct option) { "help", no_argument, NULL, 'h' };
-	adhoc_getopt_init(&g, ":c:s:h", longopts);
+	adhoc_getopt_init(&g, ":c:s:w:h", longopts);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) >= 0) {

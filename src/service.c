@@ -27,8 +27,6 @@
 #define BACKOFF_FIRST_USEC    (30 * USEC_PER_SEC)
 #define VERIFY_RETRY_USEC     (20 * USEC_PER_MSEC)
 #define VERIFY_RETRY_MAX_USEC USEC_PER_SEC
-#define VERIFY_PASSES         3
-#define VERIFY_STABLE_USEC    (200 * USEC_PER_MSEC)
 #define RECHECK_USEC          USEC_PER_SEC
 #define RECHECK_MAX_USEC      (300 * USEC_PER_SEC)
 #define TIMER_ACCURACY        USEC_PER_MSEC
@@ -108,12 +106,29 @@ static int on_defer(sd_event_source *src, void *userdata)
 
 /* ---- a reconcile pass ---------------------------------------------------- */
 
-/* Judges every endpoint, logs what changed since the last pass, sums up the facts. */
+/* Logs each endpoint's verdict where it differs from the one logged last. */
+static void log_verdicts(struct service *s)
+{
+	for (size_t i = 0; i < s->n_eps; i++) {
+		struct endpoint_ref *e = &s->eps[i];
+		const char *now = verdict_state_to_string(e->it->verdict.state);
+
+		event_verdict_changed(s->conf->name, e->it, e->state[0] ? e->state : NULL);
+		snprintf(e->state, sizeof(e->state), "%s", now);
+	}
+}
+
+/*
+ * Judges every endpoint, logs a new certificate on disk at once, sums up
+ * the facts.  The verdicts are logged when they differ from the last ones
+ * logged, but not pass by pass during a verification: old processes
+ * answering every other connection would make them flap; the verification's
+ * end logs them.
+ */
 static void finish_pass(struct service *s)
 {
-	time_t now = time(NULL);
-
 	bool verifying = s->ps.phase == PHASE_VERIFYING;
+	time_t now = time(NULL);
 
 	s->facts = RECONCILE_FACTS_INIT;
 	s->looks++;
@@ -124,14 +139,13 @@ static void finish_pass(struct service *s)
 		check_item_judge(it, now);
 		event_key_mode(it);
 		event_disk_changed(s->conf->name, it, e->disk);
-		event_verdict_changed(s->conf->name, it, e->state[0] ? e->state : NULL);
 		if (it->disk.have_leaf)
 			sha256_to_hex(it->disk.leaf.sha256, e->disk);
-		snprintf(e->state, sizeof(e->state), "%s",
-			 verdict_state_to_string(it->verdict.state));
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
 				    verifying && e->has_target ? e->target : NULL);
 	}
+	if (!verifying)
+		log_verdicts(s);
 	service_post(s, EVENT_PROBED);
 }
 
@@ -318,6 +332,8 @@ static void dispatch(struct service *s, enum policy_event ev)
 		    local_minute(), &o);
 	if (before == PHASE_VERIFYING && o.outcome == OUTCOME_RELOAD_FAILED)
 		describe_unverified(s);
+	if (before == PHASE_VERIFYING && s->ps.phase != PHASE_VERIFYING)
+		log_verdicts(s);
 	event_note(&(struct event_context) {
 			.service = s->conf->name,
 			.failures = s->ps.failures,
@@ -345,8 +361,8 @@ static void policy_conf_from(const struct conf *c, const struct conf_service *cs
 		.verify_timeout_usec = cs->verify_timeout_usec,
 		.verify_retry_usec = VERIFY_RETRY_USEC,
 		.verify_retry_max_usec = VERIFY_RETRY_MAX_USEC,
-		.verify_passes = VERIFY_PASSES,
-		.verify_stable_usec = VERIFY_STABLE_USEC,
+		.verify_passes = cs->verify_passes,
+		.verify_stable_usec = cs->verify_stable_usec,
 		.recheck_usec = RECHECK_USEC,
 		.recheck_max_usec = RECHECK_MAX_USEC,
 		.backoff_usec = BACKOFF_FIRST_USEC,

@@ -11,6 +11,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "requests.h"
 #include "setup.h"
 
 __attribute__((format(printf, 4, 5)))
@@ -54,37 +55,22 @@ static void on_changed(void *userdata)
 
 	if (s->persist)
 		persist_mark(s->persist);
+	if (s->requests)
+		requests_check(s->requests);
 }
 
-static struct service *find_service(const struct setup *s, const char *name)
+static void flush(void *userdata)
 {
-	for (size_t i = 0; i < s->n_services; i++)
-		if (strcmp(service_name(s->services[i]), name) == 0)
-			return s->services[i];
-	return NULL;
+	struct setup *s = userdata;
+
+	persist_flush(s->persist);
 }
 
 static void on_control(struct control_conn *conn, const char *request, void *userdata)
 {
 	struct setup *s = userdata;
-	const char *name = request + strlen(CONTROL_REQ_RESUME " ");
-	struct service *svc;
-	char answer[CONTROL_MAX_LINE];
 
-	if (strncmp(request, CONTROL_REQ_RESUME " ", strlen(CONTROL_REQ_RESUME " ")) != 0) {
-		control_conn_reply(conn, CONTROL_ANSWER_ERROR "unknown request");
-		return;
-	}
-	svc = find_service(s, name);
-	if (!svc)
-		snprintf(answer, sizeof(answer), CONTROL_ANSWER_ERROR "no service \"%.200s\" is "
-			 "guarded", name);
-	else {
-		snprintf(answer, sizeof(answer), CONTROL_ANSWER_OK "%s %s", service_name(svc),
-			 service_paused(svc) ? "resumed" : "was not paused; reconciling");
-		service_post(svc, EVENT_RESUME);
-	}
-	control_conn_reply(conn, answer);
+	requests_handle(s->requests, conn, request);
 }
 
 /* Why dir cannot be made (errno e), and what to do about it. */
@@ -186,6 +172,8 @@ static int build(struct setup *s, const struct state *saved, char *err, size_t e
 		.items = s->items, .n_items = s->n_items, .engine = s->engine,
 	};
 	r = persist_new(s->env.event, s->state_dir, s->conf->metrics_file, &src, &s->persist);
+	if (r >= 0)
+		r = requests_new(s->services, s->n_services, flush, s, &s->requests);
 	if (r < 0)
 		return r;
 	r = control_server_new(s->env.event, s->state_dir, on_control, s, &s->control);
@@ -289,6 +277,8 @@ void setup_free(struct setup *s)
 		return;
 	if (s->persist)
 		persist_flush(s->persist);
+	requests_free(s->requests, "the daemon re-read its configuration or stopped; run "
+		      "certwatch sync again");
 	control_server_free(s->control);
 	persist_free(s->persist);
 	watcher_free(s->watcher);

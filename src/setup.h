@@ -37,6 +37,7 @@ struct setup {
 	size_t n_services;
 	struct persist *persist;
 	struct control_server *control;
+	struct requests *requests;        /* resume and sync, answered */
 	struct service_env env;
 };
 

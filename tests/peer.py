@@ -115,6 +115,88 @@ def mode_tls(c):
     c.start_tls()
 
 
+class Reloader:
+    """The certificate a reloading server serves, and how it changes.
+
+    With --reload-file, it stands in for a server reloaded from outside
+    (nginx -s reload, postfix reload): the pair is read again when that
+    file's mtime changes.  Without it, for a server that picks up a renewal
+    by itself (Exim, ProFTPD, INN's nnrpd): the pair is read again
+    --self-reload seconds after the certificate file changed.  With
+    --linger, for that many seconds after each reload every second
+    connection still gets the old certificate, as from nginx's old workers
+    or Postfix's old smtpd processes that have not exited yet."""
+
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.Lock()
+        self.ctx = self.load()
+        self.old = None
+        self.linger_until = 0.0
+        self.count = 0
+        self.trigger = self.mtime(args.reload_file) if args.reload_file else None
+        self.cert_mtime = self.mtime(args.cert)
+        self.due = None
+
+    @staticmethod
+    def mtime(path):
+        try:
+            return os.stat(path).st_mtime_ns
+        except OSError:
+            return None
+
+    def load(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.args.cert, self.args.key)
+        return ctx
+
+    def reload(self, now):
+        try:
+            new = self.load()
+        except (OSError, ssl.SSLError) as e:
+            log("reload failed, keeping the old pair:", e)
+            return
+        self.old, self.ctx = self.ctx, new
+        self.linger_until = now + self.args.linger
+        log("reloaded; old certificate lingers", self.args.linger, "s")
+
+    def context(self):
+        now = time.monotonic()
+        with self.lock:
+            if self.args.reload_file:
+                m = self.mtime(self.args.reload_file)
+                if m != self.trigger:
+                    self.trigger = m
+                    self.reload(now)
+            else:
+                m = self.mtime(self.args.cert)
+                if m != self.cert_mtime:
+                    self.cert_mtime = m
+                    self.due = now + self.args.self_reload
+                if self.due is not None and now >= self.due:
+                    self.due = None
+                    self.reload(now)
+            self.count += 1
+            if self.old and now < self.linger_until and self.count % 2 == 0:
+                return self.old
+            return self.ctx
+
+
+RELOADER = None
+
+
+def mode_reloading(c):
+    """A TLS server whose reloads are not instant (see Reloader)."""
+    tls = RELOADER.context().wrap_socket(c.sock, server_side=True)
+    tls.settimeout(5)
+    try:
+        while tls.recv(4096):
+            pass
+    except (OSError, ssl.SSLError):
+        pass
+    tls.close()
+
+
 def mode_ftp(c, offer=True):
     """vsftpd / ProFTPD: 220 greeting, FEAT lists AUTH TLS, AUTH TLS -> 234."""
     name = c.args.name
@@ -479,6 +561,7 @@ MODES = {
     "garbage-tls": mode_garbage_tls,
     "stall-handshake": mode_stall_handshake,
     "stall-banner": mode_stall_banner,
+    "reloading": mode_reloading,
 }
 
 
@@ -513,7 +596,18 @@ def main():
     ap.add_argument("--stall-tls", action="store_true",
                     help="STARTTLS modes: after the dialogue, never answer the ClientHello")
     ap.add_argument("--ready-file", help="created once listening")
+    ap.add_argument("--reload-file",
+                    help="reloading: read the pair again when this file changes")
+    ap.add_argument("--self-reload", type=float, default=2.0,
+                    help="reloading without --reload-file: seconds after the certificate "
+                         "file changed that the server reads it again by itself")
+    ap.add_argument("--linger", type=float, default=0.0,
+                    help="reloading: seconds after a reload during which every second "
+                         "connection still gets the old certificate")
     args = ap.parse_args()
+    if args.mode == "reloading":
+        global RELOADER
+        RELOADER = Reloader(args)
 
     fam = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     srv = socket.socket(fam, socket.SOCK_STREAM)

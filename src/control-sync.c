@@ -1,0 +1,180 @@
+/*
+ * control-sync.c - `certwatch sync`, the ACME client's deploy hook: asks
+ * each running daemon that guards a service named to look now, waits for
+ * its answer (control.h), then reads what the daemon wrote in its state
+ * file and prints it, with a plugin exit status.
+ *
+ * A service guarded by a certwatch@NAME instance is asked there (its
+ * state directory holds a control socket), every other one of the daemon
+ * guarding all services.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "state.h"
+#include "util.h"
+
+#define DAEMONS_MAX 64   /* daemons asked in one sync; more is an error */
+
+/* One daemon to ask, and the services it is asked for. */
+struct ask {
+	char dir[PATH_MAX];
+	char request[CONTROL_MAX_LINE];
+	size_t len;
+	bool all;                 /* every service it guards */
+};
+
+/* The state directory of the daemon that answers for service. */
+static void dir_for(const struct conf *c, const char *service, char *out, size_t outlen)
+{
+	char sock[PATH_MAX];
+
+	if (service && state_dir_for(c->state_dir, service, out, outlen) == 0 &&
+	    control_socket_path(out, sock, sizeof(sock)) == 0 && access(sock, F_OK) == 0)
+		return;
+	snprintf(out, outlen, "%s", c->state_dir);
+}
+
+static struct ask *ask_for(struct ask *asks, size_t *n, const char *dir)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(asks[i].dir, dir) == 0)
+			return &asks[i];
+	if (*n == DAEMONS_MAX)
+		return NULL;
+	snprintf(asks[*n].dir, sizeof(asks[*n].dir), "%s", dir);
+	asks[*n].len = (size_t)snprintf(asks[*n].request, sizeof(asks[*n].request), "%s",
+					CONTROL_REQ_SYNC);
+	return &asks[(*n)++];
+}
+
+/* Groups the services by the daemon that guards them. */
+static int plan(const struct conf *c, char *const *services, size_t n, struct ask *asks,
+		size_t *n_asks)
+{
+	char dir[PATH_MAX];
+
+	if (n == 0) {
+		/* The main daemon for all it guards, and every instance that runs. */
+		ask_for(asks, n_asks, c->state_dir)->all = true;
+		for (size_t i = 0; i < c->n_services; i++) {
+			dir_for(c, c->services[i].name, dir, sizeof(dir));
+			if (strcmp(dir, c->state_dir) != 0 && ask_for(asks, n_asks, dir))
+				asks[*n_asks - 1].all = true;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ask *a;
+		int len;
+
+		dir_for(c, services[i], dir, sizeof(dir));
+		a = ask_for(asks, n_asks, dir);
+		if (!a)
+			return -E2BIG;
+		len = snprintf(a->request + a->len, sizeof(a->request) - a->len, " %s", services[i]);
+		if (len < 0 || (size_t)len >= sizeof(a->request) - a->len)
+			return -E2BIG;
+		a->len += (size_t)len;
+	}
+	return 0;
+}
+
+static bool named(const char *service, char *const *services, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(services[i], service) == 0)
+			return true;
+	return n == 0;
+}
+
+/* What the daemon found, for the services asked about; returns their worst status. */
+static int report(const struct ask *a, char *const *services, size_t n)
+{
+	char err[512] = "";
+	struct state st = {};
+	int worst = 0;
+
+	if (state_load(a->dir, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certwatch sync: cannot read the state in %s: %s\n", a->dir,
+			err[0] ? err : "no state file");
+		return 3;
+	}
+	for (size_t i = 0; i < st.n_services; i++) {
+		const struct state_service *sv = &st.services[i];
+		int w;
+
+		if (!a->all && !named(sv->name, services, n))
+			continue;
+		w = control_worst(&st, sv->name);
+		worst = w > worst ? w : worst;
+		printf("%s: %s%s%s\n", sv->name, sv->paused ? "PAUSED" : sv->phase,
+		       sv->last_result[0] ? "; last reload: " : "", sv->last_result);
+		for (size_t j = 0; j < st.n_endpoints; j++)
+			if (strcmp(st.endpoints[j].service, sv->name) == 0)
+				printf("  %s %s: %s\n", st.endpoints[j].endpoint,
+				       st.endpoints[j].state, st.endpoints[j].reason);
+	}
+	state_done(&st);
+	return worst;
+}
+
+/*
+ * Sends one daemon its request and waits for the answer, within the
+ * deadline.  Returns 0 when it answered that it is done, -ETIMEDOUT when it
+ * did not finish in time, another negative errno when it cannot be asked or
+ * refused; says why on stderr.
+ */
+static int ask(const struct ask *a, uint64_t deadline)
+{
+	uint64_t now = now_monotonic_usec();
+	char reply[CONTROL_MAX_LINE];
+	int r;
+
+	r = now < deadline ? control_request(a->dir, a->request,
+					     (int)((deadline - now + 999) / 1000), reply,
+					     sizeof(reply)) : -ETIMEDOUT;
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		fprintf(stderr, "certwatch sync: no daemon is running in %s (nothing listens on "
+			"its control socket); start it, e.g. systemctl start certwatch.service\n",
+			a->dir);
+	else if (r == -ETIMEDOUT)
+		fprintf(stderr, "certwatch sync: the daemon in %s did not finish in time; what "
+			"it knows so far follows (a longer --wait may help)\n", a->dir);
+	else if (r < 0)
+		fprintf(stderr, "certwatch sync: the daemon in %s did not answer: %s\n", a->dir,
+			strerror(-r));
+	else if (strncmp(reply, CONTROL_ANSWER_OK, strlen(CONTROL_ANSWER_OK)) != 0) {
+		fprintf(stderr, "certwatch sync: the daemon in %s says: %s\n", a->dir, reply);
+		r = -EPROTO;
+	}
+	return r;
+}
+
+int control_sync(const struct conf *c, char *const *services, size_t n, uint64_t wait_usec)
+{
+	static struct ask asks[DAEMONS_MAX];
+	uint64_t deadline = now_monotonic_usec() + wait_usec;
+	size_t n_asks = 0;
+	int worst = 0;
+
+	if (plan(c, services, n, asks, &n_asks) < 0) {
+		fprintf(stderr, "certwatch sync: too many services at once; name fewer\n");
+		return 3;
+	}
+	for (size_t i = 0; i < n_asks; i++) {
+		int r = ask(&asks[i], deadline), w = 3;
+
+		if (r == 0 || r == -ETIMEDOUT)
+			w = report(&asks[i], services, n);
+		if (r < 0)
+			w = 3;
+		worst = w > worst ? w : worst;
+	}
+	return worst;
+}
