@@ -12,7 +12,7 @@
 
 require_root
 require_certwatch_check
-port_range 33
+port_range 37
 
 etc="$TEST_TMP/etc"
 conf="$etc/certwatch.conf"

@@ -11,7 +11,7 @@
 require_root
 require_certwatch_check
 require_cmd openssl unshare
-port_range 34
+port_range 38
 ca_init || bail_out "cannot make the test CA"
 ca_leaves 60 web.test A B
 
