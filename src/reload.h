@@ -74,9 +74,12 @@ void reload_env_done(struct reload_env *env);
  * Runs argv[0] (an absolute path) without a shell, with an empty
  * environment but PATH=/usr/sbin:/usr/bin:/sbin:/bin, stdin from /dev/null,
  * stdout and stderr captured together (at most RELOAD_MAX_OUTPUT bytes
- * kept), every other descriptor closed, in its own process group.  After
- * timeout_usec the group gets SIGTERM, and SIGKILL a few seconds later.
- * SIGCHLD must be blocked in the calling thread (sd-event's child sources).
+ * kept), every other descriptor closed, in its own session and process
+ * group, and in a cgroup of its own where one can be made.  Done comes at
+ * its exit, naming what it left running (which lives on); after
+ * timeout_usec every process it started gets SIGTERM, and SIGKILL a few
+ * seconds later.  SIGCHLD must be blocked in the calling thread (sd-event's
+ * child sources).
  */
 int reload_command_start(sd_event *event, char *const argv[], uint64_t timeout_usec,
 			 reload_done_t done, void *userdata, struct reload_op **ret);

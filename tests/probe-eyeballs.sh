@@ -25,16 +25,25 @@ listener() {
 	wait_for 10 test -e "$_ready" || bail_out "peer.py --mode $1 on $2 did not start"
 }
 
+# seconds_within S LOW HIGH: LOW <= S < HIGH (the probe's own time, which
+# a loaded machine's process start-up does not count in).
+seconds_within() {
+	"$PYTHON" -c 'import sys; s, lo, hi = map(float, sys.argv[1:]); sys.exit(0 if lo <= s < hi else 1)' \
+		"$1" "$2" "$3"
+}
+
 # check_name NAME [TIMEOUT]: certwatch check of NAME:$port with the test's
 # /etc/hosts, in a mount namespace of its own.
 check_name() {
-	t0=$(now_ms)
 	cw_out=$(timeout -k 5 60 unshare --mount --propagation private sh -c \
 		'mount --bind "$1" /etc/hosts && shift && exec "$@"' sh "$TEST_TMP/hosts" \
 		"$CERTWATCH" check --connect "$1:$port" --name he.test --timeout "${2:-5s}" --json \
 		2>"$TEST_TMP/cw.err")
 	cw_rc=$?
-	ms=$(($(now_ms) - t0))
+	if grep -Eq 'Sanitizer|runtime error:' "$TEST_TMP/cw.err"; then
+		_tap_result 1 "certwatch check of $1: no sanitizer report"
+		diag "$(cat "$TEST_TMP/cw.err")"
+	fi
 }
 
 cat >"$TEST_TMP/hosts" <<EOF
@@ -52,11 +61,9 @@ is "$(json_get "$cw_out" endpoints.0.probe.status)" ok \
 is "$(json_get "$cw_out" endpoints.0.probe.peer)" "127.0.0.3:$port" "through the second address"
 is "$(json_get "$cw_out" endpoints.0.served.subject | sed 's/.*CN=//')" he.test \
 	"and reports the certificate served there"
-ok "within a fraction of the deadline: the second attempt starts 250 ms after the first (${ms} ms)" \
-	test "$ms" -lt 2500
 seconds=$(json_get "$cw_out" endpoints.0.probe.seconds)
-ok "not before the connection attempt delay (${seconds} s >= 0.2 s)" \
-	"$PYTHON" -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 0.2 else 1)" "$seconds"
+ok "within half the 5 s deadline: the second attempt starts 250 ms after the first (${seconds} s)" \
+	seconds_within "$seconds" 0.2 2.5
 
 # Both blackholed: the deadline, and a message that names both addresses.
 cat >"$TEST_TMP/hosts" <<EOF
@@ -88,7 +95,8 @@ EOF
 	check_name six.test
 	is "$(json_get "$cw_out" endpoints.0.probe.peer)" "127.0.0.3:$port" \
 		"IPv6 first (RFC 6724), blackholed: IPv4 wins the race"
-	ok "in about a quarter of a second (${ms} ms)" test "$ms" -lt 2500
+	seconds=$(json_get "$cw_out" endpoints.0.probe.seconds)
+	ok "within half the deadline (${seconds} s)" seconds_within "$seconds" 0.2 2.5
 else
 	skip "no IPv6 loopback"
 	skip "no IPv6 loopback"

@@ -47,12 +47,21 @@ for e in bad[:3]:
 print(len(d["endpoints"]) - len(bad))'
 }
 
+# no_sanitizer_report: what the last run wrote to $TEST_TMP/err holds none.
+no_sanitizer_report() {
+	if grep -Eq 'Sanitizer|runtime error:' "$TEST_TMP/err"; then
+		_tap_result 1 "no sanitizer report"
+		diag "$(head -40 "$TEST_TMP/err")"
+	fi
+}
+
 # ---- a limit that cannot be raised ---------------------------------------------
 
 t0=$(now_ms)
 out=$(sh -c 'ulimit -Sn 1024 && ulimit -Hn 1024 && exec "$@"' sh \
 	"$CERTWATCH" check --config "$conf" --json 2>"$TEST_TMP/err")
 rc=$?
+no_sanitizer_report
 err=$(cat "$TEST_TMP/err")
 diag "check of $N endpoints under ulimit -n 1024: $(($(now_ms) - t0)) ms, exit $rc"
 is "$(count_ok "$out")" "$N" "with 1024 open files at most, all $N endpoints are OK, none blamed on the server"
@@ -66,6 +75,7 @@ is "$(printf '%s\n' "$err" | grep -c 'probes run at once')" 1 "once"
 out=$(sh -c 'ulimit -Sn 256 && ulimit -Hn 8192 && exec "$@"' sh \
 	"$CERTWATCH" check --config "$conf" --json 2>"$TEST_TMP/err")
 rc=$?
+no_sanitizer_report
 is "$(count_ok "$out")" "$N" "with a soft limit of 256 under a hard one of 8192, all $N are OK"
 unlike "$(cat "$TEST_TMP/err")" "probes run at once" "the soft limit was raised: no probe had to wait"
 
@@ -91,6 +101,7 @@ out=$(sh -c 'ulimit -Sn 200 && ulimit -Hn 200 && exec "$@"' sh \
 	"$TESTS_BUILDDIR/probe-tool" -n 300 -j 100 -H 150 -t 60s 127.0.0.1 "$port" - e1.scale.test \
 	2>"$TEST_TMP/err")
 rc=$?
+no_sanitizer_report
 is "$(printf '%s\n' "$out" | grep -c ' ok done ')" 300 \
 	"probes that ran out of descriptors waited for one: all 300 succeed (exit $rc)" ||
 	diag "$(printf '%s\n' "$out" | grep -v ' ok done ' | head -3)"
