@@ -161,7 +161,7 @@ static int read_status(pid_t pid, pid_t *ret_ppid, uid_t *ret_ruid, uid_t *ret_e
 		return fd == -ENOENT ? -ESRCH : fd;
 	n = read_some(fd, text, STATUS_MAX);
 	if (n < 0)
-		return n == -ESRCH ? -ESRCH : (int)n;
+		return (int)n;
 	text[n] = '\0';
 	ppid = status_field(text, "PPid");
 	uids = status_field(text, "Uid");

@@ -142,27 +142,38 @@ const char *reload_tree_unconfined(const struct reload_tree *t)
 	return t->confined ? "" : t->why;
 }
 
-/* Calls fn for every process of the tree, zombies left out; returns how many. */
-static size_t for_each(const struct reload_tree *t, void (*fn)(pid_t pid, void *ud), void *ud)
+typedef void each_fn(pid_t pid, void *ud);
+
+/* Calls fn (when not NULL) for every process in dir's cgroup.procs; returns how many. */
+static size_t each_in_cgroup(const char *dir, each_fn *fn, void *ud)
+{
+	_cleanup_free_ char *text = malloc(65536);
+	char path[PATH_MAX + 32], *save = NULL;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (!text || read_small(path, text, 65536) < 0)
+		return 0;
+	for (char *tok = strtok_r(text, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+		pid_t pid = (pid_t)atoi(tok);
+
+		if (pid <= 0)
+			continue;
+		n++;
+		if (fn)
+			fn(pid, ud);
+	}
+	return n;
+}
+
+/* The same for every live process of /proc whose session is sid. */
+static size_t each_in_session(pid_t sid, each_fn *fn, void *ud)
 {
 	char path[PATH_MAX + 32], buf[512];
-	size_t n = 0;
-	DIR *d;
 	struct dirent *de;
+	size_t n = 0;
+	DIR *d = opendir("/proc");
 
-	if (t->confined) {
-		_cleanup_free_ char *text = malloc(65536);
-		char *save = NULL;
-
-		snprintf(path, sizeof(path), "%s/cgroup.procs", t->dir);
-		if (!text || read_small(path, text, 65536) < 0)
-			return 0;
-		for (char *tok = strtok_r(text, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save))
-			if (atoi(tok) > 0 && (n++, fn))
-				fn((pid_t)atoi(tok), ud);
-		return n;
-	}
-	d = opendir("/proc");
 	while (d && (de = readdir(d))) {
 		const char *rest;
 		int session = 0;
@@ -175,7 +186,10 @@ static size_t for_each(const struct reload_tree *t, void (*fn)(pid_t pid, void *
 		if (read_small(path, buf, sizeof(buf)) < 0 || !(rest = strrchr(buf, ')')) ||
 		    sscanf(rest + 1, " %c %*d %*d %d", &state, &session) != 2)
 			continue;
-		if (session == t->pid && state != 'Z' && (n++, fn))
+		if (session != sid || state == 'Z')
+			continue;
+		n++;
+		if (fn)
 			fn((pid_t)atoi(de->d_name), ud);
 	}
 	if (d)
@@ -183,13 +197,18 @@ static size_t for_each(const struct reload_tree *t, void (*fn)(pid_t pid, void *
 	return n;
 }
 
+/* Calls fn for every process of the tree, zombies left out; returns how many. */
+static size_t for_each(const struct reload_tree *t, each_fn *fn, void *ud)
+{
+	return t->confined ? each_in_cgroup(t->dir, fn, ud) : each_in_session(t->pid, fn, ud);
+}
+
 void reload_tree_attach(struct reload_tree *t, pid_t pid)
 {
 	t->pid = pid;
 	if (!t->dir[0])
 		return;
-	t->confined = true;     /* for for_each's sake: is pid listed? */
-	t->confined = for_each(t, NULL, NULL) > 0;
+	t->confined = each_in_cgroup(t->dir, NULL, NULL) > 0;
 	if (!t->confined)
 		snprintf(t->why, sizeof(t->why), "the command could not join %s", t->dir);
 }
