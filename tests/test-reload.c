@@ -283,7 +283,7 @@ static void test_restart_style_command(void)
 	struct capture c;
 	uint64_t took = 0;
 	unsigned long server = 0;
-	char want[64];
+	char want[64], why[256];
 
 	run_command(restart, SEC(10), &c, &took);
 	ok(c.r.status == RELOAD_OK && took < SEC(1),
@@ -292,7 +292,11 @@ static void test_restart_style_command(void)
 	ok(sscanf(c.r.output, "%lu", &server) == 1 && server > 1, "it told its server's pid (%s)",
 	   c.r.output);
 	snprintf(want, sizeof want, "exited with status 0; left running: %lu (", server);
-	like(c.r.detail, want, "the result names the server it left running");
+	if (reload_tree_supported(why, sizeof why))
+		like(c.r.detail, want, "the result names the server it left running");
+	else
+		like(c.r.detail, "exited with status 0", "without a cgroup, a server that left the "
+		     "session cannot be named; the result says what it saw: %s", c.r.detail);
 	run_for(MSEC(500));
 	ok(server > 1 && kill((pid_t)server, 0) == 0 && waitpid((pid_t)server, NULL, WNOHANG) == 0,
 	   "the server lives on, writing to the output nobody reads any more");
