@@ -6,10 +6,9 @@
  * but is not what the first line says, a state that parses but does not
  * read back the same after state_write().
  *
- * Not part of make check; build it beside a configured tree:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I$BUILD -I src \
- *     tests/fuzz-files.c src/pidfile.c src/trust.c src/state.c src/state-dir.c \
- *     src/state-policy.c src/policy.c src/util.c -lsystemd
+ * make check replays tests/corpus/files (pid files as PostgreSQL and
+ * Postfix write them and as they must not be, state files whole and
+ * damaged); how to fuzz: tests/fuzz-replay.c.
  */
 #include "config.h"
 
