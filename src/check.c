@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <systemd/sd-event.h>
@@ -72,6 +73,13 @@ static void on_probe_done(const struct probe_target *t, struct probe_result *r, 
 	it->probe = *r;   /* takes r's allocations */
 }
 
+/* A command of the command line: said on stderr, beside the report. */
+static void on_notice(const char *message, void *userdata)
+{
+	(void)userdata;
+	fprintf(stderr, "certwatch: %s\n", message);
+}
+
 static int on_all_done(sd_event_source *s, void *userdata)
 {
 	struct probe_engine *e = userdata;
@@ -95,6 +103,7 @@ int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, 
 	r = probe_engine_new(event, max_in_flight, &engine);
 	if (r < 0)
 		goto out;
+	probe_engine_on_notice(engine, on_notice, NULL);
 	for (size_t i = 0; i < n; i++) {
 		check_item_aim(&items[i], now);
 		r = probe_start(engine, &items[i].target, on_probe_done, &items[i]);

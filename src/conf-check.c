@@ -3,16 +3,18 @@
  * its row, run while libconfuse parses (when the value's line is known).
  * Each check is pure: it returns -EINVAL and a message saying what is
  * wrong and what would be right, and reports nothing itself.  Also the
- * lookups that the copy and the dump share with the checks: signal names
- * and reload windows.
+ * lookups that the copy and the dump share with the checks: signal names,
+ * reload windows and users.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf-int.h"
@@ -262,6 +264,39 @@ static int check_pair_format(const struct conf_row *row, cfg_opt_t *opt, char *m
 	return 0;
 }
 
+int conf_user_lookup(const char *name, uid_t *ret_uid)
+{
+	struct passwd *pw;
+	char *end = NULL;
+	unsigned long v;
+
+	if (!name || !name[0])
+		return -ENOENT;
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (name[0] >= '0' && name[0] <= '9' && *end == '\0' && errno == 0 && v < (uid_t)-1) {
+		*ret_uid = (uid_t)v;
+		return 0;
+	}
+	pw = getpwnam(name);
+	if (!pw)
+		return -ENOENT;
+	*ret_uid = pw->pw_uid;
+	return 0;
+}
+
+static int check_user(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	uid_t uid;
+
+	if (conf_user_lookup(v, &uid) < 0)
+		return fail(msg, len, "%s = \"%s\" is not a user of this system; write the name of "
+			    "the user the service runs as, such as \"postgres\"", row->name,
+			    conf_show(v).s);
+	return 0;
+}
+
 static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_DURATION] = check_duration,
 	[CONF_UINT]     = check_number,
@@ -276,6 +311,7 @@ static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_STARTTLS] = check_starttls,
 	[CONF_KEY_TYPE] = check_key_type,
 	[CONF_PAIR_FORMAT] = check_pair_format,
+	[CONF_USER]     = check_user,
 };
 
 int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "key-type.h"
 #include "pair-format.h"
@@ -63,6 +64,8 @@ struct conf_service {
 	char **reload_check;               /* NULL-terminated argv, or NULL */
 	int reload_signal;                 /* signal number, 0 if unset */
 	char *pid_file;
+	uid_t pid_file_owner;              /* besides root, who may own pid_file; (uid_t)-1: nobody */
+	char *pid_program;                 /* the program pid_file's process must run, or NULL */
 	uint64_t reload_timeout_usec;
 	uint64_t verify_timeout_usec;
 	unsigned verify_passes;            /* matching passes in a row that verify a reload */

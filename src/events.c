@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -146,4 +147,48 @@ void event_note(const struct event_context *c, const struct policy_out *o)
 	default:
 		break;
 	}
+}
+
+/*
+ * The key files whose mode was reported, so that each is named once for
+ * the daemon's life however many endpoints share it and however many
+ * passes see it, and again only after it was fixed and broke anew.
+ */
+static char **keys_said;
+static size_t n_keys_said;
+
+static size_t key_said_index(const char *key)
+{
+	size_t i = 0;
+
+	while (i < n_keys_said && strcmp(keys_said[i], key) != 0)
+		i++;
+	return i;
+}
+
+void event_key_mode(const struct check_item *it)
+{
+	size_t i;
+	char **grown;
+
+	if (!it->cert || !it->key)
+		return;
+	i = key_said_index(it->key);
+	if (!it->disk.key_warning[0]) {
+		if (i < n_keys_said && it->disk.status != X509_UNREADABLE) {
+			free(keys_said[i]);
+			keys_said[i] = keys_said[--n_keys_said];
+		}
+		return;
+	}
+	if (i < n_keys_said)
+		return;
+	log_warning("%s", it->disk.key_warning);
+	grown = realloc(keys_said, (n_keys_said + 1) * sizeof(*keys_said));
+	if (!grown)
+		return;   /* said again next time: no worse than said too often */
+	keys_said = grown;
+	keys_said[n_keys_said] = strdup(it->key);
+	if (keys_said[n_keys_said])
+		n_keys_said++;
 }

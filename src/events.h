@@ -29,6 +29,12 @@ void event_disk_changed(const char *service, const struct check_item *it,
 void event_verdict_changed(const char *service, const struct check_item *it,
 			   const char *old_state);
 
+/*
+ * A key file that group or others may read (the pair's key_warning): a
+ * warning once per key file, whichever endpoints share it.
+ */
+void event_key_mode(const struct check_item *it);
+
 struct event_context {
 	const char *service;
 	unsigned failures;             /* in a row */

@@ -2,7 +2,8 @@
  * probe.h - the probe engine: what does an endpoint serve?
  *
  * Many probes run at once on one sd-event loop, at most max_in_flight
- * connections at a time; the rest wait in order.  A probe resolves the
+ * connections at a time (fewer when certwatch's descriptors are short);
+ * the rest wait in order.  A probe resolves the
  * host without blocking the loop, connects (trying each address in turn),
  * runs the STARTTLS dialogue when asked, and does a TLS 1.2/1.3 handshake
  * with SNI.  One deadline covers every phase.  The served chain is kept
@@ -103,6 +104,14 @@ int probe_engine_new(sd_event *event, unsigned max_in_flight, struct probe_engin
  */
 int probe_start(struct probe_engine *e, const struct probe_target *t,
 		probe_done_t done, void *userdata);
+
+/*
+ * Told, once, why fewer probes run at once than max_in_flight: at once
+ * when the descriptors left allowed fewer from the start (fdlimit.h), or
+ * when certwatch later runs out of them.  For people.
+ */
+typedef void (*probe_notice_t)(const char *message, void *userdata);
+void probe_engine_on_notice(struct probe_engine *e, probe_notice_t notice, void *userdata);
 
 /* Probes queued, running, or awaiting their done callback. */
 unsigned probe_engine_pending(const struct probe_engine *e);

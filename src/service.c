@@ -155,6 +155,7 @@ static void finish_pass(struct service *s)
 		struct check_item *it = e->it;
 
 		check_item_judge(it, now);
+		event_key_mode(it);
 		event_disk_changed(s->conf->name, it, &e->disk);
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
 				    verifying && e->has_target ? e->target : NULL);

@@ -530,7 +530,32 @@ def mode_stall_banner(c):
     c.hold()
 
 
+def mode_blackhole(c):
+    """Never reached: see blackhole() below."""
+    c.hold()
+
+
+def blackhole(srv, args):
+    """A listener whose accept queue is full and never drained: the kernel
+    drops every further SYN, as a dead host or a firewall's DROP would
+    (no RST, no answer).  The queue of a listen(0) socket holds one
+    connection; a few more, still retrying their SYNs, keep it full."""
+    fam = srv.family
+    fillers = []
+    for _ in range(3):
+        c = socket.socket(fam, socket.SOCK_STREAM)
+        c.setblocking(False)
+        try:
+            c.connect((args.host, args.port))
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+    time.sleep(0.2)     # the first handshake completes and fills the queue
+    return fillers
+
+
 MODES = {
+    "blackhole": mode_blackhole,
     "tls": mode_tls,
     "ftp": mode_ftp,
     "ftp-no-starttls": mode_ftp_no_starttls,
@@ -605,13 +630,18 @@ def main():
     srv = socket.socket(fam, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((args.host, args.port))
-    srv.listen(64)
+    srv.listen(0 if args.mode == "blackhole" else 64)
+    if args.mode == "blackhole":
+        fillers = blackhole(srv, args)
     if args.ready_file:
         with open(args.ready_file, "w") as f:
             f.write("%d\n" % os.getpid())
     else:
         print("ready", flush=True)
     log("listening on", args.host, args.port, "mode", args.mode)
+    while args.mode == "blackhole":
+        time.sleep(3600)
+        log("still holding", len(fillers), "connections")
     while True:
         sock, addr = srv.accept()
         threading.Thread(target=serve_one, args=(sock, addr, args), daemon=True).start()

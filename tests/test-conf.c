@@ -295,6 +295,21 @@ static void test_errors(void)
 				  "signal", d),
 	       "reload-signal without pid-file is refused");
 
+	d = new_case("pidowner");
+	put(d, "certwatch.conf", "service a {\n cert = \"/a\"\n key = \"/b\"\n"
+	    " pid-file-owner = \"no-such-user-here\"\n endpoint e { port = 1 }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:4: pid-file-owner = \"no-such-user-here\" is "
+				  "not a user of this system; write the name of the user the service "
+				  "runs as, such as \"postgres\"", d),
+	       "a pid-file-owner that is no user is refused at its line");
+
+	d = new_case("pidprogram");
+	put(d, "certwatch.conf", "\nservice a {\n cert = \"/a\"\n key = \"/b\"\n"
+	    " pid-program = \"/usr/sbin/nginx\"\n endpoint e { port = 1 }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: service a has pid-program but no pid-file; "
+				  "remove it, or add reload-signal and pid-file", d),
+	       "pid-program without a pid file is refused");
+
 	d = new_case("badsignal");
 	put(d, "certwatch.conf", "service a {\n reload-signal = \"KILL\"\n}\n");
 	is_str(load_error(d), fmt("%s/certwatch.conf:2: reload-signal = \"KILL\" is not a signal "
