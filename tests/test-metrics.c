@@ -86,7 +86,7 @@ int main(void)
 	like(out, "certwatch_probe_success{service=\"web\",endpoint=\"down\"} 0\n",
 	     "and its probe failed");
 	ok(!strstr(out, "endpoint=\"later\""), "an endpoint not probed yet is left out");
-	ok(count_lines(out, "certwatch_endpoint_state{service=\"web\",endpoint=\"down\"") == 8,
+	ok(count_lines(out, "certwatch_endpoint_state{service=\"web\",endpoint=\"down\"") == _STATE_MAX,
 	   "the state set has one sample per state");
 	ok(count_lines(out, "# HELP ") == 6 && count_lines(out, "# TYPE ") == 6,
 	   "six endpoint families, each with HELP and TYPE");
