@@ -4,7 +4,10 @@
  * the process gets the configured signal.
  *
  * The pid file is opened so that it cannot block (a FIFO in its place
- * must not hang the loop) and is bounded: a pid and a newline.
+ * must not hang the loop) and is bounded.  The pid is its first line, as
+ * daemons write them: PostgreSQL's postmaster.pid goes on with the data
+ * directory and more, Postfix's master.pid pads the pid with spaces.
+ * Anything else on that line is refused.
  */
 #include "config.h"
 
@@ -18,17 +21,35 @@
 #include "reload-op.h"
 #include "util.h"
 
-#define PID_FILE_MAX 32   /* bytes read from a pid file: a pid and a newline fit easily */
+#define PID_FILE_READ 256   /* bytes read from a pid file: its first line fits easily */
+#define PID_LINE_MAX  32    /* bytes of that line: a pid and the blanks around it */
 
-/* A decimal pid above 1 without leading zeros, optionally one newline. */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* The length of the first line of s[0..len), without its newline. */
+static size_t first_line(const char *s, size_t len)
+{
+	const char *nl = memchr(s, '\n', len);
+
+	return nl ? (size_t)(nl - s) : len;
+}
+
+/* A decimal pid above 1 without leading zeros, blanks around it allowed. */
 static int parse_pid(const char *s, size_t len, pid_t *ret_pid)
 {
 	long long v = 0;
 	size_t i = 0;
 
-	if (len > 0 && s[len - 1] == '\n')
+	if (len > PID_LINE_MAX)
+		return -EINVAL;
+	while (len > 0 && blank(s[len - 1]))
 		len--;
-	if (len == 0 || s[0] == '0')
+	while (i < len && blank(s[i]))
+		i++;
+	if (i == len || s[i] == '0')
 		return -EINVAL;
 	for (; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
@@ -45,10 +66,10 @@ static int parse_pid(const char *s, size_t len, pid_t *ret_pid)
 
 static void signal_send(struct reload_op *op, const char *pid_file, int sig)
 {
-	char buf[PID_FILE_MAX + 1], esc[PID_FILE_MAX * 4 + 4];
+	char buf[PID_FILE_READ], esc[PID_LINE_MAX * 4 + 4];
 	struct stat st;
 	ssize_t n;
-	size_t shown;
+	size_t line;
 	pid_t pid;
 	int fd;
 
@@ -76,13 +97,12 @@ static void signal_send(struct reload_op *op, const char *pid_file, int sig)
 			    strerror(errno));
 		goto out;
 	}
-	if ((size_t)n > PID_FILE_MAX || parse_pid(buf, (size_t)n, &pid) < 0) {
-		shown = (size_t)n > PID_FILE_MAX ? PID_FILE_MAX : (size_t)n;
-		if (shown > 0 && buf[shown - 1] == '\n')
-			shown--;
-		escape_bytes(buf, shown, esc, sizeof esc);
-		reload_op_complete(op, RELOAD_NO_PROCESS, "pid file %s holds \"%s%s\", not a process id",
-			    pid_file, esc, (size_t)n > PID_FILE_MAX ? "..." : "");
+	line = first_line(buf, (size_t)n);
+	if (parse_pid(buf, line, &pid) < 0) {
+		escape_bytes(buf, line > PID_LINE_MAX ? PID_LINE_MAX : line, esc, sizeof esc);
+		reload_op_complete(op, RELOAD_NO_PROCESS, "pid file %s holds \"%s%s\" on its first "
+				   "line, not a process id", pid_file, esc,
+				   line > PID_LINE_MAX ? "..." : "");
 		goto out;
 	}
 	if (kill(pid, sig) < 0) {

@@ -327,9 +327,21 @@ static void run_signal(const char *pid_file, int sig, struct capture *c)
 		ok(0, "%s: done called %d times, not once", pid_file, c->calls);
 }
 
-static void test_signal_reaches_process(void)
+/* The pid as daemons write it: plain, PostgreSQL's postmaster.pid, Postfix's padded master.pid. */
+static const struct {
+	const char *format, *name;
+} pid_formats[] = {
+	{ "%d\n", "a pid and a newline" },
+	{ "%d\n/var/lib/postgresql/15/main\n1767000000\n5432\n/var/run/postgresql\n*\n",
+	  "PostgreSQL's postmaster.pid" },
+	{ "%10d\n", "Postfix's space-padded master.pid" },
+	{ "%d", "a pid without a newline" },
+	{ "\t%d \r\n", "a pid between blanks, with a CRLF" },
+};
+
+static void signal_reaches_process(const char *format, const char *name)
 {
-	char pidfile[PATH_MAX], content[32], want[64];
+	char pidfile[PATH_MAX], content[256], want[64];
 	sigset_t hup, old;
 	struct capture c;
 	pid_t pid;
@@ -348,14 +360,20 @@ static void test_signal_reaches_process(void)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
 	path_in_tmp(pidfile, sizeof pidfile, "daemon.pid");
-	snprintf(content, sizeof content, "%d\n", (int)pid);
+	snprintf(content, sizeof content, format, (int)pid);
 	write_file(pidfile, content);
 	run_signal(pidfile, SIGHUP, &c);
 	snprintf(want, sizeof want, "sent SIGHUP to process %d", (int)pid);
-	ok(c.r.status == RELOAD_OK, "a signal to the process in a pid file is ok");
+	ok(c.r.status == RELOAD_OK, "a signal to the process in a pid file holding %s is ok", name);
 	is_str(c.r.detail, want, "and names the signal and process");
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the process received SIGHUP");
+}
+
+static void test_signal_reaches_process(void)
+{
+	for (size_t i = 0; i < ELEMENTSOF(pid_formats); i++)
+		signal_reaches_process(pid_formats[i].format, pid_formats[i].name);
 }
 
 static void test_signal_failures(void)
@@ -368,15 +386,16 @@ static void test_signal_failures(void)
 		{ "abc\n", "abc" },
 		{ "", "" },
 		{ "\n", "" },
+		{ "  \n12\n", "  " },
 		{ "0\n", "0" },
 		{ "1\n", "1" },
 		{ "-5\n", "-5" },
 		{ "0123\n", "0123" },
 		{ "12x\n", "12x" },
-		{ " 12\n", " 12" },
-		{ "12\n\n", "12\\n" },
+		{ "12 13\n", "12 13" },
 		{ "2147483648\n", "2147483648" },
 		{ "1\x1b[2J\n", "1\\x1b[2J" },
+		{ "123456789012345678901234567890123\n", "12345678901234567890123456789012..." },
 	};
 	char path[PATH_MAX], link[PATH_MAX], want[PATH_MAX + 128], content[32];
 	struct capture c;
@@ -392,8 +411,8 @@ static void test_signal_failures(void)
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		write_file(path, bad[i].content);
 		run_signal(path, SIGHUP, &c);
-		snprintf(want, sizeof want, "pid file %s holds \"%s\", not a process id", path,
-			 bad[i].shown);
+		snprintf(want, sizeof want, "pid file %s holds \"%s\" on its first line, not a "
+			 "process id", path, bad[i].shown);
 		ok(c.r.status == RELOAD_NO_PROCESS && strcmp(c.r.detail, want) == 0,
 		   "a pid file holding \"%s\" is refused with its escaped content", bad[i].shown);
 		if (strcmp(c.r.detail, want) != 0)
