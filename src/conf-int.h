@@ -141,7 +141,11 @@ struct conf_errors;
  */
 int conf_kind_apply(struct conf_errors *e, bool check_owner, struct conf_service *s);
 
-/* The protocol and port of s's kind for e, when e names neither. */
+/*
+ * The protocol and port of s's kind for e, when e names no protocol: those
+ * its name asks for (its own port kept), else with no port of its own the
+ * kind's first.
+ */
 void conf_kind_endpoint(const struct conf_service *s, struct conf_endpoint *e);
 
 /* ---- conf-error.c: messages ------------------------------------------------ */

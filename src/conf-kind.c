@@ -198,11 +198,14 @@ void conf_kind_endpoint(const struct conf_service *s, struct conf_endpoint *e)
 	const struct kind *k = kind_find(s->kind);
 	const struct kind_port *p;
 
-	if (!k || e->port != 0 || e->starttls >= 0)
+	if (!k || e->starttls >= 0)
 		return;
-	p = kind_port_for(k, e->name);
+	p = kind_port_named(k, e->name);
+	if (!p && e->port == 0)
+		p = &k->ports[0];
 	if (!p)
 		return;
-	e->port = p->port;
+	if (e->port == 0)
+		e->port = p->port;
 	e->starttls = p->starttls ? starttls_lookup(p->starttls) : -1;
 }

@@ -126,10 +126,10 @@ const char *kind_names(void)
 	return names;
 }
 
-const struct kind_port *kind_port_for(const struct kind *k, const char *endpoint)
+const struct kind_port *kind_port_named(const struct kind *k, const char *endpoint)
 {
 	for (size_t i = 0; i < KIND_MAX_PORTS && k->ports[i].endpoint; i++)
 		if (endpoint && strcmp(k->ports[i].endpoint, endpoint) == 0)
 			return &k->ports[i];
-	return k->ports[0].endpoint ? &k->ports[0] : NULL;
+	return NULL;
 }

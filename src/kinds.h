@@ -49,8 +49,5 @@ const struct kind *kind_find(const char *name);
 /* "nginx, dovecot, ..." for messages. */
 const char *kind_names(void);
 
-/*
- * The protocol of an endpoint of kind k that names neither a port nor a
- * STARTTLS protocol: the one its name asks for, else the kind's first.
- */
-const struct kind_port *kind_port_for(const struct kind *k, const char *endpoint);
+/* The protocol of kind k that an endpoint of that name asks for, or NULL. */
+const struct kind_port *kind_port_named(const struct kind *k, const char *endpoint);

@@ -104,12 +104,11 @@ static void self_loading_servers_are_verified_only(void)
 static void ports_by_endpoint_name(void)
 {
 	const struct kind *dovecot = kind_find("dovecot");
-	const struct kind_port *p = kind_port_for(dovecot, "imap");
+	const struct kind_port *p = kind_port_named(dovecot, "imap");
 
 	ok(p && p->port == 143 && strcmp(p->starttls, "imap") == 0,
 	   "dovecot's endpoint imap is STARTTLS on 143");
-	p = kind_port_for(dovecot, "whatever");
-	ok(p && p->port == 993 && !p->starttls, "another name takes the kind's first: imaps 993");
+	ok(!kind_port_named(dovecot, "whatever"), "another name asks for none");
 }
 
 #define PAIR " cert = \"/c.pem\"\n key = \"/k.pem\"\n"
@@ -183,14 +182,25 @@ static void a_socket_reaches_the_command(void)
 static void verify_only_kinds(void)
 {
 	struct conf *c = load_ok("exim", "service mx {\n kind = \"exim\"\n" PAIR
-				 " endpoint submission {}\n endpoint x { port = 2525 }\n}\n");
+				 " endpoint submission {}\n endpoint x { port = 2525 }\n"
+				 " endpoint smtp { port = 2526 }\n endpoint y {}\n"
+				 " endpoint z { port = 2527 starttls = \"lmtp\" }\n}\n");
 	const struct conf_service *s = c ? &c->services[0] : NULL;
+	const struct conf_endpoint *e = s ? s->endpoints : NULL;
 	const char *d;
 
 	ok(s && s->reload_method == RELOAD_METHOD_SELF && !s->reload_check && !s->reload_unit,
 	   "kind exim has no reload and no configuration test");
-	ok(s && s->endpoints[0].port == 587 && s->endpoints[1].port == 2525 &&
-	   s->endpoints[1].starttls < 0, "submission is 587; an endpoint with its own port keeps it");
+	ok(e && e[0].port == 587 && e[0].starttls == starttls_lookup("smtp"),
+	   "an endpoint named submission is SMTP STARTTLS on 587");
+	ok(e && e[1].port == 2525 && e[1].starttls < 0,
+	   "an endpoint of another name with a port of its own is implicit TLS there");
+	ok(e && e[2].port == 2526 && e[2].starttls == starttls_lookup("smtp"),
+	   "an endpoint named smtp with a port of its own is SMTP STARTTLS there");
+	ok(e && e[3].port == 25 && e[3].starttls == starttls_lookup("smtp"),
+	   "an endpoint of another name without a port takes the kind's first protocol");
+	ok(e && e[4].port == 2527 && e[4].starttls == starttls_lookup("lmtp"),
+	   "an endpoint's own protocol is kept");
 	conf_free(c);
 
 	d = new_case("exim-check");
