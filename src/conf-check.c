@@ -22,6 +22,7 @@
 #include "dane-judge.h"
 #include "key-type.h"
 #include "pair-format.h"
+#include "kinds.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -357,6 +358,17 @@ static int check_resolver(const struct conf_row *row, cfg_opt_t *opt, char *msg,
 	return 0;
 }
 
+static int check_kind(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (!kind_find(v))
+		return fail(msg, len, "%s = \"%s\" is not a server certwatch knows; write one of: %s "
+			    "(or leave kind out and set the reload method yourself)", row->name,
+			    conf_show(v).s, kind_names());
+	return 0;
+}
+
 static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_DURATION] = check_duration,
 	[CONF_UINT]     = check_number,
@@ -375,6 +387,7 @@ static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_DANE_MODE] = check_dane_mode,
 	[CONF_PINS]     = check_pins,
 	[CONF_RESOLVER] = check_resolver,
+	[CONF_KIND]     = check_kind,
 };
 
 int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
