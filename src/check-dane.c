@@ -48,6 +48,12 @@ int check_dane_new(const struct conf_endpoint *ep, struct check_dane **ret)
 	return 0;
 }
 
+static void answer_free(struct dane_answer *a)
+{
+	dane_answer_done(a);
+	free(a);
+}
+
 void check_dane_cancel(struct check_dane *d)
 {
 	if (!d)
@@ -61,8 +67,7 @@ void check_dane_free(struct check_dane *d)
 	if (!d)
 		return;
 	check_dane_cancel(d);
-	if (d->answer)
-		dane_answer_done(d->answer);
+	answer_free(d->answer);
 	free(d->pins);
 	free(d);
 }
@@ -103,12 +108,20 @@ static void on_answer(struct dane_answer *a, void *userdata)
 {
 	struct check_dane *d = userdata;
 
+	struct dane_answer *copy = malloc(sizeof(*copy));
+
 	d->lookup = NULL;
-	if (d->answer)
-		dane_answer_done(d->answer);
-	d->answer = a;
+	if (!copy) {
+		/* The previous answer stays: a look-up that did not happen changes nothing. */
+		dane_answer_done(a);
+		d->done(d->userdata);
+		return;
+	}
+	*copy = *a;   /* a is the caller's; what it holds is ours */
+	answer_free(d->answer);
+	d->answer = copy;
 	/* Out of memory, the track stays as it was: records count as older, never newer. */
-	if (dane_track_update(&d->track, a, d->primed ? now_realtime_usec() : 0) == 0)
+	if (dane_track_update(&d->track, copy, d->primed ? now_realtime_usec() : 0) == 0)
 		d->primed = d->primed || (a->status != DANE_BOGUS && a->status != DANE_FAILED);
 	d->done(d->userdata);
 }
