@@ -94,11 +94,13 @@ const struct kind kinds[] = {
 	  .ports = { { "nntp", "nntp", 119 }, { "nntps", NULL, 563 } },
 	  .how = "INN's nnrpd, started for each reader, reads the certificate for each "
 		 "connection: a renewal is served at once, and certwatch only verifies" },
-	{ "inspircd", "InspIRCd", RELOAD_METHOD_SIGNAL, .signal = SIGUSR1,
-	  .pid_file = "/run/inspircd/inspircd.pid",
+	{ "inspircd", "InspIRCd", RELOAD_METHOD_COMMAND,
+	  .command = { "/bin/systemctl", "kill", "--kill-whom=main", "--signal=SIGUSR1",
+		       "inspircd.service" },
 	  .ports = { { "ircs", NULL, 6697 }, { "irc", "irc", 6667 } },
 	  .how = "InspIRCd reads its certificates again on SIGUSR1 with its sslrehashsignal "
-		 "module loaded; its rehash (the unit's reload) does not" },
+		 "module loaded; its rehash (the unit's reload) does not.  Debian's unit runs it "
+		 "with --nopid, so the signal goes to the unit's main process through systemd" },
 };
 
 const size_t kinds_n = ELEMENTSOF(kinds);

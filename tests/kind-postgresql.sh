@@ -7,7 +7,8 @@
 #    (postgresql.service, whose reload fake-systemd carries out as Debian's
 #    postgresql@.service does: pg_ctl reload) and verified;
 #  - the same with reload-signal HUP to the pid in postmaster.pid, whose
-#    first line is the pid and whose others are not (the pid file fault).
+#    first line is the pid and whose others are not (the pid file fault),
+#    written by postgres and trusted through pid-file-owner.
 . "$TESTS_SRCDIR/lib.sh"
 
 server_test 52 openssl runuser dbus-daemon
@@ -72,8 +73,10 @@ daemon_stop_ok
 
 {
 	daemon_conf
+	# PostgreSQL writes its pid file as postgres, in directories of its own:
+	# trusted only because pid-file-owner says so.
 	conf_service db db.test "$live" 'reload-signal = "HUP"' "pid-file = \"$PG/data/postmaster.pid\"" \
-		"endpoint postgres { port = $port starttls = \"postgres\" }"
+		'pid-file-owner = "postgres"' "endpoint postgres { port = $port starttls = \"postgres\" }"
 } | write_conf "$conf"
 daemon_start "$conf"
 ok "the daemon starts again with every endpoint OK" wait_for 30 status_all_ok "$conf"

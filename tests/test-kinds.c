@@ -145,7 +145,8 @@ static void explicit_settings_win(void)
 {
 	struct conf *c = load_ok("override", "service mx {\n kind = \"postfix\"\n"
 				 " reload-command = {\"/bin/true\"}\n" PAIR " endpoint smtp {}\n}\n"
-				 "service irc {\n kind = \"inspircd\"\n pid-file = \"/tmp/irc.pid\"\n"
+				 "service irc {\n kind = \"inspircd\"\n reload-signal = \"USR1\"\n"
+				 " pid-file = \"/tmp/irc.pid\"\n"
 				 PAIR " endpoint ircs {}\n}\n");
 	const struct conf_service *mx = c ? &c->services[0] : NULL, *irc = c ? &c->services[1] : NULL;
 
@@ -159,7 +160,7 @@ static void explicit_settings_win(void)
 	       "the recipe says which setting is the service's own");
 	ok(irc && irc->reload_method == RELOAD_METHOD_SIGNAL && irc->reload_signal == SIGUSR1 &&
 	   strcmp(irc->pid_file, "/tmp/irc.pid") == 0,
-	   "inspircd is sent SIGUSR1, at the service's own pid-file");
+	   "inspircd started with a pid file of its own is signalled through it");
 	ok(irc && irc->endpoints[0].port == 6697, "inspircd's ircs is on 6697");
 	conf_free(c);
 }
