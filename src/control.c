@@ -97,13 +97,7 @@ int control_request(const char *dir, const char *request, int timeout_ms, char *
 	return r;
 }
 
-/*
- * The state in dir, as the daemon wrote it (in a directory that may be
- * trusted, state_dir_check()); *running when its pid lives.
- * dir is the main daemon's state-dir, or state-dir/NAME for the
- * certwatch@NAME instance that guards only NAME.
- */
-static int load_state(const char *dir, struct state *ret, bool *running)
+int control_trust_dir(const char *dir)
 {
 	char err[1024] = "";
 	int r;
@@ -114,6 +108,23 @@ static int load_state(const char *dir, struct state *ret, bool *running)
 		fprintf(stderr, "certwatch: %s\n", err);
 		return r;
 	}
+	return 0;
+}
+
+/*
+ * The state in dir, as the daemon wrote it (in a directory that may be
+ * trusted, control_trust_dir()); *running when its pid lives.
+ * dir is the main daemon's state-dir, or state-dir/NAME for the
+ * certwatch@NAME instance that guards only NAME.
+ */
+static int load_state(const char *dir, struct state *ret, bool *running)
+{
+	char err[1024] = "";
+	int r;
+
+	r = control_trust_dir(dir);
+	if (r < 0)
+		return r;
 	r = state_load(dir, ret, err, sizeof(err));
 	if (r == -ENOENT)
 		fprintf(stderr, "certwatch: no state in %s: the daemon (certwatch run) has not run "

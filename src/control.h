@@ -45,6 +45,14 @@ int control_request(const char *dir, const char *request, int timeout_ms, char *
 		    size_t replylen);
 
 /*
+ * Whether what is in dir, a state directory, may be believed
+ * (state_dir_check()): someone else who could write there could forge the
+ * state file or the control socket.  Returns 0 (also when dir is missing:
+ * then nothing runs there), or a negative errno after saying why on stderr.
+ */
+int control_trust_dir(const char *dir);
+
+/*
  * The plugin exit status a state file says for service (NULL: all): the
  * worst endpoint severity, CRITICAL when the service is paused.
  */
