@@ -36,6 +36,12 @@
 int control_socket_path(const char *dir, char *out, size_t outlen);
 
 /*
+ * A connection to the daemon listening in dir, into *ret_fd.  Returns 0, or
+ * -ENOENT / -ECONNREFUSED when no daemon listens, or another negative errno.
+ */
+int control_connect(const char *dir, int *ret_fd);
+
+/*
  * Sends request to the daemon whose state directory is dir and reads its
  * answer (without the newline) into reply, waiting at most timeout_ms.
  * Returns 0, or -ENOENT / -ECONNREFUSED when no daemon listens, -ETIMEDOUT,
@@ -70,7 +76,8 @@ int control_sync(const struct conf *c, char *const *services, size_t n, uint64_t
 
 /*
  * Prints the state of the daemon guarding every service (service NULL) or
- * of the certwatch@service instance.  Returns a plugin exit status: the
+ * of the certwatch@service instance; when the former does not run, names
+ * the instances that do.  Returns a plugin exit status: the
  * worst endpoint severity, CRITICAL when a service is paused, UNKNOWN when
  * the daemon is not running or has no state.
  */
