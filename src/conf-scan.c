@@ -63,6 +63,16 @@ static size_t word_len(const char *p, size_t len)
 	return n;
 }
 
+/* How many times c repeats at p; never reads past len (buf has no NUL at its end). */
+static size_t run_of(const char *p, size_t len, char c)
+{
+	size_t n = 0;
+
+	while (n < len && p[n] == c)
+		n++;
+	return n;
+}
+
 static bool tok_is(const struct token *t, const char *s)
 {
 	return t->kind == TOK_STR && t->len == strlen(s) && memcmp(t->text, s, t->len) == 0;
@@ -151,10 +161,34 @@ static int scan_token(struct conf_scan *sc, const struct token *t, const struct 
 }
 
 /*
- * Blanks every comment in buf and notes where sections begin.  Follows the
- * rules of libconfuse 3.3's lexer.l: "#" or a run of "/" (unless the word
- * it starts is longer) to the end of the line, and "/" "*" to "*" "/".
+ * If a comment starts at buf[i], blanks it and returns the index past it;
+ * 0 otherwise.  The rules of libconfuse 3.3's lexer.l: "#" or a run of "/"
+ * (unless the word it starts is longer) to the end of the line, and "/" "*"
+ * to "*" "/" or the end of the file.
  */
+static size_t blank_comment(char *buf, size_t len, size_t i, unsigned *line)
+{
+	size_t end = len;
+
+	if (buf[i] == '#' || (buf[i] == '/' && i + 1 < len && buf[i + 1] == '/' &&
+			      word_len(buf + i, len - i) == run_of(buf + i, len - i, '/'))) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+
+		if (nl)
+			end = (size_t)(nl - buf);
+	} else if (buf[i] == '/' && i + 1 < len && buf[i + 1] == '*') {
+		for (size_t j = i + 2; j + 1 < len; j++)
+			if (buf[j] == '*' && buf[j + 1] == '/') {
+				end = j + 2;
+				break;
+			}
+	} else
+		return 0;
+	blank(buf, i, end, line);
+	return end;
+}
+
+/* Blanks every comment in buf and notes where sections begin. */
 int conf_scan_config(char *buf, size_t len, struct conf_scan *ret)
 {
 	struct token prev[2] = { { TOK_NONE, NULL, 0, 0 }, { TOK_NONE, NULL, 0, 0 } };
@@ -174,28 +208,10 @@ int conf_scan_config(char *buf, size_t len, struct conf_scan *ret)
 			i++;
 			continue;
 		}
-		if (c == '#' || (c == '/' && i + 1 < len && buf[i + 1] == '/' &&
-				 word_len(buf + i, len - i) == strspn(buf + i, "/"))) {
-			const char *nl = memchr(buf + i, '\n', len - i);
-
-			end = nl ? (size_t)(nl - buf) : len;
-			blank(buf, i, end, &line);
+		if ((end = blank_comment(buf, len, i, &line)) > 0) {
 			i = end;
 			continue;
 		}
-		if (c == '/' && i + 1 < len && buf[i + 1] == '*') {
-			end = len;
-			for (size_t j = i + 2; j + 1 < len; j++) {
-				if (buf[j] == '*' && buf[j + 1] == '/') {
-					end = j + 2;
-					break;
-				}
-			}
-			blank(buf, i, end, &line);
-			i = end;
-			continue;
-		}
-
 		if (c == '"' || c == '\'') {
 			end = skip_string(buf, len, i, &line);
 			t = (struct token) { TOK_STR, buf + i + 1, end - i - 1, t.line };
@@ -206,7 +222,12 @@ int conf_scan_config(char *buf, size_t len, struct conf_scan *ret)
 		} else if (c == '{' || c == '}' || c == '=' || c == '+') {
 			t.kind = c == '{' ? TOK_OPEN : c == '}' ? TOK_CLOSE : TOK_EQ;
 			end = i + (c == '+' ? 2 : 1);
-		} else if (c == '(' || c == ')' || c == ',') {
+		} else if (c == '(' || c == ')' || c == ',' || c == '\0') {
+			/*
+			 * A NUL ends a word but starts none: it is a token of its
+			 * own, or the scan would stand still on it.  The loader
+			 * refuses NUL bytes; the scanner does not rely on that.
+			 */
 			end = i + 1;
 		} else {
 			n = word_len(buf + i, len - i);

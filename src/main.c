@@ -26,7 +26,9 @@
 #include "control.h"
 #include "daemon.h"
 #include "discover.h"
+#include "fdlimit.h"
 #include "nagios.h"
+#include "tlsa-cmd.h"
 #include "util.h"
 
 #define EXIT_UNKNOWN 3
@@ -131,6 +133,12 @@ static int cmd_nagios(const struct options *o, const struct conf *c)
 	return nagios_main(o->argc, o->argv, o->config);
 }
 
+static int cmd_tlsa(const struct options *o, const struct conf *c)
+{
+	(void)c;
+	return tlsa_main(o->argc, o->argv);
+}
+
 static const struct verb verbs[] = {
 	{ .name = "run", .synopsis = "[-s NAME]",
 	  .help = "the daemon: watch the certificate files, reload services when a renewal "
@@ -164,12 +172,10 @@ static const struct verb verbs[] = {
 	  .help = "a monitoring plugin (also installed as check_certwatch); 'certwatch nagios "
 		  "--help' lists its options",
 	  .own_options = true, .program = "check_certwatch", .run = cmd_nagios },
-	/*
-	 * ROW TO COME - tlsa FILE...: print the DANE TLSA records that would
-	 * match the certificates given.  For example:
-	 * { .name = "tlsa", .synopsis = "FILE...", .help = "...",
-	 *   .min_args = 1, .max_args = UINT_MAX, .conf = CONF_NONE, .run = cmd_tlsa },
-	 */
+	{ .name = "tlsa", .synopsis = "[--port PORT] [--name NAME] FILE...",
+	  .help = "print the DANE TLSA records (3 1 1, 2 1 1) and the pin that match each "
+		  "certificate file, for publishing before a key rollover",
+	  .own_options = true, .run = cmd_tlsa },
 };
 
 /* The options after a command, for getopt_long and for --help; -h is every command's. */
@@ -406,6 +412,7 @@ static int test_config(const char *path)
 		return 1;
 	}
 	conf_dump(c, stdout);
+	check_command_key_modes(c);
 	fprintf(stderr, "certwatch: configuration %s is valid\n", path);
 	conf_free(c);
 	return 0;
@@ -427,6 +434,8 @@ int main(int argc, char **argv)
 	bool testing = false;
 	int c;
 
+	/* Every command that probes may need more than the soft limit's 1024 descriptors. */
+	fdlimit_raise();
 	adhoc_init(&o.endpoint);
 	/* Under a command's program name (check_certwatch), certwatch is that command. */
 	v = argc > 0 ? find_verb(base ? base + 1 : argv[0], true) : NULL;

@@ -1,7 +1,9 @@
 /*
  * starttls.c - the STARTTLS framework: the driver table, the preamble
  * bound, and the check that nothing follows the server's go-ahead.
- * The dialogues themselves are in starttls-drivers.c, one function each.
+ * The dialogues themselves are one step function each: the line protocols
+ * in starttls-line-drivers.c, XMPP in starttls-xmpp.c, the binary ones in
+ * starttls-framed.c.
  */
 #include "config.h"
 

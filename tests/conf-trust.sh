@@ -31,7 +31,7 @@ mkfifo "$TEST_TMP/fifo-include/conf.d/x.conf"
 test_config "$conf"
 is "$tc_rc" 1 "a FIFO named x.conf in conf.d: --test-config fails, it does not hang"
 like "$tc_err" "conf.d/x.conf: is a FIFO, not a regular file" "the error names the FIFO and what it is"
-ok "the FIFO is refused at once (${tc_ms} ms)" [ "$tc_ms" -lt 5000 ]
+ok "the FIFO is refused, no hang (${tc_ms} ms)" [ "$tc_ms" -lt 20000 ]
 
 mkdir -m 0700 "$TEST_TMP/fifo-main"
 mkfifo -m 0600 "$TEST_TMP/fifo-main/certwatch.conf"

@@ -7,12 +7,8 @@
  * name, address or port, or a name or path that could not be written into
  * certwatch.conf unchanged.
  *
- * Not part of make check; build it beside a configured tree ($BUILD holds
- * config.h), with the parsers, their shared helpers and starttls:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I$BUILD -I src \
- *     tests/fuzz-discover.c src/discover-dovecot.c src/discover-postfix.c \
- *     src/discover-nginx.c src/discover-text.c src/discover-result.c \
- *     src/starttls.c src/starttls-drivers.c src/util.c
+ * make check replays tests/corpus/discover (pieces of real dumps); how to
+ * fuzz: tests/fuzz-replay.c.
  */
 #include "config.h"
 

@@ -7,10 +7,9 @@
  * leaving bytes after READY, failing without a printable detail.
  *
  * The first two input bytes seed the read sizes; the rest is the server.
- * FUZZ_STARTTLS_DRIVER=name restricts the run to one driver.  Not part of
- * make check; build it beside a configured tree:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I$BUILD -I src \
- *     tests/fuzz-starttls.c src/starttls.c src/starttls-drivers.c src/util.c
+ * FUZZ_STARTTLS_DRIVER=name restricts the run to one driver.  make check
+ * replays tests/corpus/starttls (real servers' sides of the dialogue, and
+ * what once broke a driver); how to fuzz: tests/fuzz-replay.c.
  */
 #include "config.h"
 

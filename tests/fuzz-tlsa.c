@@ -8,9 +8,8 @@
  * It aborts when a contract breaks: a record with no data, a detail that
  * is not printable, a round trip that differs.
  *
- * Not part of make check; build it beside a configured tree:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I$BUILD -I src -I tests \
- *     tests/fuzz-tlsa.c src/tlsa.c src/tlsa-pin.c src/x509.c src/util.c -lcrypto
+ * make check replays tests/corpus/tlsa (a record of each usage, in both
+ * forms, and pins); how to fuzz: tests/fuzz-replay.c.
  */
 #include "config.h"
 
@@ -94,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		pki_make();
+		atexit(pki_free);
 		ready = 1;
 	}
 	if (size < 1)

