@@ -26,7 +26,14 @@
 
 #define BACKOFF_FIRST_USEC    (30 * USEC_PER_SEC)
 #define VERIFY_RETRY_USEC     (20 * USEC_PER_MSEC)
-#define VERIFY_RETRY_MAX_USEC USEC_PER_SEC
+/*
+ * Retries while the old certificate is still served: a service's reload
+ * takes from a few ms (nginx) to about a second under load (Dovecot
+ * re-reads its whole configuration), and a verification can end no sooner
+ * than the retry after the new certificate appears; 100 ms keeps that
+ * delay small at ten handshakes a second for at most verify-timeout.
+ */
+#define VERIFY_RETRY_MAX_USEC (100 * USEC_PER_MSEC)
 #define RECHECK_USEC          USEC_PER_SEC
 #define RECHECK_MAX_USEC      (300 * USEC_PER_SEC)
 #define TIMER_ACCURACY        USEC_PER_MSEC
