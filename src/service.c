@@ -341,7 +341,7 @@ static void act(struct service *s, const struct policy_out *o)
 		start_pass(s);
 		break;
 	case DO_RUN_CHECK:
-		r = reload_command_start(s->env->event, s->conf->reload_check,
+		r = reload_command_start(s->env->event, "reload-check", s->conf->reload_check,
 					 s->conf->reload_timeout_usec, on_check_done, s, &s->op);
 		if (r < 0)
 			could_not_start(s, EVENT_CHECK_FAILED, "reload-check", r);

@@ -83,7 +83,7 @@ static void run_command(char *const argv[], uint64_t timeout, struct capture *c,
 	int r;
 
 	memset(c, 0, sizeof *c);
-	r = reload_command_start(event, argv, timeout, on_done, c, &op);
+	r = reload_command_start(event, "reload-command", argv, timeout, on_done, c, &op);
 	if (r < 0 || c->calls != 0) {
 		ok(0, "reload_command_start(%s) returned %d with %d calls of done", argv[0], r, c->calls);
 		return;
@@ -325,22 +325,53 @@ static void test_spawn_failures(void)
 	struct capture c = { 0 };
 	int r;
 
-	r = reload_command_start(event, missing, SEC(5), on_done, &c, &op);
+	r = reload_command_start(event, "reload-command", missing, SEC(5), on_done, &c, &op);
 	ok(r == 0 && c.calls == 0, "a missing binary still starts an operation, done not yet called");
 	run_until_done(&c, SEC(5));
 	ok(c.calls == 1 && c.r.status == RELOAD_SPAWN_FAILED, "a missing binary fails to spawn");
-	is_str(c.r.detail, "cannot run /nonexistent/nginx: No such file or directory",
-	       "and says why with strerror");
+	is_str(c.r.detail, "reload-command program /nonexistent/nginx does not exist (/nonexistent "
+	       "is missing); write the full path of an installed program",
+	       "and says what is missing, as the configuration's load does");
 
 	path_in_tmp(path, sizeof path, "not-executable");
 	write_file(path, "#!/bin/sh\n");
+	chmod(path, 0644);
 	plain[0] = path;
 	run_command(plain, SEC(5), &c, NULL);
-	ok(c.r.status == RELOAD_SPAWN_FAILED && strstr(c.r.detail, "Permission denied"),
+	ok(c.r.status == RELOAD_SPAWN_FAILED && strstr(c.r.detail, "is not executable (mode 0644)"),
 	   "a file without execute permission fails to spawn: %s", c.r.detail);
 
-	ok(reload_command_start(event, relative, SEC(5), on_done, &c, &op) == -EINVAL,
-	   "a relative argv[0] is refused with -EINVAL");
+	ok(reload_command_start(event, "reload-command", relative, SEC(5), on_done, &c, &op) ==
+	   -EINVAL, "a relative argv[0] is refused with -EINVAL");
+}
+
+/*
+ * A program checked at the load may be made writable by others before the
+ * reload, months later: it is checked again before each run, and refused
+ * with the load's message, never run as root.
+ */
+static void test_program_writable_since_load_is_not_run(void)
+{
+	char path[PATH_MAX], ran[PATH_MAX], script[PATH_MAX + 64], want[3 * PATH_MAX];
+	char *argv[] = { path, NULL };
+	struct capture c;
+
+	path_in_tmp(path, sizeof path, "reload-web");
+	path_in_tmp(ran, sizeof ran, "reload-web.ran");
+	snprintf(script, sizeof script, "#!/bin/sh\necho ran >%s\n", ran);
+	write_file(path, script);
+	chmod(path, 0757);
+	run_command(argv, SEC(5), &c, NULL);
+	snprintf(want, sizeof want, "reload-command program %s is writable by others (mode 0757); "
+		 "certwatch runs it as root: run \"chmod o-w %s\"", path, path);
+	ok(c.r.status == RELOAD_SPAWN_FAILED, "a program writable by others is refused at its run");
+	is_str(c.r.detail, want, "with the message of the configuration's load");
+	ok(access(ran, F_OK) < 0, "and it did not run");
+
+	chmod(path, 0755);
+	run_command(argv, SEC(5), &c, NULL);
+	ok(c.r.status == RELOAD_OK && access(ran, F_OK) == 0, "once fixed, it runs: %s",
+	   c.r.detail);
 }
 
 static void test_cancel(void)
@@ -354,7 +385,7 @@ static void test_cancel(void)
 
 	path_in_tmp(pidfile, sizeof pidfile, "cancel.pid");
 	snprintf(script, sizeof script, "echo $$ > %s; exec /bin/sleep 30", pidfile);
-	if (reload_command_start(event, argv, SEC(30), on_done, &c, &op) < 0) {
+	if (reload_command_start(event, "reload-command", argv, SEC(30), on_done, &c, &op) < 0) {
 		ok(0, "reload_command_start for the cancel test");
 		return;
 	}
@@ -866,6 +897,7 @@ int main(void)
 	test_output();
 	test_environment_and_descriptors();
 	test_spawn_failures();
+	test_program_writable_since_load_is_not_run();
 	test_cancel();
 	test_timeouts();
 	test_escaped_processes_are_killed();

@@ -1,12 +1,9 @@
 #!/bin/sh
-# Found in a trial: certwatch.conf(5) SECURITY says certwatch refuses a
-# program that anyone but root could change, since it runs it as root.  The
-# check is made only when the configuration is loaded: a reload-command
-# program that becomes writable by others afterwards (months may pass
-# before the next renewal) is run as root at the next reload without a
-# word.  The pid file, by contrast, is checked at each reload.  Expected:
-# the reload is refused with the same message as at load time ("writable
-# by others ... chmod o-w"), and the program is not run.
+# A reload-command program checked when the configuration was loaded may
+# become writable by others long before the next renewal: the daemon
+# checks it again right before it runs it, refuses it with the message of
+# the load ("writable by others ... chmod o-w"), and does not run it as
+# root.  Once fixed, the next attempt runs it.
 . "$TESTS_SRCDIR/lib.sh"
 
 server_test 72 nginx openssl
@@ -43,6 +40,11 @@ ok "the world-writable program was not run as root" test ! -e "$ran"
 like "$log_line" "reload failed.*writable by others" \
 	"the reload fails, saying the program is writable by others"
 
+# Fixed, it runs at the next attempt (resume skips the back-off).
 chmod 0755 "$bin/reload-web"
+mark=$(log_mark)
+cw --config "$conf" resume web
+ok "once fixed, the reload runs and is verified" wait_log "$mark" "web: reload verified" 30
+ok "the program ran this time" test -e "$ran"
 daemon_stop_ok
 done_testing
