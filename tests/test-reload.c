@@ -579,6 +579,35 @@ static void test_signal_failures(void)
 
 /* ---- systemd units over a private bus ----------------------------------- */
 
+/*
+ * No system bus (a container, no systemd): the reload fails through done,
+ * naming the unit, the bus and what to use instead, not with a bare errno.
+ */
+static void test_unit_without_system_bus_says_what_to_do(void)
+{
+	char bus[PATH_MAX + 16], want[2 * PATH_MAX + 256];
+	struct reload_env env = { .event = event };
+	struct conf_service cs = { .reload_unit = (char *)"trial-nginx.service",
+				   .reload_timeout_usec = SEC(5) };
+	struct reload_op *op = NULL;
+	struct capture c = { 0 };
+	int r;
+
+	snprintf(bus, sizeof bus, "unix:path=%s/no-such-bus", tmpdir);
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", bus, 1);
+	r = reload_unit_method_start(&env, &cs, on_done, &c, &op);
+	ok(r == 0, "without a system bus the unit reload still starts an operation (%d)", r);
+	if (r == 0)
+		run_until_done(&c, SEC(5));
+	snprintf(want, sizeof want, "cannot reach systemd on the system bus (%s) to reload "
+		 "trial-nginx.service: No such file or directory; is systemd running? Without it, "
+		 "use reload-command or reload-signal", bus);
+	ok(c.calls == 1 && c.r.status == RELOAD_BUS_ERROR, "and fails with a bus error");
+	is_str(c.r.detail, want, "naming the unit, the bus, and what to use instead");
+	reload_env_done(&env);
+	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+}
+
 struct bus_env {
 	pid_t daemon_pid, fake_pid;
 	char log[PATH_MAX];
@@ -904,6 +933,7 @@ int main(void)
 	test_restart_style_command();
 	test_signal_reaches_process();
 	test_signal_failures();
+	test_unit_without_system_bus_says_what_to_do();
 	test_bus();
 
 	sd_event_unref(event);
