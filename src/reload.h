@@ -35,6 +35,7 @@ enum reload_status {
 	RELOAD_BUS_ERROR,      /* D-Bus connection or call failed */
 	RELOAD_JOB_FAILED,     /* systemd's job ended with a result other than "done" */
 	RELOAD_NO_PROCESS,     /* pid file missing, malformed, or its process is gone */
+	RELOAD_PID_FILE_REFUSED, /* the pid file, or the process it names, may not be trusted */
 	_RELOAD_STATUS_MAX,
 };
 

@@ -491,7 +491,6 @@ static void test_signal_failures(void)
 		{ "\n", "" },
 		{ "  \n12\n", "  " },
 		{ "0\n", "0" },
-		{ "1\n", "1" },
 		{ "-5\n", "-5" },
 		{ "0123\n", "0123" },
 		{ "12x\n", "12x" },
@@ -552,8 +551,10 @@ static void test_signal_failures(void)
 
 		run_signal(path, SIGHUP, &c);
 		snprintf(want, sizeof want, "pid file %s is owned by uid 65534, not root", path);
-		ok(c.r.status == RELOAD_NO_PROCESS && strncmp(c.r.detail, want, strlen(want)) == 0,
-		   "a pid file of nobody's naming a process of root's is refused: %s", c.r.detail);
+		ok(c.r.status == RELOAD_PID_FILE_REFUSED &&
+		   strncmp(c.r.detail, want, strlen(want)) == 0,
+		   "a pid file of nobody's naming a process of root's is refused, not \"no "
+		   "process\": %s", c.r.detail);
 		ok(waitpid(pid, &status, WNOHANG) == 0, "and that process got no signal");
 		chown(path, 0, 0);
 	} else {
@@ -570,11 +571,39 @@ static void test_signal_failures(void)
 		run_signal(link, SIGHUP, &c);
 		snprintf(want, sizeof want, "pid file %s goes through the symbolic link %s, owned by "
 			 "uid 65534, who could point it elsewhere", link, link);
-		ok(c.r.status == RELOAD_NO_PROCESS && strncmp(c.r.detail, want, strlen(want)) == 0,
+		ok(c.r.status == RELOAD_PID_FILE_REFUSED &&
+		   strncmp(c.r.detail, want, strlen(want)) == 0,
 		   "a pid file through a link of nobody's is not followed: %s", c.r.detail);
 	} else {
 		skip("not root: cannot give a link to nobody");
 	}
+}
+
+/*
+ * A pid file certwatch will not use while the process may well exist is
+ * "pid-file-refused", saying why; "1" names init, never signalled.
+ */
+static void test_pid_file_refusals_say_why(void)
+{
+	char path[PATH_MAX], want[PATH_MAX + 256];
+	struct capture c;
+
+	path_in_tmp(path, sizeof path, "init.pid");
+	write_file(path, "1\n");
+	run_signal(path, SIGHUP, &c);
+	snprintf(want, sizeof want, "pid file %s names process 1, the init process, which "
+		 "certwatch never signals: check pid-file", path);
+	ok(c.r.status == RELOAD_PID_FILE_REFUSED, "a pid file holding 1 is refused: %s",
+	   reload_status_to_string(c.r.status));
+	is_str(c.r.detail, want, "saying that process 1 is never signalled");
+
+	path_in_tmp(path, sizeof path, "fifo.pid");
+	if (mkfifo(path, 0600) < 0)
+		ok(0, "mkfifo: %s", strerror(errno));
+	run_signal(path, SIGHUP, &c);
+	ok(c.r.status == RELOAD_PID_FILE_REFUSED && strstr(c.r.detail, "is a FIFO"),
+	   "a FIFO in place of the pid file is refused at once, not \"no process\": %s",
+	   c.r.detail);
 }
 
 /* ---- systemd units over a private bus ----------------------------------- */
@@ -878,6 +907,7 @@ static void test_status_names(void)
 {
 	static const char *const want[_RELOAD_STATUS_MAX] = {
 		"ok", "exit-failure", "timeout", "spawn-failed", "bus-error", "job-failed", "no-process",
+		"pid-file-refused",
 	};
 	bool all = true;
 
@@ -933,6 +963,7 @@ int main(void)
 	test_restart_style_command();
 	test_signal_reaches_process();
 	test_signal_failures();
+	test_pid_file_refusals_say_why();
 	test_unit_without_system_bus_says_what_to_do();
 	test_bus();
 
