@@ -197,6 +197,7 @@ static void command_render_output(struct command_op *c)
 
 	memcpy(c->op.result.raw, c->out, c->out_len);
 	c->op.result.raw_len = c->out_len;
+	c->op.result.raw_dropped = c->out_dropped;
 
 	for (size_t i = 0; i < c->out_len; i++)
 		total_width += escaped_width((unsigned char)c->out[i]);

@@ -45,6 +45,7 @@ struct reload_result {
 	char output[RELOAD_MAX_OUTPUT + 1];  /* a command's stdout and stderr, escaped, cut */
 	char raw[RELOAD_MAX_OUTPUT];  /* the same as they came, for a method that reads them */
 	size_t raw_len;
+	uint64_t raw_dropped;         /* bytes the command wrote after those, not kept */
 	int exit_status;              /* a command's exit status, or 128 + signal */
 	uint64_t usec;                /* how long it took */
 };
