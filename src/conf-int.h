@@ -5,7 +5,6 @@
  *   conf-table.c    one row per setting, and the libconfuse schema made
  *                   from the rows
  *   conf-check.c    the check of one value, by the type of its row
- *   conf-program.c  the check of a program certwatch would run as root
  *   conf-parse.c    libconfuse over one file's text, with those checks
  *   conf-file.c     opening, checking and reading the files
  *   conf-store.c    copying the parsed values into struct conf, by row
@@ -14,9 +13,10 @@
  *   conf.c          the loader: files, sections, rules across settings
  *
  * Calls go one way: conf.c uses the others; conf-parse.c uses
- * conf-table.c, conf-check.c and conf-program.c; conf-store.c and
- * conf-dump.c use conf-table.c and conf-check.c's lookups; any may use
- * conf-error.c, which uses none of them.
+ * conf-table.c and conf-check.c (and trust-program.c, the programs' rule,
+ * shared with the command runner); conf-store.c and conf-dump.c use
+ * conf-table.c and conf-check.c's lookups; any may use conf-error.c,
+ * which uses none of them.
  */
 #pragma once
 
@@ -35,7 +35,7 @@
 /*
  * Owned by root or by the user running certwatch: nobody else may change
  * it.  The rule for the files (conf-file.c) and the programs
- * (conf-program.c) alike.
+ * (trust-program.c) alike.
  */
 static inline bool conf_owner_trusted(uid_t uid)
 {
@@ -126,17 +126,6 @@ int conf_user_lookup(const char *name, uid_t *ret_uid);
 /* "HH:MM-HH:MM" to minutes after midnight; -EINVAL if it is not one. */
 int conf_parse_window(const char *s, int *ret_start, int *ret_end);
 
-/* ---- conf-program.c: programs -------------------------------------------- */
-
-/*
- * Checks that program, named by setting, is one certwatch may run as root:
- * an existing regular executable that only root (or the caller) can
- * change, reached through directories and symbolic links that only they
- * can change.  Returns 0, or a negative errno with a message in msg: what
- * is wrong and the command that fixes it.
- */
-int conf_program_check(const char *setting, const char *program, char *msg, size_t len);
-
 struct conf_errors;
 
 /* ---- conf-kind.c: kind = "..." ----------------------------------------------- */
@@ -145,7 +134,7 @@ struct conf_errors;
  * Fills in what s's kind says and s does not set: the reload method and
  * its settings (when s names no method), the reload-check, and s->recipe,
  * which says where each reload setting came from.  With check_owner the
- * programs the kind names are checked as conf-program.c checks those of
+ * programs the kind names are checked as trust-program.c checks those of
  * the file.  Reports errors to e; returns 0 or -ENOMEM.
  */
 int conf_kind_apply(struct conf_errors *e, bool check_owner, struct conf_service *s);

@@ -9,7 +9,7 @@
  * a line saying which setting came from where, for --test-config.
  *
  * The programs a row names are held to the rule of the programs written
- * in the file (conf-program.c): certwatch runs them as root.
+ * in the file (trust-program.c): certwatch runs them as root.
  */
 #include "config.h"
 
@@ -104,7 +104,7 @@ static void check_row_program(struct conf_errors *e, const struct conf_service *
 {
 	char msg[CONF_MAX_MESSAGE];
 
-	if (conf_program_check(setting, program, msg, sizeof(msg)) < 0)
+	if (trust_program_check(setting, program, msg, sizeof(msg)) < 0)
 		conf_error(e, -EINVAL, s->file, s->line, "service %s, kind %s: %s; or set %s "
 			   "yourself", conf_show(s->name).s, s->kind, msg, setting);
 }

@@ -3,7 +3,7 @@
  * every value checked as it is parsed, when its line is known: the check
  * of its row's type (conf-check.c), the rule of one reload method per
  * service, global settings in the main file only, and, with check_owner,
- * the programs certwatch would run as root (conf-program.c).  Errors go to
+ * the programs certwatch would run as root (trust-program.c).  Errors go to
  * the load's messages as FILE:LINE: ...; what involves several settings
  * is the loader's, once a section is parsed.
  *
@@ -130,7 +130,7 @@ static int check_program(cfg_t *cfg, cfg_opt_t *opt)
 
 	if (cfg_opt_size(opt) != 1 || strcmp(program, active.program_ok) == 0)
 		return 0;
-	if (conf_program_check(opt->name, program, msg, sizeof(msg)) < 0)
+	if (trust_program_check(opt->name, program, msg, sizeof(msg)) < 0)
 		return value_error(cfg, "%s", msg);
 	snprintf(active.program_ok, sizeof(active.program_ok), "%s", program);
 	return 0;

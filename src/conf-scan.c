@@ -8,8 +8,11 @@
  * scanner, which follows libconfuse's own lexer, blanks the comments out,
  * and libconfuse parses the rest, where its line numbers are exact.  A
  * parsed section only knows the line of its closing brace, so the same
- * scanner notes where each service and endpoint begins.  It never fails on
- * bad syntax: libconfuse reports that, at the right line.
+ * scanner notes where each service and endpoint begins, and where a
+ * string is left open: it takes the rest of the file, braces and all, so
+ * the section around it looks unclosed while a quote is what is missing.
+ * It never fails on bad syntax: libconfuse reports that, at the right
+ * line.
  */
 #include "config.h"
 
@@ -93,10 +96,15 @@ static size_t skip_env(const char *p, size_t len, size_t i, unsigned *line)
 	return (size_t)(close - p) + 1;
 }
 
-/* Returns the index just past the string opened by the quote at p[i]. */
-static size_t skip_string(const char *p, size_t len, size_t i, unsigned *line)
+/*
+ * Returns the index just past the string opened by the quote at p[i], or
+ * len with *ret_closed false when no quote closes it.
+ */
+static size_t skip_string(const char *p, size_t len, size_t i, unsigned *line, bool *ret_closed)
 {
 	char quote = p[i];
+
+	*ret_closed = true;
 
 	for (i++; i < len; i++) {
 		size_t env;
@@ -112,7 +120,27 @@ static size_t skip_string(const char *p, size_t len, size_t i, unsigned *line)
 			i = env - 1;
 		}
 	}
+	*ret_closed = false;
 	return len;
+}
+
+/*
+ * A string the lexer would take to the end of the file swallows every '}'
+ * after it: what is missing is a quote, not a brace.  Notes where it
+ * begins, and where the first string running over a line end begins,
+ * where a quote left out is most likely missing.
+ */
+static void note_string(struct conf_scan *sc, const struct token *t, char quote, bool closed,
+			unsigned end_line)
+{
+	if (!closed && !sc->open_string_line) {
+		sc->open_string_line = t->line;
+		sc->open_string_quote = quote;
+	}
+	if (end_line > t->line && !sc->multiline_string_line) {
+		sc->multiline_string_line = t->line;
+		sc->multiline_string_quote = quote;
+	}
 }
 
 /* Blanks a comment from p[i] up to end (exclusive), keeping its newlines. */
@@ -217,10 +245,11 @@ int conf_scan_config(char *buf, size_t len, struct conf_scan *ret)
 			continue;
 		}
 		if (c == '"' || c == '\'') {
-			end = skip_string(buf, len, i, &line);
-			t = (struct token) { TOK_STR, buf + i + 1, end - i - 1, t.line };
-			if (t.len > 0 && end <= len && buf[end - 1] == c)
-				t.len--;
+			bool closed;
+
+			end = skip_string(buf, len, i, &line, &closed);
+			t = (struct token) { TOK_STR, buf + i + 1, end - i - 1 - closed, t.line };
+			note_string(&sc, &t, c, closed, line);
 		} else if ((end = skip_env(buf, len, i, &line)) > 0) {
 			t = (struct token) { TOK_STR, buf + i, end - i, t.line };
 		} else if (c == '{' || c == '}' || c == '=' || c == '+') {

@@ -19,6 +19,9 @@ struct conf_scan {
 	unsigned warn_days_line, crit_days_line;
 	unsigned include_dir_line, metrics_file_line;
 	unsigned unclosed_line;  /* a section still open at the end of the file */
+	unsigned open_string_line;       /* a string still open at the end of the file */
+	unsigned multiline_string_line;  /* the first string that runs over a line end */
+	char open_string_quote, multiline_string_quote;   /* their quotes: '"' or '\'' */
 	unsigned open_line;      /* the top-level section being scanned */
 };
 

@@ -48,7 +48,8 @@ int pidfile_parse(const char *buf, size_t len, pid_t *ret_pid)
 		if (v > INT32_MAX)
 			return -ERANGE;
 	}
-	if (v <= 1)
+	/* 1 is a process id: pidfile_check_process() says it is init's, never signalled. */
+	if (v < 1)
 		return -EINVAL;
 	*ret_pid = (pid_t)v;
 	return 0;

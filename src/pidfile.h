@@ -31,7 +31,7 @@ struct pidfile_expect {
 };
 
 /*
- * The pid on the first line of buf[0..len): decimal, above 1, no leading
+ * The pid on the first line of buf[0..len): decimal, positive, no leading
  * zero, at most blanks (space, tab) around it, ended by a newline or by
  * the end of buf.  Returns 0, or -EINVAL / -ERANGE.
  */

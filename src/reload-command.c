@@ -26,6 +26,7 @@
 #include "fdlimit.h"
 #include "reload-op.h"
 #include "reload-tree.h"
+#include "trust.h"
 #include "util.h"
 
 #define KILL_GRACE_USEC    (3 * USEC_PER_SEC)  /* SIGTERM to SIGKILL */
@@ -196,6 +197,7 @@ static void command_render_output(struct command_op *c)
 
 	memcpy(c->op.result.raw, c->out, c->out_len);
 	c->op.result.raw_len = c->out_len;
+	c->op.result.raw_dropped = c->out_dropped;
 
 	for (size_t i = 0; i < c->out_len; i++)
 		total_width += escaped_width((unsigned char)c->out[i]);
@@ -407,21 +409,24 @@ static void command_destroy(struct reload_op *op)
 	free(c->path);
 }
 
-int reload_command_start(sd_event *event, char *const argv[], uint64_t timeout_usec,
-			 reload_done_t done, void *userdata, struct reload_op **ret)
+int reload_command_start(sd_event *event, const char *setting, char *const argv[],
+			 uint64_t timeout_usec, reload_done_t done, void *userdata,
+			 struct reload_op **ret)
 {
-	return reload_command_start_input(event, argv, -1, timeout_usec, done, userdata, ret);
+	return reload_command_start_input(event, setting, argv, -1, timeout_usec, done, userdata,
+					  ret);
 }
 
-int reload_command_start_input(sd_event *event, char *const argv[], int input_fd,
-			       uint64_t timeout_usec, reload_done_t done, void *userdata,
-			       struct reload_op **ret)
+int reload_command_start_input(sd_event *event, const char *setting, char *const argv[],
+			       int input_fd, uint64_t timeout_usec, reload_done_t done,
+			       void *userdata, struct reload_op **ret)
 {
 	struct reload_op *op = NULL;
+	char refused[sizeof op->result.detail];
 	struct command_op *c;
 	int r;
 
-	if (!event || !argv || !argv[0] || argv[0][0] != '/' || !done || !ret)
+	if (!event || !setting || !argv || !argv[0] || argv[0][0] != '/' || !done || !ret)
 		return -EINVAL;
 	r = reload_op_new(event, sizeof(*c), done, userdata, &op);
 	if (r < 0)
@@ -436,6 +441,16 @@ int reload_command_start_input(sd_event *event, char *const argv[], int input_fd
 	if (r < 0)
 		goto fail;
 
+	/*
+	 * Checked at the load, and again now: the program or a directory on
+	 * its way may have become writable by others since.  What passes
+	 * cannot be changed by anyone untrusted before the exec below.
+	 */
+	if (trust_program_check(setting, argv[0], refused, sizeof refused) < 0) {
+		reload_op_complete(op, RELOAD_SPAWN_FAILED, "%s", refused);
+		*ret = op;
+		return 0;
+	}
 	r = command_spawn(c, argv, input_fd);
 	if (r < 0) {
 		reload_op_complete(op, RELOAD_SPAWN_FAILED, "cannot run %s: %s", c->path,
@@ -471,8 +486,8 @@ fail:
 int reload_command_method_start(struct reload_env *env, const struct conf_service *cs,
 				reload_done_t done, void *userdata, struct reload_op **ret)
 {
-	return reload_command_start(env->event, cs->reload_command, cs->reload_timeout_usec, done,
-				    userdata, ret);
+	return reload_command_start(env->event, "reload-command", cs->reload_command,
+				    cs->reload_timeout_usec, done, userdata, ret);
 }
 
 bool reload_commands_confined(char *why, size_t len)

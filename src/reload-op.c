@@ -20,6 +20,7 @@ static const char *const status_names[_RELOAD_STATUS_MAX] = {
 	[RELOAD_BUS_ERROR]    = "bus-error",
 	[RELOAD_JOB_FAILED]   = "job-failed",
 	[RELOAD_NO_PROCESS]   = "no-process",
+	[RELOAD_PID_FILE_REFUSED] = "pid-file-refused",
 };
 
 const char *reload_status_to_string(enum reload_status s)

@@ -44,6 +44,17 @@ static int send_signal(int pidfd, pid_t pid, int sig)
 	return kill(pid, sig) < 0 ? -errno : 0;
 }
 
+/*
+ * No process to signal (no file, no pid in it, the process gone), or one
+ * certwatch refuses to signal: a file others could write, a FIFO, process
+ * 1, a process of another user or program.
+ */
+static enum reload_status refusal(int r)
+{
+	return r == -ENOENT || r == -ESRCH || r == -EINVAL ? RELOAD_NO_PROCESS :
+	       RELOAD_PID_FILE_REFUSED;
+}
+
 static void signal_send(struct reload_op *op, const struct pidfile_expect *x, int sig)
 {
 	char msg[sizeof(op->result.detail)];
@@ -64,7 +75,7 @@ static void signal_send(struct reload_op *op, const struct pidfile_expect *x, in
 	if (r >= 0)
 		r = pidfile_check_process(x, pid, owner, msg, sizeof(msg));
 	if (r < 0) {
-		reload_op_complete(op, RELOAD_NO_PROCESS, "%s", msg);
+		reload_op_complete(op, refusal(r), "%s", msg);
 		return;
 	}
 	r = send_signal(pidfd, pid, sig);

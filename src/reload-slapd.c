@@ -27,6 +27,7 @@
 
 #define LDAPSEARCH "/usr/bin/ldapsearch"
 #define LDAPMODIFY "/usr/bin/ldapmodify"
+#define KIND_PROGRAM "kind slapd's"   /* what names them, in a refusal */
 
 /* The settings set again, in this order: slapd checks the pair once all are in. */
 static const char *const tls_settings[] = {
@@ -171,8 +172,8 @@ static void on_searched(const struct reload_result *r, void *userdata)
 		return;
 	}
 	if (e == 0)
-		e = reload_command_start_input(d->event, argv, d->ldif_fd, d->op.timeout_usec,
-					       on_modified, d, &d->step);
+		e = reload_command_start_input(d->event, KIND_PROGRAM, argv, d->ldif_fd,
+					       d->op.timeout_usec, on_modified, d, &d->step);
 	if (e < 0)
 		reload_op_complete(&d->op, RELOAD_SPAWN_FAILED, "cannot run ldapmodify: %s",
 				   strerror(-e));
@@ -187,7 +188,8 @@ static int search(struct slapd_op *d)
 			 (char *)tls_settings[0], (char *)tls_settings[1], (char *)tls_settings[2],
 			 NULL };
 
-	return reload_command_start(d->event, argv, d->op.timeout_usec, on_searched, d, &d->step);
+	return reload_command_start(d->event, KIND_PROGRAM, argv, d->op.timeout_usec, on_searched, d,
+				    &d->step);
 }
 
 int reload_slapd_method_start(struct reload_env *env, const struct conf_service *cs,

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reload-op.h"
@@ -21,6 +22,8 @@
 #define SYSTEMD_DEST      "org.freedesktop.systemd1"
 #define SYSTEMD_PATH      "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER   "org.freedesktop.systemd1.Manager"
+/* Where sd_bus_open_system() looks without $DBUS_SYSTEM_BUS_ADDRESS. */
+#define SYSTEM_BUS_DEFAULT "unix:path=/run/dbus/system_bus_socket"
 
 struct early_job {
 	char *job;
@@ -282,6 +285,32 @@ static int env_bus(struct reload_env *env, sd_bus **ret)
 	return 0;
 }
 
+/*
+ * No system bus to ask: an operation that ends at once, saying which unit,
+ * which bus, and what to do instead, as a reload that ran and failed does
+ * (the policy backs off from it alike).
+ */
+static int unit_unreachable(struct reload_env *env, bool restart, const char *unit, int error,
+			    reload_done_t done, void *userdata, struct reload_op **ret)
+{
+	const char *address = secure_getenv("DBUS_SYSTEM_BUS_ADDRESS");
+	struct reload_op *op = NULL;
+	char shown[128];
+	int r;
+
+	r = reload_op_new(env->event, sizeof(*op), done, userdata, &op);
+	if (r < 0)
+		return r;
+	address = address ? address : SYSTEM_BUS_DEFAULT;
+	escape_bytes(address, strlen(address), shown, sizeof shown);
+	reload_op_complete(op, RELOAD_BUS_ERROR, "cannot reach systemd on the system bus (%s) to "
+			   "%s %s: %s; is systemd running? Without it, use reload-command or "
+			   "reload-signal", shown, restart ? "restart" : "reload", unit,
+			   strerror(-error));
+	*ret = op;
+	return 0;
+}
+
 static int env_unit_start(struct reload_env *env, bool restart, const char *unit,
 			  const struct conf_service *cs, reload_done_t done, void *userdata,
 			  struct reload_op **ret)
@@ -289,9 +318,13 @@ static int env_unit_start(struct reload_env *env, bool restart, const char *unit
 	sd_bus *bus = NULL;
 	int r;
 
+	if (!env || !unit || !*unit || !done || !ret)
+		return -EINVAL;
 	r = env_bus(env, &bus);
-	if (r < 0)
+	if (r == -ENOMEM)
 		return r;
+	if (r < 0)
+		return unit_unreachable(env, restart, unit, r, done, userdata, ret);
 	return unit_call_start(env->event, bus, restart, unit, cs->reload_timeout_usec, done,
 			       userdata, ret);
 }

@@ -31,10 +31,11 @@ enum reload_status {
 	RELOAD_OK,
 	RELOAD_EXIT_FAILURE,   /* the command exited non-zero or was killed by a signal */
 	RELOAD_TIMEOUT,        /* the command or the job did not finish in time */
-	RELOAD_SPAWN_FAILED,   /* the command could not be started */
+	RELOAD_SPAWN_FAILED,   /* the command could not be started, or its program was refused */
 	RELOAD_BUS_ERROR,      /* D-Bus connection or call failed */
 	RELOAD_JOB_FAILED,     /* systemd's job ended with a result other than "done" */
 	RELOAD_NO_PROCESS,     /* pid file missing, malformed, or its process is gone */
+	RELOAD_PID_FILE_REFUSED, /* the pid file, or the process it names, may not be trusted */
 	_RELOAD_STATUS_MAX,
 };
 
@@ -44,6 +45,7 @@ struct reload_result {
 	char output[RELOAD_MAX_OUTPUT + 1];  /* a command's stdout and stderr, escaped, cut */
 	char raw[RELOAD_MAX_OUTPUT];  /* the same as they came, for a method that reads them */
 	size_t raw_len;
+	uint64_t raw_dropped;         /* bytes the command wrote after those, not kept */
 	int exit_status;              /* a command's exit status, or 128 + signal */
 	uint64_t usec;                /* how long it took */
 };
@@ -75,7 +77,11 @@ int reload_start(struct reload_env *env, const struct conf_service *cs, reload_d
 void reload_env_done(struct reload_env *env);
 
 /*
- * Runs argv[0] (an absolute path) without a shell, with an empty
+ * Runs argv[0] (an absolute path), named by setting ("reload-check"),
+ * once it passes the check of programs root may run (trust.h), as at the
+ * configuration's load: it may have changed since; a refusal ends in
+ * done with RELOAD_SPAWN_FAILED and the check's message, nothing run.
+ * Without a shell, with an empty
  * environment but PATH=/usr/sbin:/usr/bin:/sbin:/bin, stdin from /dev/null,
  * stdout and stderr captured together (at most RELOAD_MAX_OUTPUT bytes
  * kept), every other descriptor closed, in its own session and process
@@ -85,13 +91,14 @@ void reload_env_done(struct reload_env *env);
  * seconds later.  SIGCHLD must be blocked in the calling thread (sd-event's
  * child sources).
  */
-int reload_command_start(sd_event *event, char *const argv[], uint64_t timeout_usec,
-			 reload_done_t done, void *userdata, struct reload_op **ret);
+int reload_command_start(sd_event *event, const char *setting, char *const argv[],
+			 uint64_t timeout_usec, reload_done_t done, void *userdata,
+			 struct reload_op **ret);
 
 /* The same with stdin from input_fd (read from where it stands), which the caller keeps. */
-int reload_command_start_input(sd_event *event, char *const argv[], int input_fd,
-			       uint64_t timeout_usec, reload_done_t done, void *userdata,
-			       struct reload_op **ret);
+int reload_command_start_input(sd_event *event, const char *setting, char *const argv[],
+			       int input_fd, uint64_t timeout_usec, reload_done_t done,
+			       void *userdata, struct reload_op **ret);
 
 /*
  * Calls org.freedesktop.systemd1.Manager.ReloadUnit(unit, "replace") on bus

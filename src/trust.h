@@ -1,7 +1,7 @@
 /*
  * trust.h - whether root may trust what a path names: who, besides root
  * and the user running certwatch, could change it, or change the path to
- * it.  The rule of the configuration's programs (conf-program.c), the pid
+ * it.  The rule of the configuration's programs (trust-program.c), the pid
  * files whose process certwatch signals (pidfile.c) and the state
  * directory (state.c) alike.  Nothing here prints.
  */
@@ -59,3 +59,13 @@ int trust_check_owner(const struct trust_rule *rule, const char *given, const ch
 
 /* "(resolved: PATH) " when path differs from given, else "". */
 const char *trust_resolved(const char *given, const char *path, char *buf, size_t len);
+
+/*
+ * Checks that program, named by setting ("reload-command"), is one
+ * certwatch may run as root: an existing regular executable that only
+ * root (or the caller) can change, reached through directories and
+ * symbolic links that only they can change.  Returns 0, or a negative
+ * errno with a message in msg ("SETTING program PATH is ...") saying what
+ * is wrong and the command that fixes it.  trust-program.c.
+ */
+int trust_program_check(const char *setting, const char *program, char *msg, size_t len);

@@ -30,11 +30,18 @@ uint64_t now_boot_usec(void)
 		BOOT_CLOCK_OFFSET_USEC;
 }
 
-/* The escaped form of one byte; returns its length (1 to 4). */
-static size_t escape_one(unsigned char c, char tmp[4])
+/*
+ * The escaped form of one byte; returns its length (1 to 4).  Text (a
+ * command's output line for the log) keeps its quotes and backslashes.
+ */
+static size_t escape_one(unsigned char c, bool text, char tmp[4])
 {
 	static const char hex[] = "0123456789abcdef";
 
+	if (text && (c == '"' || c == '\\')) {
+		tmp[0] = (char)c;
+		return 1;
+	}
 	switch (c) {
 	case '\\': memcpy(tmp, "\\\\", 2); return 2;
 	case '\r':  memcpy(tmp, "\\r", 2); return 2;
@@ -53,7 +60,7 @@ static size_t escape_one(unsigned char c, char tmp[4])
 	return 4;
 }
 
-void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen)
+static void escape_into(const void *in, size_t inlen, bool text, char *out, size_t outlen)
 {
 	const unsigned char *p = in;
 	size_t o = 0, total = 0, room;
@@ -62,11 +69,11 @@ void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen)
 	if (outlen == 0)
 		return;
 	for (size_t i = 0; i < inlen && total < outlen; i++)
-		total += escape_one(p[i], tmp);
+		total += escape_one(p[i], text, tmp);
 	/* When it does not all fit, keep room for "..." (if there is any). */
 	room = total < outlen ? outlen - 1 : (outlen >= 4 ? outlen - 4 : outlen - 1);
 	for (size_t i = 0; i < inlen; i++) {
-		size_t n = escape_one(p[i], tmp);
+		size_t n = escape_one(p[i], text, tmp);
 
 		if (o + n > room)
 			break;
@@ -78,6 +85,16 @@ void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen)
 		o += 3;
 	}
 	out[o] = '\0';
+}
+
+void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen)
+{
+	escape_into(in, inlen, false, out, outlen);
+}
+
+void escape_text(const void *in, size_t inlen, char *out, size_t outlen)
+{
+	escape_into(in, inlen, true, out, outlen);
 }
 
 void sha256_to_hex(const uint8_t digest[SHA256_LEN], char out[SHA256_HEX_LEN])

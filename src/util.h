@@ -46,6 +46,13 @@ uint64_t now_boot_usec(void);
  */
 void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen);
 
+/*
+ * The same for a line of text shown as it is, not quoted (a command's
+ * output in the log): quotes and backslashes kept, only control bytes and
+ * bytes outside ASCII escaped.
+ */
+void escape_text(const void *in, size_t inlen, char *out, size_t outlen);
+
 /* Hex of a SHA-256 digest: 64 lowercase digits and a NUL. */
 #define SHA256_LEN     32
 #define SHA256_HEX_LEN (SHA256_LEN * 2 + 1)

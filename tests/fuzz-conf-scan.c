@@ -64,6 +64,7 @@ static int scan(char *buf, size_t size, const uint8_t *before, struct conf_scan 
 	check_headers(ret->endpoints, ret->n_endpoints, lines, ret->n_services);
 	check(ret->warn_days_line <= lines && ret->crit_days_line <= lines);
 	check(ret->unclosed_line <= lines && ret->open_line <= lines);
+	check(ret->open_string_line <= lines && ret->multiline_string_line <= lines);
 	return 0;
 }
 
@@ -87,7 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      same_headers(again.endpoints, first.endpoints, first.n_endpoints));
 			check(again.warn_days_line == first.warn_days_line &&
 			      again.crit_days_line == first.crit_days_line &&
-			      again.unclosed_line == first.unclosed_line);
+			      again.unclosed_line == first.unclosed_line &&
+			      again.open_string_line == first.open_string_line);
 			conf_scan_free(&again);
 		}
 		conf_scan_free(&first);

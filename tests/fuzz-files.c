@@ -37,7 +37,7 @@ static void fuzz_pidfile(const char *text, size_t len)
 
 	if (pidfile_parse(text, len, &pid) < 0)
 		return;
-	check(pid > 1 && line <= PIDFILE_LINE_MAX);
+	check(pid >= 1 && line <= PIDFILE_LINE_MAX);
 	/* The line is the pid in decimal and blanks: its digits are those of the pid. */
 	snprintf(again, sizeof(again), "%d", (int)pid);
 	check(memmem(text, line, again, strlen(again)) != NULL);

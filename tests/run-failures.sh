@@ -1,6 +1,6 @@
 #!/bin/sh
 # Failed reloads: back-off, pause, resume.  The reload command is a script
-# that fails until a flag file exists, then reloads nginx for real; every
+# that fails (saying why on two lines) until a flag file exists, then reloads nginx for real; every
 # run is counted.  Two services on one nginx: "web" pauses at its first
 # failure (max-failures = 1), "web2" backs off (max-failures = 3; the first
 # back-off is 30 s, longer than this test waits, so a renewal during it
@@ -25,7 +25,7 @@ cat >"$TEST_TMP/reload" <<SCRIPT
 #!/bin/sh
 echo "\$1" >>"$runs"
 if [ ! -e "$flag" ]; then
-	echo "the test says no" >&2
+	printf 'the test says "no"\n\n\tsecond line\n' >&2
 	exit 1
 fi
 exec $(command -v nginx) -p "$NGINX_DIR/" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_CONF" -s reload
@@ -53,6 +53,9 @@ ok "web: a failed reload with max-failures = 1 pauses it, and the log says how t
 	wait_log "$mark" "web: failures in a row: 1 \\(reload: .*exited with status 1\\)\\); automatic reloads are paused.*'certwatch resume web'" 20 ||
 	diag "$(log_since "$mark")"
 is "$(runs_of web)" 1 "web: the reload command ran once"
+is "$(log_since "$mark" | grep ' web: reload output: ' | sed 's/.* web: reload output: //')" \
+	"$(printf '%s\n%s' 'the test says "no"' '\tsecond line')" \
+	"web: the command's output is logged as written, a line each: quotes kept, blank lines left out, a tab escaped"
 cw status --config "$conf" --json
 is "$cw_rc" 2 "certwatch status exits 2 while a service is paused"
 is "$(json_service "$cw_out" web paused)/$(json_service "$cw_out" web phase)" true/paused \

@@ -194,6 +194,22 @@ static void test_errors(void)
 				  "is missing before the end of the file", d),
 	       "a section left open at the end of the file is refused at its line");
 
+	d = new_case("openstring");
+	put(d, "certwatch.conf", "service web {\n\tcert = \"/a\"\n\tkey = \"/b\"\n"
+	    "\tname = \"www.example.com\n\taddress = \"127.0.0.1\"\n"
+	    "\tendpoint https { port = 443 }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:4: the string that begins here runs over the "
+				  "end of its line, and the one that begins at line 5 is still open "
+				  "at the end of the file: a closing quote (\") is missing, most "
+				  "likely at the end of this line", d),
+	       "a quote missing at the end of a line is reported at that line, not as a '}' missing");
+
+	d = new_case("openlast");
+	put(d, "certwatch.conf", "service web {\n\tcert = \"/a\"\n\tkey = '/b }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:3: the string that begins here is not closed: a "
+				  "closing quote (') is missing before the end of the file", d),
+	       "a string left open to the end of the file is reported at its line, with its quote");
+
 	d = new_case("noendpoint");
 	put(d, "certwatch.conf", "# x\n\nservice lonely {\n  cert = \"/a\"\n  key = \"/b\"\n}\n");
 	is_str(load_error(d), fmt("%s/certwatch.conf:3: service lonely has no endpoint; add one, such "

@@ -108,7 +108,7 @@ static void text_as_daemons_write_it(void)
 		{ "12 34\n", 0 },
 		{ "\n1234\n", 0 },
 		{ "0\n", 0 },
-		{ "1\n", 0 },
+		{ "1\n", 1 },                             /* init's: refused by the check */
 		{ "01234\n", 0 },
 		{ "+1234\n", 0 },
 		{ "-1234\n", 0 },

@@ -86,6 +86,17 @@ static void escaping(void)
 	is_str(out, "0123456789abcde", "input that fits exactly is not cut");
 }
 
+/* A command's output line in the log reads as it was written. */
+static void escaping_text_keeps_quotes(void)
+{
+	char out[64];
+
+	escape_text("the file \"/x\" is ok \\o/", 23, out, sizeof(out));
+	is_str(out, "the file \"/x\" is ok \\o/", "text keeps its quotes and backslashes");
+	escape_text("a\tb\x1b[2J\xc3", 8, out, sizeof(out));
+	is_str(out, "a\\tb\\x1b[2J\\xc3", "and escapes control bytes and bytes outside ASCII");
+}
+
 static void hex(void)
 {
 	uint8_t d[SHA256_LEN];
@@ -145,6 +156,7 @@ int main(void)
 	durations();
 	duration_round_trip();
 	escaping();
+	escaping_text_keeps_quotes();
 	hex();
 	regular_files();
 	return tap_done();

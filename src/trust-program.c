@@ -1,10 +1,12 @@
 /*
- * conf-program.c - whether a program the configuration names may be run
- * as root.  reload-command and reload-check run as root, so whoever can
- * change the program, or a directory or symbolic link on the way to it,
- * can run anything as root.  The configuration files are refused when
- * others may write them (conf-file.c); this holds the programs they name
- * to the same rule, when the configuration is loaded.
+ * trust-program.c - whether a program may be run as root.  reload-command
+ * and reload-check run as root, so whoever can change the program, or a
+ * directory or symbolic link on the way to it, can run anything as root.
+ * The configuration files are refused when others may write them
+ * (conf-file.c); this holds the programs they name to the same rule, when
+ * the configuration is loaded and again by the command runner
+ * (reload-command.c) right before each run: months may pass between the
+ * two, and a mode changed meanwhile must not go unnoticed.
  *
  * The path is walked as trust.c walks every path root must trust: each
  * directory and link on the way owned by root or the caller and writable
@@ -19,8 +21,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "conf-int.h"
 #include "trust.h"
 #include "util.h"
 
@@ -48,7 +50,7 @@ static int check_file(const struct trust_rule *rule, const char *program, const 
 	return 0;
 }
 
-int conf_program_check(const char *setting, const char *program, char *msg, size_t len)
+int trust_program_check(const char *setting, const char *program, char *msg, size_t len)
 {
 	char what[PATH_MAX + 64], path[PATH_MAX];
 	const struct trust_rule rule = {
