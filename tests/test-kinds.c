@@ -252,6 +252,8 @@ static void the_dump_reads_back(void)
 	like(full, "\n\tcontrol-socket = \"/run/ha.sock\"\n", "the service's own socket is a setting");
 	like(full, "\n\t# control-socket = \"/run/slapd/ldapi\"\n", "slapd's default socket is a comment");
 	first = dump_settings(c);
+	/* The dump names include-dir (conf.d beside the first file): named, it must exist. */
+	mkdir(c->include_dir, 0700);
 	d = new_case("dump-again");
 	put(d, "certwatch.conf", "%s", first);
 	ok(load(d, &again) == 0 && again->services[0].reload_method == RELOAD_METHOD_HAPROXY &&
