@@ -98,13 +98,18 @@ is "$cw_rc/$cw_out" "0/ok: web resumed" "certwatch resume web: the daemon answer
 ok "web: after resume the reload runs and is verified" wait_log "$mark" "web: reload verified" 20 ||
 	diag "$(log_since "$mark")"
 is "$(served_fp 127.0.0.1 "$port" - web.test)" "$(leaf_fp w1)" "web: nginx serves the renewed certificate (openssl s_client)"
-# That reload of nginx also brought web2's new certificate.
+# That reload of nginx also brought web2's new certificate; web2 cannot
+# know that every process serving it has the renewal (Postfix's busy smtpd
+# processes would not), so its renewal is reloaded once more, as
+# certwatch.conf(5) says of a renewal seen, and verified.
+mark=$(log_mark)
 cw resume --config "$conf" web2
 is "$cw_rc" 0 "certwatch resume --config FILE web2 (backing off, not paused) succeeds"
-ok "web2: after resume it finds its certificate served, no failures left" \
-	wait_for 15 status_all_ok "$conf"
-is "$(json_service "$cw_out" web2 failures)/$(runs_of web2)" 0/1 \
-	"web2: resumed without another reload, the served certificate already matched"
+ok "web2: after resume its renewal, already served, is reloaded once more and verified" \
+	wait_log "$mark" "web2: reload verified" 20 || diag "$(log_since "$mark")"
+ok "web2: no failures left" wait_for 15 status_all_ok "$conf"
+is "$(json_service "$cw_out" web2 failures)/$(runs_of web2)" 0/2 \
+	"web2: one more run of its reload command, which succeeded"
 is "$(served_fp 127.0.0.1 "$port" - web2.test)" "$(leaf_fp v2)" "web2: nginx serves the renewed certificate"
 
 cw --config "$conf" resume nosuch
