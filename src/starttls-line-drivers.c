@@ -199,7 +199,32 @@ STARTTLS_DRIVER(ftp)
 	return line_run(&ftp_dialogue, s, in, len, consumed);
 }
 
-/* ---- NNTP (RFC 4642, RFC 3977 5.2) --------------------------------------- */
+/* ---- NNTP (RFC 4642, RFC 3977 5.2, 5.3) ---------------------------------- */
+
+enum { NNTP_GREETING, NNTP_CAPS, NNTP_STARTTLS, NNTP_MODE_READER, NNTP_READER_CAPS };
+
+/*
+ * A server in transit mode, such as INN's innd talking to a host it peers
+ * with (loopback, by default), lists MODE-READER instead of STARTTLS: only
+ * the reader it hands the connection to on MODE READER (nnrpd) speaks
+ * TLS.  MODE READER is sent once, and only then.
+ */
+static enum starttls_result nntp_caps(struct starttls_session *s, const struct line_dialogue *d,
+				      const struct line_reply *r)
+{
+	int code = line_reply_code(r);
+
+	/* Servers older than RFC 3977 may know STARTTLS without CAPABILITIES. */
+	if (code >= 500 && s->state == NNTP_CAPS)
+		return line_send(s, NNTP_STARTTLS, "STARTTLS");
+	if (code != 101)
+		return line_answered(s, d, r, "CAPABILITIES");
+	if (line_reply_has(r, 0, "STARTTLS"))
+		return line_send(s, NNTP_STARTTLS, "STARTTLS");
+	if (s->state == NNTP_CAPS && line_reply_has(r, 0, "MODE-READER"))
+		return line_send(s, NNTP_MODE_READER, "MODE READER");
+	return line_not_offered(s, d, r);
+}
 
 static enum starttls_result nntp_reply(struct starttls_session *s,
 				       const struct line_dialogue *d, const struct line_reply *r)
@@ -207,19 +232,18 @@ static enum starttls_result nntp_reply(struct starttls_session *s,
 	int code = line_reply_code(r);
 
 	switch (s->state) {
-	case 0:
+	case NNTP_GREETING:
 		if (code != 200 && code != 201)
 			return line_unexpected(s, d, r, "greeted with");
-		return line_send(s, 1, "CAPABILITIES");
-	case 1:
-		/* Servers older than RFC 3977 may know STARTTLS without CAPABILITIES. */
-		if (code >= 500)
-			return line_send(s, 2, "STARTTLS");
-		if (code != 101)
-			return line_answered(s, d, r, "CAPABILITIES");
-		if (!line_reply_has(r, 0, "STARTTLS"))
-			return line_not_offered(s, d, r);
-		return line_send(s, 2, "STARTTLS");
+		return line_send(s, NNTP_CAPS, "CAPABILITIES");
+	case NNTP_CAPS:
+	case NNTP_READER_CAPS:
+		return nntp_caps(s, d, r);
+	case NNTP_MODE_READER:
+		/* 200 or 201, the reader's own greeting; 502: no reading here. */
+		if (code != 200 && code != 201)
+			return line_coded_verdict(s, d, r, 200, "MODE READER");
+		return line_send(s, NNTP_READER_CAPS, "CAPABILITIES");
 	default:
 		return line_coded_verdict(s, d, r, 382, "STARTTLS");
 	}
@@ -227,8 +251,11 @@ static enum starttls_result nntp_reply(struct starttls_session *s,
 
 static const struct line_dialogue nntp_dialogue = {
 	.proto = "NNTP", .on_reply = nntp_reply,
-	.shape = { { LINE_REPLY_CODED, NULL }, { LINE_REPLY_DOTTED, "101" },
-		   { LINE_REPLY_CODED, NULL } },
+	.shape = { [NNTP_GREETING] = { LINE_REPLY_CODED, NULL },
+		   [NNTP_CAPS] = { LINE_REPLY_DOTTED, "101" },
+		   [NNTP_STARTTLS] = { LINE_REPLY_CODED, NULL },
+		   [NNTP_MODE_READER] = { LINE_REPLY_CODED, NULL },
+		   [NNTP_READER_CAPS] = { LINE_REPLY_DOTTED, "101" } },
 };
 
 STARTTLS_DRIVER(nntp)

@@ -61,6 +61,14 @@ struct transcript {
 #define NNTP_GREETING "200 news.example.com InterNetNews server INN 2.7.1 ready\r\n"
 #define NNTP_CAPS "101 Capability list:\r\nVERSION 2\r\nIMPLEMENTATION INN 2.7.1\r\n" \
 	"READER\r\nSTARTTLS\r\nLIST ACTIVE NEWSGROUPS\r\n.\r\n"
+/* INN 2.7's innd to a peer (transit mode), then the nnrpd it hands over to. */
+#define INND_GREETING "200 news.example.com InterNetNews server INN 2.7.1 ready " \
+	"(transit mode)\r\n"
+#define INND_CAPS "101 Capability list:\r\nVERSION 2\r\nIMPLEMENTATION INN 2.7.1\r\n" \
+	"AUTHINFO\r\nIHAVE\r\nLIST ACTIVE ACTIVE.TIMES MOTD NEWSGROUPS\r\nMODE-READER\r\n" \
+	"STREAMING\r\n.\r\n"
+#define NNRPD_GREETING "200 news.example.com InterNetNews NNRP server INN 2.7.1 ready " \
+	"(posting ok)\r\n"
 #define XMPP_HELLO(ns, to) "<?xml version='1.0'?><stream:stream " \
 	"xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:" ns "' " \
 	"to='" to "' version='1.0'>"
@@ -175,6 +183,14 @@ static const struct transcript transcripts[] = {
 	    { B(NNTP_CAPS), B("STARTTLS\r\n") },
 	    { B("382 Begin TLS negotiation now\r\n"), B("") } },
 	  STARTTLS_READY, NULL, SPLIT_ANY },
+	{ "nntp: innd in transit mode lists MODE-READER: MODE READER, then the reader's "
+	  "CAPABILITIES, STARTTLS", "nntp", NULL, B(""),
+	  { { B(INND_GREETING), B("CAPABILITIES\r\n") },
+	    { B(INND_CAPS), B("MODE READER\r\n") },
+	    { B(NNRPD_GREETING), B("CAPABILITIES\r\n") },
+	    { B(NNTP_CAPS), B("STARTTLS\r\n") },
+	    { B("382 Begin TLS negotiation now\r\n"), B("") } },
+	  STARTTLS_READY, NULL, SPLIT_ANY },
 	{ "nntp: a 5xx to CAPABILITIES still tries STARTTLS", "nntp", NULL, B(""),
 	  { { B("201 no posting\r\n"), B("CAPABILITIES\r\n") },
 	    { B("500 What?\r\n"), B("STARTTLS\r\n") },
@@ -221,6 +237,19 @@ static const struct transcript transcripts[] = {
 	    { B("101 Capability list:\r\nVERSION 2\r\nREADER\r\n.\r\n"), B("") } },
 	  STARTTLS_REFUSED, "the NNTP server does not offer STARTTLS; its capabilities: "
 	  "\"101 Capability list:\\r\\nVERSION 2\\r\\nREADER\\r\\n.\"", SPLIT_ANY },
+	{ "nntp: MODE READER is sent once: the reader's capabilities without STARTTLS are "
+	  "refused", "nntp", NULL, B(""),
+	  { { B(INND_GREETING), B("CAPABILITIES\r\n") },
+	    { B(INND_CAPS), B("MODE READER\r\n") },
+	    { B(NNRPD_GREETING), B("CAPABILITIES\r\n") },
+	    { B(INND_CAPS), B("") } },
+	  STARTTLS_REFUSED, "the NNTP server does not offer STARTTLS; its capabilities: "
+	  "\"101 Capability list:\\r\\nVERSION 2", SPLIT_ANY },
+	{ "nntp: a 502 to MODE READER (no reading allowed) is refused", "nntp", NULL, B(""),
+	  { { B(INND_GREETING), B("CAPABILITIES\r\n") },
+	    { B(INND_CAPS), B("MODE READER\r\n") },
+	    { B("502 You have no permission to talk.  Goodbye!\r\n"), B("") } },
+	  STARTTLS_REFUSED, "the NNTP server refused MODE READER: \"502 You have", SPLIT_ANY },
 	{ "xmpp: features without starttls are refused, quoting them", "xmpp", NULL,
 	  B(XMPP_HELLO("client", "mail.example.com")),
 	  { { B(XMPP_HEADER "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:"
