@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "conf-int.h"
 #include "conf-scan.h"
+#include "hostname.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -274,6 +275,8 @@ static int take_globals(struct loader *l, cfg_t *cfg, const char *main_file)
 			return -ENOMEM;
 		}
 	}
+	if (!c->ehlo_name && !(c->ehlo_name = strdup(hostname_fqdn())))
+		return -ENOMEM;
 	if (c->crit_days >= c->warn_days)
 		loader_error(l, -EINVAL, l->file,
 			     l->scan.crit_days_line ? l->scan.crit_days_line : l->scan.warn_days_line,

@@ -346,7 +346,7 @@ static void starttls_begin(struct probe *p)
 		return;
 	}
 	starttls_session_init(&p->st->s, p->target.starttls,
-			      p->target.sni ? p->target.sni : p->target.host);
+			      p->target.sni ? p->target.sni : p->target.host, p->target.helo_name);
 	/* The first step (len 0) lets client-first protocols speak: LDAP, Postgres. */
 	starttls_process(p);
 }

@@ -46,7 +46,8 @@ struct probe_target {
 	const char *host;           /* name or numeric address */
 	uint16_t port;
 	int starttls;               /* index into starttls_drivers[], or -1 */
-	const char *sni;            /* NULL: no SNI (and the host is used for EHLO etc.) */
+	const char *sni;            /* NULL: no SNI (and the host is XMPP's stream "to") */
+	const char *helo_name;      /* this client's name in EHLO and LHLO; NULL: sni or host */
 	uint64_t timeout_usec;      /* the deadline for every phase together */
 	/*
 	 * Of a server with one certificate per key type, the one to ask for:

@@ -24,12 +24,16 @@ static enum starttls_result smtp_reply(struct starttls_session *s,
 	case 0:
 		if (line_reply_code(r) != 220)
 			return line_unexpected(s, d, r, "greeted with");
-		/* RFC 5321 4.1.3: an address goes in brackets. */
-		if (inet_pton(AF_INET, s->host, &a) == 1)
+		/*
+		 * The client's own name, not the server's: MTAs commonly
+		 * reject a greeting naming one of their own names or
+		 * addresses.  RFC 5321 4.1.3: an address goes in brackets.
+		 */
+		if (inet_pton(AF_INET, s->helo, &a) == 1)
 			open = "[", close = "]";
-		else if (inet_pton(AF_INET6, s->host, &a) == 1)
+		else if (inet_pton(AF_INET6, s->helo, &a) == 1)
 			open = "[IPv6:", close = "]";
-		return line_send(s, 1, "%s %s%s%s", d->verb, open, s->host, close);
+		return line_send(s, 1, "%s %s%s%s", d->verb, open, s->helo, close);
 	case 1:
 		if (line_reply_code(r) != 250)
 			return line_answered(s, d, r, d->verb);

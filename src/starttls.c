@@ -63,11 +63,13 @@ const char *starttls_names(void)
 	return names;
 }
 
-void starttls_session_init(struct starttls_session *s, int proto, const char *host)
+void starttls_session_init(struct starttls_session *s, int proto, const char *host,
+			   const char *helo)
 {
 	memset(s, 0, sizeof(*s));
 	s->proto = proto;
 	s->host = host ? host : "localhost";
+	s->helo = helo ? helo : s->host;
 }
 
 enum starttls_result starttls_feed(struct starttls_session *s, const uint8_t *in,

@@ -27,7 +27,8 @@ enum starttls_result {
 struct starttls_session {
 	int proto;                    /* index into starttls_drivers[] */
 	int state;                    /* the driver's own step counter, starts at 0 */
-	const char *host;             /* EHLO / stream "to" name; never NULL */
+	const char *host;             /* the server's name: XMPP's stream "to"; never NULL */
+	const char *helo;             /* the client's name, in EHLO and LHLO; never NULL */
 	uint8_t out[STARTTLS_MAX_OUT];
 	size_t out_len;               /* bytes queued for sending */
 	size_t received;              /* total bytes fed, for the preamble bound */
@@ -56,7 +57,9 @@ int starttls_lookup(const char *name);
 /* A comma-separated list of every driver's name, for messages. */
 const char *starttls_names(void);
 
-void starttls_session_init(struct starttls_session *s, int proto, const char *host);
+/* host NULL: "localhost"; helo NULL: host. */
+void starttls_session_init(struct starttls_session *s, int proto, const char *host,
+			   const char *helo);
 
 /*
  * Feeds bytes to the session's driver, enforcing STARTTLS_MAX_PREAMBLE.
