@@ -116,8 +116,8 @@ static int take_key_type(struct adhoc *a, const char *s)
 	int k = key_type_from_string(s);
 
 	if (k < 0)
-		return fail(a, "--key-type %s is not a key type; write rsa or ecdsa (or any: "
-			    "whichever the server prefers)", s);
+		return fail(a, "--key-type %s is not a key type; write rsa or ecdsa (or auto, the "
+			    "default: the --cert's type; or any: whichever the server prefers)", s);
 	a->key_type = k;
 	return 0;
 }
@@ -131,6 +131,19 @@ static int take_ehlo_name(struct adhoc *a, const char *s)
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:") != n)
 		return fail(a, "--ehlo-name %s is not a host name or address; write this host's "
 			    "name as mail servers know it, such as monitor.example.com", s);
+	return 0;
+}
+
+static int needs_value(struct adhoc *a, enum adhoc_option o);
+
+static int take_name(struct adhoc *a, const char *s)
+{
+	const char *why = host_name_problem(s);
+
+	if (!s[0])
+		return needs_value(a, ADHOC_NAME);
+	if (why)
+		return fail(a, "--name %s %s", s, why);
 	return 0;
 }
 
@@ -155,14 +168,16 @@ static const struct row {
 	[ADHOC_PORT] = { "port", 'p', "PORT", "with -H (default: the --starttls protocol's "
 		"port, or 443)", take_port },
 	[ADHOC_STARTTLS] = { "starttls", 0, "PROTO", NULL, take_starttls },
-	[ADHOC_NAME] = { "name", 0, "NAME", "SNI, and the name the certificate must cover", NULL },
+	[ADHOC_NAME] = { "name", 0, "NAME", "SNI, and the name the certificate must cover",
+		take_name },
 	[ADHOC_CERT] = { "cert", 0, "FILE", "compare with this certificate (or full chain)",
 		NULL },
 	[ADHOC_CHAIN] = { "chain", 0, "FILE", "with --cert: a separate chain file", NULL },
 	[ADHOC_KEY] = { "key", 0, "FILE", "with --cert: the private key, checked against the "
 		"certificate", NULL },
 	[ADHOC_KEY_TYPE] = { "key-type", 0, "TYPE", "rsa or ecdsa: ask a server that has one "
-		"certificate per key type for that one", take_key_type },
+		"certificate per key type for that one; auto (the default): the --cert's type; "
+		"any: whichever it prefers", take_key_type },
 	[ADHOC_EHLO_NAME] = { "ehlo-name", 0, "NAME", "the name to greet SMTP and LMTP servers "
 		"with (default: this host's own)", take_ehlo_name },
 	[ADHOC_TIMEOUT] = { "timeout", 't', "DURATION", NULL, take_timeout },
@@ -175,7 +190,7 @@ static int getopt_val(enum adhoc_option o)
 
 void adhoc_init(struct adhoc *a)
 {
-	*a = (struct adhoc) { .starttls = -1, .key_type = KEY_TYPE_ANY };
+	*a = (struct adhoc) { .starttls = -1, .key_type = KEY_TYPE_AUTO };
 }
 
 void adhoc_getopt_init(struct adhoc_getopt *g, const char *own_short,
@@ -210,6 +225,12 @@ const char *adhoc_option_name(int c)
 	return NULL;
 }
 
+static int needs_value(struct adhoc *a, enum adhoc_option o)
+{
+	return fail(a, "--%s needs a value; write --%s %s", rows[o].name, rows[o].name,
+		    rows[o].arg);
+}
+
 int adhoc_option(struct adhoc *a, int c, const char *arg)
 {
 	for (int o = 0; o < _ADHOC_OPTION_MAX; o++) {
@@ -219,8 +240,7 @@ int adhoc_option(struct adhoc *a, int c, const char *arg)
 		if (rows[o].take)
 			return rows[o].take(a, arg) < 0 ? -EINVAL : 1;
 		if (arg[0] == '\0')
-			return fail(a, "--%s needs a value; write --%s %s", rows[o].name,
-				    rows[o].name, rows[o].arg);
+			return needs_value(a, (enum adhoc_option)o);
 		return 1;
 	}
 	return 0;
@@ -275,7 +295,7 @@ int adhoc_items(const struct adhoc *a, struct conf **ret_conf,
 	}
 	check_item_adhoc(it, c, a->host, a->port, a->starttls, a->given[ADHOC_NAME],
 			 a->given[ADHOC_CERT], a->given[ADHOC_CHAIN], a->given[ADHOC_KEY]);
-	it->target.key_type = a->key_type;
+	it->key_type = a->key_type;
 	if (a->given[ADHOC_EHLO_NAME])
 		it->target.helo_name = a->given[ADHOC_EHLO_NAME];
 	if (a->timeout_usec)

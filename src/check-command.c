@@ -59,3 +59,18 @@ int check_command(const struct conf *c, const char *config_path, const char *ser
 	conf_free(own);
 	return r < 0 ? EXIT_UNKNOWN : r;
 }
+
+void check_command_key_modes(const struct conf *c)
+{
+	struct check_item *items = NULL;
+	time_t now = time(NULL);
+	size_t n = 0;
+
+	if (check_items_from_conf(c, NULL, &items, &n) < 0)
+		return;
+	/* Only the files are looked at: nothing is probed. */
+	for (size_t i = 0; i < n; i++)
+		check_item_judge(&items[i], now);
+	report_key_warnings(stderr, items, n);
+	check_items_free(items, n);
+}

@@ -22,3 +22,10 @@ enum check_format {
  */
 int check_command(const struct conf *c, const char *config_path, const char *service,
 		  const struct adhoc *endpoint, enum check_format format);
+
+/*
+ * For --test-config: loads the pairs of every endpoint of c (nothing is
+ * probed) and warns on stderr, once per key file, of a key that group or
+ * others may read, as check does.
+ */
+void check_command_key_modes(const struct conf *c);

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <systemd/sd-event.h>
@@ -47,8 +48,9 @@ int check_items_from_conf(const struct conf *c, const char *service,
 				.sni = ep->sni,
 				.helo_name = c->ehlo_name,
 				.timeout_usec = c->timeout_usec,
-				.key_type = ep->key_type,
 			};
+			it->key_type = ep->key_type;
+			it->pair_format = ep->pair_format;
 			it->cert = ep->cert;
 			it->chain = ep->chain;
 			it->key = ep->key;
@@ -70,6 +72,13 @@ static void on_probe_done(const struct probe_target *t, struct probe_result *r, 
 
 	(void)t;
 	it->probe = *r;   /* takes r's allocations */
+}
+
+/* A command of the command line: said on stderr, beside the report. */
+static void on_notice(const char *message, void *userdata)
+{
+	(void)userdata;
+	fprintf(stderr, "certwatch: %s\n", message);
 }
 
 static int on_all_done(sd_event_source *s, void *userdata)
@@ -95,7 +104,9 @@ int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, 
 	r = probe_engine_new(event, max_in_flight, &engine);
 	if (r < 0)
 		goto out;
+	probe_engine_on_notice(engine, on_notice, NULL);
 	for (size_t i = 0; i < n; i++) {
+		check_item_aim(&items[i], now);
 		r = probe_start(engine, &items[i].target, on_probe_done, &items[i]);
 		if (r < 0)
 			goto out;
@@ -122,6 +133,25 @@ out:
 	return r;
 }
 
+void check_item_aim(struct check_item *it, time_t now)
+{
+	struct disk_pair p;
+
+	it->target.key_type = it->key_type;
+	it->target.any_if_refused = false;
+	if (it->key_type != KEY_TYPE_AUTO)
+		return;
+	it->target.key_type = KEY_TYPE_ANY;
+	/* The certificate alone: the key and the rules are the judgement's business. */
+	if (!it->cert || disk_pair_load(it->cert, NULL, NULL, NULL, now, &p) < 0)
+		return;
+	if (p.have_leaf && p.leaf.key_type != KEY_TYPE_ANY) {
+		it->target.key_type = p.leaf.key_type;
+		it->target.any_if_refused = true;
+	}
+	disk_pair_done(&p);
+}
+
 void check_item_judge(struct check_item *it, time_t now)
 {
 	int r;
@@ -131,12 +161,24 @@ void check_item_judge(struct check_item *it, time_t now)
 		reconcile(&it->probe, NULL, it->target.sni, &it->th, now, &it->verdict);
 		return;
 	}
-	r = disk_pair_load(it->cert, it->chain, it->key, it->target.sni, now, &it->disk);
+	/* Of files with a pair per key type, the one of the type this pass asked for. */
+	r = disk_pair_load_files(&(struct pair_files) {
+			.cert = it->cert, .chain = it->chain, .key = it->key,
+			.format = it->pair_format, .key_type = it->target.key_type,
+		}, it->target.sni, now, &it->disk);
 	if (r < 0) {
 		it->disk.status = X509_UNREADABLE;
 		snprintf(it->disk.detail, sizeof(it->disk.detail), "cannot load %s: %s", it->cert,
 			 strerror(-r));
 	}
+	/*
+	 * Whether the chain on disk leads to a trusted root is asked only of
+	 * a leaf that is served with another chain that does not (reconcile.c).
+	 */
+	if (it->probe.status == PROBE_OK && !it->probe.verified && it->disk.have_leaf &&
+	    cert_info_same(&it->disk.leaf, &it->probe.leaf) &&
+	    !cert_chain_same_issuers(&it->disk.chain, &it->probe.chain))
+		(void)disk_pair_trust(&it->disk, it->target.sni, now);
 	reconcile(&it->probe, &it->disk, it->target.sni, &it->th, now, &it->verdict);
 }
 

@@ -18,6 +18,8 @@ struct check_item {
 	const char *service;          /* "-" when ad hoc */
 	const char *endpoint;
 	struct probe_target target;   /* strings borrowed from conf or argv */
+	enum key_type key_type;       /* as configured; check_item_aim() sets the target's */
+	enum pair_format pair_format; /* the rules by which the daemon reads the files */
 	const char *cert, *chain, *key;   /* cert NULL: nothing on disk to compare */
 	struct thresholds th;
 	struct probe_result probe;    /* owned */
@@ -52,6 +54,14 @@ void check_item_name(const struct check_item *it, char *out, size_t outlen);
 
 /* "host:port", or "[address]:port" for IPv6. */
 void check_item_address(const struct check_item *it, char *out, size_t outlen);
+
+/*
+ * Sets the key type the next probe of the item asks for: the configured
+ * one, or for auto the type of the certificate on disk (any when there is
+ * none, or another type), asking again for any when the server refuses
+ * that type.  Called before each probe: a renewal may change the type.
+ */
+void check_item_aim(struct check_item *it, time_t now);
 
 /*
  * Loads the item's disk pair (afresh) and applies the decision table to

@@ -3,20 +3,23 @@
  * its row, run while libconfuse parses (when the value's line is known).
  * Each check is pure: it returns -EINVAL and a message saying what is
  * wrong and what would be right, and reports nothing itself.  Also the
- * lookups that the copy and the dump share with the checks: signal names
- * and reload windows.
+ * lookups that the copy and the dump share with the checks: signal names,
+ * reload windows and users.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf-int.h"
 #include "key-type.h"
+#include "pair-format.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -95,9 +98,13 @@ static int check_host(const struct conf_row *row, cfg_opt_t *opt, char *msg, siz
 {
 	const char *v = cfg_opt_getnstr(opt, 0);
 
-	if (!made_of(v, CONF_MAX_HOST, ALNUM ".-_:%") || v[0] == '-')
-		return fail(msg, len, "%s = \"%s\" is not a host name or address; write one such as "
-			    "\"mail.example.com\" or \"192.0.2.1\"", row->name, conf_show(v).s);
+	const char *why = host_name_problem(v);
+
+	if (!why && (!made_of(v, CONF_MAX_HOST, ALNUM ".-_:%") || v[0] == '-'))
+		why = "is not a host name or address; write one such as \"mail.example.com\" or "
+		      "\"192.0.2.1\"";
+	if (why)
+		return fail(msg, len, "%s = \"%s\" %s", row->name, conf_show(v).s, why);
 	return 0;
 }
 
@@ -242,7 +249,51 @@ static int check_key_type(const struct conf_row *row, cfg_opt_t *opt, char *msg,
 
 	if (key_type_from_string(v) < 0)
 		return fail(msg, len, "%s = \"%s\" is not a key type; write \"rsa\" or \"ecdsa\" "
-			    "(or \"any\", the default)", row->name, conf_show(v).s);
+			    "(or \"auto\", the default: the type of the certificate on disk, or "
+			    "\"any\")", row->name, conf_show(v).s);
+	return 0;
+}
+
+static int check_pair_format(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (pair_format_from_string(v) < 0)
+		return fail(msg, len, "%s = \"%s\" is not a pair format; write \"pem\" (the "
+			    "default) or \"postfix-chain-files\"", row->name, conf_show(v).s);
+	return 0;
+}
+
+int conf_user_lookup(const char *name, uid_t *ret_uid)
+{
+	struct passwd *pw;
+	char *end = NULL;
+	unsigned long v;
+
+	if (!name || !name[0])
+		return -ENOENT;
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (name[0] >= '0' && name[0] <= '9' && *end == '\0' && errno == 0 && v < (uid_t)-1) {
+		*ret_uid = (uid_t)v;
+		return 0;
+	}
+	pw = getpwnam(name);
+	if (!pw)
+		return -ENOENT;
+	*ret_uid = pw->pw_uid;
+	return 0;
+}
+
+static int check_user(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	uid_t uid;
+
+	if (conf_user_lookup(v, &uid) < 0)
+		return fail(msg, len, "%s = \"%s\" is not a user of this system; write the name of "
+			    "the user the service runs as, such as \"postgres\"", row->name,
+			    conf_show(v).s);
 	return 0;
 }
 
@@ -259,6 +310,8 @@ static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_WINDOW]   = check_window,
 	[CONF_STARTTLS] = check_starttls,
 	[CONF_KEY_TYPE] = check_key_type,
+	[CONF_PAIR_FORMAT] = check_pair_format,
+	[CONF_USER]     = check_user,
 };
 
 int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)

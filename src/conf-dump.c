@@ -9,11 +9,13 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <pwd.h>
 #include <stdio.h>
 
 #include "conf.h"
 #include "conf-int.h"
 #include "key-type.h"
+#include "pair-format.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -58,6 +60,21 @@ void conf_write_argv(FILE *f, const char *key, char *const argv[])
 	write_argv(f, "\t", key, argv);
 }
 
+/* A user's name, or its number when it has none; NULL if unset. */
+static const char *format_user(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw;
+
+	if (uid == (uid_t)-1)
+		return NULL;
+	pw = getpwuid(uid);
+	if (pw)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)uid);
+	return buf;
+}
+
 /* The value of a row that is not a string, in the file's syntax; NULL if unset. */
 static const char *format_value(const struct conf_row *row, const void *field,
 				char *buf, size_t len)
@@ -79,6 +96,10 @@ static const char *format_value(const struct conf_row *row, const void *field,
 		return *i >= 0 ? starttls_drivers[*i].name : NULL;
 	case CONF_KEY_TYPE:
 		return key_type_to_string(*(const enum key_type *)field);
+	case CONF_PAIR_FORMAT:
+		return pair_format_to_string(*(const enum pair_format *)field);
+	case CONF_USER:
+		return format_user(*(const uid_t *)field, buf, len);
 	default:
 		return *(char *const *)field;
 	}

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "trust.h"
 
 #define CONF_MAX_SHOWN   160      /* a value quoted in a message */
 #define CONF_MAX_MESSAGE 1024
@@ -38,7 +39,7 @@
  */
 static inline bool conf_owner_trusted(uid_t uid)
 {
-	return uid == 0 || uid == geteuid();
+	return trust_owner(uid, TRUST_NOBODY);
 }
 
 /* ---- conf-table.c: the rows ---------------------------------------------- */
@@ -69,6 +70,8 @@ enum conf_type {
 	CONF_WINDOW,     /* int[2], minutes after midnight; -1 unset */
 	CONF_STARTTLS,   /* int, index into starttls_drivers[]; -1 unset */
 	CONF_KEY_TYPE,   /* enum key_type */
+	CONF_PAIR_FORMAT, /* enum pair_format */
+	CONF_USER,       /* uid_t, a user's name or number; (uid_t)-1 unset */
 	_CONF_TYPE_MAX,
 };
 
@@ -112,6 +115,9 @@ int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size
 /* A reload-signal name, with or without "SIG", to its number; 0 if unknown. */
 int conf_signal_lookup(const char *name);
 const char *conf_signal_name(int signo);
+
+/* A user's name or number to its uid; -ENOENT when there is no such user. */
+int conf_user_lookup(const char *name, uid_t *ret_uid);
 
 /* "HH:MM-HH:MM" to minutes after midnight; -EINVAL if it is not one. */
 int conf_parse_window(const char *s, int *ret_start, int *ret_end);

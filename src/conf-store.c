@@ -13,6 +13,7 @@
 
 #include "conf-int.h"
 #include "key-type.h"
+#include "pair-format.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -59,8 +60,11 @@ static void store_unset(const struct conf_row *row, void *field)
 	case CONF_STARTTLS:
 		*(int *)field = -1;
 		break;
+	case CONF_USER:
+		*(uid_t *)field = (uid_t)-1;
+		break;
 	default:
-		/* Durations, numbers, false, NULL, KEY_TYPE_ANY: all zero. */
+		/* Durations, numbers, false, NULL, KEY_TYPE_ANY, PAIR_FORMAT_PEM: all zero. */
 		break;
 	}
 }
@@ -100,6 +104,12 @@ static int store_value(const struct conf_row *row, cfg_opt_t *opt, void *field)
 	case CONF_KEY_TYPE:
 		*(enum key_type *)field = (enum key_type)key_type_from_string(s);
 		return 0;
+	case CONF_PAIR_FORMAT:
+		*(enum pair_format *)field = (enum pair_format)pair_format_from_string(s);
+		return 0;
+	case CONF_USER:
+		/* Checked while parsing; a user removed since is an error all the same. */
+		return conf_user_lookup(s, (uid_t *)field) < 0 ? -EINVAL : 0;
 	default:
 		return -EINVAL;
 	}

@@ -60,13 +60,16 @@ const struct conf_row conf_rows[] = {
 	{ "chain",                CONF_PATH,     NULL,        0, 0,        INHERITED(chain),
 	  .unless = "cert" },
 	{ "key",                  CONF_PATH,     NULL,        0, 0,        INHERITED(key) },
-	{ "key-type",             CONF_KEY_TYPE, "any",       0, 0,        INHERITED(key_type) },
+	{ "key-type",             CONF_KEY_TYPE, "auto",      0, 0,        INHERITED(key_type) },
+	{ "pair-format",          CONF_PAIR_FORMAT, "pem",    0, 0,        INHERITED(pair_format) },
 
 	{ "reload-unit",          CONF_UNIT,     NULL,        0, 0,        SERVICE(reload_unit) },
 	{ "reload-command",       CONF_ARGV,     NULL,        0, 0,        SERVICE(reload_command) },
 	{ "reload-check",         CONF_ARGV,     NULL,        0, 0,        SERVICE(reload_check) },
 	{ "reload-signal",        CONF_SIGNAL,   NULL,        0, 0,        SERVICE(reload_signal) },
 	{ "pid-file",             CONF_PATH,     NULL,        0, 0,        SERVICE(pid_file) },
+	{ "pid-file-owner",       CONF_USER,     NULL,        0, 0,        SERVICE(pid_file_owner) },
+	{ "pid-program",          CONF_PATH,     NULL,        0, 0,        SERVICE(pid_program) },
 	{ "reload-timeout",       CONF_DURATION, "30s",       1, YEAR,     SERVICE(reload_timeout_usec) },
 	{ "verify-timeout",       CONF_DURATION, "60s",       1, YEAR,     SERVICE(verify_timeout_usec) },
 	{ "verify-passes",        CONF_UINT,     "3",         1, 20,       SERVICE(verify_passes) },
@@ -139,6 +142,8 @@ static const cfg_type_t cfg_types[_CONF_TYPE_MAX] = {
 	[CONF_WINDOW]   = CFGT_STR,
 	[CONF_STARTTLS] = CFGT_STR,
 	[CONF_KEY_TYPE] = CFGT_STR,
+	[CONF_PAIR_FORMAT] = CFGT_STR,
+	[CONF_USER]     = CFGT_STR,
 };
 
 static cfg_opt_t row_opt(const struct conf_row *row, enum conf_scope scope,

@@ -153,6 +153,10 @@ static void take_reload(struct loader *l, cfg_t *sec, unsigned line, struct conf
 	if (s->pid_file && !s->reload_signal)
 		loader_error(l, -EINVAL, l->file, line, "service %s has pid-file but no reload-signal; "
 			     "add reload-signal = \"HUP\" or remove pid-file", conf_show(s->name).s);
+	if ((s->pid_file_owner != (uid_t)-1 || s->pid_program) && !s->pid_file)
+		loader_error(l, -EINVAL, l->file, line, "service %s has %s but no pid-file; remove "
+			     "it, or add reload-signal and pid-file", conf_show(s->name).s,
+			     s->pid_program ? "pid-program" : "pid-file-owner");
 	if (s->reload_check && s->reload_method == RELOAD_METHOD_NONE) {
 		conf_reload_methods(methods, sizeof(methods), " or ");
 		loader_error(l, -EINVAL, l->file, line, "service %s has reload-check but no reload "

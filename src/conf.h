@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "key-type.h"
+#include "pair-format.h"
 
 #define CONF_DEFAULT_FILE SYSCONFDIR "/certwatch/certwatch.conf"
 #define CONF_MAX_SERVICES  4096
@@ -29,6 +31,7 @@ struct conf_endpoint {
 	char *chain;         /* effective separate chain file, or NULL */
 	char *key;           /* effective private key */
 	enum key_type key_type; /* which of a dual-certificate server's pairs */
+	enum pair_format pair_format; /* the rules by which the daemon reads the files */
 	const char *file;    /* where it was defined, for messages */
 	unsigned line;
 };
@@ -53,6 +56,7 @@ struct conf_service {
 	char *cert, *chain, *key, *sni;    /* service-wide defaults */
 	char *address;                     /* service-wide default, "localhost" unless set */
 	enum key_type key_type;            /* service-wide default */
+	enum pair_format pair_format;      /* service-wide default */
 	enum reload_method reload_method;
 	/* Of reload_unit, reload_command and reload_signal, only reload_method's is set. */
 	char *reload_unit;
@@ -60,6 +64,8 @@ struct conf_service {
 	char **reload_check;               /* NULL-terminated argv, or NULL */
 	int reload_signal;                 /* signal number, 0 if unset */
 	char *pid_file;
+	uid_t pid_file_owner;              /* besides root, who may own pid_file; (uid_t)-1: nobody */
+	char *pid_program;                 /* the program pid_file's process must run, or NULL */
 	uint64_t reload_timeout_usec;
 	uint64_t verify_timeout_usec;
 	unsigned verify_passes;            /* matching passes in a row that verify a reload */

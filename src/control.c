@@ -98,15 +98,22 @@ int control_request(const char *dir, const char *request, int timeout_ms, char *
 }
 
 /*
- * The state in dir, as the daemon wrote it; *running when its pid lives.
+ * The state in dir, as the daemon wrote it (in a directory that may be
+ * trusted, state_dir_check()); *running when its pid lives.
  * dir is the main daemon's state-dir, or state-dir/NAME for the
  * certwatch@NAME instance that guards only NAME.
  */
 static int load_state(const char *dir, struct state *ret, bool *running)
 {
-	char err[512] = "";
+	char err[1024] = "";
 	int r;
 
+	/* A state, or a socket, that someone else could have put there is not believed. */
+	r = state_dir_check(dir, err, sizeof(err));
+	if (r < 0 && r != -ENOENT) {
+		fprintf(stderr, "certwatch: %s\n", err);
+		return r;
+	}
 	r = state_load(dir, ret, err, sizeof(err));
 	if (r == -ENOENT)
 		fprintf(stderr, "certwatch: no state in %s: the daemon (certwatch run) has not run "

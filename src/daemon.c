@@ -42,7 +42,6 @@ struct daemon {
 	struct conf *pending;          /* a SIGHUP's configuration, waiting for reloads to end */
 	sd_event_source *tick;
 	sd_event_source *apply;        /* takes pending over once nothing is in flight */
-	bool polling_logged;           /* the watch limit is reported once */
 };
 
 static int on_tick(sd_event_source *src, uint64_t usec, void *userdata)
@@ -50,12 +49,6 @@ static int on_tick(sd_event_source *src, uint64_t usec, void *userdata)
 	struct daemon *d = userdata;
 
 	setup_tick(d->setup);
-	if (watcher_is_polling(d->setup->watcher) && !d->polling_logged) {
-		d->polling_logged = true;
-		log_warning("the inotify watch limit is reached; files are polled every %llu s "
-			    "(raise fs.inotify.max_user_watches)",
-			    (unsigned long long)(d->setup->conf->poll_interval_usec / USEC_PER_SEC));
-	}
 	(void)sd_event_source_set_time(src, usec + d->setup->conf->interval_usec);
 	(void)sd_event_source_set_enabled(src, SD_EVENT_ON);
 	return 0;
@@ -221,6 +214,7 @@ int daemon_run(const char *config_path, const char *only_service)
 		goto out;
 	}
 	log_notice("guarding %zu services, %zu endpoints", d.setup->n_services, d.setup->n_items);
+	setup_note_confinement(d.setup);
 	(void)setup_start(d.setup);
 	/* The first reconcile has started: systemd may order other units after us. */
 	sd_notify(false, "READY=1");

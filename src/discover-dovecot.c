@@ -3,13 +3,18 @@
  * from `doveconf -P -n`.
  *
  * The dump is nested "type name {" sections of "key = value" lines.  What
- * is read: the global ssl, ssl_cert, ssl_key, protocols, listen and
- * hostname; each service's inet_listener (port, address, ssl, haproxy);
- * protocol and local_name sections' own pairs.  Built-in services keep
- * Dovecot's default listeners unless the dump changes them; a local_name
- * with its own pair becomes an endpoint that sends that name as SNI.
- * Certificates chosen by local or remote address, and alternative
- * certificates, are left to the user with a note.  Pure: no I/O.
+ * is read: the global ssl, ssl_cert, ssl_key, ssl_alt_cert, ssl_alt_key,
+ * protocols, listen and hostname; each service's inet_listener (port,
+ * address, ssl, haproxy); protocol, local_name and local sections' own
+ * pairs.  Built-in services keep Dovecot's default listeners unless the
+ * dump changes them; a local_name with its own pair becomes an endpoint
+ * that sends that name as SNI (a wildcard one, a name it covers), a local
+ * address with its own pair an endpoint that connects there.  A pair
+ * inherits what its section does not set, as in Dovecot: the alternative
+ * certificate (ssl_alt_cert) of a section that sets none is the global
+ * one.  Certificates chosen by remote address, or by protocol within a
+ * local_name or local section, are left to the user with a note.  Pure:
+ * no I/O.
  */
 #include "config.h"
 
@@ -50,24 +55,24 @@ struct dc_listener {
 };
 
 struct dc_pair {
-	char name[MAX_VALUE];     /* protocol or local_name */
+	char name[MAX_VALUE];     /* protocol, local_name or local address */
 	int ssl;                  /* -1: not set */
 	char cert[MAX_VALUE], key[MAX_VALUE];
+	char alt_cert[MAX_VALUE], alt_key[MAX_VALUE];   /* ssl_alt_cert, ssl_alt_key */
 };
 
 struct dc_state {
 	struct discovered *d;
 	char stack[MAX_DEPTH][2][MAX_VALUE];   /* section type and name */
 	size_t depth;                          /* may exceed MAX_DEPTH: not recorded */
-	int ssl;
-	char cert[MAX_VALUE], key[MAX_VALUE];
+	struct dc_pair top;                    /* the global ssl and pairs */
 	char protocols[MAX_VALUE], listen[MAX_VALUE], hostname[MAX_VALUE];
 	bool have_protocols, have_listen;
 	struct dc_listener listeners[MAX_ITEMS];
 	size_t n_listeners;
-	struct dc_pair protos[16], locals[MAX_ITEMS];
-	size_t n_protos, n_locals;
-	bool noted_local, noted_local_proto, noted_alt;
+	struct dc_pair protos[16], locals[MAX_ITEMS], addrs[64];
+	size_t n_protos, n_locals, n_addrs;
+	bool noted_local, noted_local_proto;
 };
 
 static bool word_in_list(const char *list, const char *word)
@@ -110,21 +115,27 @@ static int dc_path(struct dc_state *s, const char *what, const char *v, char *ou
 }
 
 /*
- * ssl, ssl_cert and ssl_key, which mean the same at the top level and in a
- * protocol or local_name section.  Returns 1 when key is none of them.
+ * ssl and the pairs' settings, which mean the same at the top level and in
+ * a protocol, local_name or local section.  Returns 1 when key is none of
+ * them.
  */
-static int dc_tls_setting(struct dc_state *s, const char *key, const char *v, int *ssl,
-			  char cert[MAX_VALUE], char keyfile[MAX_VALUE])
+static int dc_tls_setting(struct dc_state *s, const char *key, const char *v, struct dc_pair *p)
 {
-	if (strcmp(key, "ssl") == 0)
-		*ssl = dc_ssl_value(v);
-	else if (strcmp(key, "ssl_cert") == 0)
-		return dc_path(s, "ssl_cert", v, cert, MAX_VALUE);
-	else if (strcmp(key, "ssl_key") == 0)
-		return dc_path(s, "ssl_key", v, keyfile, MAX_VALUE);
-	else
-		return 1;
-	return 0;
+	static const struct { const char *name; size_t off; } files[] = {
+		{ "ssl_cert",     offsetof(struct dc_pair, cert) },
+		{ "ssl_key",      offsetof(struct dc_pair, key) },
+		{ "ssl_alt_cert", offsetof(struct dc_pair, alt_cert) },
+		{ "ssl_alt_key",  offsetof(struct dc_pair, alt_key) },
+	};
+
+	if (strcmp(key, "ssl") == 0) {
+		p->ssl = dc_ssl_value(v);
+		return 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(files); i++)
+		if (strcmp(key, files[i].name) == 0)
+			return dc_path(s, files[i].name, v, (char *)p + files[i].off, MAX_VALUE);
+	return 1;
 }
 
 static struct dc_pair *dc_find(struct dc_pair *v, size_t *n, size_t max, const char *name, bool add)
@@ -164,7 +175,7 @@ static int dc_setting(struct dc_state *s, const char *key, const char *v)
 	if (s->depth > MAX_DEPTH)
 		return 0;
 	if (s->depth == 0) {
-		if ((r = dc_tls_setting(s, key, v, &s->ssl, s->cert, s->key)) <= 0)
+		if ((r = dc_tls_setting(s, key, v, &s->top)) <= 0)
 			return r;
 		if (strcmp(key, "protocols") == 0) {
 			snprintf(s->protocols, sizeof(s->protocols), "%s", v);
@@ -174,9 +185,6 @@ static int dc_setting(struct dc_state *s, const char *key, const char *v)
 			s->have_listen = true;
 		} else if (strcmp(key, "hostname") == 0)
 			snprintf(s->hostname, sizeof(s->hostname), "%s", v);
-		else if (strcmp(key, "ssl_alt_cert") == 0 && v[0])
-			return disc_note_once(s->d, &s->noted_alt,
-					      "ssl_alt_cert is not listed: add an endpoint for it by hand");
 		return 0;
 	}
 	if (s->depth == 2 && strcmp(st[0][0], "service") == 0 &&
@@ -194,20 +202,24 @@ static int dc_setting(struct dc_state *s, const char *key, const char *v)
 			l->haproxy = strcmp(v, "yes") == 0;
 		return 0;
 	}
-	if (s->depth == 1 && (strcmp(st[0][0], "protocol") == 0 || strcmp(st[0][0], "local_name") == 0)) {
-		bool proto = strcmp(st[0][0], "protocol") == 0;
-		p = proto ? dc_find(s->protos, &s->n_protos, ELEMENTSOF(s->protos), st[0][1], true)
-			  : dc_find(s->locals, &s->n_locals, ELEMENTSOF(s->locals), st[0][1], true);
-		if (!p)
-			return 0;
-		r = dc_tls_setting(s, key, v, &p->ssl, p->cert, p->key);
+	pair_key = strncmp(key, "ssl_", 4) == 0 && (strstr(key, "_cert") || strstr(key, "_key"));
+	p = s->depth != 1 ? NULL :
+	    strcmp(st[0][0], "protocol") == 0 ?
+		dc_find(s->protos, &s->n_protos, ELEMENTSOF(s->protos), st[0][1], true) :
+	    strcmp(st[0][0], "local_name") == 0 ?
+		dc_find(s->locals, &s->n_locals, ELEMENTSOF(s->locals), st[0][1], true) :
+	    /* One address (not a network): an endpoint can connect there. */
+	    strcmp(st[0][0], "local") == 0 && !strchr(st[0][1], '/') && pair_key ?
+		dc_find(s->addrs, &s->n_addrs, ELEMENTSOF(s->addrs), st[0][1], true) : NULL;
+	if (p) {
+		r = dc_tls_setting(s, key, v, p);
 		return r < 0 ? r : 0;
 	}
-	pair_key = strcmp(key, "ssl_cert") == 0 || strcmp(key, "ssl_key") == 0;
 	if (strcmp(st[0][0], "local") == 0 || strcmp(st[0][0], "remote") == 0)
 		return !pair_key ? 0 :
-		       disc_note_once(s->d, &s->noted_local, "certificates chosen by \"local\" or "
-				      "\"remote\" address are not listed: add endpoints for them by hand");
+		       disc_note_once(s->d, &s->noted_local, "certificates chosen by \"remote\" "
+				      "address, by a \"local\" network or by protocol within a "
+				      "\"local\" section are not listed: add endpoints for them by hand");
 	if (strcmp(st[0][0], "local_name") == 0 && pair_key)
 		return disc_note_once(s->d, &s->noted_local_proto, "per-protocol certificates "
 				      "inside local_name %s are not listed", disc_show(st[0][1]).s);
@@ -289,6 +301,33 @@ static size_t dc_listener_names(const struct dc_state *s, const struct dc_servic
 }
 
 /*
+ * The pairs a section serves, as Dovecot resolves them: what the section
+ * sets, else the global setting, the alternative pair (ssl_alt_cert) too.
+ * A section that sets none of its own serves the service's pairs (n 0),
+ * unless named is true: then they are named all the same.
+ */
+static void dc_pairs(const struct dc_state *s, const struct dc_pair *p, bool named,
+		     struct disc_pairs *out)
+{
+	const struct dc_pair *top = &s->top;
+	bool own = p && (p->cert[0] || p->key[0] || p->alt_cert[0] || p->alt_key[0]);
+	const char *alt = p && p->alt_cert[0] ? p->alt_cert : top->alt_cert;
+	const char *alt_key = p && p->alt_cert[0] ? p->alt_key : top->alt_key;
+
+	*out = (struct disc_pairs){ 0 };
+	if (!own && !named)
+		return;
+	out->cert[0] = p && p->cert[0] ? p->cert : top->cert[0] ? top->cert : NULL;
+	out->key[0] = p && p->key[0] ? p->key : top->key[0] ? top->key : NULL;
+	out->n = 1;
+	if (alt[0]) {
+		out->cert[1] = alt;
+		out->key[1] = alt_key[0] ? alt_key : alt;
+		out->n = 2;
+	}
+}
+
+/*
  * One listener of a service: an endpoint, a note saying why not, or
  * nothing for a listener that is switched off.  ssl is the protocol's (or
  * the global) ssl setting; proto the protocol's section, or NULL.
@@ -297,8 +336,7 @@ static int dc_listener_endpoint(struct dc_state *s, const struct dc_service *sv,
 				const struct dc_pair *proto, int ssl, const char *name)
 {
 	const struct dc_listener *l = dc_listener(s, sv->service, name, false);
-	const char *cert = proto && proto->cert[0] ? proto->cert : NULL;
-	const char *key = proto && proto->key[0] ? proto->key : NULL;
+	struct disc_pairs pairs;
 	char address[MAX_VALUE];
 	bool implicit = false;
 	int port = 0;
@@ -322,10 +360,11 @@ static int dc_listener_endpoint(struct dc_state *s, const struct dc_service *sv,
 	if (!disc_pick_address(l && l->address[0] ? l->address : s->listen, address,
 			       sizeof(address)))
 		return 0;
-	if (!cert && !s->cert[0])
+	dc_pairs(s, proto, false, &pairs);
+	if (pairs.n ? !pairs.cert[0] : !s->top.cert[0])
 		return disc_note(s->d, "%s: skipped: no ssl_cert", disc_show(name).s);
-	return disc_add_endpoint(s->d, name, address, (unsigned)port,
-				 implicit ? -1 : starttls_lookup(sv->starttls), NULL, cert, key);
+	return disc_add_endpoint_pairs(s->d, name, address, (unsigned)port,
+				       implicit ? -1 : starttls_lookup(sv->starttls), NULL, &pairs);
 }
 
 static int dc_service_endpoints(struct dc_state *s, const struct dc_service *sv)
@@ -338,7 +377,7 @@ static int dc_service_endpoints(struct dc_state *s, const struct dc_service *sv)
 	if (!word_in_list(s->protocols, sv->protocol))
 		return 0;
 	proto = dc_find(s->protos, &s->n_protos, ELEMENTSOF(s->protos), sv->protocol, false);
-	ssl = proto && proto->ssl >= 0 ? proto->ssl : s->ssl;
+	ssl = proto && proto->ssl >= 0 ? proto->ssl : s->top.ssl;
 	n_names = dc_listener_names(s, sv, names);
 	for (size_t j = 0; j < n_names; j++)
 		if ((r = dc_listener_endpoint(s, sv, proto, ssl, names[j])) < 0)
@@ -346,44 +385,55 @@ static int dc_service_endpoints(struct dc_state *s, const struct dc_service *sv)
 	return 0;
 }
 
-/* A local_name with a pair of its own: the preferred listener, sending that name. */
-static int dc_local_name_endpoints(struct dc_state *s, size_t n_main)
+/*
+ * A local_name with a pair of its own: the preferred listener, sending that
+ * name (for a wildcard, a name it covers); a local address with a pair of
+ * its own: the preferred listener's port on that address.
+ */
+static int dc_section_endpoint(struct dc_state *s, const struct dc_pair *sec, bool by_name)
 {
 	struct discovered *d = s->d;
+	const struct discovered_endpoint *pref = &d->endpoints[dc_preferred(d)];
+	char address[MAX_VALUE], sni[MAX_VALUE], base[MAX_VALUE];
+	struct disc_pairs pairs;
 	int r;
 
-	for (size_t i = 0; i < s->n_locals && n_main > 0; i++) {
-		const struct dc_pair *ln = &s->locals[i];
-		const struct discovered_endpoint *pref = &d->endpoints[dc_preferred(d)];
-		char address[MAX_VALUE];
-
-		if (!ln->cert[0] && !ln->key[0])
-			continue;
-		if (strchr(ln->name, '*') || !ln->name[0]) {
-			if ((r = disc_note(d, "local_name %s: skipped: not a name to send as SNI",
-					   disc_show(ln->name).s)) < 0)
-				return r;
-			continue;
-		}
-		if (!ln->cert[0] && !s->cert[0])
-			continue;
-		snprintf(address, sizeof(address), "%s", pref->address);
-		if ((r = disc_add_endpoint(d, ln->name, address, pref->port, pref->starttls, ln->name,
-					   ln->cert[0] ? ln->cert : s->cert,
-					   ln->key[0] ? ln->key : (s->key[0] ? s->key : NULL))) < 0)
+	if (!sec->cert[0] && !sec->key[0] && !sec->alt_cert[0])
+		return 0;
+	dc_pairs(s, sec, true, &pairs);
+	if (!pairs.cert[0])
+		return 0;
+	snprintf(address, sizeof(address), "%s", by_name ? pref->address : sec->name);
+	snprintf(base, sizeof(base), "%s%s", by_name ? "" : "local-", sec->name);
+	snprintf(sni, sizeof(sni), "%s", sec->name);
+	if (by_name && sec->name[0] == '*' && sec->name[1] == '.' && !strchr(sec->name + 2, '*')) {
+		disc_wildcard_name(sec->name, sni, sizeof(sni));
+		if ((r = disc_note(d, "local_name %s: probed as %s, a name it covers",
+				   disc_show(sec->name).s, disc_show(sni).s)) < 0)
 			return r;
-	}
-	return 0;
+	} else if (by_name && (strchr(sec->name, '*') || !sec->name[0]))
+		return disc_note(d, "local_name %s: skipped: not a name to send as SNI",
+				 disc_show(sec->name).s);
+	return disc_add_endpoint_pairs(d, base, address, pref->port, pref->starttls,
+				       by_name ? sni : NULL, &pairs);
 }
 
 static int dc_endpoints(struct dc_state *s)
 {
+	size_t n_main;
 	int r;
 
 	for (size_t i = 0; i < ELEMENTSOF(dc_services); i++)
 		if ((r = dc_service_endpoints(s, &dc_services[i])) < 0)
 			return r;
-	return dc_local_name_endpoints(s, s->d->n_endpoints);
+	n_main = s->d->n_endpoints;
+	for (size_t i = 0; i < s->n_locals && n_main > 0; i++)
+		if ((r = dc_section_endpoint(s, &s->locals[i], true)) < 0)
+			return r;
+	for (size_t i = 0; i < s->n_addrs && n_main > 0; i++)
+		if ((r = dc_section_endpoint(s, &s->addrs[i], false)) < 0)
+			return r;
+	return 0;
 }
 
 int discover_dovecot(const char *text, size_t len, const char *protocols,
@@ -397,19 +447,21 @@ int discover_dovecot(const char *text, size_t len, const char *protocols,
 	if (!s)
 		return -ENOMEM;
 	s->d = ret;
-	s->ssl = 1;                            /* Dovecot 2.3's default */
+	s->top.ssl = 1;                        /* Dovecot 2.3's default */
 	snprintf(s->listen, sizeof(s->listen), "*, ::");
 	r = disc_for_each_line(text, len, dc_line, s);
 	if (r >= 0 && !s->have_protocols)
 		snprintf(s->protocols, sizeof(s->protocols), "%s", protocols ? protocols : "imap pop3 lmtp");
-	if (r >= 0 && s->ssl == 0 && s->n_protos == 0)
+	if (r >= 0 && s->top.ssl == 0 && s->n_protos == 0)
 		r = disc_note(ret, "ssl = no: Dovecot offers no TLS");
 	else if (r >= 0)
 		r = dc_endpoints(s);
-	if (r >= 0 && s->cert[0])
-		r = disc_dup_or_null(s->cert, &ret->cert);
-	if (r >= 0 && s->key[0])
-		r = disc_dup_or_null(s->key, &ret->key);
+	if (r >= 0 && s->top.cert[0]) {
+		struct disc_pairs pairs;
+
+		dc_pairs(s, NULL, true, &pairs);
+		r = disc_set_service_pairs(ret, &pairs);
+	}
 	if (r >= 0 && s->hostname[0])
 		r = disc_dup_or_null(s->hostname, &ret->hostname);
 	if (r < 0)

@@ -43,13 +43,32 @@ bool disc_printable(const char *s);
 int disc_dup_or_null(const char *s, char **ret);
 
 /*
- * Adds an endpoint named after base (made valid and unique); a value that
- * cannot be written out drops it with a note.  NULL sni, cert or key: the
- * service's.  Returns 0 or -ENOMEM.
+ * The pairs a listener serves, as a parser found them: the first is the
+ * listener's own (its chain and format with it), the others its
+ * alternatives, one per key type.  n 0: the service's.
  */
+struct disc_pairs {
+	const char *cert[DISCOVER_MAX_PAIRS], *key[DISCOVER_MAX_PAIRS];
+	const char *chain;
+	enum pair_format format;
+	size_t n;
+};
+
+/*
+ * Adds an endpoint named after base (made valid and unique); a value that
+ * cannot be written out drops it with a note.  NULL sni: the service's;
+ * pairs with n 0 (or a NULL cert and key): the service's.  Returns 0 or
+ * -ENOMEM.
+ */
+int disc_add_endpoint_pairs(struct discovered *d, const char *base, const char *address,
+			    unsigned port, int starttls, const char *sni,
+			    const struct disc_pairs *pairs);
 int disc_add_endpoint(struct discovered *d, const char *base, const char *address,
 		      unsigned port, int starttls, const char *sni, const char *cert,
 		      const char *key);
+
+/* The daemon's default pairs; nothing for n 0 or a value that cannot be written out. */
+int disc_set_service_pairs(struct discovered *d, const struct disc_pairs *pairs);
 
 /* Copies at most outlen-1 bytes of s..s+n, trimmed of blanks at both ends. */
 void disc_copy_trim(const char *s, size_t n, char *out, size_t outlen);
@@ -82,3 +101,10 @@ bool disc_pick_address(const char *list, char *out, size_t outlen);
 
 /* A decimal port 0..65535, or -1. */
 int disc_parse_port(const char *s);
+
+/*
+ * A name that the leading wildcard "*.suffix" covers, to probe a server
+ * that has no literal name: one label of certwatch's own before suffix.
+ */
+#define DISC_WILDCARD_LABEL "certwatch-probe"
+void disc_wildcard_name(const char *wildcard, char *out, size_t outlen);

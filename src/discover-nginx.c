@@ -4,10 +4,13 @@
  *
  * Every server block of http { } and stream { } with an ssl listener (or
  * "ssl on") becomes endpoints, one per TLS port, named after its first
- * server_name and sending the first that is a literal name as SNI; its
- * pair is its own or the one inherited from http or stream.  Servers
- * behind the PROXY protocol, pairs chosen at run time ($variables, data:)
- * and the mail { } block are left to the user with a note.  Everything is
+ * server_name and sending the first that is a literal name as SNI (a
+ * server whose names are wildcards only is sent a name its first wildcard
+ * covers, and a note says which); its pairs (one per ssl_certificate
+ * line: one per key type) are its own or the ones inherited from http or
+ * stream.  Servers behind the PROXY protocol, pairs chosen at run time
+ * ($variables, data:) and the mail { } block are left to the user with a
+ * note.  Everything is
  * bounded: files, include expansions (in count and in bytes), nesting,
  * words, servers.  Pure: no I/O.
  *
@@ -45,11 +48,18 @@ struct ng_listen {
 	bool ssl, wildcard, v6any;
 };
 
+/* The ssl_certificate and ssl_certificate_key lines of one level, paired in order. */
+struct ng_pairs {
+	char cert[DISCOVER_MAX_PAIRS][MAX_VALUE], key[DISCOVER_MAX_PAIRS][MAX_VALUE];
+	size_t n_cert, n_key;
+};
+
 struct ng_server {
 	bool stream;
 	bool ssl_on;
-	char cert[MAX_VALUE], key[MAX_VALUE];
+	struct ng_pairs pairs;
 	char sni[MAX_VALUE], first_name[MAX_VALUE];
+	char wildcard[MAX_VALUE];     /* the first leading wildcard name, "*.example.com" */
 	struct ng_listen listens[16];
 	size_t n_listens;
 	bool has_listen, proxy_protocol;
@@ -60,8 +70,7 @@ struct ng_state {
 	struct ng_file *files;
 	size_t n_files;
 	char conf_dir[MAX_VALUE];
-	char http_cert[MAX_VALUE], http_key[MAX_VALUE];
-	char stream_cert[MAX_VALUE], stream_key[MAX_VALUE];
+	struct ng_pairs http_pairs, stream_pairs;
 	struct ng_server *servers;
 	size_t n_servers;
 	unsigned plain, included;
@@ -195,18 +204,38 @@ static void ng_listen(struct ng_server *sv, char args[][MAX_VALUE], size_t n)
 		sv->listens[sv->n_listens++] = l;
 }
 
-/* The first server_name a client could send as SNI: no "_", wildcard or regex. */
+/*
+ * The first server_name a client could send as SNI: no "_", wildcard or
+ * regex.  ".example.com" is nginx's short for example.com and its
+ * subdomains: example.com is a literal name.  The first leading wildcard
+ * is kept apart, for a server that has no literal name.
+ */
 static void ng_server_name(struct ng_server *sv, char args[][MAX_VALUE], size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
 		const char *v = args[i];
-		if (!sv->first_name[0] && v[0] && strcmp(v, "_") != 0 && v[0] != '~')
+		const char *literal = v[0] == '.' ? v + 1 : v;
+
+		if (!v[0] || strcmp(v, "_") == 0 || v[0] == '~' || strchr(v, '$'))
+			continue;
+		if (!sv->first_name[0])
 			snprintf(sv->first_name, sizeof(sv->first_name), "%s", v[0] == '*' ||
 				 v[0] == '.' ? v + 1 + (v[0] == '*' && v[1] == '.') : v);
-		if (!sv->sni[0] && v[0] && strcmp(v, "_") != 0 && v[0] != '~' && v[0] != '.' &&
-		    !strchr(v, '*') && !strchr(v, '$'))
-			snprintf(sv->sni, sizeof(sv->sni), "%s", v);
+		if (!sv->wildcard[0] && v[0] == '*' && v[1] == '.' && !strchr(v + 2, '*'))
+			snprintf(sv->wildcard, sizeof(sv->wildcard), "%s", v);
+		if (!sv->sni[0] && literal[0] && !strchr(literal, '*'))
+			snprintf(sv->sni, sizeof(sv->sni), "%s", literal);
 	}
+}
+
+/* Appends an ssl_certificate or ssl_certificate_key line to its level's pairs. */
+static void ng_pair_line(const struct ng_state *s, struct ng_pairs *p, bool cert, const char *v)
+{
+	size_t *n = cert ? &p->n_cert : &p->n_key;
+
+	if (*n < DISCOVER_MAX_PAIRS)
+		ng_path(s, v, cert ? p->cert[*n] : p->key[*n], MAX_VALUE);
+	(*n)++;
 }
 
 static int ng_block(struct ng_state *s, struct ng_lexer *lx, enum ng_ctx ctx,
@@ -271,18 +300,11 @@ static int ng_directive(struct ng_state *s, enum ng_ctx ctx, struct ng_server *s
 			ng_server_name(sv, args, n);
 		else if (strcmp(d, "ssl") == 0)
 			sv->ssl_on = strcmp(args[1], "on") == 0;
-		/* Several certificates (RSA and ECDSA): the first is listed. */
-		else if (ssl_cert && !sv->cert[0])
-			ng_path(s, args[1], sv->cert, sizeof(sv->cert));
-		else if (ssl_key && !sv->key[0])
-			ng_path(s, args[1], sv->key, sizeof(sv->key));
-	} else if (ctx == NG_HTTP || ctx == NG_STREAM) {
-		char *cert = ctx == NG_HTTP ? s->http_cert : s->stream_cert;
-		char *key = ctx == NG_HTTP ? s->http_key : s->stream_key;
-		if (ssl_cert && !cert[0])
-			ng_path(s, args[1], cert, MAX_VALUE);
-		else if (ssl_key && !key[0])
-			ng_path(s, args[1], key, MAX_VALUE);
+		/* Several certificates (RSA and ECDSA): each is a pair, in order. */
+		else if (ssl_cert || ssl_key)
+			ng_pair_line(s, &sv->pairs, ssl_cert, args[1]);
+	} else if ((ctx == NG_HTTP || ctx == NG_STREAM) && (ssl_cert || ssl_key)) {
+		ng_pair_line(s, ctx == NG_HTTP ? &s->http_pairs : &s->stream_pairs, ssl_cert, args[1]);
 	}
 	return 0;
 }
@@ -348,15 +370,87 @@ static int ng_block(struct ng_state *s, struct ng_lexer *lx, enum ng_ctx ctx,
 	return r;
 }
 
+/* Why a level's pairs cannot be listed; NULL when they can. */
+static const char *ng_pairs_problem(const struct ng_pairs *p)
+{
+	if (p->n_cert == 0 || p->n_key == 0)
+		return "no ssl_certificate or ssl_certificate_key";
+	if (p->n_cert != p->n_key)
+		return "its ssl_certificate and ssl_certificate_key lines do not pair up";
+	if (p->n_cert > DISCOVER_MAX_PAIRS)
+		return "more ssl_certificate lines than key types";
+	for (size_t i = 0; i < p->n_cert; i++)
+		if (strchr(p->cert[i], '$') || strchr(p->key[i], '$') ||
+		    strncmp(p->cert[i], "data:", 5) == 0 || strncmp(p->key[i], "data:", 5) == 0)
+			return "the certificate is chosen at run time";
+	return NULL;
+}
+
+/*
+ * The name a server is probed with: its first literal name, else one its
+ * first wildcard covers (said in a note), else none (said too).
+ */
+static int ng_sni(struct ng_state *s, const struct ng_server *sv, const char *label,
+		  char out[MAX_VALUE])
+{
+	snprintf(out, MAX_VALUE, "%s", sv->sni);
+	if (sv->sni[0] || !sv->first_name[0])
+		return 0;
+	if (sv->wildcard[0]) {
+		disc_wildcard_name(sv->wildcard, out, MAX_VALUE);
+		return disc_note(s->d, "server %s: no literal server_name: probed as %s, a name "
+				 "%s covers", disc_show(label).s, disc_show(out).s,
+				 disc_show(sv->wildcard).s);
+	}
+	return disc_note(s->d, "server %s: its server_name entries are patterns only: probed "
+			 "without SNI; set name to one it serves", disc_show(label).s);
+}
+
+/* The TLS listeners of one server, each an endpoint with the server's pairs. */
+static int ng_server_endpoints(struct ng_state *s, const struct ng_server *sv,
+			       const char *label, const struct ng_listen *ls, size_t n_listens,
+			       size_t n_ssl)
+{
+	const struct ng_pairs *p = sv->pairs.n_cert || sv->pairs.n_key ? &sv->pairs :
+				   sv->stream ? &s->stream_pairs : &s->http_pairs;
+	const char *problem = ng_pairs_problem(p);
+	struct disc_pairs pairs = { .n = p->n_cert };
+	char sni[MAX_VALUE];
+	int r;
+
+	if (sv->proxy_protocol)
+		return disc_note(s->d, "server %s: skipped: it expects the PROXY protocol",
+				 disc_show(label).s);
+	if (problem)
+		return disc_note(s->d, "server %s: skipped: %s", disc_show(label).s, problem);
+	for (size_t i = 0; i < p->n_cert; i++) {
+		pairs.cert[i] = p->cert[i];
+		pairs.key[i] = p->key[i];
+	}
+	if ((r = ng_sni(s, sv, label, sni)) < 0)
+		return r;
+	for (size_t j = 0; j < n_listens; j++) {
+		char name[MAX_VALUE];
+
+		if (!ls[j].ssl && !sv->ssl_on)
+			continue;
+		if (n_ssl > 1)
+			snprintf(name, sizeof(name), "%.*s-%d", MAX_NAME - 12, label, ls[j].port);
+		else
+			snprintf(name, sizeof(name), "%s", label);
+		if ((r = disc_add_endpoint_pairs(s->d, name, ls[j].address, (unsigned)ls[j].port, -1,
+						 sni[0] ? sni : NULL, &pairs)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int ng_endpoints(struct ng_state *s)
 {
-	struct discovered *d = s->d;
 	int r;
 
 	for (size_t i = 0; i < s->n_servers; i++) {
 		const struct ng_server *sv = &s->servers[i];
-		const char *cert = sv->cert[0] ? sv->cert : sv->stream ? s->stream_cert : s->http_cert;
-		const char *key = sv->key[0] ? sv->key : sv->stream ? s->stream_key : s->http_key;
 		const char *label = sv->first_name[0] ? sv->first_name :
 				    sv->stream ? "stream" : "default";
 		struct ng_listen deflt = { .address = "127.0.0.1", .port = 80, .wildcard = true };
@@ -373,35 +467,10 @@ static int ng_endpoints(struct ng_state *s)
 			s->plain++;
 			continue;
 		}
-		if (sv->proxy_protocol) {
-			if ((r = disc_note(d, "server %s: skipped: it expects the PROXY protocol",
-					   disc_show(label).s)) < 0)
-				return r;
-			continue;
-		}
-		if (!cert[0] || !key[0] || strchr(cert, '$') || strchr(key, '$') ||
-		    strncmp(cert, "data:", 5) == 0) {
-			if ((r = disc_note(d, "server %s: skipped: %s", disc_show(label).s,
-					   !cert[0] || !key[0] ? "no ssl_certificate or ssl_certificate_key"
-							  : "the certificate is chosen at run time")) < 0)
-				return r;
-			continue;
-		}
-		for (size_t j = 0; j < n_listens; j++) {
-			char name[MAX_VALUE];
-
-			if (!ls[j].ssl && !sv->ssl_on)
-				continue;
-			if (n_ssl > 1)
-				snprintf(name, sizeof(name), "%.*s-%d", MAX_NAME - 12, label, ls[j].port);
-			else
-				snprintf(name, sizeof(name), "%s", label);
-			if ((r = disc_add_endpoint(d, name, ls[j].address, (unsigned)ls[j].port, -1,
-						   sv->sni[0] ? sv->sni : NULL, cert, key)) < 0)
-				return r;
-		}
+		if ((r = ng_server_endpoints(s, sv, label, ls, n_listens, n_ssl)) < 0)
+			return r;
 	}
-	if (s->plain > 0 && (r = disc_note(d, "%u server block%s without TLS skipped", s->plain,
+	if (s->plain > 0 && (r = disc_note(s->d, "%u server block%s without TLS skipped", s->plain,
 					   s->plain == 1 ? "" : "s")) < 0)
 		return r;
 	return 0;

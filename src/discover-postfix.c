@@ -3,12 +3,16 @@
  * from `postconf -n -x` (main.cf) and `postconf -M -x` (master.cf).
  *
  * Every inet service whose command is smtpd or postscreen is a candidate;
- * its TLS (security level, wrapper mode) and pair come from main.cf as
+ * its TLS (security level, wrapper mode) and pairs come from main.cf as
  * overridden by the entry's own -o options, its address from the entry or
- * inet_interfaces.  postscreen has no wrapper mode: its port is always
- * STARTTLS.  An entry without TLS or without an absolute pair is skipped
- * with a note.  Pure: no I/O beyond getservbyname() for a service name
- * that is not a number.
+ * inet_interfaces.  The pairs are those of smtpd_tls_chain_files (the
+ * files read by Postfix's own rules; how many pairs they hold, one per key
+ * type, is for the caller to read), or else smtpd_tls_cert_file with
+ * smtpd_tls_eccert_file beside it.  postscreen has no wrapper mode: its
+ * port is always STARTTLS.  An entry without TLS or without an absolute
+ * pair is skipped with a note; so are a DSA pair and the per-name pairs of
+ * tls_server_sni_maps, which certwatch cannot ask for.  Pure: no I/O
+ * beyond getservbyname() for a service name that is not a number.
  */
 #include "config.h"
 
@@ -30,6 +34,7 @@
 /* The main.cf parameters that decide an smtpd's TLS, overridable by -o. */
 struct pf_params {
 	char cert[MAX_VALUE], key[MAX_VALUE], chain_files[MAX_VALUE];
+	char eccert[MAX_VALUE], eckey[MAX_VALUE], dcert[MAX_VALUE], sni_maps[MAX_VALUE];
 	char level[64], use_tls[16], enforce_tls[16], wrapper[16];
 	char interfaces[MAX_VALUE], hostname[MAX_VALUE];
 };
@@ -41,6 +46,10 @@ static void pf_param(struct pf_params *p, const char *k, const char *v)
 		P("smtpd_tls_cert_file", cert),
 		P("smtpd_tls_key_file", key),
 		P("smtpd_tls_chain_files", chain_files),
+		P("smtpd_tls_eccert_file", eccert),
+		P("smtpd_tls_eckey_file", eckey),
+		P("smtpd_tls_dcert_file", dcert),
+		P("tls_server_sni_maps", sni_maps),
 		P("smtpd_tls_security_level", level),
 		P("smtpd_use_tls", use_tls),
 		P("smtpd_enforce_tls", enforce_tls),
@@ -124,41 +133,96 @@ static size_t pf_words(const char *line, char words[MAX_ARGS][MAX_VALUE])
 	return n;
 }
 
-/* The certificate and key of smtpd with these parameters; false: none. */
-static bool pf_pair(struct discovered *d, const char *service, const struct pf_params *p,
-		    char *cert, char *key, size_t size)
+/* The pairs of smtpd with these parameters, in buffers of its own. */
+struct pf_pairs {
+	char files[3][MAX_VALUE];           /* chain files: key, certificate, chain */
+	char cert[MAX_VALUE], key[MAX_VALUE], eccert[MAX_VALUE], eckey[MAX_VALUE];
+	struct disc_pairs pairs;            /* pointing into the above */
+};
+
+static bool pf_absolute(const struct disc_pairs *p)
 {
-	char files[4][MAX_VALUE];
+	bool ok = !p->chain || p->chain[0] == '/';
+
+	for (size_t i = 0; i < p->n; i++)
+		ok &= p->cert[i][0] == '/' && p->key[i][0] == '/';
+	return ok;
+}
+
+/*
+ * smtpd_tls_chain_files as one pair of certwatch's (key, certificate,
+ * chain), read by Postfix's rules: the files' pairs are told apart by
+ * key type later.  More than three files do not fit.
+ */
+static bool pf_chain_files(struct discovered *d, const char *service, const struct pf_params *p,
+			   struct pf_pairs *out)
+{
 	const char *s = p->chain_files, *file;
 	size_t n = 0, len;
 
-	while (n < 4 && (file = disc_list_next(&s, &len)))
-		disc_copy_trim(file, len, files[n++], MAX_VALUE);
-	if (n > 0) {
-		/* smtpd_tls_chain_files: each key followed by its chain, in one
-		 * file or across several; the first pair is the one listed. */
-		snprintf(key, size, "%s", files[0]);
-		snprintf(cert, size, "%s", n > 1 ? files[1] : files[0]);
-		if (n > 2)
-			disc_note(d, "%s: only the first key and chain of smtpd_tls_chain_files are listed",
-				  disc_show(service).s);
-	} else {
-		snprintf(cert, size, "%s", p->cert);
-		snprintf(key, size, "%s", p->key[0] ? p->key : p->cert);
+	while ((file = disc_list_next(&s, &len))) {
+		if (n == 3) {
+			disc_note(d, "%s: skipped: more than three smtpd_tls_chain_files; add its "
+				  "endpoints by hand", disc_show(service).s);
+			return false;
+		}
+		disc_copy_trim(file, len, out->files[n++], MAX_VALUE);
 	}
-	if (!cert[0] || cert[0] != '/' || key[0] != '/') {
-		if (cert[0] || key[0])
-			disc_note(d, "%s: skipped: certificate or key is not an absolute path",
-				  disc_show(service).s);
+	out->pairs = (struct disc_pairs) {
+		.cert = { out->files[n > 1 ? 1 : 0] }, .key = { out->files[0] },
+		.chain = n > 2 ? out->files[2] : NULL, .format = PAIR_FORMAT_POSTFIX_CHAIN_FILES,
+		.n = 1,
+	};
+	return true;
+}
+
+/* The pairs of smtpd with these parameters; false: none (said in a note when it matters). */
+static bool pf_pair(struct discovered *d, const char *service, const struct pf_params *p,
+		    struct pf_pairs *out)
+{
+	*out = (struct pf_pairs){ 0 };
+	if (p->chain_files[0] && !pf_chain_files(d, service, p, out))
+		return false;
+	if (!p->chain_files[0]) {
+		snprintf(out->cert, MAX_VALUE, "%s", p->cert);
+		snprintf(out->key, MAX_VALUE, "%s", p->key[0] ? p->key : p->cert);
+		snprintf(out->eccert, MAX_VALUE, "%s", p->eccert);
+		snprintf(out->eckey, MAX_VALUE, "%s", p->eckey[0] ? p->eckey : p->eccert);
+		if (out->cert[0]) {
+			out->pairs.cert[out->pairs.n] = out->cert;
+			out->pairs.key[out->pairs.n++] = out->key;
+		}
+		if (out->eccert[0]) {
+			out->pairs.cert[out->pairs.n] = out->eccert;
+			out->pairs.key[out->pairs.n++] = out->eckey;
+		}
+		if (p->dcert[0])
+			disc_note(d, "%s: the DSA pair (smtpd_tls_dcert_file) is not listed: certwatch "
+				  "cannot ask for it", disc_show(service).s);
+	}
+	if (out->pairs.n == 0)
+		return false;
+	if (!pf_absolute(&out->pairs)) {
+		disc_note(d, "%s: skipped: certificate or key is not an absolute path",
+			  disc_show(service).s);
 		return false;
 	}
 	return true;
 }
 
+/* Whether two sets of parameters give the same pairs: then the entry's are the service's. */
+static bool pf_same_pairs(const struct pf_params *a, const struct pf_params *b)
+{
+	return strcmp(a->cert, b->cert) == 0 && strcmp(a->key, b->key) == 0 &&
+	       strcmp(a->chain_files, b->chain_files) == 0 && strcmp(a->eccert, b->eccert) == 0 &&
+	       strcmp(a->eckey, b->eckey) == 0;
+}
+
 struct pf_state {
 	struct discovered *d;
 	const struct pf_params *main;
-	char main_cert[MAX_VALUE], main_key[MAX_VALUE];
+	bool noted_sni_maps;
+	struct pf_pairs main_pairs;
 	char entry[MAX_LINE + 1];      /* the entry being read (continuations joined) */
 };
 
@@ -166,14 +230,18 @@ static int pf_entry(struct pf_state *s)
 {
 	char (*w)[MAX_VALUE] = calloc(MAX_ARGS, MAX_VALUE);
 	struct pf_params p = *s->main;
-	char cert[MAX_VALUE], key[MAX_VALUE], address[MAX_VALUE], name[MAX_VALUE];
+	struct pf_pairs *pairs = calloc(1, sizeof(*pairs));
+	char address[MAX_VALUE], name[MAX_VALUE];
 	const char *svc, *colon, *portname;
 	bool postscreen, implicit;
 	size_t n;
 	int port, r = 0;
 
-	if (!w)
+	if (!w || !pairs) {
+		free(w);
+		free(pairs);
 		return -ENOMEM;
+	}
 	n = pf_words(s->entry, w);
 	s->entry[0] = '\0';
 	if (n < 8 || strcmp(w[1], "inet") != 0)
@@ -212,7 +280,11 @@ static int pf_entry(struct pf_state *s)
 			      p.level[0] ? disc_show(p.level).s : "none");
 		goto out;
 	}
-	if (!pf_pair(s->d, svc, &p, cert, key, sizeof(cert))) {
+	if (p.sni_maps[0] && (r = disc_note_once(s->d, &s->noted_sni_maps, "the certificates "
+			"tls_server_sni_maps gives per name are not listed: add an endpoint with "
+			"name, cert and key for each")) < 0)
+		goto out;
+	if (!pf_pair(s->d, svc, &p, pairs)) {
 		r = disc_note(s->d, "%s: skipped: no certificate", disc_show(svc).s);
 		goto out;
 	}
@@ -220,12 +292,13 @@ static int pf_entry(struct pf_state *s)
 		snprintf(name, sizeof(name), "smtpd-%d", port);
 	else
 		snprintf(name, sizeof(name), "%s", svc);
-	r = disc_add_endpoint(s->d, name, address, (unsigned)port,
-			      implicit ? -1 : starttls_lookup("smtp"), NULL,
-			      strcmp(cert, s->main_cert) ? cert : NULL,
-			      strcmp(key, s->main_key) ? key : NULL);
+	if (pf_same_pairs(&p, s->main))
+		pairs->pairs.n = 0;        /* the service's */
+	r = disc_add_endpoint_pairs(s->d, name, address, (unsigned)port,
+				    implicit ? -1 : starttls_lookup("smtp"), NULL, &pairs->pairs);
 out:
 	free(w);
+	free(pairs);
 	return r;
 }
 
@@ -260,10 +333,8 @@ int discover_postfix(const char *main_text, size_t main_len,
 	r = disc_for_each_line(main_text, main_len, pf_main_line, p);
 	s->d = ret;
 	s->main = p;
-	if (r >= 0 && pf_pair(ret, "main.cf", p, s->main_cert, s->main_key, MAX_VALUE)) {
-		if ((r = disc_dup_or_null(s->main_cert, &ret->cert)) >= 0)
-			r = disc_dup_or_null(s->main_key, &ret->key);
-	}
+	if (r >= 0 && pf_pair(ret, "main.cf", p, &s->main_pairs))
+		r = disc_set_service_pairs(ret, &s->main_pairs.pairs);
 	if (r >= 0)
 		r = disc_for_each_line(master_text, master_len, pf_master_line, s);
 	if (r >= 0 && s->entry[0])

@@ -20,6 +20,21 @@
 #include "discover.h"
 #include "discover-int.h"
 
+static void pair_done(struct discovered_pair *p)
+{
+	free(p->cert);
+	free(p->key);
+	free(p->chain);
+	*p = (struct discovered_pair){ 0 };
+}
+
+static void alts_done(struct discovered_pair *alt, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		pair_done(&alt[i]);
+	*n = 0;
+}
+
 static void endpoint_done(struct discovered_endpoint *e)
 {
 	free(e->name);
@@ -27,6 +42,8 @@ static void endpoint_done(struct discovered_endpoint *e)
 	free(e->sni);
 	free(e->cert);
 	free(e->key);
+	free(e->chain);
+	alts_done(e->alt, &e->n_alt);
 }
 
 void discovered_done(struct discovered *d)
@@ -35,6 +52,8 @@ void discovered_done(struct discovered *d)
 		return;
 	free(d->cert);
 	free(d->key);
+	free(d->chain);
+	alts_done(d->alt, &d->n_alt);
 	free(d->hostname);
 	for (size_t i = 0; i < d->n_endpoints; i++)
 		endpoint_done(&d->endpoints[i]);
@@ -133,18 +152,59 @@ int disc_dup_or_null(const char *s, char **ret)
 	return 0;
 }
 
-int disc_add_endpoint(struct discovered *d, const char *base, const char *address,
-		      unsigned port, int starttls, const char *sni, const char *cert,
-		      const char *key)
+/* Copies the pairs after the first into alt; 0 or -ENOMEM. */
+static int alts_copy(const struct disc_pairs *pairs, struct discovered_pair *alt, size_t *n_alt)
+{
+	for (size_t i = 1; i < pairs->n && *n_alt < DISCOVER_MAX_PAIRS - 1; i++) {
+		struct discovered_pair *p = &alt[*n_alt];
+		int r;
+
+		if ((r = disc_dup_or_null(pairs->cert[i], &p->cert)) < 0 ||
+		    (r = disc_dup_or_null(pairs->key[i], &p->key)) < 0) {
+			pair_done(p);
+			return r;
+		}
+		(*n_alt)++;
+	}
+	return 0;
+}
+
+static bool pairs_printable(const struct disc_pairs *pairs)
+{
+	bool ok = !pairs->chain || disc_printable(pairs->chain);
+
+	for (size_t i = 0; i < pairs->n; i++)
+		ok &= (!pairs->cert[i] || disc_printable(pairs->cert[i])) &&
+		      (!pairs->key[i] || disc_printable(pairs->key[i]));
+	return ok;
+}
+
+int disc_set_service_pairs(struct discovered *d, const struct disc_pairs *pairs)
+{
+	int r;
+
+	if (pairs->n == 0 || !pairs_printable(pairs))
+		return 0;
+	d->format = pairs->format;
+	if ((r = disc_dup_or_null(pairs->cert[0], &d->cert)) < 0 ||
+	    (r = disc_dup_or_null(pairs->key[0], &d->key)) < 0 ||
+	    (r = disc_dup_or_null(pairs->chain, &d->chain)) < 0)
+		return r;
+	return alts_copy(pairs, d->alt, &d->n_alt);
+}
+
+int disc_add_endpoint_pairs(struct discovered *d, const char *base, const char *address,
+			    unsigned port, int starttls, const char *sni,
+			    const struct disc_pairs *pairs)
 {
 	struct discovered_endpoint *e;
 	char name[MAX_NAME + 1];
+	const char *cert = pairs->n ? pairs->cert[0] : NULL, *key = pairs->n ? pairs->key[0] : NULL;
 	int r;
 
 	if (port == 0 || port > 65535)
 		return disc_note(d, "%s: port %u is not usable", disc_show(base).s, port);
-	if (!disc_printable(address) || (sni && !disc_printable(sni)) ||
-	    (cert && !disc_printable(cert)) || (key && !disc_printable(key)))
+	if (!disc_printable(address) || (sni && !disc_printable(sni)) || !pairs_printable(pairs))
 		return disc_note(d, "%s: skipped: a path or name holds control characters",
 				 disc_show(base).s);
 	if (d->n_endpoints >= DISCOVER_MAX_ENDPOINTS)
@@ -156,15 +216,137 @@ int disc_add_endpoint(struct discovered *d, const char *base, const char *addres
 	if ((r = unique_name(d, base, name)) < 0)
 		return disc_note(d, "%s: skipped: no unique name left", disc_show(base).s);
 	e = &d->endpoints[d->n_endpoints];
-	*e = (struct discovered_endpoint){ .port = (uint16_t)port, .starttls = starttls };
+	*e = (struct discovered_endpoint){ .port = (uint16_t)port, .starttls = starttls,
+					   .format = pairs->format, .key_type = KEY_TYPE_AUTO };
 	if ((r = disc_dup_or_null(name, &e->name)) < 0 ||
 	    (r = disc_dup_or_null(address, &e->address)) < 0 ||
 	    (r = disc_dup_or_null(sni, &e->sni)) < 0 ||
 	    (r = disc_dup_or_null(cert, &e->cert)) < 0 ||
-	    (r = disc_dup_or_null(key, &e->key)) < 0) {
+	    (r = disc_dup_or_null(key, &e->key)) < 0 ||
+	    (r = disc_dup_or_null(pairs->n ? pairs->chain : NULL, &e->chain)) < 0 ||
+	    (r = alts_copy(pairs, e->alt, &e->n_alt)) < 0) {
 		endpoint_done(e);
 		return r;
 	}
 	d->n_endpoints++;
 	return 0;
+}
+
+int disc_add_endpoint(struct discovered *d, const char *base, const char *address,
+		      unsigned port, int starttls, const char *sni, const char *cert,
+		      const char *key)
+{
+	const struct disc_pairs pairs = { .cert = { cert }, .key = { key }, .n = cert ? 1 : 0 };
+
+	return disc_add_endpoint_pairs(d, base, address, port, starttls, sni, &pairs);
+}
+
+/* One group of pairs a listener serves (a pair's files), and the key types they hold. */
+struct split_group {
+	struct discovered_pair files;   /* borrowed */
+	bool inherited;                 /* the service's own pair: the endpoint names none */
+	enum key_type types[DISCOVER_MAX_PAIRS];
+	size_t n_types;
+};
+
+static size_t split_groups(const struct discovered *d, const struct discovered_endpoint *e,
+			   discover_types_fn types, void *userdata,
+			   struct split_group g[DISCOVER_MAX_PAIRS])
+{
+	bool own = e->cert || e->n_alt;
+	const struct discovered_pair *alt = own ? e->alt : d->alt;
+	size_t n = 0, n_alt = own ? e->n_alt : d->n_alt;
+
+	if (e->cert)
+		g[n++] = (struct split_group) { .files = { e->cert, e->key, e->chain, e->format } };
+	else if (d->cert)
+		g[n++] = (struct split_group) { .files = { d->cert, d->key, d->chain, d->format },
+						.inherited = true };
+	for (size_t i = 0; i < n_alt && n < DISCOVER_MAX_PAIRS; i++)
+		g[n++] = (struct split_group) { .files = alt[i] };
+	for (size_t i = 0; i < n; i++) {
+		int k = types(&g[i].files, g[i].types, DISCOVER_MAX_PAIRS, userdata);
+
+		g[i].n_types = k > 0 ? (size_t)k : 0;
+	}
+	return n;
+}
+
+/* One endpoint for pair index of group g, named after e. */
+static int split_add(struct discovered *d, const struct discovered_endpoint *e,
+		     const struct split_group *g, size_t index, size_t nth)
+{
+	enum key_type t = index < g->n_types ? g->types[index] : KEY_TYPE_AUTO;
+	struct disc_pairs pairs = {
+		.cert = { g->files.cert }, .key = { g->files.key }, .chain = g->files.chain,
+		.format = g->files.format, .n = g->inherited ? 0 : 1,
+	};
+	char base[MAX_NAME + 16];
+	size_t before = d->n_endpoints;
+	int r;
+
+	if (t == KEY_TYPE_RSA || t == KEY_TYPE_ECDSA)
+		snprintf(base, sizeof(base), "%.*s-%s", MAX_NAME - 8, e->name, key_type_to_string(t));
+	else
+		snprintf(base, sizeof(base), "%.*s-%zu", MAX_NAME - 8, e->name, nth);
+	r = disc_add_endpoint_pairs(d, base, e->address, e->port, e->starttls, e->sni, &pairs);
+	if (r >= 0 && d->n_endpoints > before)
+		d->endpoints[before].key_type = t == KEY_TYPE_RSA || t == KEY_TYPE_ECDSA ? t :
+						KEY_TYPE_AUTO;
+	return r;
+}
+
+/* e, moved into d's new list whole (one pair) or as one endpoint per pair. */
+static int split_one(struct discovered *d, struct discovered_endpoint *e,
+		     discover_types_fn types, void *userdata)
+{
+	struct split_group g[DISCOVER_MAX_PAIRS];
+	size_t n = split_groups(d, e, types, userdata, g), total = 0, nth = 0;
+	char name[MAX_NAME + 1];
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		total += g[i].n_types > 1 ? g[i].n_types : 1;
+	if (total > 1) {
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < (g[i].n_types > 1 ? g[i].n_types : 1); j++)
+				if ((r = split_add(d, e, &g[i], j, ++nth)) < 0)
+					return r;
+		return 0;
+	}
+	/* A copy with a suffix may have taken its name: it gets one of its own. */
+	if ((r = unique_name(d, e->name, name)) < 0)
+		return disc_note(d, "%s: skipped: no unique name left", disc_show(e->name).s);
+	if (strcmp(name, e->name) != 0) {
+		free(e->name);
+		if (!(e->name = strdup(name)))
+			return -ENOMEM;
+	}
+	alts_done(e->alt, &e->n_alt);
+	d->endpoints[d->n_endpoints++] = *e;
+	*e = (struct discovered_endpoint){ 0 };
+	return 0;
+}
+
+int discovered_split_pairs(struct discovered *d, discover_types_fn types, void *userdata)
+{
+	struct discovered_endpoint *old = d->endpoints;
+	size_t n_old = d->n_endpoints;
+	int r = 0;
+
+	if (!old)
+		return 0;
+	d->endpoints = calloc(DISCOVER_MAX_ENDPOINTS, sizeof(*d->endpoints));
+	if (!d->endpoints) {
+		d->endpoints = old;
+		return -ENOMEM;
+	}
+	d->n_endpoints = 0;
+	for (size_t i = 0; i < n_old && r >= 0; i++)
+		r = split_one(d, &old[i], types, userdata);
+	for (size_t i = 0; i < n_old; i++)
+		endpoint_done(&old[i]);
+	free(old);
+	alts_done(d->alt, &d->n_alt);
+	return r < 0 ? r : 0;
 }

@@ -145,3 +145,8 @@ int disc_parse_port(const char *s)
 		return -1;
 	return (int)v;
 }
+
+void disc_wildcard_name(const char *wildcard, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s%s", DISC_WILDCARD_LABEL, wildcard + 1);
+}

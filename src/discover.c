@@ -141,6 +141,37 @@ static void describe(const struct daemon_cmd *cmd, char *out, size_t outlen)
 		n += snprintf(out + n, outlen - (size_t)n, " %s", cmd->args[i]);
 }
 
+/* discover_types_fn: the files read, as the daemon reads them. */
+static int pair_types(const struct discovered_pair *p, enum key_type *ret, size_t max,
+		      void *userdata)
+{
+	const struct pair_files pf = { .cert = p->cert, .key = p->key, .chain = p->chain,
+				       .format = p->format };
+
+	(void)userdata;
+	return p->cert ? pair_files_key_types(&pf, ret, max) : 0;
+}
+
+/* An endpoint's settings after its address: its name, pair and key type. */
+static void print_endpoint_pair(FILE *f, const struct discovered *d,
+				const struct discovered_endpoint *e)
+{
+	char *ename = NULL;
+
+	/* An endpoint with a pair of its own needs a name its certificate covers. */
+	if (!e->sni && e->cert)
+		ename = name_from_cert(e->cert, NULL, d);
+	conf_write_setting(f, "\t\t", "name", e->sni ? e->sni : ename);
+	conf_write_setting(f, "\t\t", "cert", e->cert);
+	conf_write_setting(f, "\t\t", "key", e->key);
+	conf_write_setting(f, "\t\t", "chain", e->chain);
+	if (e->cert && e->format != d->format)
+		conf_write_setting(f, "\t\t", "pair-format", pair_format_to_string(e->format));
+	if (e->key_type != KEY_TYPE_AUTO)
+		conf_write_setting(f, "\t\t", "key-type", key_type_to_string(e->key_type));
+	free(ename);
+}
+
 static void print_service(FILE *f, const struct discover_options *o, const char *search,
 			  size_t which, const struct discovered *d)
 {
@@ -154,6 +185,9 @@ static void print_service(FILE *f, const struct discover_options *o, const char 
 	fprintf(f, "service %s {\n", def->service);
 	conf_write_setting(f, "\t", "cert", d->cert);
 	conf_write_setting(f, "\t", "key", d->key);
+	conf_write_setting(f, "\t", "chain", d->chain);
+	if (d->cert && d->format != PAIR_FORMAT_PEM)
+		conf_write_setting(f, "\t", "pair-format", pair_format_to_string(d->format));
 	conf_write_setting(f, "\t", "name", name);
 	/* A private instance is not the one systemd knows by the unit name. */
 	if (!private && stat(o->systemd_dir ? o->systemd_dir : DEFAULT_SYSTEMD_DIR, &st) == 0)
@@ -167,21 +201,14 @@ static void print_service(FILE *f, const struct discover_options *o, const char 
 	free(prog);
 	for (size_t i = 0; i < d->n_endpoints; i++) {
 		const struct discovered_endpoint *e = &d->endpoints[i];
-		char *ename = NULL;
 
 		fprintf(f, "\tendpoint %s {\n", e->name);
 		conf_write_setting(f, "\t\t", "address", e->address);
 		fprintf(f, "\t\tport = %u\n", e->port);
 		if (e->starttls >= 0 && (size_t)e->starttls < starttls_n_drivers)
 			fprintf(f, "\t\tstarttls = \"%s\"\n", starttls_drivers[e->starttls].name);
-		/* An endpoint with a pair of its own needs a name its certificate covers. */
-		if (!e->sni && e->cert)
-			ename = name_from_cert(e->cert, NULL, d);
-		conf_write_setting(f, "\t\t", "name", e->sni ? e->sni : ename);
-		conf_write_setting(f, "\t\t", "cert", e->cert);
-		conf_write_setting(f, "\t\t", "key", e->key);
+		print_endpoint_pair(f, d, e);
 		fputs("\t}\n", f);
-		free(ename);
 	}
 	fputs("}\n", f);
 	free(name);
@@ -251,6 +278,9 @@ static int discover_one(FILE *f, const struct discover_options *o, const char *s
 	} else {
 		r = discover_nginx(res[0].out, res[0].out_len, &d);
 	}
+	/* One endpoint per pair a client can get: the files say how many. */
+	if (r >= 0)
+		r = discovered_split_pairs(&d, pair_types, NULL);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < d.n_notes; i++)

@@ -15,9 +15,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "key-type.h"
+#include "pair-format.h"
+
 #define DISCOVER_MAX_OUTPUT    (4u << 20)  /* bytes of a dump read */
 #define DISCOVER_MAX_ENDPOINTS 1024        /* per daemon */
 #define DISCOVER_MAX_NOTES     64          /* per daemon */
+#define DISCOVER_MAX_PAIRS     4           /* pairs one listener serves, one per key type */
+
+/* A certificate and its key as a daemon names them, and how it reads them. */
+struct discovered_pair {
+	char *cert, *key;
+	char *chain;      /* Postfix's chain files: a third file; NULL: none */
+	enum pair_format format;
+};
 
 struct discovered_endpoint {
 	char *name;       /* valid and unique within the daemon's service */
@@ -25,12 +36,27 @@ struct discovered_endpoint {
 	uint16_t port;
 	int starttls;     /* index into starttls_drivers[], or -1 for implicit TLS */
 	char *sni;        /* NULL: the service's name */
-	char *cert;       /* NULL: the service's */
+	char *cert;       /* NULL: the service's pair (and its alternatives) */
 	char *key;        /* NULL: the service's */
+	char *chain;      /* with cert: Postfix's third chain file, or NULL */
+	enum pair_format format;   /* with cert: how the daemon reads cert, key and chain */
+	/*
+	 * The listener's other pairs, one per key type (a second
+	 * ssl_certificate, ssl_alt_cert, smtpd_tls_eccert_file); none, with
+	 * cert NULL, means the service's.  discovered_split_pairs() turns
+	 * them into endpoints of their own.
+	 */
+	struct discovered_pair alt[DISCOVER_MAX_PAIRS - 1];
+	size_t n_alt;
+	enum key_type key_type;    /* KEY_TYPE_AUTO, unless the listener serves several pairs */
 };
 
 struct discovered {
 	char *cert, *key;   /* the daemon's default pair; NULL when it has none */
+	char *chain;        /* Postfix's third chain file, or NULL */
+	enum pair_format format;
+	struct discovered_pair alt[DISCOVER_MAX_PAIRS - 1];  /* its other default pairs */
+	size_t n_alt;
 	char *hostname;     /* the daemon's own host name (Dovecot hostname,
 			     * Postfix myhostname): a candidate for the SNI name */
 	struct discovered_endpoint *endpoints;
@@ -40,6 +66,22 @@ struct discovered {
 };
 
 void discovered_done(struct discovered *d);
+
+/*
+ * The key types of the pairs a pair's files hold, in order, at most max
+ * (pair_files_key_types(), which reads them); 0 when unknown.
+ */
+typedef int (*discover_types_fn)(const struct discovered_pair *p, enum key_type *ret,
+				 size_t max, void *userdata);
+
+/*
+ * One endpoint per pair a client can get: an endpoint whose listener serves
+ * more than one pair (alternatives, or files that hold a pair per key type,
+ * as types says) becomes one endpoint per pair, named NAME-rsa,
+ * NAME-ecdsa (NAME-2 ... for other or unknown types), each with its key
+ * type and pair.  Returns 0 or -ENOMEM.
+ */
+int discovered_split_pairs(struct discovered *d, discover_types_fn types, void *userdata);
 
 /*
  * The parsers.  Each fills *ret (zeroed first) from a dump and returns 0,

@@ -5,43 +5,61 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "events.h"
 #include "log.h"
 
-void event_disk_changed(const char *service, const struct check_item *it,
-			const char *old_sha256)
+/* Whether the renewal kept its key, and its key type, in words. */
+static void key_change(const struct disk_seen *old, const struct cert_info *leaf,
+		       const char *spki, char *out, size_t outlen)
 {
-	char new_fp[SHA256_HEX_LEN], spki[SHA256_HEX_LEN], f[6][128];
-	const char *fields[7];
-	bool same_key;
+	const char *reuse = !old->spki_sha256[0] ? "key reuse unknown" :
+			    strcmp(old->spki_sha256, spki) == 0 ? "same public key" : "new public key";
 
-	if (!it->disk.have_leaf || !old_sha256 || !old_sha256[0])
+	if (old->key_alg[0] && strcmp(old->key_alg, leaf->key_alg) != 0)
+		snprintf(out, outlen, "%s; the key type changed from %s to %s", reuse, old->key_alg,
+			 leaf->key_alg);
+	else
+		snprintf(out, outlen, "%s", reuse);
+}
+
+void event_disk_changed(const char *service, const struct check_item *it,
+			struct disk_seen *seen)
+{
+	char new_fp[SHA256_HEX_LEN], spki[SHA256_HEX_LEN], f[8][128], how[128];
+	const char *fields[9];
+	size_t n = 0;
+
+	if (!it->disk.have_leaf)
 		return;
 	sha256_to_hex(it->disk.leaf.sha256, new_fp);
-	if (strcmp(new_fp, old_sha256) == 0)
-		return;
 	sha256_to_hex(it->disk.leaf.spki_sha256, spki);
-	/* The served certificate is the old one: same SPKI means the key was reused. */
-	same_key = it->probe.status == PROBE_OK &&
-		cert_info_same_key(&it->probe.leaf, &it->disk.leaf);
-	snprintf(f[0], sizeof(f[0]), "CERTWATCH_SERVICE=%s", service);
-	snprintf(f[1], sizeof(f[1]), "CERTWATCH_ENDPOINT=%s", it->endpoint);
-	snprintf(f[2], sizeof(f[2]), "CERTWATCH_OLD_SHA256=%s", old_sha256);
-	snprintf(f[3], sizeof(f[3]), "CERTWATCH_NEW_SHA256=%s", new_fp);
-	snprintf(f[4], sizeof(f[4]), "CERTWATCH_NEW_SPKI_SHA256=%s", spki);
-	snprintf(f[5], sizeof(f[5]), "CERTWATCH_NEW_NOT_AFTER=%lld",
-		 (long long)it->disk.leaf.not_after);
-	for (int i = 0; i < 6; i++)
-		fields[i] = f[i];
-	fields[6] = NULL;
-	log_full(LOG_NOTICE, LOG_KIND_CERT_CHANGED, fields,
-		 "%s/%s: certificate on disk changed from %.12s to %.12s (%s)", service,
-		 it->endpoint, old_sha256, new_fp,
-		 it->probe.status != PROBE_OK ? "key reuse unknown" :
-		 same_key ? "same public key" : "new public key");
+	if (seen->sha256[0] && strcmp(new_fp, seen->sha256) != 0) {
+		key_change(seen, &it->disk.leaf, spki, how, sizeof(how));
+		snprintf(f[n++], sizeof(f[0]), "CERTWATCH_SERVICE=%s", service);
+		snprintf(f[n++], sizeof(f[0]), "CERTWATCH_ENDPOINT=%s", it->endpoint);
+		snprintf(f[n++], sizeof(f[0]), "CERTWATCH_OLD_SHA256=%s", seen->sha256);
+		snprintf(f[n++], sizeof(f[0]), "CERTWATCH_NEW_SHA256=%s", new_fp);
+		snprintf(f[n++], sizeof(f[0]), "CERTWATCH_NEW_SPKI_SHA256=%s", spki);
+		snprintf(f[n++], sizeof(f[0]), "CERTWATCH_NEW_NOT_AFTER=%lld",
+			 (long long)it->disk.leaf.not_after);
+		snprintf(f[n++], sizeof(f[0]), "CERTWATCH_NEW_KEY_TYPE=%s", it->disk.leaf.key_alg);
+		if (seen->spki_sha256[0])
+			snprintf(f[n++], sizeof(f[0]), "CERTWATCH_OLD_SPKI_SHA256=%s",
+				 seen->spki_sha256);
+		for (size_t i = 0; i < n; i++)
+			fields[i] = f[i];
+		fields[n] = NULL;
+		log_full(LOG_NOTICE, LOG_KIND_CERT_CHANGED, fields,
+			 "%s/%s: certificate on disk changed from %.12s to %.12s (%s)", service,
+			 it->endpoint, seen->sha256, new_fp, how);
+	}
+	snprintf(seen->sha256, sizeof(seen->sha256), "%s", new_fp);
+	snprintf(seen->spki_sha256, sizeof(seen->spki_sha256), "%s", spki);
+	snprintf(seen->key_alg, sizeof(seen->key_alg), "%s", it->disk.leaf.key_alg);
 }
 
 void event_verdict_changed(const char *service, const struct check_item *it,
@@ -119,6 +137,9 @@ void event_note(const struct event_context *c, const struct policy_out *o)
 	case NOTE_RESUMED:
 		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: resumed", name);
 		break;
+	case NOTE_VETOED:
+		log_full(LOG_WARNING, LOG_KIND_NONE, fields, "%s: reload held: %s", name, c->held);
+		break;
 	case NOTE_RETARGETED:
 		log_full(LOG_NOTICE, LOG_KIND_NONE, fields, "%s: the files changed while the reload "
 			 "was being verified; looking at them again", name);
@@ -126,4 +147,48 @@ void event_note(const struct event_context *c, const struct policy_out *o)
 	default:
 		break;
 	}
+}
+
+/*
+ * The key files whose mode was reported, so that each is named once for
+ * the daemon's life however many endpoints share it and however many
+ * passes see it, and again only after it was fixed and broke anew.
+ */
+static char **keys_said;
+static size_t n_keys_said;
+
+static size_t key_said_index(const char *key)
+{
+	size_t i = 0;
+
+	while (i < n_keys_said && strcmp(keys_said[i], key) != 0)
+		i++;
+	return i;
+}
+
+void event_key_mode(const struct check_item *it)
+{
+	size_t i;
+	char **grown;
+
+	if (!it->cert || !it->key)
+		return;
+	i = key_said_index(it->key);
+	if (!it->disk.key_warning[0]) {
+		if (i < n_keys_said && it->disk.status != X509_UNREADABLE) {
+			free(keys_said[i]);
+			keys_said[i] = keys_said[--n_keys_said];
+		}
+		return;
+	}
+	if (i < n_keys_said)
+		return;
+	log_warning("%s", it->disk.key_warning);
+	grown = realloc(keys_said, (n_keys_said + 1) * sizeof(*keys_said));
+	if (!grown)
+		return;   /* said again next time: no worse than said too often */
+	keys_said = grown;
+	keys_said[n_keys_said] = strdup(it->key);
+	if (keys_said[n_keys_said])
+		n_keys_said++;
 }

@@ -4,15 +4,14 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <string.h>
-
 #include "key-type.h"
+#include "util.h"
 
 static const char *const key_type_names[_KEY_TYPE_MAX] = {
 	[KEY_TYPE_ANY]   = "any",
 	[KEY_TYPE_RSA]   = "rsa",
 	[KEY_TYPE_ECDSA] = "ecdsa",
+	[KEY_TYPE_AUTO]  = "auto",
 };
 
 const char *key_type_to_string(enum key_type k)
@@ -22,8 +21,5 @@ const char *key_type_to_string(enum key_type k)
 
 int key_type_from_string(const char *s)
 {
-	for (int i = 0; s && i < _KEY_TYPE_MAX; i++)
-		if (strcmp(s, key_type_names[i]) == 0)
-			return i;
-	return -EINVAL;
+	return name_index(key_type_names, _KEY_TYPE_MAX, s);
 }

@@ -26,6 +26,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "discover.h"
+#include "fdlimit.h"
 #include "nagios.h"
 #include "tlsa-cmd.h"
 #include "util.h"
@@ -411,6 +412,7 @@ static int test_config(const char *path)
 		return 1;
 	}
 	conf_dump(c, stdout);
+	check_command_key_modes(c);
 	fprintf(stderr, "certwatch: configuration %s is valid\n", path);
 	conf_free(c);
 	return 0;
@@ -432,6 +434,8 @@ int main(int argc, char **argv)
 	bool testing = false;
 	int c;
 
+	/* Every command that probes may need more than the soft limit's 1024 descriptors. */
+	fdlimit_raise();
 	adhoc_init(&o.endpoint);
 	/* Under a command's program name (check_certwatch), certwatch is that command. */
 	v = argc > 0 ? find_verb(base ? base + 1 : argv[0], true) : NULL;

@@ -65,6 +65,7 @@ static const char *const note_names[_NOTE_MAX] = {
 	[NOTE_OUTSIDE_WINDOW] = "outside-window",
 	[NOTE_RESUMED]        = "resumed",
 	[NOTE_RETARGETED]     = "retargeted",
+	[NOTE_VETOED]         = "vetoed",
 };
 
 const char *policy_phase_to_string(enum policy_phase p)
@@ -271,11 +272,13 @@ static void decide(struct policy_state *st, const struct input *in, struct polic
 {
 	const struct policy_facts *f = in->facts;
 	uint64_t until, wait_usec;
+	bool was_vetoed = st->vetoed;
 
 	if (st->dirty) {
 		settle(st, in, out);
 		return;
 	}
+	st->vetoed = false;
 	if (f->all_served) {
 		if (st->unverified)
 			reload_verified(st, in->now, out);
@@ -287,6 +290,15 @@ static void decide(struct policy_state *st, const struct input *in, struct polic
 	}
 	if (!f->reload_wanted || !in->pc->can_reload || st->paused) {
 		st->unverified = false;
+		rest_and_recheck(st, in->pc, in->now, out);
+		return;
+	}
+	/* Whatever renewed one endpoint, a reload would load another's broken pair. */
+	if (f->vetoed) {
+		st->vetoed = true;
+		st->unverified = false;
+		if (!was_vetoed)
+			out->note = NOTE_VETOED;
 		rest_and_recheck(st, in->pc, in->now, out);
 		return;
 	}

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define POLICY_MAX_RELOADS_PER_HOUR 64
@@ -57,6 +58,15 @@ struct policy_facts {
 	bool all_served;           /* every endpoint serves its disk certificate, or during a
 				    * verification the one the reload was for */
 	uint64_t critical_in_usec; /* until the first served certificate turns critical; UINT64_MAX: never */
+	/*
+	 * A reload loads every pair of the service: one that must not be
+	 * loaded (reconcile.h's vetoes_reload) stops it, whichever endpoint
+	 * wants it.  veto_index: the first such endpoint, counted in the
+	 * order the endpoints were added (n_added of them).
+	 */
+	bool vetoed;
+	size_t veto_index;
+	size_t n_added;
 };
 
 /* From the configuration. */
@@ -86,6 +96,7 @@ struct policy_state {
 	unsigned verify_matched;      /* consecutive matching passes */
 	uint64_t verify_first_match;  /* when the first of them ran */
 	uint64_t recheck;             /* the next look's delay while not served */
+	bool vetoed;                  /* the last decision was held by a veto (noted once) */
 	/* persisted (state.c), every time on now_boot_usec()'s clock: */
 	unsigned failures;            /* in a row */
 	bool paused;                  /* the one place a pause is kept */
@@ -109,6 +120,7 @@ enum policy_note {
 	NOTE_OUTSIDE_WINDOW,
 	NOTE_RESUMED,
 	NOTE_RETARGETED,           /* files changed during verification: look again, no failure */
+	NOTE_VETOED,               /* a reload is wanted, but a pair of the service must not be loaded */
 	_NOTE_MAX,
 };
 

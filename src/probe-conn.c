@@ -4,7 +4,10 @@
  * probe-int.h for its contract with the engine.
  *
  * Numeric hosts are parsed at once; names go to resolve.c, whose request a
- * probe cancels when it ends first.  Each address is tried in turn.  The
+ * probe cancels when it ends first.  The addresses race to connect as
+ * RFC 8305 says (connect-race.c); a socket certwatch cannot make for want
+ * of descriptors hands the probe back to its engine to wait, never blaming
+ * the server.  The
  * STARTTLS dialogue is a driver of starttls.c fed from bounded buffers,
  * and OpenSSL's side (a client's set-up, what a failed handshake means) is
  * in probe-tls.c.  Every way out goes through probe_fail() or
@@ -27,11 +30,12 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "connect-race.h"
 #include "probe-int.h"
 #include "resolve.h"
 #include "util.h"
 
-static void connect_try(struct probe *p);
+static void connect_begin(struct probe *p);
 static void starttls_begin(struct probe *p);
 static void handshake_begin(struct probe *p);
 static void handshake_step(struct probe *p);
@@ -43,6 +47,8 @@ void probe_conn_release(struct probe *p)
 {
 	resolve_cancel(p->resolve);
 	p->resolve = NULL;
+	connect_race_free(p->race);
+	p->race = NULL;
 	p->io = sd_event_source_disable_unref(p->io);
 	SSL_free(p->ssl);
 	p->ssl = NULL;
@@ -53,7 +59,7 @@ void probe_conn_release(struct probe *p)
 	p->st = NULL;
 	if (p->addrs)
 		freeaddrinfo(p->addrs);
-	p->addrs = p->addr = NULL;
+	p->addrs = NULL;
 }
 
 static void probe_end(struct probe *p)
@@ -77,6 +83,7 @@ static void probe_fail(struct probe *p, enum probe_status status, const char *fm
 
 static const char *describe_wait(struct probe *p, char *buf, size_t len)
 {
+	char peers[192];
 	const char *proto;
 
 	switch (p->phase) {
@@ -84,7 +91,12 @@ static const char *describe_wait(struct probe *p, char *buf, size_t len)
 		snprintf(buf, len, "while resolving %s", p->target.host);
 		break;
 	case PROBE_PHASE_CONNECT:
-		snprintf(buf, len, "while connecting to %s", p->result.peer);
+		if (p->race) {
+			connect_race_describe(p->race, peers, sizeof(peers));
+			snprintf(p->result.peer, sizeof(p->result.peer), "%.*s",
+				 (int)strcspn(peers, " ,"), peers);
+		}
+		snprintf(buf, len, "while connecting to %s", p->race ? peers : p->result.peer);
 		break;
 	case PROBE_PHASE_STARTTLS:
 		proto = starttls_drivers[p->target.starttls].name;
@@ -124,9 +136,7 @@ static void on_resolved(struct addrinfo *addrs, int gai_error, void *userdata)
 		return;
 	}
 	p->addrs = addrs;
-	p->phase = PROBE_PHASE_CONNECT;
-	p->addr = p->addrs;
-	connect_try(p);
+	connect_begin(p);
 }
 
 /* The first phase.  Numeric addresses need no lookup; names go to resolve.c. */
@@ -153,31 +163,6 @@ void probe_conn_begin(struct probe *p)
 
 /* ---- connect ----------------------------------------------------------- */
 
-static void format_peer(const struct sockaddr *sa, char *out, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		snprintf(out, len, "[%s]:%u", ip, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		snprintf(out, len, "%s:%u", ip, ntohs(s4->sin_port));
-	}
-}
-
-static void probe_close_socket(struct probe *p)
-{
-	p->io = sd_event_source_disable_unref(p->io);
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
-}
-
 static void connected(struct probe *p)
 {
 	p->result.connect_usec = now_monotonic_usec() - p->start_usec;
@@ -187,57 +172,40 @@ static void connected(struct probe *p)
 		handshake_begin(p);
 }
 
-/* Tries the current address and then each next one until one is in progress. */
-static void connect_try(struct probe *p)
+static void on_raced(enum connect_race_end end, int fd, int error, const char *peer,
+		     void *userdata)
 {
-	for (; p->addr; p->addr = p->addr->ai_next) {
-		const struct addrinfo *a = p->addr;
+	struct probe *p = userdata;
+	size_t tried = connect_race_tried(p->race);
+	char more[64] = "";
 
-		format_peer(a->ai_addr, p->result.peer, sizeof(p->result.peer));
-		p->fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			       a->ai_protocol);
-		if (p->fd < 0) {
-			p->last_errno = errno;
-			continue;
-		}
-		if (connect(p->fd, a->ai_addr, a->ai_addrlen) == 0) {
-			connected(p);
-			return;
-		}
-		if (errno == EINPROGRESS) {
-			int r = probe_watch(p, EPOLLOUT);
-
-			if (r < 0)
-				probe_fail(p, PROBE_CONNECT_FAILED, "cannot watch the socket: %s",
-					   strerror(-r));
-			return;
-		}
-		p->last_errno = errno;
-		probe_close_socket(p);
-	}
-	if (p->last_errno == ECONNREFUSED)
-		probe_fail(p, PROBE_CONNECT_REFUSED, "connection refused by %s", p->result.peer);
-	else
-		probe_fail(p, PROBE_CONNECT_FAILED, "cannot connect to %s: %s",
-			   p->result.peer, strerror(p->last_errno));
-}
-
-static void connect_io(struct probe *p, uint32_t revents)
-{
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	(void)revents;
-	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err == 0) {
+	connect_race_free(p->race);
+	p->race = NULL;
+	snprintf(p->result.peer, sizeof(p->result.peer), "%s", peer);
+	if (end == CONNECT_RACE_CONNECTED) {
+		p->fd = fd;
 		connected(p);
 		return;
 	}
-	p->last_errno = err;
-	probe_close_socket(p);
-	p->addr = p->addr->ai_next;
-	connect_try(p);
+	if (end == CONNECT_RACE_STARVED) {
+		p->env->starved(p, error);
+		return;
+	}
+	if (tried > 1)
+		snprintf(more, sizeof(more), " (the last of %zu addresses tried)", tried);
+	if (error == ECONNREFUSED)
+		probe_fail(p, PROBE_CONNECT_REFUSED, "connection refused by %s%s", p->result.peer,
+			   more);
+	else
+		probe_fail(p, PROBE_CONNECT_FAILED, "cannot connect to %s%s: %s", p->result.peer,
+			   more, strerror(error));
+}
+
+static void connect_begin(struct probe *p)
+{
+	p->phase = PROBE_PHASE_CONNECT;
+	if (connect_race_start(p->env->event, p->addrs, on_raced, p, &p->race) < 0)
+		p->env->starved(p, ENOMEM);
 }
 
 /* ---- STARTTLS ---------------------------------------------------------- */
@@ -438,6 +406,11 @@ static void handshake_step(struct probe *p)
 		return;
 	}
 	status = probe_tls_failure(&p->tls, err, saved_errno, why, sizeof(why));
+	if (status == PROBE_TLS_ALERT &&
+	    probe_tls_cert_before_alert(p->ssl, &p->tls, p->result.detail, sizeof(p->result.detail))) {
+		handshake_succeeded(p);
+		return;
+	}
 	probe_fail(p, status, "%s", why);
 }
 
@@ -450,7 +423,6 @@ static void handshake_io(struct probe *p, uint32_t revents)
 /* ---- the socket's events, by phase ------------------------------------- */
 
 static void (*const phase_io[_PROBE_PHASE_MAX])(struct probe *p, uint32_t revents) = {
-	[PROBE_PHASE_CONNECT]   = connect_io,
 	[PROBE_PHASE_STARTTLS]  = starttls_io,
 	[PROBE_PHASE_HANDSHAKE] = handshake_io,
 };

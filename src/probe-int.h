@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 #include <systemd/sd-event.h>
 
+#include "connect-race.h"
 #include "probe.h"
 #include "probe-tls.h"
 #include "starttls.h"
@@ -26,6 +27,12 @@ struct probe_env {
 	struct resolver *resolver;
 	/* Called once, when the probe has ended and released its connection. */
 	void (*ended)(struct probe *p);
+	/*
+	 * Instead of ended, when certwatch itself had no socket to give
+	 * (error: EMFILE, ENFILE, ENOBUFS, ENOMEM): the engine takes the
+	 * probe back, to run it again once descriptors are free.
+	 */
+	void (*starved)(struct probe *p, int error);
 };
 
 /* The STARTTLS dialogue's buffers, allocated only for probes that use it. */
@@ -51,13 +58,14 @@ struct probe {
 	enum probe_phase phase;
 	struct probe_result result;
 	uint64_t start_usec;
+	uint64_t first_start_usec;    /* of the first run, when a shortage made it wait */
 	/* The connection's, released by probe_conn_release(): */
 	uint64_t handshake_start_usec;
 	sd_event_source *io;
 	struct resolve_req *resolve;
-	struct addrinfo *addrs, *addr;  /* every address, the one being tried */
+	struct addrinfo *addrs;       /* every address of the host */
+	struct connect_race *race;    /* while connecting */
 	int fd;
-	int last_errno;
 	struct starttls_io *st;
 	SSL *ssl;
 	struct tls_capture tls;

@@ -51,6 +51,18 @@ const char *probe_phase_to_string(enum probe_phase p)
 	return (unsigned)p < _PROBE_PHASE_MAX ? phase_names[p] : "?";
 }
 
+/* The first X509_MAX_CHAIN certificates of the peer's chain, as cert_chain_from_x509() keeps them. */
+static int chain_keep(STACK_OF(X509) *chain, size_t n, struct cert_chain *ret)
+{
+	X509 *certs[X509_MAX_CHAIN];
+
+	if (n > X509_MAX_CHAIN)
+		n = X509_MAX_CHAIN;
+	for (size_t i = 0; i < n; i++)
+		certs[i] = sk_X509_value(chain, (int)i);
+	return cert_chain_from_x509(certs, n, ret);
+}
+
 enum probe_status probe_result_from_ssl(struct probe_result *r, SSL *ssl, const char *sni,
 					char *detail, size_t len)
 {
@@ -71,7 +83,12 @@ enum probe_status probe_result_from_ssl(struct probe_result *r, SSL *ssl, const 
 	/* On the client side the peer chain includes the leaf. */
 	n = chain ? sk_X509_num(chain) : 0;
 	r->chain_len = n > 0 ? (size_t)n - 1 : 0;
+	if (n > 0 && chain_keep(chain, (size_t)n, &r->chain) < 0) {
+		snprintf(detail, len, "cannot keep the server's chain: %s", strerror(ENOMEM));
+		return PROBE_TLS_FAILED;
+	}
 	r->verified = verify == X509_V_OK;
+	r->verify_code = (int)verify;
 	if (!r->verified)
 		snprintf(r->verify_error, sizeof(r->verify_error), "%s",
 			 X509_verify_cert_error_string(verify));
@@ -87,4 +104,5 @@ void probe_result_done(struct probe_result *r)
 		return;
 	cert_info_done(&r->leaf);
 	memset(&r->leaf, 0, sizeof(r->leaf));
+	cert_chain_done(&r->chain);
 }

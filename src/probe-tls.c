@@ -3,9 +3,11 @@
  *
  * The context captures whatever chain the server sends: trust and name
  * coverage are judged from the result, never by failing the handshake.
- * Each client records the fatal alert it receives and the first bytes the
- * server sent, so that a failure can say "alert X" or "this is not TLS"
- * rather than OpenSSL's reason alone.
+ * Each client records the fatal alert it receives, the one it sends when
+ * it gives up, whether the server asked for a client certificate, and the
+ * first bytes the server sent, so that a failure can say who ended the
+ * handshake and why ("the server sent alert X", "certwatch refused Y",
+ * "this is not TLS") rather than OpenSSL's reason alone.
  */
 #include "config.h"
 
@@ -20,12 +22,38 @@
 #include "probe-tls.h"
 #include "util.h"
 
+/*
+ * SSL_CB_READ_ALERT and SSL_CB_WRITE_ALERT share the SSL_CB_ALERT bit, so
+ * "where & SSL_CB_READ_ALERT" holds for an alert written too: the
+ * direction is the SSL_CB_READ or SSL_CB_WRITE bit.  The first fatal alert
+ * each way is kept: the one that ended the handshake.
+ */
 static void on_ssl_info(const SSL *ssl, int where, int ret)
 {
 	struct tls_capture *cap = SSL_get_app_data(ssl);
+	char *to;
 
-	if ((where & SSL_CB_READ_ALERT) && (ret >> 8) == SSL3_AL_FATAL && cap)
-		snprintf(cap->alert, sizeof(cap->alert), "%s", SSL_alert_desc_string_long(ret));
+	if (!cap || !(where & SSL_CB_ALERT) || (ret >> 8) != SSL3_AL_FATAL)
+		return;
+	to = where & SSL_CB_READ ? cap->alert : cap->alert_sent;
+	if (!to[0])
+		snprintf(to, sizeof(cap->alert), "%s", SSL_alert_desc_string_long(ret));
+}
+
+/*
+ * The server asked for a client certificate: certwatch has none to give
+ * (0: send an empty Certificate).  Noted, so that the alert that follows
+ * can be explained.
+ */
+static int on_client_cert(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+	struct tls_capture *cap = SSL_get_app_data(ssl);
+
+	(void)x509;
+	(void)pkey;
+	if (cap)
+		cap->cert_requested = true;
+	return 0;
 }
 
 /* Keeps the first bytes the server sent, to show them when they are not TLS. */
@@ -68,6 +96,7 @@ SSL_CTX *probe_tls_ctx_new(void)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_security_level(ctx, 0);
 	SSL_CTX_set_info_callback(ctx, on_ssl_info);
+	SSL_CTX_set_client_cert_cb(ctx, on_client_cert);
 	return ctx;
 }
 
@@ -98,20 +127,34 @@ static const struct {
 	},
 };
 
-int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum key_type key_type,
+int probe_tls_new(SSL_CTX *ctx, int fd, const char *name, enum key_type key_type,
 		  struct tls_capture *cap, char *detail, size_t len, SSL **ret)
 {
 	SSL *ssl = SSL_new(ctx);
+	char sni[256];
 	BIO *bio;
 	bool ok;
+
+	/*
+	 * "mail.example.com." is the same name as administrators write it, but
+	 * SNI carries a name without its final dot (RFC 6066), and a daemon
+	 * that compares the name as it comes (Dovecot's local_name) would not
+	 * recognise it.
+	 */
+	if (name) {
+		size_t n = strlen(name);
+
+		snprintf(sni, sizeof(sni), "%.*s", (int)(n > 1 && name[n - 1] == '.' ? n - 1 : n),
+			 name);
+	}
 
 	ok = ssl && SSL_set_fd(ssl, fd) == 1;
 	if (ok && (unsigned)key_type < _KEY_TYPE_MAX && key_types[key_type].sigalgs)
 		ok = SSL_set1_sigalgs_list(ssl, key_types[key_type].sigalgs) == 1 &&
 		     SSL_set_cipher_list(ssl, key_types[key_type].ciphers) == 1;
-	if (ok && sni && is_ip_literal(sni))
+	if (ok && name && is_ip_literal(sni))
 		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), sni) == 1;
-	else if (ok && sni)
+	else if (ok && name)
 		ok = SSL_set_tlsext_host_name(ssl, sni) == 1 && SSL_set1_host(ssl, sni) == 1;
 	if (!ok) {
 		snprintf(detail, len, "cannot set up TLS: %s",
@@ -139,6 +182,31 @@ static bool answer_is_not_tls(const struct tls_capture *cap, int reason)
 	       reason == SSL_R_UNKNOWN_PROTOCOL || reason == SSL_R_HTTP_REQUEST;
 }
 
+/* The server closed the connection, cleanly or not, in the middle of the handshake. */
+static bool closed_by_server(int ssl_error, int saved_errno, int reason)
+{
+	return ssl_error == SSL_ERROR_ZERO_RETURN || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING ||
+	       (ssl_error == SSL_ERROR_SYSCALL && saved_errno == 0);
+}
+
+/*
+ * certwatch itself gave up, with an alert of its own: what it refused.
+ * An oversized message is a chain larger than OpenSSL takes, most often.
+ */
+static void gave_up(const struct tls_capture *cap, unsigned long e, char *detail, size_t len)
+{
+	int reason = ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) : 0;
+
+	if (reason == SSL_R_EXCESSIVE_MESSAGE_SIZE)
+		snprintf(detail, len, "the server sent a handshake message larger than certwatch "
+			 "accepts (%ld KiB; a certificate chain that long?): certwatch ended the "
+			 "handshake with TLS alert %s", (long)SSL_MAX_CERT_LIST_DEFAULT / 1024,
+			 cap->alert_sent);
+	else
+		snprintf(detail, len, "certwatch ended the TLS handshake with alert %s: %s",
+			 cap->alert_sent, ERR_reason_error_string(e) ?: "unknown error");
+}
+
 enum probe_status probe_tls_failure(struct tls_capture *cap, int ssl_error, int saved_errno,
 				    char *detail, size_t len)
 {
@@ -146,13 +214,14 @@ enum probe_status probe_tls_failure(struct tls_capture *cap, int ssl_error, int 
 	int reason = ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) : 0;
 	char esc[160];
 
+	/* OpenSSL's reason for an alert received is the alert's code past an offset. */
 	if (!cap->alert[0] && reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256)
 		snprintf(cap->alert, sizeof(cap->alert), "%s",
 			 SSL_alert_desc_string_long(reason - SSL_AD_REASON_OFFSET));
-	ERR_clear_error();
 
 	if (cap->alert[0]) {
 		snprintf(detail, len, "the server sent TLS alert %s", cap->alert);
+		ERR_clear_error();
 		return PROBE_TLS_ALERT;
 	}
 	if (answer_is_not_tls(cap, reason) && cap->n_first_bytes > 0) {
@@ -161,14 +230,33 @@ enum probe_status probe_tls_failure(struct tls_capture *cap, int ssl_error, int 
 	} else if (answer_is_not_tls(cap, reason))
 		snprintf(detail, len, "the server's answer is not TLS (%s)",
 			 ERR_reason_error_string(e) ?: "unknown error");
-	else if (ssl_error == SSL_ERROR_ZERO_RETURN || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING ||
-		 (ssl_error == SSL_ERROR_SYSCALL && saved_errno == 0))
+	else if (closed_by_server(ssl_error, saved_errno, reason) && cap->n_first_bytes == 0)
+		snprintf(detail, len, "the server closed the connection without a word: nothing "
+			 "answered the TLS ClientHello");
+	else if (closed_by_server(ssl_error, saved_errno, reason))
 		snprintf(detail, len, "the server closed the connection during the TLS handshake");
 	else if (ssl_error == SSL_ERROR_SYSCALL)
 		snprintf(detail, len, "the connection failed during the TLS handshake: %s",
 			 strerror(saved_errno));
+	else if (cap->alert_sent[0])
+		gave_up(cap, e, detail, len);
 	else
 		snprintf(detail, len, "the TLS handshake failed: %s",
 			 ERR_reason_error_string(e) ?: "unknown error");
+	ERR_clear_error();
 	return PROBE_TLS_FAILED;
+}
+
+bool probe_tls_cert_before_alert(SSL *ssl, const struct tls_capture *cap, char *detail,
+				 size_t len)
+{
+	if (!cap->alert[0] || !SSL_get0_peer_certificate(ssl))
+		return false;
+	if (cap->cert_requested)
+		snprintf(detail, len, "the server asked for a client certificate and, given none, "
+			 "ended the handshake with TLS alert %s after sending its own", cap->alert);
+	else
+		snprintf(detail, len, "the server ended the handshake with TLS alert %s after "
+			 "sending its certificate", cap->alert);
+	return true;
 }

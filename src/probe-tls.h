@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,8 @@
 /* What the server showed during the handshake, for the failure message. */
 struct tls_capture {
 	char alert[64];               /* the fatal alert the server sent */
+	char alert_sent[64];          /* the fatal alert certwatch sent, giving up */
+	bool cert_requested;          /* the server asked for a client certificate */
 	uint8_t first_bytes[48];      /* what the server sent first */
 	size_t n_first_bytes;
 };
@@ -23,13 +26,14 @@ struct tls_capture {
 SSL_CTX *probe_tls_ctx_new(void);
 
 /*
- * A client for the connected socket fd, with SNI and a host check for sni
- * (an IP check for a literal address; neither when NULL), offering only
+ * A client for the connected socket fd, with SNI and a host check for name
+ * (without a final dot; an IP check for a literal address; neither when
+ * NULL), offering only
  * what selects key_type's certificate, recording into cap, which must
  * outlive it.  Returns 0 and sets *ret, or -EIO with the
  * reason in detail.
  */
-int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum key_type key_type,
+int probe_tls_new(SSL_CTX *ctx, int fd, const char *name, enum key_type key_type,
 		  struct tls_capture *cap, char *detail, size_t len, SSL **ret);
 
 /*
@@ -39,3 +43,12 @@ int probe_tls_new(SSL_CTX *ctx, int fd, const char *sni, enum key_type key_type,
  */
 enum probe_status probe_tls_failure(struct tls_capture *cap, int ssl_error, int saved_errno,
 				    char *detail, size_t len);
+
+/*
+ * A handshake that failed with an alert from the server after the server's
+ * certificate arrived (a server that requires a client certificate says so
+ * only then, in TLS 1.2): the certificate is what certwatch came for.
+ * Returns true and writes what happened into detail; false otherwise.
+ */
+bool probe_tls_cert_before_alert(SSL *ssl, const struct tls_capture *cap, char *detail,
+				 size_t len);

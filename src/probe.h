@@ -2,7 +2,8 @@
  * probe.h - the probe engine: what does an endpoint serve?
  *
  * Many probes run at once on one sd-event loop, at most max_in_flight
- * connections at a time; the rest wait in order.  A probe resolves the
+ * connections at a time (fewer when certwatch's descriptors are short);
+ * the rest wait in order.  A probe resolves the
  * host without blocking the loop, connects (trying each address in turn),
  * runs the STARTTLS dialogue when asked, and does a TLS 1.2/1.3 handshake
  * with SNI.  One deadline covers every phase.  The served chain is kept
@@ -55,6 +56,12 @@ struct probe_target {
 	 * suites) are offered, so the server must present it.
 	 */
 	enum key_type key_type;
+	/*
+	 * A server that refuses the handshake for want of a certificate of
+	 * key_type (a renewal that changed the type, before the reload) is
+	 * asked again for any: what it serves is still to be known.
+	 */
+	bool any_if_refused;
 };
 
 struct probe_result {
@@ -62,10 +69,13 @@ struct probe_result {
 	enum probe_phase phase;     /* where it ended (the failing phase on error) */
 	char detail[512];           /* human message; peer data escaped */
 	char peer[64];              /* the address connected to, "ip:port" or "[ip6]:port" */
+	enum key_type key_type;     /* what the handshake asked for */
 	/* On PROBE_OK: */
 	struct cert_info leaf;
+	struct cert_chain chain;    /* the leaf and what the server sent after it */
 	size_t chain_len;           /* certificates the server sent after the leaf */
 	bool verified;              /* chain verified against the system trust store */
+	int verify_code;            /* X509_V_OK, or OpenSSL's X509_V_ERR_* */
 	char verify_error[128];     /* why not, when !verified */
 	bool name_covered;          /* the leaf covers sni (true when no sni) */
 	char tls_version[16];       /* "TLSv1.3" */
@@ -95,6 +105,14 @@ int probe_engine_new(sd_event *event, unsigned max_in_flight, struct probe_engin
  */
 int probe_start(struct probe_engine *e, const struct probe_target *t,
 		probe_done_t done, void *userdata);
+
+/*
+ * Told, once, why fewer probes run at once than max_in_flight: at once
+ * when the descriptors left allowed fewer from the start (fdlimit.h), or
+ * when certwatch later runs out of them.  For people.
+ */
+typedef void (*probe_notice_t)(const char *message, void *userdata);
+void probe_engine_on_notice(struct probe_engine *e, probe_notice_t notice, void *userdata);
 
 /* Probes queued, running, or awaiting their done callback. */
 unsigned probe_engine_pending(const struct probe_engine *e);

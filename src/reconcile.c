@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/x509_vfy.h>
+
 #include "reconcile.h"
 #include "util.h"
 
@@ -137,9 +139,111 @@ static void served_problem(const struct probe_result *served, const char *name, 
 		snprintf(out, outlen, "the served certificate does not cover %s", name);
 }
 
-void reconcile(const struct probe_result *served, const struct disk_pair *disk,
-	       const char *name, const struct thresholds *th, time_t now,
-	       struct verdict *ret)
+/* See struct verdict's vetoes_reload. */
+static bool pair_vetoes_reload(const struct probe_result *served, const struct disk_pair *disk)
+{
+	if (disk->status == X509_VALID)
+		return false;
+	if (!x509_status_loadable(disk->status))
+		return true;
+	return !(served->status == PROBE_OK && disk->have_leaf &&
+		 cert_info_same(&disk->leaf, &served->leaf));
+}
+
+/* "a1b2c3d4e5f6, 0f1e2d3c4b5a" for the certificates after the leaf, or "none". */
+static void chain_list(const struct cert_chain *c, char *out, size_t outlen)
+{
+	char fp[SHA256_SHORT_HEX_LEN];
+	size_t o = 0;
+
+	snprintf(out, outlen, "none");
+	for (size_t i = 0; i < c->n_issuers && o + SHA256_SHORT_HEX_LEN + 2 < outlen; i++) {
+		sha256_to_short_hex(c->issuers[i].sha256, fp);
+		o += (size_t)snprintf(out + o, outlen - o, "%s%s", i ? ", " : "", fp);
+	}
+}
+
+/*
+ * The first certificate of the served chain that clients reject for its
+ * dates ("" when none): an expired cross-certificate breaks clients that
+ * do not look for another path, as the 2020 AddTrust expiry showed.
+ */
+static void chain_dates(const struct cert_chain *c, time_t now, char *out, size_t outlen)
+{
+	char when[40];
+
+	out[0] = '\0';
+	for (size_t i = 0; i < c->n_issuers; i++) {
+		const struct cert_info *ci = &c->issuers[i];
+
+		if (ci->not_after < now) {
+			format_when(ci->not_after, when, sizeof(when));
+			snprintf(out, outlen, "the served chain holds %.100s, expired on %s",
+				 ci->subject ? ci->subject : "a certificate", when);
+			return;
+		}
+		if (ci->not_before > now) {
+			format_when(ci->not_before, when, sizeof(when));
+			snprintf(out, outlen, "the served chain holds %.100s, not valid before %s",
+				 ci->subject ? ci->subject : "a certificate", when);
+			return;
+		}
+	}
+}
+
+static enum severity worse(enum severity a, enum severity b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * S = D, the leaf: the chain decides whether the endpoint serves what is
+ * on disk.  A daemon sends the chain of its files as it is, so a chain on
+ * disk that differs from the served one has not been loaded yet.  A leaf
+ * alone on disk lets OpenSSL build a chain of its own from the server's
+ * store, which is no difference, unless that one leads to no trusted root
+ * while the files do (the caller has asked: disk_pair_trust()).
+ */
+static void judge_chain(const struct probe_result *served, const struct disk_pair *disk,
+			time_t now, struct verdict *v)
+{
+	const struct cert_chain *sc = &served->chain, *dc = &disk->chain;
+	bool differs = dc->n_issuers > 0 && !cert_chain_same_issuers(sc, dc);
+	bool untrusted = !served->verified && disk->trust_checked && disk->trusted;
+	bool date_rejected = served->verify_code == X509_V_ERR_CERT_HAS_EXPIRED ||
+			     served->verify_code == X509_V_ERR_CERT_NOT_YET_VALID;
+	char bad[200], slist[100], dlist[100];
+
+	chain_dates(sc, now, bad, sizeof(bad));
+	if (differs || untrusted) {
+		v->in_sync = false;
+		set(v, STATE_STALE, ACTION_RELOAD, worse(v->severity, untrusted || date_rejected ?
+							 SEVERITY_CRITICAL : SEVERITY_WARNING));
+		chain_list(sc, slist, sizeof(slist));
+		chain_list(dc, dlist, sizeof(dlist));
+		if (differs)
+			snprintf(v->reason, sizeof(v->reason), "the served leaf is the one on disk, but "
+				 "the chain on disk differs: reload pending (served after the leaf: %s; "
+				 "on disk: %s)%s%s", slist, dlist, bad[0] ? "; " : "", bad);
+		else
+			snprintf(v->reason, sizeof(v->reason), "the served chain does not lead to a "
+				 "trusted root (%s) while the chain on disk does: reload pending%s%s",
+				 served->verify_error, bad[0] ? "; " : "", bad);
+		return;
+	}
+	if (bad[0]) {
+		set(v, STATE_SERVED_INVALID, ACTION_NONE, worse(v->severity, date_rejected ?
+								 SEVERITY_CRITICAL : SEVERITY_WARNING));
+		snprintf(v->reason, sizeof(v->reason), "%s; the chain on disk is the same: replace "
+			 "that certificate in it%s", bad, date_rejected ?
+			 " (clients that find no other path reject the chain)" : "");
+	}
+}
+
+/* The decision table's row for S and D. */
+static void reconcile_pair(const struct probe_result *served, const struct disk_pair *disk,
+			   const char *name, const struct thresholds *th, time_t now,
+			   struct verdict *ret)
 {
 	const struct cert_info *s = &served->leaf;
 	long long warn, crit, left;
@@ -163,14 +267,15 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 	}
 	if (disk->have_leaf && cert_info_same(&disk->leaf, s)) {
 		judge_lifetime(s, true, th, now, ret);
-		ret->in_sync = true;
-		/* Expiry says the most; a broken pair on disk comes next. */
+		ret->in_sync = ret->same_leaf = true;
+		/* Expiry says the most; a broken pair on disk comes next, then the chain. */
 		if (ret->state != STATE_EXPIRED && disk->status != X509_VALID) {
 			set(ret, STATE_DISK_INVALID, ACTION_NONE, SEVERITY_CRITICAL);
 			snprintf(ret->reason, sizeof(ret->reason),
 				 "the served certificate is the one on disk, but the pair on disk "
 				 "is not usable: %s", disk->detail);
-		}
+		} else if (ret->state != STATE_EXPIRED)
+			judge_chain(served, disk, now, ret);
 		return;
 	}
 
@@ -215,16 +320,30 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 			 (double)left / SEC_PER_DAY, dfp, dwhen);
 }
 
+void reconcile(const struct probe_result *served, const struct disk_pair *disk,
+	       const char *name, const struct thresholds *th, time_t now,
+	       struct verdict *ret)
+{
+	reconcile_pair(served, disk, name, th, now, ret);
+	ret->vetoes_reload = disk && pair_vetoes_reload(served, disk);
+}
+
 void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
 			 const struct probe_result *served, const struct thresholds *th,
 			 time_t now, const uint8_t *target)
 {
 	long long warn, crit, until;
-	bool on_target = target && served->status == PROBE_OK &&
+	/* The leaf on disk is served: whether its chain is too, in_sync says. */
+	bool on_target = target && served->status == PROBE_OK && !v->same_leaf &&
 		memcmp(served->leaf.sha256, target, sizeof(served->leaf.sha256)) == 0;
 
 	if (v->action == ACTION_RELOAD)
 		f->reload_wanted = true;
+	if (v->vetoes_reload && !f->vetoed) {
+		f->vetoed = true;
+		f->veto_index = f->n_added;
+	}
+	f->n_added++;
 	if (!v->in_sync && !on_target)
 		f->all_served = false;
 	if (served->status != PROBE_OK)

@@ -48,7 +48,17 @@ struct verdict {
 	enum verdict_state state;
 	enum verdict_action action;
 	enum severity severity;
-	bool in_sync;           /* the endpoint serves the leaf on disk */
+	bool in_sync;           /* the endpoint serves the leaf on disk, and its chain */
+	bool same_leaf;         /* the endpoint serves the leaf on disk (maybe not its chain) */
+	/*
+	 * The pair on disk must not be loaded, so no reload of the service
+	 * may happen while it is so: it is not valid, and it is not the
+	 * certificate served already in a form the daemon loads all the same
+	 * (a reload would change nothing for this endpoint then).  Set
+	 * whatever the probe found: an unreachable endpoint's pair is loaded
+	 * too.
+	 */
+	bool vetoes_reload;
 	char reason[512];
 };
 
@@ -63,7 +73,8 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 
 /*
  * Folds one endpoint's verdict into the facts its service's policy decides
- * on; start from RECONCILE_FACTS_INIT.  now: the time the verdict was made.
+ * on; start from RECONCILE_FACTS_INIT.  The first endpoint whose verdict
+ * vetoes a reload is the facts' veto_index, in the order they are added.  now: the time the verdict was made.
  * target: during a verification, the SHA-256 of the leaf the reload was
  * for (the disk's when it started), which counts as served as well as the
  * disk's own, so that files renewed meanwhile do not fail a reload that

@@ -3,117 +3,96 @@
  * the moment of the reload (daemons change pid when they restart), then
  * the process gets the configured signal.
  *
- * The pid file is opened so that it cannot block (a FIFO in its place
- * must not hang the loop) and is bounded: a pid and a newline.
+ * pidfile.c decides whether the file and its process may be trusted; the
+ * process is pinned with a pidfd first, so that a process that ends and
+ * whose pid is reused between the check and the signal is not the one
+ * signalled (the signal then fails with ESRCH).  Without pidfds (before
+ * Linux 5.3) kill() is used, as before.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/syscall.h>
 
+#include "pidfile.h"
 #include "reload-op.h"
+#include "trust.h"
 #include "util.h"
 
-#define PID_FILE_MAX 32   /* bytes read from a pid file: a pid and a newline fit easily */
-
-/* A decimal pid above 1 without leading zeros, optionally one newline. */
-static int parse_pid(const char *s, size_t len, pid_t *ret_pid)
+/* A descriptor of pid, or -ENOSYS where the kernel has no pidfd_open(). */
+static int pin_process(pid_t pid)
 {
-	long long v = 0;
-	size_t i = 0;
+#ifdef SYS_pidfd_open
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-	if (len > 0 && s[len - 1] == '\n')
-		len--;
-	if (len == 0 || s[0] == '0')
-		return -EINVAL;
-	for (; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (s[i] - '0');
-		if (v > INT_MAX)
-			return -ERANGE;
-	}
-	if (v <= 1)
-		return -EINVAL;
-	*ret_pid = (pid_t)v;
-	return 0;
+	return fd >= 0 ? fd : -errno;
+#else
+	(void)pid;
+	return -ENOSYS;
+#endif
 }
 
-static void signal_send(struct reload_op *op, const char *pid_file, int sig)
+static int send_signal(int pidfd, pid_t pid, int sig)
 {
-	char buf[PID_FILE_MAX + 1], esc[PID_FILE_MAX * 4 + 4];
-	struct stat st;
-	ssize_t n;
-	size_t shown;
-	pid_t pid;
-	int fd;
+#ifdef SYS_pidfd_send_signal
+	if (pidfd >= 0)
+		return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+#endif
+	(void)pidfd;
+	return kill(pid, sig) < 0 ? -errno : 0;
+}
 
-	/* O_NONBLOCK: a FIFO put in its place must not hang the loop. */
-	fd = open(pid_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			reload_op_complete(op, RELOAD_NO_PROCESS, "pid file %s does not exist", pid_file);
-		else if (errno == ELOOP)
-			reload_op_complete(op, RELOAD_NO_PROCESS, "pid file %s is a symbolic link", pid_file);
-		else
-			reload_op_complete(op, RELOAD_NO_PROCESS, "cannot open pid file %s: %s", pid_file,
-				    strerror(errno));
+static void signal_send(struct reload_op *op, const struct pidfile_expect *x, int sig)
+{
+	char msg[sizeof(op->result.detail)];
+	_cleanup_close_ int pidfd = -1;
+	uid_t owner;
+	pid_t pid;
+	int r;
+
+	r = pidfile_read(x, &pid, &owner, msg, sizeof(msg));
+	if (r >= 0) {
+		pidfd = pin_process(pid);
+		if (pidfd == -ESRCH) {
+			snprintf(msg, sizeof(msg), "process %d from %s does not exist", (int)pid,
+				 x->path);
+			r = -ESRCH;
+		}
+	}
+	if (r >= 0)
+		r = pidfile_check_process(x, pid, owner, msg, sizeof(msg));
+	if (r < 0) {
+		reload_op_complete(op, RELOAD_NO_PROCESS, "%s", msg);
 		return;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		reload_op_complete(op, RELOAD_NO_PROCESS, "pid file %s is not a regular file", pid_file);
-		goto out;
-	}
-	do
-		n = read(fd, buf, sizeof buf);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		reload_op_complete(op, RELOAD_NO_PROCESS, "cannot read pid file %s: %s", pid_file,
-			    strerror(errno));
-		goto out;
-	}
-	if ((size_t)n > PID_FILE_MAX || parse_pid(buf, (size_t)n, &pid) < 0) {
-		shown = (size_t)n > PID_FILE_MAX ? PID_FILE_MAX : (size_t)n;
-		if (shown > 0 && buf[shown - 1] == '\n')
-			shown--;
-		escape_bytes(buf, shown, esc, sizeof esc);
-		reload_op_complete(op, RELOAD_NO_PROCESS, "pid file %s holds \"%s%s\", not a process id",
-			    pid_file, esc, (size_t)n > PID_FILE_MAX ? "..." : "");
-		goto out;
-	}
-	if (kill(pid, sig) < 0) {
-		if (errno == ESRCH)
-			reload_op_complete(op, RELOAD_NO_PROCESS, "process %d from %s does not exist",
-				    (int)pid, pid_file);
-		else
-			reload_op_complete(op, RELOAD_NO_PROCESS, "cannot signal process %d from %s: %s",
-				    (int)pid, pid_file, strerror(errno));
-		goto out;
-	}
-	if (sigabbrev_np(sig))
-		reload_op_complete(op, RELOAD_OK, "sent SIG%s to process %d", sigabbrev_np(sig), (int)pid);
+	r = send_signal(pidfd, pid, sig);
+	if (r == -ESRCH)
+		reload_op_complete(op, RELOAD_NO_PROCESS, "process %d from %s does not exist",
+				   (int)pid, x->path);
+	else if (r < 0)
+		reload_op_complete(op, RELOAD_NO_PROCESS, "cannot signal process %d from %s: %s",
+				   (int)pid, x->path, strerror(-r));
+	else if (sigabbrev_np(sig))
+		reload_op_complete(op, RELOAD_OK, "sent SIG%s to process %d", sigabbrev_np(sig),
+				   (int)pid);
 	else
 		reload_op_complete(op, RELOAD_OK, "sent signal %d to process %d", sig, (int)pid);
-out:
-	close(fd);
 }
 
-int reload_signal_start(sd_event *event, const char *pid_file, int sig,
+int reload_signal_start(sd_event *event, const struct pidfile_expect *x, int sig,
 			reload_done_t done, void *userdata, struct reload_op **ret)
 {
 	struct reload_op *op = NULL;
 	int r;
 
-	if (!event || !pid_file || sig <= 0 || sig >= _NSIG || !done || !ret)
+	if (!event || !x || !x->path || sig <= 0 || sig >= _NSIG || !done || !ret)
 		return -EINVAL;
 	r = reload_op_new(event, sizeof(*op), done, userdata, &op);
 	if (r < 0)
 		return r;
-	signal_send(op, pid_file, sig);
+	signal_send(op, x, sig);
 	*ret = op;
 	return 0;
 }
@@ -121,6 +100,11 @@ int reload_signal_start(sd_event *event, const char *pid_file, int sig,
 int reload_signal_method_start(struct reload_env *env, const struct conf_service *cs,
 			       reload_done_t done, void *userdata, struct reload_op **ret)
 {
-	return reload_signal_start(env->event, cs->pid_file, cs->reload_signal, done, userdata,
-				   ret);
+	const struct pidfile_expect x = {
+		.path = cs->pid_file,
+		.owner = cs->pid_file_owner,
+		.program = cs->pid_program,
+	};
+
+	return reload_signal_start(env->event, &x, cs->reload_signal, done, userdata, ret);
 }

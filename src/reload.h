@@ -14,6 +14,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <systemd/sd-bus.h>
@@ -72,9 +74,12 @@ void reload_env_done(struct reload_env *env);
  * Runs argv[0] (an absolute path) without a shell, with an empty
  * environment but PATH=/usr/sbin:/usr/bin:/sbin:/bin, stdin from /dev/null,
  * stdout and stderr captured together (at most RELOAD_MAX_OUTPUT bytes
- * kept), every other descriptor closed, in its own process group.  After
- * timeout_usec the group gets SIGTERM, and SIGKILL a few seconds later.
- * SIGCHLD must be blocked in the calling thread (sd-event's child sources).
+ * kept), every other descriptor closed, in its own session and process
+ * group, and in a cgroup of its own where one can be made.  Done comes at
+ * its exit, naming what it left running (which lives on); after
+ * timeout_usec every process it started gets SIGTERM, and SIGKILL a few
+ * seconds later.  SIGCHLD must be blocked in the calling thread (sd-event's
+ * child sources).
  */
 int reload_command_start(sd_event *event, char *const argv[], uint64_t timeout_usec,
 			 reload_done_t done, void *userdata, struct reload_op **ret);
@@ -88,10 +93,12 @@ int reload_unit_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t t
 		      reload_done_t done, void *userdata, struct reload_op **ret);
 
 /*
- * Reads pid_file now (not earlier: daemons change pid on restart) and
- * sends sig to that process.  Done is called from the loop as for the others.
+ * Reads the pid file now (not earlier: daemons change pid on restart),
+ * checks it and its process as pidfile.h says, and sends sig to that
+ * process.  Done is called from the loop as for the others.
  */
-int reload_signal_start(sd_event *event, const char *pid_file, int sig,
+struct pidfile_expect;
+int reload_signal_start(sd_event *event, const struct pidfile_expect *x, int sig,
 			reload_done_t done, void *userdata, struct reload_op **ret);
 
 /* The table's start functions, one per method file. */
@@ -101,6 +108,12 @@ int reload_unit_method_start(struct reload_env *env, const struct conf_service *
 			     reload_done_t done, void *userdata, struct reload_op **ret);
 int reload_signal_method_start(struct reload_env *env, const struct conf_service *cs,
 			       reload_done_t done, void *userdata, struct reload_op **ret);
+
+/*
+ * Whether commands run in a cgroup of their own here, so that whatever
+ * they start is found and killed at a timeout; when not, why, in why.
+ */
+bool reload_commands_confined(char *why, size_t len);
 
 /* Cancels an operation: done is not called; a command is killed. NULL is fine. */
 void reload_op_cancel(struct reload_op *op);

@@ -108,6 +108,7 @@ static void json_cert_fields(FILE *f, const struct cert_info *ci, time_t now)
 	json_str(f, hex);
 	sha256_to_hex(ci->spki_sha256, hex);
 	json_kv(f, "spki_sha256", hex);
+	json_kv(f, "key_type", ci->key_alg);
 	fputs(", ", f);
 	json_key(f, "not_before");
 	json_time(f, ci->not_before);
@@ -127,6 +128,18 @@ static void json_cert_fields(FILE *f, const struct cert_info *ci, time_t now)
 	fputs("]", f);
 }
 
+/* ", "chain": [{...}, ...]": the certificates after the leaf, in order. */
+static void json_chain(FILE *f, const struct cert_chain *c, time_t now)
+{
+	fputs(", \"chain\": [", f);
+	for (size_t i = 0; i < c->n_issuers; i++) {
+		fputs(i ? ", {" : "{", f);
+		json_cert_fields(f, &c->issuers[i], now);
+		fputs("}", f);
+	}
+	fputs("]", f);
+}
+
 static void json_item(FILE *f, const struct check_item *it, time_t now)
 {
 	const struct probe_result *p = &it->probe;
@@ -140,7 +153,8 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	json_key(f, "protocol");
 	json_str(f, check_item_protocol(it));
 	json_kv(f, "name", it->target.sni);
-	json_kv(f, "key_type", key_type_to_string(it->target.key_type));
+	json_kv(f, "key_type", key_type_to_string(it->key_type));
+	json_kv(f, "pair_format", pair_format_to_string(it->pair_format));
 	json_kv(f, "state", verdict_state_to_string(it->verdict.state));
 	json_kv(f, "severity", severity_to_string(it->verdict.severity));
 	json_kv(f, "action", verdict_action_to_string(it->verdict.action));
@@ -150,6 +164,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	json_key(f, "status");
 	json_str(f, probe_status_to_string(p->status));
 	json_kv(f, "phase", probe_phase_to_string(p->phase));
+	json_kv(f, "key_type", key_type_to_string(p->key_type));
 	json_kv(f, "detail", p->detail);
 	json_kv(f, "peer", p->peer);
 	fprintf(f, ", \"seconds\": %.3f, \"handshake_seconds\": %.3f}",
@@ -159,6 +174,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	if (p->status == PROBE_OK) {
 		fputs("{", f);
 		json_cert_fields(f, &p->leaf, now);
+		json_chain(f, &p->chain, now);
 		fprintf(f, ", \"chain_length\": %zu, \"verified\": %s, ", p->chain_len,
 			p->verified ? "true" : "false");
 		json_key(f, "verify_error");
@@ -182,7 +198,13 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 		if (it->disk.have_leaf) {
 			fputs(", ", f);
 			json_cert_fields(f, &it->disk.leaf, now);
+			json_chain(f, &it->disk.chain, now);
 			fprintf(f, ", \"chain_length\": %zu", it->disk.chain_len);
+			if (it->disk.trust_checked) {
+				fprintf(f, ", \"trusted\": %s", it->disk.trusted ? "true" : "false");
+				json_kv(f, "trust_error", it->disk.trusted ? NULL :
+					it->disk.trust_error);
+			}
 			if (p->status == PROBE_OK)
 				fprintf(f, ", \"same_key_as_served\": %s",
 					cert_info_same_key(&it->disk.leaf, &p->leaf) ? "true" : "false");
@@ -241,10 +263,11 @@ void report_status_table(FILE *f, const struct state *s, bool running)
 
 		format_usec(sv->last_reload, reload, sizeof(reload));
 		format_usec(sv->last_verified, verified, sizeof(verified));
-		fprintf(f, "%-12s %-10s %-8u %-19s %-19s %s%s\n", sv->name,
+		/* A reload held back says more than how the last one went. */
+		fprintf(f, "%-12s %-10s %-8u %-19s %-19s %s%s%s\n", sv->name,
 			sv->paused ? "PAUSED" : sv->phase,
-			sv->failures, reload, verified,
-			sv->last_result[0] ? sv->last_result : "-",
+			sv->failures, reload, verified, sv->held[0] ? "reload held: " : "",
+			sv->held[0] ? sv->held : sv->last_result[0] ? sv->last_result : "-",
 			sv->paused ? "; run 'certwatch resume' with the service's name" : "");
 	}
 	fprintf(f, "\n%-12s %-10s %-12s %-12s %-15s %s\n", "SERVICE", "ENDPOINT", "SERVED", "DISK",
@@ -284,6 +307,7 @@ void report_status_json(FILE *f, const struct state *s, bool running)
 		else
 			fputs("null", f);
 		json_kv(f, "last_result", sv->last_result);
+		json_kv(f, "reload_held", sv->held[0] ? sv->held : NULL);
 		fputs("}", f);
 	}
 	fputs("],\n\"endpoints\": [", f);

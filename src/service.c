@@ -36,7 +36,7 @@
 struct endpoint_ref {
 	struct service *s;
 	struct check_item *it;
-	char disk[SHA256_HEX_LEN];    /* the disk leaf last seen, "" if none */
+	struct disk_seen disk;        /* the disk leaf last seen */
 	char state[24];               /* the state last logged, "" if none */
 	uint8_t target[SHA256_LEN];   /* the disk leaf when the reload started */
 	bool has_target;
@@ -58,6 +58,7 @@ struct service {
 	unsigned probes_pending;
 	char last_result[256];
 	char reload_said[256];        /* the reload method's own result */
+	char held[256];               /* why a reload wanted is held back, "" when none */
 	uint64_t reloads_ok, reloads_failed;   /* kept in the state file */
 	unsigned long looks;          /* reconcile passes finished, for certwatch sync */
 };
@@ -106,6 +107,23 @@ static int on_defer(sd_event_source *src, void *userdata)
 
 /* ---- a reconcile pass ---------------------------------------------------- */
 
+/*
+ * Why the reload the last pass wanted must wait: the endpoint whose pair
+ * must not be loaded, and what is wrong with it.  Said in the log (once)
+ * and kept for status.
+ */
+static void describe_held(struct service *s)
+{
+	const struct check_item *it;
+
+	s->held[0] = '\0';
+	if (!s->facts.vetoed || !s->facts.reload_wanted || s->facts.veto_index >= s->n_eps)
+		return;
+	it = s->eps[s->facts.veto_index].it;
+	snprintf(s->held, sizeof(s->held), "%s: the pair on disk is not valid (%.150s): no reload "
+		 "of %s until it is", it->endpoint, it->disk.detail, s->conf->name);
+}
+
 /* Logs each endpoint's verdict where it differs from the one logged last. */
 static void log_verdicts(struct service *s)
 {
@@ -137,14 +155,14 @@ static void finish_pass(struct service *s)
 		struct check_item *it = e->it;
 
 		check_item_judge(it, now);
-		event_disk_changed(s->conf->name, it, e->disk);
-		if (it->disk.have_leaf)
-			sha256_to_hex(it->disk.leaf.sha256, e->disk);
+		event_key_mode(it);
+		event_disk_changed(s->conf->name, it, &e->disk);
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
 				    verifying && e->has_target ? e->target : NULL);
 	}
 	if (!verifying)
 		log_verdicts(s);
+	describe_held(s);
 	service_post(s, EVENT_PROBED);
 }
 
@@ -165,7 +183,10 @@ static void start_pass(struct service *s)
 	if (s->probes_pending > 0)
 		return;   /* one pass at a time; its result is what the policy waits for */
 	for (size_t i = 0; i < s->n_eps; i++) {
-		int r = probe_start(s->env->engine, &s->eps[i].it->target, on_probe_done, &s->eps[i]);
+		int r;
+
+		check_item_aim(s->eps[i].it, time(NULL));
+		r = probe_start(s->env->engine, &s->eps[i].it->target, on_probe_done, &s->eps[i]);
 
 		if (r < 0) {
 			log_error("%s/%s: cannot start a probe: %s", s->conf->name,
@@ -338,6 +359,7 @@ static void dispatch(struct service *s, enum policy_event ev)
 			.failures = s->ps.failures,
 			.max_reloads_per_hour = s->pc.max_reloads_per_hour,
 			.last_result = s->last_result,
+			.held = s->held,
 			.has_check = s->conf->reload_check != NULL,
 			.timer_realtime = o.timer_at ?
 				(uint64_t)time(NULL) * USEC_PER_SEC + (o.timer_at - now) : 0,
@@ -392,7 +414,7 @@ static void restore(struct service *s, const struct state *saved)
 
 		if (!e)
 			continue;
-		snprintf(s->eps[i].disk, sizeof(s->eps[i].disk), "%s", e->disk);
+		snprintf(s->eps[i].disk.sha256, sizeof(s->eps[i].disk.sha256), "%s", e->disk);
 		snprintf(s->eps[i].state, sizeof(s->eps[i].state), "%s", e->state);
 	}
 }
@@ -467,6 +489,7 @@ void service_record(const struct service *s, const struct state_clock *now,
 	ret->name = s->conf->name;
 	state_service_from_policy(ret, &s->ps, now);
 	snprintf(ret->last_result, sizeof(ret->last_result), "%s", s->last_result);
+	snprintf(ret->held, sizeof(ret->held), "%s", s->held);
 	ret->reloads_ok = s->reloads_ok;
 	ret->reloads_failed = s->reloads_failed;
 }

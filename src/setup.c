@@ -33,6 +33,22 @@ static void on_files_changed(unsigned group, void *userdata)
 		service_post(s->services[group], EVENT_FILES_CHANGED);
 }
 
+static void on_probe_notice(const char *message, void *userdata)
+{
+	(void)userdata;
+	log_warning("%s", message);
+}
+
+static void on_polling(const char *why, void *userdata)
+{
+	struct setup *s = userdata;
+	char every[32];
+
+	format_duration(s->conf->poll_interval_usec, every, sizeof(every));
+	log_warning("the certificate files are no longer watched but polled every %s (poll-interval) "
+		    "from now on: %s", every, why);
+}
+
 static void on_changed(void *userdata)
 {
 	struct setup *s = userdata;
@@ -57,7 +73,24 @@ static void on_control(struct control_conn *conn, const char *request, void *use
 	requests_handle(s->requests, conn, request);
 }
 
-/* The state directory, made when missing (with its parent for an instance). */
+/* Why dir cannot be made (errno e), and what to do about it. */
+static int mkdir_failed(char *err, size_t errlen, const char *dir, int e)
+{
+	const char *fix = e == EROFS ? "it is on a read-only file system: make it where certwatch "
+		"may write, or set state-dir to a directory that is" :
+		e == EACCES || e == EPERM ? "certwatch may not write to its parent: run certwatch "
+		"as root, or make it (mode 0700) for the user running certwatch" :
+		"make it (mode 0700, owned by root), or set state-dir to a directory certwatch may "
+		"write to";
+
+	return fail(err, errlen, -e, "cannot create the state directory %s: %s; %s", dir,
+		    strerror(e), fix);
+}
+
+/*
+ * The state directory, made when missing (with its parent for an
+ * instance), and trusted only as state_dir_check() says.
+ */
 static int make_state_dir(struct setup *s, char *err, size_t errlen)
 {
 	int r = state_dir_for(s->conf->state_dir, s->only, s->state_dir, sizeof(s->state_dir));
@@ -68,12 +101,11 @@ static int make_state_dir(struct setup *s, char *err, size_t errlen)
 	if (r < 0)
 		return fail(err, errlen, r, "the state directory %s/%s is too long; set a shorter "
 			    "state-dir", s->conf->state_dir, s->only ? s->only : "");
-	if ((s->only && mkdir(s->conf->state_dir, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(s->state_dir, 0700) < 0 && errno != EEXIST))
-		return fail(err, errlen, -errno, "cannot create the state directory %s: %s; make "
-			    "it (mode 0700, owned by root) or set state-dir to a writable directory",
-			    s->state_dir, strerror(errno));
-	return 0;
+	if (s->only && mkdir(s->conf->state_dir, 0700) < 0 && errno != EEXIST)
+		return mkdir_failed(err, errlen, s->conf->state_dir, errno);
+	if (mkdir(s->state_dir, 0700) < 0 && errno != EEXIST)
+		return mkdir_failed(err, errlen, s->state_dir, errno);
+	return state_dir_check(s->state_dir, err, errlen);
 }
 
 /* The services and their endpoints; the watcher learns each service's files. */
@@ -174,8 +206,11 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 	if (r >= 0)
 		r = probe_engine_new(event, c->max_probes, &s->engine);
 	if (r >= 0)
+		probe_engine_on_notice(s->engine, on_probe_notice, s);
+	if (r >= 0)
 		r = watcher_new(event, c->poll_interval_usec, on_files_changed, s, &s->watcher);
 	if (r >= 0) {
+		watcher_on_fallback(s->watcher, on_polling, s);
 		s->env.engine = s->engine;
 		if (!saved)
 			load_saved(s, &loaded);
@@ -191,6 +226,23 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 	}
 	*ret = s;
 	return 0;
+}
+
+void setup_note_confinement(const struct setup *s)
+{
+	char why[256];
+	bool commands = false;
+
+	for (size_t i = 0; i < s->conf->n_services; i++) {
+		const struct conf_service *cs = &s->conf->services[i];
+
+		if (!s->only || strcmp(cs->name, s->only) == 0)
+			commands |= cs->reload_command || cs->reload_check;
+	}
+	if (commands && !reload_commands_confined(why, sizeof(why)))
+		log_warning("reload commands run without a cgroup of their own (%s): a process a "
+			    "command moves to a session of its own (setsid) escapes the kill at its "
+			    "timeout", why);
 }
 
 int setup_start(struct setup *s)

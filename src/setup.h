@@ -51,6 +51,9 @@ struct setup {
 int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const char *only,
 	      const struct state *saved, struct setup **ret, char *err, size_t errlen);
 
+/* Says once when reload commands cannot get a cgroup of their own (reload.h). */
+void setup_note_confinement(const struct setup *s);
+
 /* Starts watching and reconciles every service at once. */
 int setup_start(struct setup *s);
 

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "state.h"
 #include "util.h"
@@ -53,6 +54,7 @@ static const struct field service_fields[] = {
 	F(state_service, FIELD_BOOL,    last_reload_ok, "last_reload_ok", false),
 	F(state_service, FIELD_U64,     last_verified,  "last_verified",  false),
 	F(state_service, FIELD_BUFFER,  last_result,    "last_result",    false),
+	F(state_service, FIELD_BUFFER,  held,           "held",           false),
 	F(state_service, FIELD_U64,     reloads_ok,     "reloads_ok",     false),
 	F(state_service, FIELD_U64,     reloads_failed, "reloads_failed", false),
 	F(state_service, FIELD_RELOADS, reloads,        "reload",         false),
@@ -395,6 +397,7 @@ int state_read(FILE *f, const char *path, struct state *ret, char *err, size_t e
 int state_load(const char *dir, struct state *ret, char *err, size_t errlen)
 {
 	char path[4096];
+	struct stat st;
 	FILE *f;
 	int fd, r;
 
@@ -403,6 +406,11 @@ int state_load(const char *dir, struct state *ret, char *err, size_t errlen)
 	fd = open_regular(path, O_NOFOLLOW);
 	if (fd < 0)
 		return fd;
+	r = fstat(fd, &st) < 0 ? -errno : state_file_check(path, &st, err, errlen);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	f = fdopen(fd, "r");
 	if (!f) {
 		r = -errno;

@@ -43,6 +43,7 @@ struct state_service {
 	bool last_reload_ok;
 	uint64_t last_verified;       /* CLOCK_REALTIME usec, for people; 0: never */
 	char last_result[256];        /* the last reload's outcome, for status */
+	char held[256];               /* why a reload wanted is held back, "" when none */
 	uint64_t reloads_ok, reloads_failed;  /* counters for metrics, kept across restarts */
 };
 
@@ -76,6 +77,19 @@ void state_clock_now(struct state_clock *ret);
  */
 int state_dir_for(const char *base, const char *only_service, char *out, size_t outlen);
 
+/*
+ * Whether dir, the state directory, and the state file in it (when there
+ * is one) may be trusted: reached through directories nobody else may
+ * change, owned by root or the caller, writable by nobody else, the file a
+ * regular file.  Returns 0, or a negative errno with a message in err
+ * naming the path, what is wrong and the command that fixes it.
+ */
+int state_dir_check(const char *dir, char *err, size_t errlen);
+
+/* The same rule for the state file at path, known by st (state_load()'s, once open). */
+struct stat;
+int state_file_check(const char *path, const struct stat *st, char *err, size_t errlen);
+
 /* Writes dir/state atomically.  Returns 0 or a negative errno. */
 int state_save(const char *dir, const struct state *s);
 
@@ -84,8 +98,9 @@ void state_write(FILE *f, const struct state *s);
 
 /*
  * Reads dir/state.  Returns 0, -ENOENT when there is none yet, -ENXIO when
- * it is not a regular file, -EBADMSG (with a line number in err) when it is
- * damaged, or another negative errno.
+ * it is not a regular file, -EPERM (with the message in err) when others
+ * could have written it (state_file_check()), -EBADMSG (with a line number
+ * in err) when it is damaged, or another negative errno.
  */
 int state_load(const char *dir, struct state *ret, char *err, size_t errlen);
 

@@ -225,3 +225,23 @@ const char *file_type_name(mode_t mode)
 	default:       return "not a regular file";
 	}
 }
+
+const char *host_name_problem(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		if (*p >= 0x80)
+			return "is in Unicode: write its A-label (\"xn--...\", as idn2 prints it), the "
+			       "form certificates and SNI carry";
+	if (s && strchr(s, '*'))
+		return "is a wildcard: write a name it covers, such as \"www.example.com\" for "
+		       "\"*.example.com\"";
+	return NULL;
+}
+
+int name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (names[i] && strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}

@@ -85,5 +85,17 @@ int open_regular(const char *path, int extra_flags);
 /* "a FIFO", "a directory", "a socket", ... for the type bits of st_mode. */
 const char *file_type_name(mode_t mode);
 
+/*
+ * Why s is no host name as certificates and SNI carry them, in words that
+ * follow the value ("is in Unicode: ..."); NULL when nothing says so.  A
+ * name in Unicode is written in certificates and sent as SNI as its
+ * A-label ("xn--..."); a wildcard is a pattern that covers names, not one
+ * to send.  Other characters are the caller's to judge.
+ */
+const char *host_name_problem(const char *s);
+
+/* The index of s in names[0..n), or -EINVAL: the names of an enum, read back. */
+int name_index(const char *const *names, size_t n, const char *s);
+
 /* Formats a duration the way parse_duration() reads it, e.g. "90s", "1h". */
 void format_duration(uint64_t usec, char *out, size_t outlen);

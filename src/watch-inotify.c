@@ -26,8 +26,9 @@
  * process-wide handler.
  *
  * When a watch cannot be added (the inotify watch limit, ENOSPC, or no
- * inotify instance left, or the watcher's own max_watches reached) the thread sets the polling flag and ends; the
- * loop polls from then on (watch-loop.c).
+ * inotify instance left, or the watcher's own max_watches reached) the
+ * thread keeps why, sets the polling flag and ends; the loop polls from
+ * then on and says so at once (watch-loop.c).
  */
 #include "config.h"
 
@@ -60,8 +61,11 @@ static void wake_loop(struct watcher *w)
 	(void)eventfd_write(w->efd, 1);
 }
 
-static void fall_back(struct watcher *w)
+/* error: why inotify cannot be used (a negative errno), kept for the loop's message. */
+static void fall_back(struct watcher *w, int error)
 {
+	if (!watch_polling(w))
+		w->fallback_error = error < 0 ? error : -EIO;
 	__atomic_store_n(&w->polling, true, __ATOMIC_RELEASE);
 	wake_loop(w);
 }
@@ -83,8 +87,10 @@ static int add_watch(struct watcher *w, const char *dir, const struct stat *st)
 	const char *name;
 	int wd;
 
-	if (w->n_watches >= w->max_watches)
+	if (w->n_watches >= w->max_watches) {
+		w->fallback_own_limit = true;
 		return -ENOSPC;         /* as the kernel says at its limit */
+	}
 	if (!inotifytools_watch_file(dir, DIR_MASK)) {
 		int e = inotifytools_error();
 		return e == ENOENT || e == ENOTDIR ? 0 : -(e > 0 ? e : EIO);
@@ -216,6 +222,7 @@ static int sync_watches(struct watcher *w, bool *ret_added)
 static void rearm(struct watcher *w)
 {
 	bool added = false;
+	int r;
 
 	for (unsigned round = 0; round < ROUNDS_MAX; round++) {
 		for (size_t i = 0; i < w->n_paths; i++) {
@@ -236,8 +243,9 @@ static void rearm(struct watcher *w)
 			p->chain = c;
 			p->stale = false;
 		}
-		if (sync_watches(w, &added) < 0)
-			fall_back(w);
+		r = sync_watches(w, &added);
+		if (r < 0)
+			fall_back(w, r);
 		if (!added)
 			break;
 	}
@@ -303,8 +311,12 @@ static bool handle_events(struct watcher *w)
 	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 	ev = inotifytools_next_event(-1);
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	if (!ev)
-		return inotifytools_error() == EINTR;
+	if (!ev) {
+		if (inotifytools_error() == EINTR)
+			return true;
+		fall_back(w, -inotifytools_error());
+		return false;
+	}
 	if (__atomic_exchange_n(&w->fake_overflow, false, __ATOMIC_ACQ_REL))
 		resync |= on_event(w, &fake_overflow);
 	/* next_event(0) would block: the library reads 0 as "forever". */
@@ -337,13 +349,17 @@ static void *watch_thread(void *userdata)
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	pthread_cleanup_push(library_cleanup, NULL);
-	if (low_fd_free() && inotifytools_initialize()) {
+	if (!low_fd_free())
+		fall_back(w, -EMFILE);
+	else if (!inotifytools_initialize())
+		fall_back(w, -inotifytools_error());
+	else {
 		rearm(w);
 		forward(w);
 		while (handle_events(w))
 			;
 	}
-	fall_back(w);
+	fall_back(w, -EIO);   /* the thread ends: whatever made it, polling takes over */
 	pthread_cleanup_pop(1);
 	return NULL;
 }

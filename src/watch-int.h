@@ -53,6 +53,11 @@ struct watcher {
 	unsigned tombs;           /* thread only */
 	pthread_mutex_t lock;
 	bool polling;             /* atomic */
+	int fallback_error;       /* why polling began (negative errno), written before polling */
+	bool fallback_own_limit;  /* ... at max_watches, not a limit of the kernel's */
+	bool fallback_said;       /* loop only: fallback was called */
+	watch_fallback_t fallback;
+	void *fallback_userdata;
 	unsigned max_watches;     /* set before the thread starts */
 	bool fake_overflow;       /* atomic: watcher_fake_overflow() */
 	int efd;

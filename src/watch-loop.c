@@ -3,12 +3,15 @@
  * thread marked pending are delivered to notify, once per group and
  * wake-up; and when the thread gave up on inotify, every path's
  * fingerprint (its chain and the file's device, inode, size, mtime and
- * ctime) is polled from a timer, for the rest of the watcher's life.
+ * ctime) is polled from a timer, for the rest of the watcher's life, and
+ * the fallback callback is told at once which limit was reached.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -61,6 +64,60 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* The value of a sysctl under /proc/sys, or "?" when it cannot be read. */
+static void read_sysctl(const char *path, char *buf, size_t len)
+{
+	int fd = open_regular(path, 0);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? (size_t)n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!buf[0])
+		snprintf(buf, len, "?");
+}
+
+/* Which limit was reached, and how to raise it. */
+static void describe_fallback(const struct watcher *w, char *buf, size_t len)
+{
+	char v[32];
+
+	if (w->fallback_own_limit) {
+		snprintf(buf, len, "the watcher's own limit of %u inotify watches is reached "
+			 "(a test's setting)", w->max_watches);
+	} else if (w->fallback_error == -ENOSPC) {
+		/* The limit of this user namespace: the system's outside any container. */
+		read_sysctl("/proc/sys/user/max_inotify_watches", v, sizeof(v));
+		snprintf(buf, len, "the inotify watch limit of %s watches per user is reached "
+			 "(fs.inotify.max_user_watches, or user.max_inotify_watches in a container): "
+			 "raise it with \"sysctl -w fs.inotify.max_user_watches=N\" and in a file "
+			 "in /etc/sysctl.d to keep it", v);
+	} else if (w->fallback_error == -EMFILE) {
+		read_sysctl("/proc/sys/user/max_inotify_instances", v, sizeof(v));
+		snprintf(buf, len, "no inotify instance could be made (fs.inotify.max_user_instances "
+			 "is %s per user, or certwatch has too many descriptors open): raise it with "
+			 "\"sysctl -w fs.inotify.max_user_instances=N\" and in /etc/sysctl.d", v);
+	} else {
+		snprintf(buf, len, "inotify failed: %s", strerror(-w->fallback_error));
+	}
+}
+
+/* Polling has begun: the timer, and the news, once. */
+static void start_polling(struct watcher *w)
+{
+	char why[512];
+
+	if (!w->timer)
+		(void)sd_event_add_time_relative(w->event, &w->timer, CLOCK_MONOTONIC, w->poll_usec,
+						 w->poll_usec / 10, on_poll, w);
+	if (w->fallback_said || !w->fallback)
+		return;
+	w->fallback_said = true;
+	describe_fallback(w, why, sizeof(why));
+	w->fallback(why, w->fallback_userdata);
+}
+
 static int on_wake(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct watcher *w = userdata;
@@ -81,9 +138,8 @@ static int on_wake(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		}
 	pthread_mutex_unlock(&w->lock);
 	/* The first poll compares with the prints taken by watcher_start(). */
-	if (watch_polling(w) && !w->timer)
-		(void)sd_event_add_time_relative(w->event, &w->timer, CLOCK_MONOTONIC, w->poll_usec,
-						 w->poll_usec / 10, on_poll, w);
+	if (watch_polling(w))
+		start_polling(w);
 	deliver(w, groups, n);
 	return 0;
 }

@@ -105,6 +105,12 @@ int watcher_set_max_watches(struct watcher *w, unsigned max)
 	return 0;
 }
 
+void watcher_on_fallback(struct watcher *w, watch_fallback_t fallback, void *userdata)
+{
+	w->fallback = fallback;
+	w->fallback_userdata = userdata;
+}
+
 void watcher_fake_overflow(struct watcher *w)
 {
 	__atomic_store_n(&w->fake_overflow, true, __ATOMIC_RELEASE);

@@ -49,6 +49,15 @@ int watcher_set_max_watches(struct watcher *w, unsigned max);
  */
 void watcher_fake_overflow(struct watcher *w);
 
+/*
+ * Called from the loop, once, when the watcher falls back to polling:
+ * why is the limit that was reached and how to raise it, for people.
+ */
+typedef void (*watch_fallback_t)(const char *why, void *userdata);
+
+/* Before watcher_start(): who is told of the fallback to polling. */
+void watcher_on_fallback(struct watcher *w, watch_fallback_t fallback, void *userdata);
+
 /* True once inotify could not be used (a watch limit was reached) and files are polled. */
 bool watcher_is_polling(const struct watcher *w);
 

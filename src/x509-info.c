@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -151,6 +152,23 @@ out:
 	return r;
 }
 
+/* The key's algorithm, as the key-type setting names it where it can. */
+static void key_facts(X509 *x, struct cert_info *ci)
+{
+	EVP_PKEY *k = X509_get0_pubkey(x);
+	const char *name = k ? EVP_PKEY_get0_type_name(k) : NULL;
+	int id = k ? EVP_PKEY_get_base_id(k) : EVP_PKEY_NONE;
+
+	ci->key_type = id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ? KEY_TYPE_RSA :
+		       id == EVP_PKEY_EC ? KEY_TYPE_ECDSA : KEY_TYPE_ANY;
+	if (ci->key_type != KEY_TYPE_ANY)
+		snprintf(ci->key_alg, sizeof(ci->key_alg), "%s", key_type_to_string(ci->key_type));
+	else
+		snprintf(ci->key_alg, sizeof(ci->key_alg), "%s", name ? name : "unknown");
+	for (char *p = ci->key_alg; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
 int cert_info_from_x509(X509 *x, struct cert_info *ret)
 {
 	struct cert_info ci = {};
@@ -168,6 +186,7 @@ int cert_info_from_x509(X509 *x, struct cert_info *ret)
 		goto out;
 	ci.not_before = asn1_time_to_time_t(X509_get0_notBefore(x));
 	ci.not_after = asn1_time_to_time_t(X509_get0_notAfter(x));
+	key_facts(x, &ci);
 	r = x509_name_text(X509_get_subject_name(x), &ci.subject);
 	if (r < 0)
 		goto out;
@@ -205,4 +224,62 @@ bool cert_info_same(const struct cert_info *a, const struct cert_info *b)
 bool cert_info_same_key(const struct cert_info *a, const struct cert_info *b)
 {
 	return memcmp(a->spki_sha256, b->spki_sha256, SHA256_LEN) == 0;
+}
+
+int cert_chain_from_x509(X509 *const *certs, size_t n, struct cert_chain *ret)
+{
+	struct cert_chain c = {};
+	int r = -ENOMEM;
+
+	if (n > X509_MAX_CHAIN)
+		n = X509_MAX_CHAIN;
+	if (n == 0) {
+		*ret = c;
+		return 0;
+	}
+	c.x509 = calloc(n, sizeof(*c.x509));
+	c.issuers = calloc(n, sizeof(*c.issuers));
+	if (!c.x509 || !c.issuers)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (X509_up_ref(certs[i]) != 1)
+			goto out;
+		c.x509[i] = certs[i];
+	}
+	for (size_t i = 1; i < n; i++) {
+		r = cert_info_from_x509(certs[i], &c.issuers[i - 1]);
+		if (r < 0)
+			goto out;
+		c.n_issuers++;
+	}
+	*ret = c;
+	return 0;
+out:
+	if (c.x509)
+		c.n_issuers = n - 1;    /* what cert_chain_done() must release */
+	cert_chain_done(&c);
+	return r;
+}
+
+void cert_chain_done(struct cert_chain *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; c->x509 && i <= c->n_issuers; i++)
+		X509_free(c->x509[i]);
+	for (size_t i = 0; c->issuers && i < c->n_issuers; i++)
+		cert_info_done(&c->issuers[i]);
+	free(c->issuers);
+	free(c->x509);
+	memset(c, 0, sizeof(*c));
+}
+
+bool cert_chain_same_issuers(const struct cert_chain *a, const struct cert_chain *b)
+{
+	if (a->n_issuers != b->n_issuers)
+		return false;
+	for (size_t i = 0; i < a->n_issuers; i++)
+		if (!cert_info_same(&a->issuers[i], &b->issuers[i]))
+			return false;
+	return true;
 }

@@ -14,11 +14,17 @@
 
 #include "x509.h"
 
-static bool is_ip_literal(const char *s)
+/* The first len bytes of s spell an IPv4 or IPv6 address. */
+static bool is_ip_literal(const char *s, size_t len)
 {
 	unsigned char addr[16];
+	char buf[INET6_ADDRSTRLEN];
 
-	return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
 }
 
 /*
@@ -90,8 +96,8 @@ bool x509_name_matches(const char *pattern, const char *host)
 
 		if (!labels_valid(prest, prest_len) || !memchr(prest, '.', prest_len))
 			return false;
-		/* An address is not a name: no wildcard stands for an octet. */
-		if (is_ip_literal(host))
+		/* An address is not a name: no wildcard stands for an octet, final dot or not. */
+		if (is_ip_literal(host, hlen))
 			return false;
 		hrest = memchr(host, '.', hlen);
 		if (!hrest)

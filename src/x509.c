@@ -3,11 +3,11 @@
  * and key on disk, in the order x509.h gives, with the first problem found
  * as the pair's status and a message that names the file and what to fix.
  *
- * Files are read whole and bounded; a file that grows while it is read is
- * an ACME client at work and is read on up to the bound.  The private key
- * is read only to check that it belongs to the leaf: its bytes are wiped
- * and never copied into a message.  The facts of the leaf come from
- * x509-info.c, the name check from x509-name.c.  Nothing here prints.
+ * The files are read by x509-file.c (whole, bounded, never blocking).  The
+ * private key is read only to check that it belongs to the leaf: its
+ * bytes are wiped and never copied into a message.  The facts of the leaf
+ * come from x509-info.c, the name check from x509-name.c.  Nothing here
+ * prints.
  */
 #include "config.h"
 
@@ -26,8 +26,6 @@
 #include "x509.h"
 #include "x509-int.h"
 
-#define PATH_TEXT_MAX 200           /* a path quoted in a detail message */
-#define FILE_MAX      (1024 * 1024) /* PEM files are a few KiB */
 
 static const char *const status_names[_X509_STATUS_MAX] = {
 	[X509_VALID]         = "valid",
@@ -41,6 +39,7 @@ static const char *const status_names[_X509_STATUS_MAX] = {
 	[X509_EXPIRED]       = "expired",
 	[X509_NOT_YET_VALID] = "not-yet-valid",
 	[X509_NAME_MISMATCH] = "name-mismatch",
+	[X509_REFUSED]       = "refused",
 };
 
 const char *x509_status_to_string(enum x509_status s)
@@ -48,17 +47,14 @@ const char *x509_status_to_string(enum x509_status s)
 	return (unsigned)s < _X509_STATUS_MAX ? status_names[s] : "?";
 }
 
-struct pem_file {
-	const char *role;    /* "certificate", "chain", "key" */
-	const char *path;
-	bool secret;         /* a private key: its mode matters */
-	mode_t mode;         /* once opened */
-	char *data;
-	size_t len;
-};
+bool x509_status_loadable(enum x509_status s)
+{
+	return s == X509_VALID || s == X509_CHAIN_ORDER || s == X509_EXPIRED ||
+	       s == X509_NOT_YET_VALID || s == X509_NAME_MISMATCH;
+}
 
 __attribute__((format(printf, 3, 4)))
-static void pair_status(struct disk_pair *p, enum x509_status s, const char *fmt, ...)
+void pair_status(struct disk_pair *p, enum x509_status s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -66,148 +62,6 @@ static void pair_status(struct disk_pair *p, enum x509_status s, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
 	va_end(ap);
-}
-
-static void path_text(const char *path, char out[PATH_TEXT_MAX])
-{
-	escape_bytes(path, strlen(path), out, PATH_TEXT_MAX);
-}
-
-static void pem_file_done(struct pem_file *f)
-{
-	if (f->data) {
-		/* The key file's bytes are the key: leave no copy in freed memory. */
-		OPENSSL_cleanse(f->data, f->len);
-		free(f->data);
-	}
-	f->data = NULL;
-	f->len = 0;
-}
-
-/*
- * Opens f and learns its size.  open_regular() never blocks: a FIFO nobody
- * writes to, put where a certificate or key should be, would otherwise
- * hang `check` and the daemon's loop in open() for good.  Returns 0, sets
- * *ret_fd and *ret_size and notes f's mode, or 1 after setting the status.
- */
-static int pem_file_open(struct pem_file *f, struct disk_pair *p, int *ret_fd,
-			 size_t *ret_size)
-{
-	char path[PATH_TEXT_MAX];
-	struct stat st;
-	int fd;
-
-	path_text(f->path, path);
-	fd = open_regular(f->path, 0);
-	if (fd == -ENOENT) {
-		pair_status(p, X509_MISSING, "%s file %s does not exist", f->role, path);
-		return 1;
-	}
-	if (fd == -EISDIR || fd == -ENXIO) {
-		/* Only for the message: the file was refused, whatever it is by now. */
-		if (stat(f->path, &st) == 0 && !S_ISREG(st.st_mode))
-			pair_status(p, X509_UNREADABLE, "%s file %s is %s, not a regular file",
-				    f->role, path, file_type_name(st.st_mode));
-		else
-			pair_status(p, X509_UNREADABLE, "%s file %s is not a regular file",
-				    f->role, path);
-		return 1;
-	}
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		pair_status(p, X509_UNREADABLE, "cannot read %s file %s: %s",
-			    f->role, path, strerror(fd < 0 ? -fd : errno));
-		if (fd >= 0)
-			close(fd);
-		return 1;
-	}
-	f->mode = st.st_mode;
-	*ret_fd = fd;
-	*ret_size = (size_t)st.st_size;
-	return 0;
-}
-
-/*
- * Doubles *buf, up to FILE_MAX + 1 bytes.  It copies by hand so that no
- * stale copy of a key is left behind, as realloc() could.  0 or -ENOMEM.
- */
-static int buf_grow(char **buf, size_t *cap, size_t len)
-{
-	size_t ncap = *cap * 2 > FILE_MAX + 1 ? FILE_MAX + 1 : *cap * 2;
-	char *nbuf = malloc(ncap);
-
-	if (!nbuf)
-		return -ENOMEM;
-	memcpy(nbuf, *buf, len);
-	OPENSSL_cleanse(*buf, len);
-	free(*buf);
-	*buf = nbuf;
-	*cap = ncap;
-	return 0;
-}
-
-/* Reads a whole file, bounded.  Returns 0, -ENOMEM, or 1 after setting the status. */
-static int pem_file_read(struct pem_file *f, struct disk_pair *p)
-{
-	_cleanup_close_ int fd = -1;
-	char path[PATH_TEXT_MAX];
-	size_t size, cap, len = 0;
-	char *buf = NULL;
-	int r;
-
-	r = pem_file_open(f, p, &fd, &size);
-	if (r != 0)
-		return r;
-	path_text(f->path, path);
-	r = 1;
-	if (size > FILE_MAX)
-		goto too_large;
-	cap = size + 1;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		/* The file grew since it was opened: an ACME client is writing it. */
-		if (len == cap && len > FILE_MAX)
-			goto too_large;
-		if (len == cap && buf_grow(&buf, &cap, len) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			pair_status(p, X509_UNREADABLE, "cannot read %s file %s: %s",
-				    f->role, path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	f->data = buf;
-	f->len = len;
-	buf = NULL;
-	r = 0;
-	goto out;
-too_large:
-	pair_status(p, X509_UNREADABLE, "%s file %s is larger than %d KiB",
-		    f->role, path, FILE_MAX / 1024);
-out:
-	if (buf) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-	}
-	return r;
-}
-
-static bool has_pem_block(const struct pem_file *f)
-{
-	static const char begin[] = "-----BEGIN ";
-
-	return memmem(f->data, f->len, begin, sizeof(begin) - 1) != NULL;
 }
 
 /* Whether PEM_read_bio_*() stopped for want of another block, not on damage. */
@@ -238,7 +92,13 @@ static int certs_read(const struct pem_file *f, X509 **certs, size_t *n,
 		return -ENOMEM;
 	ERR_clear_error();
 	for (;;) {
-		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		/*
+		 * The leaf as OpenSSL's loaders (nginx's, Dovecot's, Postfix's)
+		 * read it: a TRUSTED CERTIFICATE block counts there, not in the
+		 * chain after it, where only CERTIFICATE blocks do.
+		 */
+		X509 *x = *n_total == 0 ? PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL) :
+			  PEM_read_bio_X509(bio, NULL, NULL, NULL);
 
 		if (!x)
 			break;
@@ -273,6 +133,31 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
+static bool key_is_encrypted(const struct pem_file *f)
+{
+	static const char pkcs8[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
+	static const char legacy[] = "Proc-Type: 4,ENCRYPTED";
+
+	return memmem(f->data, f->len, pkcs8, sizeof(pkcs8) - 1) ||
+	       memmem(f->data, f->len, legacy, sizeof(legacy) - 1);
+}
+
+/*
+ * An encrypted key is a form nginx (ssl_password_file) and Dovecot
+ * (ssl_key_password) read with a passphrase certwatch does not have: not
+ * a reason to refuse the pair, but the check of the key is not made, and
+ * that is said beside the verdict, once per key file.
+ */
+static void key_cannot_check(struct disk_pair *p, const char *path)
+{
+	size_t used = strlen(p->key_warning);
+
+	snprintf(p->key_warning + used, sizeof(p->key_warning) - used, "%skey file %s is "
+		 "encrypted: certwatch cannot check that it belongs to the certificate",
+		 used ? "; " : "", path);
+}
+
+/* *ret stays NULL for a key that cannot be checked (key_cannot_check()). */
 static int key_read(const struct pem_file *f, EVP_PKEY **ret, struct disk_pair *p)
 {
 	char path[PATH_TEXT_MAX];
@@ -285,10 +170,14 @@ static int key_read(const struct pem_file *f, EVP_PKEY **ret, struct disk_pair *
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	ERR_clear_error();
+	path_text(f->path, path);
+	if (!pkey && key_is_encrypted(f)) {
+		key_cannot_check(p, path);
+		return 0;
+	}
 	if (!pkey) {
-		path_text(f->path, path);
-		pair_status(p, X509_BAD_KEY,
-			"key file %s holds no usable private key (unencrypted PEM)", path);
+		pair_status(p, X509_BAD_KEY, "key file %s holds no private key that can be read "
+			    "(PEM: PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY)", path);
 		return 1;
 	}
 	*ret = pkey;
@@ -364,13 +253,36 @@ static void sans_list(const struct cert_info *ci, char *out, size_t outlen)
 	}
 }
 
+/*
+ * A certificate that names the host in its subject CN alone is a form
+ * clients stopped reading (RFC 6125): that is said, rather than a bare
+ * "does not cover".
+ */
+static void name_mismatch(X509 *leaf, const char *name, struct disk_pair *p)
+{
+	char text[PATH_TEXT_MAX], list[256], cn[256];
+	int n = X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn,
+					  sizeof(cn));
+
+	escape_bytes(name, strlen(name), text, sizeof(text));
+	if (p->leaf.n_sans == 0 && n > 0 && x509_name_matches(cn, name)) {
+		pair_status(p, X509_NAME_MISMATCH, "the certificate names %s in its subject CN only, "
+			    "which clients do not read (RFC 6125): it needs a subjectAltName DNS:%s",
+			    text, text);
+		return;
+	}
+	sans_list(&p->leaf, list, sizeof(list));
+	pair_status(p, X509_NAME_MISMATCH, "the certificate does not cover %s; it covers %s",
+		    text, list);
+}
+
 /* The checks once everything is parsed, in the order x509.h gives. */
 static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *pkey,
 			      const char *key_path, const char *name, time_t now,
 			      struct disk_pair *ret)
 {
 	const struct cert_info *leaf = &ret->leaf;
-	char when[32], text[PATH_TEXT_MAX], list[256];
+	char when[32], text[PATH_TEXT_MAX];
 
 	if (pkey && X509_check_private_key(certs[0], pkey) != 1) {
 		ERR_clear_error();
@@ -399,10 +311,7 @@ static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *
 		return;
 	}
 	if (name && !cert_info_covers(leaf, name)) {
-		escape_bytes(name, strlen(name), text, sizeof(text));
-		sans_list(leaf, list, sizeof(list));
-		pair_status(ret, X509_NAME_MISMATCH, "the certificate does not cover %s; it covers %s",
-			text, list);
+		name_mismatch(certs[0], name, ret);
 		return;
 	}
 	format_utc(leaf->not_after, when);
@@ -410,98 +319,75 @@ static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *
 }
 
 /*
- * A key that group or others may read is no reason to refuse the pair (the
- * service loads it all the same), but worth a word: the pair keeps the
- * message and its caller says it once per file.
+ * The files in the order the format reads them: Postfix's chain files
+ * start with the key, and a certificate file that is the key file is read
+ * once.
  */
-static void key_mode_check(const struct pem_file *f, struct disk_pair *p)
+static void files_of(const struct pair_files *pf, struct pem_file files[3])
 {
-	char path[PATH_TEXT_MAX];
-	mode_t m = f->mode;
+	bool postfix = pf->format == PAIR_FORMAT_POSTFIX_CHAIN_FILES;
+	const char *cert = postfix && pf->key && strcmp(pf->key, pf->cert) == 0 ? NULL : pf->cert;
 
-	if (!(m & (S_IRGRP | S_IROTH)))
-		return;
-	path_text(f->path, path);
-	snprintf(p->key_warning, sizeof(p->key_warning),
-		 "key file %s is readable by %s (mode %04o): chmod 600 it%s", path,
-		 m & S_IROTH ? (m & S_IRGRP ? "group and others" : "others") : "its group",
-		 (unsigned)(m & 07777), m & S_IROTH ? "" : ", unless that group must read it");
+	files[postfix ? 1 : 0] = (struct pem_file) { .role = "certificate", .path = cert };
+	files[2] = (struct pem_file) { .role = "chain", .path = pf->chain };
+	files[postfix ? 0 : 1] = (struct pem_file) { .role = "key", .path = pf->key,
+						     .secret = true };
 }
 
-/*
- * Reads every file given, then checks that each holds PEM.  Returns 0,
- * -ENOMEM, or 1 after setting the status.
- */
-static int pem_files_read(struct pem_file *files, size_t n, struct disk_pair *p)
+/* The certificates of a certificate file and a chain file, as OpenSSL reads them. */
+static int pem_certs_read(const struct pem_file *cert, const struct pem_file *chain,
+			  X509 **certs, size_t *n, size_t *n_total, struct disk_pair *p)
 {
-	char path[PATH_TEXT_MAX];
-	int r;
+	int r = certs_read(cert, certs, n, n_total, p);
 
-	for (size_t i = 0; i < n; i++) {
-		if (!files[i].path)
-			continue;
-		r = pem_file_read(&files[i], p);
-		if (r != 0)
-			return r;
-		if (files[i].secret)
-			key_mode_check(&files[i], p);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!files[i].path || has_pem_block(&files[i]))
-			continue;
-		path_text(files[i].path, path);
-		pair_status(p, X509_NOT_PEM, "%s file %s is not PEM (no -----BEGIN line)",
-			    files[i].role, path);
-		return 1;
-	}
-	return 0;
+	if (r == 0 && chain->path)
+		r = certs_read(chain, certs, n, n_total, p);
+	return r;
 }
 
-int disk_pair_load(const char *cert_path, const char *chain_path,
-		   const char *key_path, const char *name, time_t now,
-		   struct disk_pair *ret)
+int disk_pair_load_files(const struct pair_files *pf, const char *name, time_t now,
+			 struct disk_pair *ret)
 {
-	struct pem_file files[3] = {
-		{ .role = "certificate", .path = cert_path },
-		{ .role = "chain",       .path = chain_path },
-		{ .role = "key",         .path = key_path, .secret = true },
-	};
+	bool postfix = pf->format == PAIR_FORMAT_POSTFIX_CHAIN_FILES;
+	struct pem_file files[3];
 	X509 *certs[X509_MAX_CHAIN] = {};
 	size_t n = 0, n_total = 0;
 	EVP_PKEY *pkey = NULL;
 	int r = 0;
 
-	assert(cert_path);
+	assert(pf->cert);
 	memset(ret, 0, sizeof(*ret));
 	ret->status = X509_VALID;
+	files_of(pf, files);
 
 	r = pem_files_read(files, ELEMENTSOF(files), ret);
 	if (r != 0)
 		goto out;
-
-	r = certs_read(&files[0], certs, &n, &n_total, ret);
+	if (postfix)
+		r = postfix_pair_select(files, ELEMENTSOF(files), pf->key_type, certs, &n, &n_total,
+					&pkey, ret);
+	else
+		r = pem_certs_read(&files[0], &files[2], certs, &n, &n_total, ret);
 	if (r != 0)
 		goto out;
 	r = cert_info_from_x509(certs[0], &ret->leaf);
 	if (r < 0)
 		goto out;
 	ret->have_leaf = true;
-	if (chain_path) {
-		r = certs_read(&files[1], certs, &n, &n_total, ret);
-		if (r != 0)
-			goto out;
-	}
 	ret->chain_len = n_total - 1;
+	r = cert_chain_from_x509(certs, n, &ret->chain);
+	if (r < 0)
+		goto out;
 
-	if (key_path) {
-		r = key_read(&files[2], &pkey, ret);
+	if (!postfix && pf->key) {
+		r = key_read(&files[1], &pkey, ret);
 		if (r != 0)
 			goto out;
 		/* The key is parsed: its file's bytes are no longer needed anywhere. */
-		pem_file_done(&files[2]);
+		pem_file_done(&files[1]);
 	}
 
-	checks_after_load(certs, n, n_total, pkey, key_path, name, now, ret);
+	checks_after_load(certs, n, n_total, pkey, pf->key, name, now, ret);
 out:
 	EVP_PKEY_free(pkey);
 	for (size_t i = 0; i < n; i++)
@@ -513,10 +399,47 @@ out:
 	return r < 0 ? r : 0;
 }
 
+int disk_pair_load(const char *cert_path, const char *chain_path,
+		   const char *key_path, const char *name, time_t now,
+		   struct disk_pair *ret)
+{
+	const struct pair_files pf = { .cert = cert_path, .chain = chain_path, .key = key_path };
+
+	return disk_pair_load_files(&pf, name, now, ret);
+}
+
+int pair_files_key_types(const struct pair_files *pf, enum key_type *ret, size_t max)
+{
+	struct disk_pair p;
+	struct pem_file files[3];
+	int r;
+
+	if (pf->format != PAIR_FORMAT_POSTFIX_CHAIN_FILES) {
+		r = disk_pair_load_files(pf, NULL, time(NULL), &p);
+		if (r == 0 && p.have_leaf && max > 0) {
+			ret[0] = p.leaf.key_type;
+			r = 1;
+		}
+		disk_pair_done(&p);
+		return r;
+	}
+	memset(&p, 0, sizeof(p));
+	files_of(pf, files);
+	r = pem_files_read(files, ELEMENTSOF(files), &p);
+	if (r == 0)
+		r = postfix_key_types(files, ELEMENTSOF(files), ret, max, &p);
+	else if (r > 0)
+		r = 0;
+	for (size_t i = 0; i < ELEMENTSOF(files); i++)
+		pem_file_done(&files[i]);
+	return r;
+}
+
 void disk_pair_done(struct disk_pair *p)
 {
 	if (!p)
 		return;
 	cert_info_done(&p->leaf);
+	cert_chain_done(&p->chain);
 	memset(p, 0, sizeof(*p));
 }

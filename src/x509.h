@@ -15,6 +15,8 @@
 
 #include <openssl/x509.h>
 
+#include "key-type.h"
+#include "pair-format.h"
 #include "util.h"
 
 #define X509_MAX_CHAIN 16     /* certificates kept per chain */
@@ -31,6 +33,7 @@ enum x509_status {
 	X509_EXPIRED,
 	X509_NOT_YET_VALID,
 	X509_NAME_MISMATCH,    /* the leaf does not cover the required name */
+	X509_REFUSED,          /* the daemon that loads the files refuses them (its rules) */
 	_X509_STATUS_MAX,
 };
 
@@ -38,26 +41,48 @@ struct cert_info {
 	uint8_t sha256[SHA256_LEN];       /* of the DER certificate */
 	uint8_t spki_sha256[SHA256_LEN];  /* of the DER SubjectPublicKeyInfo */
 	time_t not_before, not_after;
+	enum key_type key_type;           /* of its public key: RSA, ECDSA, or ANY for others */
+	char key_alg[16];                 /* "rsa", "ecdsa", "ed25519", ...: for messages */
 	char *subject;                    /* one line, RFC 2253, escaped */
 	char *issuer;
 	char **sans;                      /* every DNS name and IP address, as text */
 	size_t n_sans;
 };
 
+/*
+ * A chain as it came (from a handshake, or from the files on disk): the
+ * facts of every certificate after the leaf, and every certificate itself,
+ * the leaf first, for what must look deeper (DANE's judge takes them as
+ * they are).  At most X509_MAX_CHAIN certificates are kept.
+ */
+struct cert_chain {
+	struct cert_info *issuers;        /* after the leaf, in order; n_issuers of them */
+	size_t n_issuers;
+	X509 **x509;                      /* the leaf, then the issuers: n_issuers + 1, one
+					   * reference each; NULL when there is no leaf */
+};
+
 struct disk_pair {
 	enum x509_status status;          /* the first problem found, or X509_VALID */
 	char detail[512];                 /* the human message for status */
-	bool have_leaf;                   /* leaf is filled in */
+	bool have_leaf;                   /* leaf and chain are filled in */
 	struct cert_info leaf;
+	struct cert_chain chain;          /* the leaf and what follows it in the files */
 	size_t chain_len;                 /* certificates after the leaf */
 	bool chain_in_order;
 	bool key_matches;
+	/*
+	 * disk_pair_trust()'s answer: whether the chain on disk leads to a
+	 * root of the system's trust store, and why not.
+	 */
+	bool trust_checked, trusted;
+	char trust_error[128];
 	/*
 	 * Not a problem that refuses the pair, but one its caller should say
 	 * once per key file: the key is readable by group or others.  "" when
 	 * not; else the message, naming the file and the fix.
 	 */
-	char key_warning[320];
+	char key_warning[512];
 };
 
 /*
@@ -66,6 +91,26 @@ struct disk_pair {
  */
 int cert_info_from_x509(X509 *x, struct cert_info *ret);
 void cert_info_done(struct cert_info *ci);
+
+/*
+ * Fills *ret from certs[0..n) (the leaf first), taking a reference to each
+ * of the first X509_MAX_CHAIN.  Returns 0 or -ENOMEM; *ret is left
+ * untouched on failure.
+ */
+int cert_chain_from_x509(X509 *const *certs, size_t n, struct cert_chain *ret);
+void cert_chain_done(struct cert_chain *c);
+
+/* Whether two chains hold the same certificates after the leaf, in the same order. */
+bool cert_chain_same_issuers(const struct cert_chain *a, const struct cert_chain *b);
+
+/*
+ * Verifies the pair's chain against the system trust store (the one the
+ * probe uses, SSL_CERT_FILE and SSL_CERT_DIR included) for name (a host
+ * name or an address; NULL: none) at now, as a TLS client would: sets
+ * trust_checked, trusted and trust_error.  Nothing to do without a leaf.
+ * Returns 0 or -ENOMEM.
+ */
+int disk_pair_trust(struct disk_pair *p, const char *name, time_t now);
 
 /* Whether two cert_info describe the same certificate / the same key. */
 bool cert_info_same(const struct cert_info *a, const struct cert_info *b);
@@ -80,6 +125,33 @@ bool x509_name_matches(const char *pattern, const char *host);
 
 /* Whether the certificate covers name: SAN DNS names or IP addresses, never CN. */
 bool cert_info_covers(const struct cert_info *ci, const char *name);
+
+/* A pair's files, and how the daemon that loads them reads them. */
+struct pair_files {
+	const char *cert, *chain, *key;   /* cert required; chain and key optional */
+	enum pair_format format;
+	/*
+	 * Of files that hold a pair per key type (Postfix's chain files), the
+	 * one to judge: RSA or ECDSA; any (or auto): the first.
+	 */
+	enum key_type key_type;
+};
+
+/*
+ * disk_pair_load() for files read by format's rules: a file the daemon
+ * would refuse is X509_REFUSED with the daemon's reason.  For
+ * PAIR_FORMAT_POSTFIX_CHAIN_FILES the key file, the certificate file (when
+ * it is another) and the chain file are read in that order, as one.
+ */
+int disk_pair_load_files(const struct pair_files *f, const char *name, time_t now,
+			 struct disk_pair *ret);
+
+/*
+ * The key types of the pairs the files hold, in order, at most max: one
+ * for PAIR_FORMAT_PEM, one per key for Postfix's chain files.  Returns how
+ * many, 0 when the files cannot be read or refused, or -ENOMEM.
+ */
+int pair_files_key_types(const struct pair_files *f, enum key_type *ret, size_t max);
 
 /*
  * Loads and checks a certificate (full chain, or leaf when chain_path is
@@ -98,3 +170,12 @@ int disk_pair_load(const char *cert_path, const char *chain_path,
 void disk_pair_done(struct disk_pair *p);
 
 const char *x509_status_to_string(enum x509_status s);
+
+/*
+ * Whether a daemon loads a pair of that status all the same (an expired
+ * or not yet valid certificate, one for another name, a chain out of
+ * order: clients reject it, the daemon does not), as opposed to a pair it
+ * cannot load at all (missing, unreadable, no key, a key of another
+ * certificate).
+ */
+bool x509_status_loadable(enum x509_status s);

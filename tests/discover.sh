@@ -64,11 +64,9 @@ wait_port 127.0.0.1 "$dc_imaps" 10 || bail_out "dovecot did not come back after 
 # ---- discover ----------------------------------------------------------------------
 
 conf="$TEST_TMP/etc/certwatch.conf"
-"$TOOL" --dovecot-conf "$DOVECOT_CONF" --postfix-dir "$POSTFIX_DIR" \
-	--nginx-conf "$NGINX_CONF" --nginx-prefix "$NGINX_DIR/" \
-	>"$TEST_TMP/discovered" 2>"$TEST_TMP/discover.err"
+discover_private "$TEST_TMP/discovered"
 rc=$?
-is "$rc/$(cat "$TEST_TMP/discover.err")" "0/discover-tool: 3 services" \
+is "$rc/$(cat "$TEST_TMP/discovered.err")" "0/discover-tool: 3 services" \
 	"discover finds three services in the running private daemons"
 write_conf "$conf" <"$TEST_TMP/discovered"
 diag "$(cat "$TEST_TMP/discovered")"
@@ -96,15 +94,7 @@ is "$cw_rc" 0 "the discovered configuration passes --test-config"
 
 cw --config "$conf" check --json
 is "$cw_rc" 0 "certwatch check on the discovered configuration exits 0"
-summary=$(printf '%s' "$cw_out" | "$PYTHON" -c '
-import json, sys
-try:
-    eps = json.load(sys.stdin)["endpoints"]
-except (ValueError, KeyError):
-    print("not JSON"); sys.exit(0)
-bad = ["%s/%s=%s" % (e.get("service"), e.get("endpoint"), e.get("state")) for e in eps
-       if e.get("state") != "OK"]
-print("%d endpoints, not OK: %s" % (len(eps), " ".join(bad) or "none"))')
+summary=$(check_summary "$cw_out")
 is "$summary" "11 endpoints, not OK: none" \
 	"every discovered endpoint is OK against the running daemons"
 

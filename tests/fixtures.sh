@@ -31,6 +31,9 @@ subjectAltName = DNS:mail.example.com, DNS:*.example.org, IP:192.0.2.7, IP:2001:
 [cnonly]
 basicConstraints = critical, CA:FALSE
 subjectAltName = DNS:www.example.net
+
+[nosan]
+basicConstraints = critical, CA:FALSE
 EOF
 
 ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256"
@@ -57,6 +60,7 @@ leaf_cert leaf "-newkey rsa:2048" "/CN=mail.example.com/O=certwatch test" leaf 1
 leaf_cert leaf-ec "$ec" "/CN=mail.example.com/O=certwatch test" leaf 11
 leaf_cert leaf-ed "-newkey ed25519" "/CN=mail.example.com/O=certwatch test" leaf 12
 leaf_cert cn-only "$ec" "/CN=cn-only.example.com" cnonly 13
+leaf_cert nosan "$ec" "/CN=nosan.example.com" nosan 15
 
 # A leaf with 3,000 names, the one asked for last: more than any fixed count
 # of names kept would let through.
@@ -70,9 +74,21 @@ ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key
 ossl pkey -in leaf.key -aes256 -passout pass:secret -out encrypted.key
 
 cat leaf.pem int.pem > fullchain.pem
+# Postfix's smtpd_tls_chain_files: each key, then its certificate and chain.
+cat leaf.key leaf.pem int.pem > pf-keyfirst.pem
+cat leaf.pem int.pem leaf.key > pf-certfirst.pem
+openssl ecparam -name prime256v1 > pf-ecparams.pem 2>> "$log"
+cat leaf-ec.key leaf-ec.pem int.pem >> pf-ecparams.pem
+cat leaf.key leaf.key leaf.pem int.pem > pf-twokeys.pem
+cat leaf.key leaf.pem int.pem leaf-ec.key leaf-ec.pem int.pem > pf-dual.pem
+cat leaf.key leaf.pem int.pem other.key leaf-ec.pem int.pem > pf-dual-broken.pem
+# The leaf as a TRUSTED CERTIFICATE, which OpenSSL's loaders take as the leaf.
+openssl x509 -in leaf.pem -trustout -addtrust serverAuth > fullchain-trusted.pem 2>> "$log"
+cat int.pem >> fullchain-trusted.pem
 cat leaf-ec.pem int.pem > fullchain-ec.pem
 cat leaf-ed.pem int.pem > fullchain-ed.pem
 cat cn-only.pem int.pem > fullchain-cn-only.pem
+cat nosan.pem int.pem > fullchain-nosan.pem
 cat many.pem int.pem > fullchain-many.pem
 cat leaf.pem root.pem int.pem > chain-out-of-order.pem
 cat leaf.pem forged.pem > chain-forged.pem
@@ -99,6 +115,8 @@ openssl x509 -in leaf.pem -noout -fingerprint -sha256 |
 	sed 's/.*=//; s/://g' | tr 'A-F' 'a-f' > leaf.sha256
 openssl x509 -in leaf.pem -noout -pubkey | openssl pkey -pubin -outform der |
 	openssl dgst -sha256 -r | cut -d' ' -f1 > leaf.spki
+openssl x509 -in leaf-ec.pem -noout -fingerprint -sha256 |
+	sed 's/.*=//; s/://g' | tr 'A-F' 'a-f' > leaf-ec.sha256
 openssl x509 -in int.pem -noout -fingerprint -sha256 |
 	sed 's/.*=//; s/://g' | tr 'A-F' 'a-f' > int.sha256
 openssl x509 -in leaf.pem -noout -subject -nameopt RFC2253 | sed 's/^subject=//' > leaf.subject

@@ -372,7 +372,10 @@ EOF
 # may be negative: an expired certificate).  Writes OUT_PREFIX.key,
 # OUT_PREFIX.crt (the leaf alone) and OUT_PREFIX.fullchain.pem (leaf, root).
 # CA_NOT_BEFORE=SECONDS (relative to now) overrides the start; CA_KEY=rsa
-# makes an RSA 2048 key instead of ECDSA P-256.
+# makes an RSA 2048 key instead of ECDSA P-256, CA_KEY_FILE=FILE reuses the
+# key in FILE (copied to OUT_PREFIX.key); CA_ISSUER=PREFIX signs with
+# the intermediate ca_intermediate made at PREFIX instead of the root, and
+# then OUT_PREFIX.fullchain.pem is the leaf and that intermediate.
 ca_leaf() {
 	_out=$1
 	_days=$2
@@ -396,21 +399,50 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = $_sans
 EOF
-	if [ "${CA_KEY:-ec}" = rsa ]; then
-		set -- -newkey rsa:2048
+	if [ -n "${CA_KEY_FILE:-}" ]; then
+		cp "$CA_KEY_FILE" "$_out.key.new" && mv -f "$_out.key.new" "$_out.key" || return 1
+		set -- -key "$_out.key"
+	elif [ "${CA_KEY:-ec}" = rsa ]; then
+		set -- -newkey rsa:2048 -nodes -keyout "$_out.key"
 	else
-		set -- -newkey ec -pkeyopt ec_paramgen_curve:P-256
+		set -- -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$_out.key"
 	fi
-	openssl req -new "$@" -nodes \
-		-keyout "$_out.key" -subj "/CN=$_cn" -out "$_out.csr" \
+	_issuer=${CA_ISSUER:-$CA_DIR/root}
+	[ -z "${CA_ISSUER:-}" ] && _issuer_crt=$CA_DIR/root.pem || _issuer_crt=$CA_ISSUER.crt
+	openssl req -new "$@" -subj "/CN=$_cn" -out "$_out.csr" \
 		>>"$CA_DIR/openssl.log" 2>&1 &&
 	openssl ca -batch -notext -config "$CA_DIR/ca.cnf" -in "$_out.csr" \
+		-cert "$_issuer_crt" -keyfile "$_issuer.key" \
 		-out "$_out.crt" -extfile "$_out.ext" \
 		-startdate "$(_openssl_date "$_nb")" \
 		-enddate "$(_openssl_date $((_days * 86400)))" \
 		>>"$CA_DIR/openssl.log" 2>&1 &&
-	cat "$_out.crt" "$CA_DIR/root.pem" >"$_out.fullchain.pem" &&
+	cat "$_out.crt" "$_issuer_crt" >"$_out.fullchain.pem" &&
 	rm -f "$_out.csr" "$_out.ext"
+}
+
+# ca_intermediate OUT_PREFIX FROM_DAYS TO_DAYS [KEY]: an intermediate CA
+# named "certwatch test intermediate", signed by the root, valid from
+# FROM_DAYS to TO_DAYS days from now (both may be negative: an expired
+# one), on the key KEY (a new ECDSA P-256 key when not given; the same key
+# and name again make a re-issued or cross-signed intermediate).  Writes
+# OUT_PREFIX.key and OUT_PREFIX.crt; CA_ISSUER=OUT_PREFIX makes leaves it
+# signs.
+ca_intermediate() {
+	if [ -n "${4:-}" ]; then
+		cp "$4" "$1.key" || return 1
+	else
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" \
+			>>"$CA_DIR/openssl.log" 2>&1 || return 1
+	fi
+	printf 'basicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n' \
+		>"$1.ext"
+	openssl req -new -key "$1.key" -subj "/CN=certwatch test intermediate" -out "$1.csr" \
+		>>"$CA_DIR/openssl.log" 2>&1 &&
+	openssl ca -batch -notext -config "$CA_DIR/ca.cnf" -in "$1.csr" -out "$1.crt" \
+		-extfile "$1.ext" -startdate "$(_openssl_date $(($2 * 86400)))" \
+		-enddate "$(_openssl_date $(($3 * 86400)))" >>"$CA_DIR/openssl.log" 2>&1 &&
+	rm -f "$1.csr" "$1.ext"
 }
 
 # cert_fp FILE: the SHA-256 fingerprint of the first certificate in FILE.
@@ -530,6 +562,29 @@ json_get() {
 # endpoint entry of that service and name (order-independent).
 json_endpoint() {
 	_json_at "$1" "$4" endpoints "service=$2" "endpoint=$3"
+}
+
+# discover_private OUT: `certwatch discover` (tests/discover-tool) pointed
+# at this script's private Dovecot, Postfix and nginx; the configuration in
+# OUT, the tool's stderr in OUT.err; returns the tool's status.
+discover_private() {
+	"$TESTS_BUILDDIR/discover-tool" --dovecot-conf "$DOVECOT_CONF" \
+		--postfix-dir "$POSTFIX_DIR" --nginx-conf "$NGINX_CONF" \
+		--nginx-prefix "$NGINX_DIR/" >"$1" 2>"$1.err"
+}
+
+# check_summary JSON: of `certwatch check --json`, "N endpoints, not OK:
+# SERVICE/ENDPOINT=STATE ..." ("none" when every one is OK).
+check_summary() {
+	printf '%s' "$1" | "$PYTHON" -c '
+import json, sys
+try:
+    eps = json.load(sys.stdin)["endpoints"]
+except (ValueError, KeyError):
+    print("not JSON"); sys.exit(0)
+bad = ["%s/%s=%s" % (e.get("service"), e.get("endpoint"), e.get("state")) for e in eps
+       if e.get("state") != "OK"]
+print("%d endpoints, not OK: %s" % (len(eps), " ".join(bad) or "none"))'
 }
 
 # write_conf FILE: stdin to a configuration file certwatch accepts (root's,

@@ -86,6 +86,13 @@ class Conn:
             return self.hold()
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.args.cert, self.args.key)
+        if self.args.tls12:
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        if self.args.require_client_cert:
+            # A server for client certificates only: a client without one
+            # gets a fatal alert after the server's own certificate.
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(self.args.cert)
         tls = ctx.wrap_socket(self.sock, server_side=True)
         log("handshake done:", tls.version())
         # The probe closes after the handshake; wait for that, bounded.
@@ -513,12 +520,42 @@ def mode_stall_handshake(c):
     c.hold()
 
 
+def mode_close_silently(c):
+    """Accepts, reads the ClientHello and closes without a word."""
+    c.recv_some()
+
+
 def mode_stall_banner(c):
     """Accepts, says nothing (a wedged line-protocol server, before its banner)."""
     c.hold()
 
 
+def mode_blackhole(c):
+    """Never reached: see blackhole() below."""
+    c.hold()
+
+
+def blackhole(srv, args):
+    """A listener whose accept queue is full and never drained: the kernel
+    drops every further SYN, as a dead host or a firewall's DROP would
+    (no RST, no answer).  The queue of a listen(0) socket holds one
+    connection; a few more, still retrying their SYNs, keep it full."""
+    fam = srv.family
+    fillers = []
+    for _ in range(3):
+        c = socket.socket(fam, socket.SOCK_STREAM)
+        c.setblocking(False)
+        try:
+            c.connect((args.host, args.port))
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+    time.sleep(0.2)     # the first handshake completes and fills the queue
+    return fillers
+
+
 MODES = {
+    "blackhole": mode_blackhole,
     "tls": mode_tls,
     "ftp": mode_ftp,
     "ftp-no-starttls": mode_ftp_no_starttls,
@@ -537,6 +574,7 @@ MODES = {
     "stall-handshake": mode_stall_handshake,
     "stall-banner": mode_stall_banner,
     "reloading": mode_reloading,
+    "close-silently": mode_close_silently,
 }
 
 
@@ -570,6 +608,10 @@ def main():
                     help="garbage-tls: random bytes instead of an HTTP 400")
     ap.add_argument("--stall-tls", action="store_true",
                     help="STARTTLS modes: after the dialogue, never answer the ClientHello")
+    ap.add_argument("--tls12", action="store_true",
+                    help="TLS modes: at most TLS 1.2")
+    ap.add_argument("--require-client-cert", action="store_true",
+                    help="TLS modes: refuse a client without a certificate")
     ap.add_argument("--ready-file", help="created once listening")
     ap.add_argument("--reload-file",
                     help="reloading: read the pair again when this file changes")
@@ -588,13 +630,18 @@ def main():
     srv = socket.socket(fam, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((args.host, args.port))
-    srv.listen(64)
+    srv.listen(0 if args.mode == "blackhole" else 64)
+    if args.mode == "blackhole":
+        fillers = blackhole(srv, args)
     if args.ready_file:
         with open(args.ready_file, "w") as f:
             f.write("%d\n" % os.getpid())
     else:
         print("ready", flush=True)
     log("listening on", args.host, args.port, "mode", args.mode)
+    while args.mode == "blackhole":
+        time.sleep(3600)
+        log("still holding", len(fillers), "connections")
     while True:
         sock, addr = srv.accept()
         threading.Thread(target=serve_one, args=(sock, addr, args), daemon=True).start()

@@ -65,6 +65,8 @@ hostile "server accepts and never sends its banner" stall-banner smtp \
 	timeout starttls "within ${timeout_s}s"
 hostile "AUTH TLS accepted, then silence in the handshake" ftp ftp \
 	timeout handshake "within ${timeout_s}s" --stall-tls
+hostile "a listener that drops every SYN (its accept queue full)" blackhole - \
+	timeout connect "no answer within ${timeout_s}s while connecting to 127\\.0\\.0\\.1:[0-9]+"
 
 # All of them at once, beside a healthy server, from one configuration:
 # the probes run concurrently, so the whole check takes one deadline, and

@@ -2,17 +2,21 @@
  * probe-tool.c - runs the probe engine against one endpoint, for the
  * integration tests and by hand.
  *
- *   probe-tool [-n COUNT] [-j MAX] [-t TIMEOUT] [-k MSEC] HOST PORT [STARTTLS|-] [SNI|-]
+ *   probe-tool [-n COUNT] [-j MAX] [-t TIMEOUT] [-k MSEC] [-H FDS] HOST PORT [STARTTLS|-] [SNI|-]
  *
  * One probe prints "key: value" lines (status, phase, detail, peer,
  * sha256, ...); COUNT probes print one line each, "INDEX STATUS PHASE
  * DETAIL", in the order they finish.  -k frees the engine after MSEC with
- * probes still running, to exercise cancellation.  Exits 0 when every
+ * probes still running, to exercise cancellation.  -H takes FDS more
+ * descriptors once the engine is made (copies of /dev/null), so that
+ * under a real `ulimit -n` the probes run out of them half-way.  What the
+ * engine says of its limit goes to stderr as "notice: ...".  Exits 0 when every
  * probe succeeded, 1 when one did not, 2 on a usage or set-up error.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
@@ -88,9 +92,25 @@ static int on_kill(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: probe-tool [-n COUNT] [-j MAX] [-t TIMEOUT] [-k MSEC] "
+	fprintf(stderr, "usage: probe-tool [-n COUNT] [-j MAX] [-t TIMEOUT] [-k MSEC] [-H FDS] "
 		"HOST PORT [STARTTLS|-] [SNI|-]\n");
 	return 2;
+}
+
+static void on_notice(const char *message, void *userdata)
+{
+	(void)userdata;
+	fprintf(stderr, "notice: %s\n", message);
+}
+
+/* Takes n descriptors for good (the process ends with them). */
+static void hold_fds(unsigned n)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	for (unsigned i = 0; fd >= 0 && i < n; i++)
+		if (fcntl(fd, F_DUPFD_CLOEXEC, 0) < 0)
+			break;
 }
 
 int main(int argc, char **argv)
@@ -98,11 +118,12 @@ int main(int argc, char **argv)
 	struct probe_target t = { .starttls = -1, .timeout_usec = 10 * USEC_PER_SEC };
 	struct run run = { .count = 1 };
 	struct slot *slots = NULL;
-	unsigned max = 4, kill_msec = 0;
+	unsigned max = 4, kill_msec = 0, hold = 0;
 	int c, r, ret = 2;
 
-	while ((c = getopt(argc, argv, "n:j:t:k:")) != -1) {
+	while ((c = getopt(argc, argv, "n:j:t:k:H:")) != -1) {
 		switch (c) {
+		case 'H': hold = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'n': run.count = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'j': max = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'k': kill_msec = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -130,6 +151,10 @@ int main(int argc, char **argv)
 	r = slots ? sd_event_default(&run.event) : -ENOMEM;
 	if (r >= 0)
 		r = probe_engine_new(run.event, max, &run.engine);
+	if (r >= 0) {
+		probe_engine_on_notice(run.engine, on_notice, NULL);
+		hold_fds(hold);
+	}
 	for (unsigned i = 0; r >= 0 && i < run.count; i++) {
 		slots[i] = (struct slot){ &run, i };
 		r = probe_start(run.engine, &t, on_done, &slots[i]);

@@ -62,7 +62,7 @@ apply_fails "service a removed" 'no service "a" in the configuration' a2
 : >"$TEST_TMP/a-file"
 printf 'interval = "1h"\nsettle = "1s"\nstate-dir = "%s"\n%s\n' "$TEST_TMP/a-file/state" \
 	"$service_a" | write_conf "$conf"
-apply_fails "state-dir under a regular file" "cannot create the state directory $TEST_TMP/a-file/state/a" a3
+apply_fails "state-dir under a regular file" "cannot create the state directory $TEST_TMP/a-file/state: Not a directory" a3
 
 # ---- a state directory too long for the control socket ------------------------------
 

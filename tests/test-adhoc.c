@@ -145,7 +145,13 @@ static const struct bad {
 	{ { "-H", "h", "--starttls", "smtpx" }, "--starttls smtpx is not a protocol certwatch "
 	  "speaks; write one of smtp, " },
 	{ { "-H", "h", "--key-type", "dsa" }, "--key-type dsa is not a key type; write rsa or "
-	  "ecdsa (or any: whichever the server prefers)" },
+	  "ecdsa (or auto, the default: the --cert's type; or any: whichever the server "
+	  "prefers)" },
+	{ { "-H", "h", "--name", "b\xc3\xbc" "cher.example" }, "--name b\xc3\xbc" "cher.example is in "
+	  "Unicode: write its A-label" },
+	{ { "-H", "h", "--name", "*.example.com" }, "--name *.example.com is a wildcard: write a "
+	  "name it covers" },
+	{ { "-H", "h", "--name", "" }, "--name needs a value; write --name NAME" },
 	{ { "-H", "h", "-t", "soon" }, "--timeout soon: write a time above zero, in seconds "
 	  "(\"10\") or with a unit (\"500ms\", \"2s\", \"1m\")" },
 	{ { "-H", "h", "--timeout", "0" }, "--timeout 0: write a time above zero, in seconds "
@@ -202,8 +208,8 @@ static void test_good(const struct frontend *fe, const struct good *t, const cha
 	   (items[0].chain == t->chain || strcmp(items[0].chain, t->chain) == 0) &&
 	   (items[0].key == t->key || strcmp(items[0].key, t->key) == 0),
 	   "%s %s: the name and files as given", fe->name, line);
-	is_str(key_type_to_string(items[0].target.key_type),
-	       t->key_type ? t->key_type : "any", "%s %s: the key type", fe->name, line);
+	is_str(key_type_to_string(items[0].key_type),
+	       t->key_type ? t->key_type : "auto", "%s %s: the key type", fe->name, line);
 	ok(items[0].target.timeout_usec == (t->timeout_usec ? t->timeout_usec : c->timeout_usec),
 	   "%s %s: the probe's deadline is %s", fe->name, line,
 	   t->timeout_usec ? "the one given" : "the configuration's default");

@@ -128,6 +128,7 @@ static const char everything[] =
 	" endpoint e { address = \"192.0.2.2\" port = 1 starttls = \"imap\" name = \"e.example\"\n"
 	"   cert = \"/e.pem\" chain = \"/e-chain.pem\" key = \"/e.key\" key-type = \"ecdsa\" }\n}\n"
 	"service b {\n reload-signal = \"HUP\"\n pid-file = \"/run/b.pid\"\n"
+	" pid-file-owner = \"nobody\"\n pid-program = \"/usr/sbin/b\"\n"
 	" cert = \"/b.pem\"\n key = \"/b.key\"\n endpoint e { port = 2 }\n}\n"
 	"service c {\n reload-unit = \"c.service\"\n cert = \"/c.pem\"\n key = \"/c.key\"\n"
 	" endpoint e { port = 3 }\n}\n"

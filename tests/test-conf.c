@@ -297,12 +297,42 @@ static void test_errors(void)
 				  "signal", d),
 	       "reload-signal without pid-file is refused");
 
+	d = new_case("pidowner");
+	put(d, "certwatch.conf", "service a {\n cert = \"/a\"\n key = \"/b\"\n"
+	    " pid-file-owner = \"no-such-user-here\"\n endpoint e { port = 1 }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:4: pid-file-owner = \"no-such-user-here\" is "
+				  "not a user of this system; write the name of the user the service "
+				  "runs as, such as \"postgres\"", d),
+	       "a pid-file-owner that is no user is refused at its line");
+
+	d = new_case("pidprogram");
+	put(d, "certwatch.conf", "\nservice a {\n cert = \"/a\"\n key = \"/b\"\n"
+	    " pid-program = \"/usr/sbin/nginx\"\n endpoint e { port = 1 }\n}\n");
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: service a has pid-program but no pid-file; "
+				  "remove it, or add reload-signal and pid-file", d),
+	       "pid-program without a pid file is refused");
+
 	d = new_case("badsignal");
 	put(d, "certwatch.conf", "service a {\n reload-signal = \"KILL\"\n}\n");
 	is_str(load_error(d), fmt("%s/certwatch.conf:2: reload-signal = \"KILL\" is not a signal "
 				  "certwatch sends; write one of: HUP, USR1, USR2, WINCH, INT, QUIT, "
 				  "TERM", d),
 	       "a signal certwatch does not send is refused with the list");
+
+	/* Names in forms certificates and SNI do not carry are said as such. */
+	d = new_case("unicode-name");
+	put(d, "certwatch.conf", "service a {\n name = \"b\xc3\xbc" "cher.example\"\n}\n");
+	like(load_error(d), "name = \"b\\xc3\\xbccher.example\" is in Unicode: write its A-label",
+	     "a name in Unicode is refused with the form to write");
+	d = new_case("wildcard-name");
+	put(d, "certwatch.conf", "service a {\n name = \"*.example.com\"\n}\n");
+	like(load_error(d), "name = \"*.example.com\" is a wildcard: write a name it covers",
+	     "a wildcard name is refused with what to write");
+	d = new_case("pair-format");
+	put(d, "certwatch.conf", "service a {\n pair-format = \"postfix\"\n}\n");
+	like(load_error(d), "certwatch.conf:2: pair-format = \"postfix\" is not a pair format; "
+	     "write \"pem\" (the default) or \"postfix-chain-files\"",
+	     "an unknown pair format is refused with the choices");
 
 	d = new_case("window");
 	put(d, "certwatch.conf", "service a {\n reload-window = \"2-5\"\n}\n");

@@ -54,8 +54,10 @@ static char *fixture(const char *name, size_t *ret_len)
 
 /*
  * One line per endpoint, "NAME ADDRESS PORT PROTO SNI CERT KEY", with "tls"
- * for implicit TLS and "-" for an inherited value: compared as a whole, so
- * an extra or a missing endpoint fails the test.
+ * for implicit TLS and "-" for an inherited value, then " +ALTCERT" for
+ * each alternative pair, " chain=FILE", " postfix" and " key-type=TYPE"
+ * when there are: compared as a whole, so an extra or a missing endpoint
+ * fails the test.
  */
 static const char *render(const struct discovered *d)
 {
@@ -65,11 +67,21 @@ static const char *render(const struct discovered *d)
 	buf[0] = '\0';
 	for (size_t i = 0; i < d->n_endpoints; i++) {
 		const struct discovered_endpoint *e = &d->endpoints[i];
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s %u %s %s %s %s\n", e->name,
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s %u %s %s %s %s", e->name,
 				      e->address, e->port,
 				      e->starttls >= 0 ? starttls_drivers[e->starttls].name : "tls",
 				      e->sni ? e->sni : "-", e->cert ? e->cert : "-",
 				      e->key ? e->key : "-");
+		for (size_t j = 0; j < e->n_alt; j++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " +%s", e->alt[j].cert);
+		if (e->chain)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " chain=%s", e->chain);
+		if (e->cert && e->format == PAIR_FORMAT_POSTFIX_CHAIN_FILES)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " postfix");
+		if (e->key_type != KEY_TYPE_AUTO)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " key-type=%s",
+					      key_type_to_string(e->key_type));
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\n");
 	}
 	return buf;
 }
@@ -185,7 +197,7 @@ static void postfix_submission_and_overrides(void)
 	       "smtp 127.0.0.1 25 smtp - - -\n"
 	       "submission 127.0.0.1 587 smtp - - -\n"
 	       "submissions 127.0.0.1 465 tls - /etc/letsencrypt/live/submit.example.com/fullchain.pem "
-	       "/etc/letsencrypt/live/submit.example.com/privkey.pem\n"
+	       "/etc/letsencrypt/live/submit.example.com/privkey.pem postfix\n"
 	       "smtpd-2525 127.0.0.1 2525 smtp - /etc/ssl/local smtp/cert.pem "
 	       "/etc/ssl/local smtp/key.pem\n",
 	       "postfix: 25 and 587 STARTTLS, 465 wrapper mode with smtpd_tls_chain_files, "
@@ -211,6 +223,7 @@ static void postfix_postscreen_and_chain_file(void)
 	       "postfix: postscreen on 25 is STARTTLS, smtps wrapper mode, loopback-only");
 	is_str(d.cert, "/etc/ssl/mx/combined.pem", "postfix: one chain file is certificate ...");
 	is_str(d.key, "/etc/ssl/mx/combined.pem", "postfix: ... and key");
+	ok(d.format == PAIR_FORMAT_POSTFIX_CHAIN_FILES, "postfix: ... read by Postfix's rules");
 	discovered_done(&d);
 	free(m);
 	free(M);
@@ -230,15 +243,19 @@ static void nginx_vhosts(void)
 	       "www.example.com 127.0.0.1 443 tls www.example.com "
 	       "/etc/letsencrypt/live/www.example.com/fullchain.pem "
 	       "/etc/letsencrypt/live/www.example.com/privkey.pem\n"
-	       "wild.example.com 127.0.0.2 8443 tls - "
+	       "wild.example.com 127.0.0.2 8443 tls certwatch-probe.wild.example.com "
 	       "/etc/letsencrypt/live/wild.example.com/fullchain.pem "
 	       "/etc/letsencrypt/live/wild.example.com/privkey.pem\n"
 	       "old.example.com 127.0.0.1 9443 tls old.example.com "
 	       "/etc/letsencrypt/live/old.example.com/fullchain.pem "
 	       "/etc/letsencrypt/live/old.example.com/privkey.pem\n",
 	       "nginx: two vhosts with their own certificates (one from an included snippet), "
-	       "[::]:443 folded into *:443, a wildcard without SNI, old-style ssl on");
+	       "[::]:443 folded into *:443, a wildcard-only server sent a name it covers, "
+	       "old-style ssl on");
 	like(notes(&d), "2 server blocks without TLS skipped", "nginx: plain servers are skipped");
+	like(notes(&d), "server wild.example.com: no literal server_name: probed as "
+	     "certwatch-probe.wild.example.com, a name *.wild.example.com covers",
+	     "nginx: the name probed for a wildcard-only server is said");
 	discovered_done(&d);
 	free(t);
 }
@@ -322,6 +339,131 @@ static void nginx_names_unique_and_valid(void)
 	ok(d.n_endpoints == 5 && strcmp(d.endpoints[3].name, "x-y-z-4440") == 0 &&
 	   strcmp(d.endpoints[4].name, "x-y-z-4441") == 0,
 	   "nginx names: a server with two TLS listeners gets NAME-PORT for each");
+	discovered_done(&d);
+}
+
+/* Every place a daemon names a certificate: several pairs per listener, wildcards, sections. */
+static void pairs_everywhere(void)
+{
+	static const char nginx[] =
+		"# configuration file /etc/nginx/nginx.conf:\n"
+		"http {\n"
+		"\tserver { listen 443 ssl; server_name dual.example.com;\n"
+		"\t\tssl_certificate /r.pem; ssl_certificate_key /r.key;\n"
+		"\t\tssl_certificate /e.pem; ssl_certificate_key /e.key; }\n"
+		"\tserver { listen 8443 ssl; server_name .short.example www.example.*;\n"
+		"\t\tssl_certificate /s.pem; ssl_certificate_key /s.key; }\n"
+		"\tserver { listen 9443 ssl; server_name ~^(?<x>.+)\\.example$;\n"
+		"\t\tssl_certificate /x.pem; ssl_certificate_key /x.key; }\n"
+		"\tserver { listen 7443 ssl; server_name odd.example.com;\n"
+		"\t\tssl_certificate /o.pem; ssl_certificate /o2.pem; ssl_certificate_key /o.key; }\n"
+		"}\n";
+	static const char dovecot[] =
+		"protocols = imap\nlisten = 127.0.0.1\n"
+		"ssl_cert = </r.pem\nssl_key = </r.key\nssl_alt_cert = </e.pem\nssl_alt_key = </e.key\n"
+		"service imap-login {\n  inet_listener imap {\n    port = 0\n  }\n}\n"
+		"local_name *.apps.example {\n  ssl_cert = </w.pem\n  ssl_key = </w.key\n}\n"
+		"local 192.0.2.5 {\n  ssl_cert = </l.pem\n  ssl_key = </l.key\n}\n"
+		"remote 10.0.0.0/8 {\n  ssl_cert = </m.pem\n  ssl_key = </m.key\n}\n";
+	static const char pf_main[] =
+		"smtpd_tls_cert_file = /r.pem\nsmtpd_tls_key_file = /r.key\n"
+		"smtpd_tls_eccert_file = /e.pem\nsmtpd_tls_dcert_file = /d.pem\n"
+		"smtpd_tls_security_level = may\ninet_interfaces = 127.0.0.1\n"
+		"tls_server_sni_maps = hash:/etc/postfix/sni\n";
+	static const char pf_master[] =
+		"smtp inet n - y - - smtpd\n"
+		"2465 inet n - y - - smtpd -o smtpd_tls_wrappermode=yes "
+		"-o smtpd_tls_chain_files=/k.pem,/c.pem,/ch.pem\n";
+	struct discovered d;
+
+	ok(discover_nginx(nginx, sizeof(nginx) - 1, &d) == 0, "pairs: nginx parses");
+	is_str(render(&d),
+	       "dual.example.com 127.0.0.1 443 tls dual.example.com /r.pem /r.key +/e.pem\n"
+	       "short.example 127.0.0.1 8443 tls short.example /s.pem /s.key\n"
+	       "default 127.0.0.1 9443 tls - /x.pem /x.key\n",
+	       "pairs: nginx: two ssl_certificate lines are two pairs; \".x\" is the name x; a "
+	       "regex server has no name to send");
+	like(notes(&d), "odd.example.com: skipped: its ssl_certificate and ssl_certificate_key lines "
+	     "do not pair up", "pairs: nginx: certificates and keys that do not pair up are said");
+	discovered_done(&d);
+
+	ok(discover_dovecot(dovecot, sizeof(dovecot) - 1, NULL, &d) == 0, "pairs: dovecot parses");
+	is_str(render(&d),
+	       "imaps 127.0.0.1 993 tls - - -\n"
+	       "apps.example 127.0.0.1 993 tls certwatch-probe.apps.example /w.pem /w.key +/e.pem\n"
+	       "local-192.0.2.5 192.0.2.5 993 tls - /l.pem /l.key +/e.pem\n",
+	       "pairs: dovecot: the global pairs inherited; a wildcard local_name sent a name it "
+	       "covers; a local address its own endpoint; both keep the global ssl_alt_cert");
+	ok(d.n_alt == 1 && strcmp(d.alt[0].cert, "/e.pem") == 0 && strcmp(d.alt[0].key, "/e.key") == 0,
+	   "pairs: dovecot: ssl_alt_cert is the service's second pair");
+	like(notes(&d), "local_name *.apps.example: probed as certwatch-probe.apps.example",
+	     "pairs: dovecot: the name probed for a wildcard local_name is said");
+	like(notes(&d), "by \"remote\" address", "pairs: dovecot: a remote section is said");
+	discovered_done(&d);
+
+	ok(discover_postfix(pf_main, sizeof(pf_main) - 1, pf_master, sizeof(pf_master) - 1, &d) == 0,
+	   "pairs: postfix parses");
+	is_str(render(&d),
+	       "smtp 127.0.0.1 25 smtp - - -\n"
+	       "smtpd-2465 127.0.0.1 2465 tls - /c.pem /k.pem chain=/ch.pem postfix\n",
+	       "pairs: postfix: main.cf's pairs inherited; three chain files as key, certificate, "
+	       "chain");
+	ok(d.n_alt == 1 && strcmp(d.alt[0].cert, "/e.pem") == 0 && strcmp(d.alt[0].key, "/e.pem") == 0,
+	   "pairs: postfix: smtpd_tls_eccert_file is the second pair, its key in it by default");
+	like(notes(&d), "DSA pair (smtpd_tls_dcert_file) is not listed", "pairs: postfix: DSA is said");
+	like(notes(&d), "tls_server_sni_maps gives per name are not listed",
+	     "pairs: postfix: the per-name certificates of tls_server_sni_maps are said");
+	discovered_done(&d);
+}
+
+/* Stands in for the files: /r* RSA, /e* ECDSA, /two* both, /c.pem none known. */
+static int fake_types(const struct discovered_pair *p, enum key_type *ret, size_t max,
+		      void *userdata)
+{
+	(void)userdata;
+	if (max < 2 || !p->cert)
+		return 0;
+	if (strncmp(p->cert, "/two", 4) == 0) {
+		ret[0] = KEY_TYPE_RSA;
+		ret[1] = KEY_TYPE_ECDSA;
+		return 2;
+	}
+	ret[0] = p->cert[1] == 'r' ? KEY_TYPE_RSA : KEY_TYPE_ECDSA;
+	return p->cert[1] == 'r' || p->cert[1] == 'e' ? 1 : 0;
+}
+
+static void split_one_endpoint_per_pair(void)
+{
+	struct discovered d = { 0 };
+	char r_pem[] = "/r.pem", r_key[] = "/r.key", two[] = "/two.pem";
+
+	d.cert = r_pem;
+	d.key = r_key;
+	d.n_alt = 1;
+	d.alt[0] = (struct discovered_pair) { .cert = strdup("/e.pem"), .key = strdup("/e.key") };
+	d.endpoints = calloc(DISCOVER_MAX_ENDPOINTS, sizeof(*d.endpoints));
+	d.endpoints[0] = (struct discovered_endpoint) { .name = strdup("imaps"),
+		.address = strdup("127.0.0.1"), .port = 993, .starttls = -1,
+		.key_type = KEY_TYPE_AUTO };
+	d.endpoints[1] = (struct discovered_endpoint) { .name = strdup("smtp"),
+		.address = strdup("127.0.0.1"), .port = 25, .starttls = -1, .cert = strdup(two),
+		.key = strdup(two), .format = PAIR_FORMAT_POSTFIX_CHAIN_FILES,
+		.key_type = KEY_TYPE_AUTO };
+	d.endpoints[2] = (struct discovered_endpoint) { .name = strdup("one"),
+		.address = strdup("127.0.0.1"), .port = 443, .starttls = -1, .cert = strdup(r_pem),
+		.key = strdup(r_key), .key_type = KEY_TYPE_AUTO };
+	d.n_endpoints = 3;
+	ok(discovered_split_pairs(&d, fake_types, NULL) == 0, "split: done");
+	is_str(render(&d),
+	       "imaps-rsa 127.0.0.1 993 tls - - - key-type=rsa\n"
+	       "imaps-ecdsa 127.0.0.1 993 tls - /e.pem /e.key key-type=ecdsa\n"
+	       "smtp-rsa 127.0.0.1 25 tls - /two.pem /two.pem postfix key-type=rsa\n"
+	       "smtp-ecdsa 127.0.0.1 25 tls - /two.pem /two.pem postfix key-type=ecdsa\n"
+	       "one 127.0.0.1 443 tls - /r.pem /r.key\n",
+	       "split: a listener with the service's two pairs, a file with two pairs: one endpoint "
+	       "per pair with its key type; one pair: as it was");
+	ok(d.n_alt == 0, "split: the service's alternatives now belong to endpoints");
+	d.cert = d.key = NULL;
 	discovered_done(&d);
 }
 
@@ -495,6 +637,8 @@ int main(void)
 		return 99;
 
 	dovecot_full_listeners_and_local_names();
+	pairs_everywhere();
+	split_one_endpoint_per_pair();
 	dovecot_imaps_only();
 	dovecot_ssl_no();
 	dovecot_defaults_haproxy_and_protocol_ssl();

@@ -35,6 +35,9 @@ static const struct policy_conf PC = {
 static const struct policy_facts STALE = { .reload_wanted = true, .critical_in_usec = UINT64_MAX };
 static const struct policy_facts SERVED = { .all_served = true, .critical_in_usec = UINT64_MAX };
 static const struct policy_facts BROKEN = { .critical_in_usec = UINT64_MAX };
+static const struct policy_facts VETOED = { .reload_wanted = true, .vetoed = true,
+					    .veto_index = 1, .n_added = 2,
+					    .critical_in_usec = UINT64_MAX };
 
 static struct policy_out step(struct policy_state *st, const struct policy_conf *pc,
 			      enum policy_event ev, const struct policy_facts *f, uint64_t now)
@@ -346,6 +349,8 @@ static void every_cell(void)
 	};
 	unsigned wrong = 0;
 
+	/* Vetoed facts change one cell: a pass that wants a reload rests instead. */
+	for (int v = 0; v < 2; v++)
 	for (int p = 0; p < _PHASE_MAX; p++)
 		for (int e = 0; e < _EVENT_MAX; e++) {
 			struct policy_state st = {
@@ -354,20 +359,22 @@ static void every_cell(void)
 				.next_attempt = p == PHASE_BACKOFF ? T0 + SEC(30) : 0,
 			};
 			struct policy_out o;
+			bool held = v && p == PHASE_PROBING && e == EVENT_PROBED;
+			enum policy_phase want_phase = held ? PHASE_IDLE : want[p][e].phase;
+			enum policy_action want_action = held ? DO_ARM_TIMER : want[p][e].action;
 
-			policy_step(&st, &PC, e, &STALE, T0, 0, &o);
-			if (st.phase == want[p][e].phase && o.action == want[p][e].action &&
+			policy_step(&st, &PC, e, v ? &VETOED : &STALE, T0, 0, &o);
+			if (st.phase == want_phase && o.action == want_action &&
 			    (o.action != DO_ARM_TIMER || o.timer_at > T0))
 				continue;
 			wrong++;
-			printf("# %s x %s: got %s, %s; want %s, %s\n", policy_phase_to_string(p),
-			       policy_event_to_string(e), policy_phase_to_string(st.phase),
-			       policy_action_to_string(o.action),
-			       policy_phase_to_string(want[p][e].phase),
-			       policy_action_to_string(want[p][e].action));
+			printf("# %s x %s%s: got %s, %s; want %s, %s\n", policy_phase_to_string(p),
+			       policy_event_to_string(e), v ? " (vetoed)" : "",
+			       policy_phase_to_string(st.phase), policy_action_to_string(o.action),
+			       policy_phase_to_string(want_phase), policy_action_to_string(want_action));
 		}
-	ok(wrong == 0, "all %d cells of the table (phase x event) do what the table says",
-	   _PHASE_MAX * _EVENT_MAX);
+	ok(wrong == 0, "all %d cells of the table (phase x event) do what the table says, with "
+	   "facts that want a reload and with the same facts vetoed", _PHASE_MAX * _EVENT_MAX);
 }
 
 /* A reload counts once: succeeded or failed only where a reload ran. */
@@ -533,6 +540,36 @@ static void sync_looks_now(void)
 	   "sync: during a pass, look again once it is over");
 }
 
+/*
+ * One endpoint renewed, another's pair broken: no reload, said once, looked
+ * at again; once the broken pair is fixed, the reload goes ahead.
+ */
+static void a_broken_pair_vetoes_the_reload(void)
+{
+	struct policy_conf pc = PC;
+	struct policy_state st = {};
+	struct policy_out o;
+
+	pc.has_check = true;
+	step(&st, &pc, EVENT_FILES_CHANGED, NULL, T0);
+	step(&st, &pc, EVENT_TIMER, NULL, T0 + SEC(2));
+	o = step(&st, &pc, EVENT_PROBED, &VETOED, T0 + SEC(3));
+	ok(st.phase == PHASE_IDLE && o.action == DO_ARM_TIMER && o.note == NOTE_VETOED &&
+	   o.timer_at == T0 + SEC(4) && st.n_reloads == 0,
+	   "veto: no reload-check, no reload; noted; looked at again in a second");
+	step(&st, &pc, EVENT_TIMER, NULL, T0 + SEC(4));
+	o = step(&st, &pc, EVENT_PROBED, &VETOED, T0 + SEC(5));
+	ok(st.phase == PHASE_IDLE && o.action == DO_ARM_TIMER && o.note == NOTE_NONE &&
+	   o.timer_at == T0 + SEC(7), "veto: still held, not noted again, looked at later");
+	step(&st, &pc, EVENT_FILES_CHANGED, NULL, T0 + SEC(6));
+	step(&st, &pc, EVENT_TIMER, NULL, T0 + SEC(8));
+	expect_step(&st, &pc, EVENT_PROBED, &STALE, T0 + SEC(9), PHASE_VALIDATING, DO_RUN_CHECK,
+		    "veto lifted: the pair fixed, the reload goes ahead");
+	st = (struct policy_state) { .phase = PHASE_PROBING, .paused = true };
+	o = step(&st, &pc, EVENT_PROBED, &VETOED, T0);
+	ok(o.note == NOTE_NONE, "veto: a paused service has nothing to hold, nothing is said");
+}
+
 static void every_enum_has_a_name(void)
 {
 	bool all = true;
@@ -563,6 +600,7 @@ int main(void)
 	renewal_during_verification_retargets();
 	not_served_is_looked_at_again();
 	sync_looks_now();
+	a_broken_pair_vetoes_the_reload();
 	every_cell();
 	outcomes_only_after_a_reload();
 	busy_and_resume();

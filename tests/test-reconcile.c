@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include <openssl/x509_vfy.h>
+
 #include "reconcile.h"
 #include "tap.h"
 
@@ -282,6 +284,129 @@ static void facts_of_a_service(void)
 	   "served while verifying, and the newer file still wants a reload");
 }
 
+/*
+ * A service is reloaded only when every pair it will load is valid: which
+ * pairs veto a reload, and which endpoint the facts name.
+ */
+static void a_broken_sibling_vetoes_the_reload(void)
+{
+	struct probe_result a_old = served(cert(1, -60, 30)), b_served = served(cert(3, -60, 30));
+	struct probe_result down = { .status = PROBE_TLS_FAILED };
+	struct disk_pair a_new = disk(cert(2, -1, 89), X509_VALID, "");
+	struct disk_pair b_half = disk(cert(4, -1, 89), X509_KEY_MISMATCH, "key file b.key "
+				       "does not belong to the certificate");
+	struct disk_pair b_same_expired = disk(cert(3, -60, 30), X509_EXPIRED, "expired");
+	struct disk_pair b_other_expired = disk(cert(5, -90, -1), X509_EXPIRED, "expired");
+	struct disk_pair b_missing = { .status = X509_MISSING };
+	struct policy_facts f = RECONCILE_FACTS_INIT;
+	struct verdict va, vb;
+
+	reconcile(&a_old, &a_new, "a.example.test", &TH, NOW, &va);
+	reconcile(&b_served, &b_half, "b.example.test", &TH, NOW, &vb);
+	ok(!va.vetoes_reload && va.action == ACTION_RELOAD && vb.vetoes_reload &&
+	   vb.state == STATE_DISK_INVALID, "veto: a renewed, b's new certificate with its old key: "
+	   "a wants a reload, b vetoes it");
+	reconcile_facts_add(&f, &va, &a_old, &TH, NOW, NULL);
+	reconcile_facts_add(&f, &vb, &b_served, &TH, NOW, NULL);
+	ok(f.reload_wanted && f.vetoed && f.veto_index == 1 && f.n_added == 2,
+	   "veto: the facts want a reload, are vetoed, and name the second endpoint");
+
+	reconcile(&down, &b_half, "b.example.test", &TH, NOW, &vb);
+	ok(vb.state == STATE_UNREACHABLE && vb.vetoes_reload,
+	   "veto: an unreachable endpoint's broken pair vetoes all the same (it is loaded too)");
+	reconcile(&b_served, &b_missing, "b.example.test", &TH, NOW, &vb);
+	ok(vb.vetoes_reload, "veto: a missing file vetoes (the daemon cannot load it)");
+	reconcile(&b_served, &b_same_expired, "b.example.test", &TH, NOW, &vb);
+	ok(!vb.vetoes_reload, "veto: none from the expired certificate already served: a reload "
+	   "changes nothing for it");
+	reconcile(&b_served, &b_other_expired, "b.example.test", &TH, NOW, &vb);
+	ok(vb.vetoes_reload, "veto: an expired certificate that is not served yet would replace "
+	   "the served one");
+	reconcile(&b_served, NULL, "b.example.test", &TH, NOW, &vb);
+	ok(!vb.vetoes_reload, "veto: none without a pair on disk");
+
+	f = RECONCILE_FACTS_INIT;
+	reconcile(&b_served, &b_half, "b.example.test", &TH, NOW, &vb);
+	reconcile_facts_add(&f, &vb, &b_served, &TH, NOW, NULL);
+	reconcile_facts_add(&f, &va, &a_old, &TH, NOW, NULL);
+	reconcile_facts_add(&f, &vb, &b_served, &TH, NOW, NULL);
+	ok(f.vetoed && f.veto_index == 0 && f.n_added == 3,
+	   "veto: the first endpoint that vetoes is the one named");
+}
+
+/* A chain of certificates after a leaf, for the rows on chains. */
+static struct cert_chain chain_of(struct cert_info *issuers, size_t n)
+{
+	return (struct cert_chain) { .issuers = issuers, .n_issuers = n };
+}
+
+/*
+ * The same leaf served and on disk: the chain decides.  A chain on disk
+ * that differs has not been loaded (STALE); a leaf alone on disk leaves
+ * the server its own chain, unless that one leads nowhere while the files
+ * do; an expired certificate in the served chain is said.
+ */
+static void chains(void)
+{
+	struct cert_info int_old = cert(10, -400, -5), int_new = cert(11, -30, 700);
+	struct cert_info cross = cert(12, -900, -100), other = cert(13, -30, 700);
+	struct cert_info s_old[2] = { int_old, cross }, s_new[1] = { int_new };
+	struct cert_info s_other[1] = { other }, s_cross[2] = { int_new, cross };
+	struct probe_result s = served(cert(1, -30, 60));
+	struct disk_pair d = disk(cert(1, -30, 60), X509_VALID, "");
+	struct policy_facts f;
+	struct verdict v;
+
+	s.chain = chain_of(s_new, 1);
+	d.chain = chain_of(s_new, 1);
+	expect("same leaf, same chain", &s, &d, &TH, STATE_OK, ACTION_NONE, SEVERITY_OK,
+	       "valid until");
+
+	s.chain = chain_of(s_old, 2);
+	expect("same leaf, the chain on disk fixed", &s, &d, &TH, STATE_STALE, ACTION_RELOAD,
+	       SEVERITY_WARNING, "the chain on disk differs: reload pending");
+	reconcile(&s, &d, "mail.example.com", &TH, NOW, &v);
+	ok(!v.in_sync && v.same_leaf, "same leaf, another chain: the leaf is served, the pair is not");
+	like(v.reason, "expired on", "same leaf, another chain: the served chain's expired "
+	     "certificate is said");
+	s.verify_code = X509_V_ERR_CERT_HAS_EXPIRED;
+	expect("same leaf, the chain on disk fixed, the served one rejected for its dates", &s, &d,
+	       &TH, STATE_STALE, ACTION_RELOAD, SEVERITY_CRITICAL, "reload pending");
+	s.verify_code = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+
+	s.chain = chain_of(s_cross, 2);
+	d.chain = chain_of(s_cross, 2);
+	expect("same leaf, same chain, an expired cross-certificate in it", &s, &d, &TH,
+	       STATE_SERVED_INVALID, ACTION_NONE, SEVERITY_WARNING, "the chain on disk is the same");
+
+	s.chain = chain_of(s_other, 1);
+	d.chain = chain_of(NULL, 0);
+	expect("a leaf alone on disk, the server's own chain served", &s, &d, &TH, STATE_OK,
+	       ACTION_NONE, SEVERITY_OK, NULL);
+	d.trust_checked = d.trusted = true;
+	expect("a leaf alone on disk that is trusted, a served chain that is not", &s, &d, &TH,
+	       STATE_STALE, ACTION_RELOAD, SEVERITY_CRITICAL, "does not lead to a trusted root");
+	s.verified = true;
+	expect("a leaf alone on disk, a served chain that verifies", &s, &d, &TH, STATE_OK,
+	       ACTION_NONE, SEVERITY_OK, NULL);
+
+	/* Verifying a reload made for the chain: the leaf alone does not verify it. */
+	s = served(cert(1, -30, 60));
+	s.chain = chain_of(s_old, 2);
+	d = disk(cert(1, -30, 60), X509_VALID, "");
+	d.chain = chain_of(s_new, 1);
+	f = RECONCILE_FACTS_INIT;
+	reconcile(&s, &d, "mail.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &s, &TH, NOW, d.leaf.sha256);
+	ok(!f.all_served && f.reload_wanted, "facts: while verifying a reload for a new chain, "
+	   "the old chain served is not served");
+	s.chain = chain_of(s_new, 1);
+	f = RECONCILE_FACTS_INIT;
+	reconcile(&s, &d, "mail.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &s, &TH, NOW, d.leaf.sha256);
+	ok(f.all_served && !f.reload_wanted, "facts: the new chain served is");
+}
+
 static void every_enum_has_a_name(void)
 {
 	bool all = true;
@@ -305,6 +430,8 @@ int main(void)
 	nothing_on_disk();
 	served_but_rejected_by_clients();
 	facts_of_a_service();
+	a_broken_sibling_vetoes_the_reload();
+	chains();
 	every_enum_has_a_name();
 	return tap_done();
 }

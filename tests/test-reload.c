@@ -20,7 +20,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "pidfile.h"
 #include "reload.h"
+#include "reload-tree.h"
+#include "trust.h"
 #include "util.h"
 #include "tap.h"
 
@@ -222,30 +225,94 @@ static void test_timeouts(void)
 {
 	char *sleeper[] = { "/bin/sleep", "30", NULL };
 	char *stubborn[] = { "/bin/sh", "-c", "trap '' TERM; /bin/sleep 30", NULL };
-	char *leaver[] = { "/bin/sh", "-c", "/bin/sleep 30 & echo $!", NULL };
 	struct capture c;
 	uint64_t took = 0;
-	unsigned long orphan = 0;
 
 	run_command(sleeper, MSEC(300), &c, &took);
 	ok(c.r.status == RELOAD_TIMEOUT && c.r.exit_status == 128 + SIGTERM && took < SEC(1),
 	   "a command past its 300ms timeout gets SIGTERM and times out within a second "
 	   "(took %" PRIu64 "ms)", took / 1000);
-	is_str(c.r.detail, "did not finish within 300ms; killed", "and says so");
+	like(c.r.detail, "did not finish within 300ms; killed, with ", "and says so: %s", c.r.detail);
 
 	run_command(stubborn, MSEC(300), &c, &took);
 	ok(c.r.status == RELOAD_TIMEOUT && c.r.exit_status == 128 + SIGKILL &&
 	   took >= SEC(3) && took < SEC(5),
 	   "a command ignoring SIGTERM gets SIGKILL 3s later (took %" PRIu64 "ms)", took / 1000);
+}
 
-	run_command(leaver, MSEC(300), &c, &took);
-	ok(c.r.status == RELOAD_TIMEOUT && took < SEC(1),
-	   "a background process holding the output does not hold us past the timeout "
-	   "(took %" PRIu64 "ms)", took / 1000);
-	like(c.r.detail, "left behind kept its output open for 300ms; killed",
-	     "and the detail says the command itself had exited");
-	ok(sscanf(c.r.output, "%lu", &orphan) == 1 && orphan > 1 && orphan_died((pid_t)orphan),
-	   "the process left behind was killed with the process group");
+/*
+ * A process the command moved to a session of its own (setsid) that keeps
+ * the output: at the timeout it is killed with the command, and the result
+ * claims the kill only when it happened.
+ */
+static void test_escaped_processes_are_killed(void)
+{
+	char *escaper[] = { "/bin/sh", "-c",
+		"/usr/bin/setsid /bin/sh -c 'echo $$; exec /bin/sleep 30' & /bin/sleep 30", NULL };
+	char why[256];
+	bool confined = reload_tree_supported(why, sizeof why);
+	struct capture c;
+	unsigned long escaped = 0;
+
+	if (!confined)
+		printf("# no cgroup for commands here: %s\n", why);
+	run_command(escaper, MSEC(500), &c, NULL);
+	ok(c.r.status == RELOAD_TIMEOUT && sscanf(c.r.output, "%lu", &escaped) == 1 && escaped > 1,
+	   "a command whose child left its session (setsid) times out (%s)", c.r.output);
+	if (!confined) {
+		like(c.r.detail, "processes that left it cannot be seen",
+		     "without a cgroup, the result does not claim what it cannot see: %s", c.r.detail);
+		kill((pid_t)escaped, SIGKILL);
+		return;
+	}
+	ok(orphan_died((pid_t)escaped), "the process that left the session was killed too");
+	is_str(c.r.detail, "did not finish within 500ms; killed, with every process it started",
+	       "and the result says so, having seen it");
+}
+
+/*
+ * A restart-style command: it starts the server anew (which keeps the
+ * command's output and writes to it) and exits.  Its exit ends the
+ * reload at once, the server lives on, undisturbed, and is named.
+ */
+static void test_restart_style_command(void)
+{
+	char *restart[] = { "/bin/sh", "-c", "/usr/bin/setsid /bin/sh -c "
+		"'while :; do echo serving; /bin/sleep 0.05; done' & echo $!; exit 0", NULL };
+	char *leaver[] = { "/bin/sh", "-c", "/bin/sleep 30 & echo $!", NULL };
+	struct capture c;
+	uint64_t took = 0;
+	unsigned long server = 0;
+	char want[64], why[256];
+
+	run_command(restart, SEC(10), &c, &took);
+	ok(c.r.status == RELOAD_OK && took < SEC(1),
+	   "a restart-style command is done when it exits, not at its timeout (took %" PRIu64
+	   "ms)", took / 1000);
+	ok(sscanf(c.r.output, "%lu", &server) == 1 && server > 1, "it told its server's pid (%s)",
+	   c.r.output);
+	snprintf(want, sizeof want, "exited with status 0; left running: %lu (", server);
+	if (reload_tree_supported(why, sizeof why))
+		like(c.r.detail, want, "the result names the server it left running");
+	else
+		like(c.r.detail, "exited with status 0", "without a cgroup, a server that left the "
+		     "session cannot be named; the result says what it saw: %s", c.r.detail);
+	run_for(MSEC(500));
+	ok(server > 1 && kill((pid_t)server, 0) == 0 && waitpid((pid_t)server, NULL, WNOHANG) == 0,
+	   "the server lives on, writing to the output nobody reads any more");
+	if (server > 1)
+		kill((pid_t)server, SIGKILL);
+	ok(server > 1 && orphan_died((pid_t)server), "(the test stops it)");
+	run_for(MSEC(100));
+
+	run_command(leaver, SEC(10), &c, &took);
+	ok(c.r.status == RELOAD_OK && took < SEC(1) && sscanf(c.r.output, "%lu", &server) == 1,
+	   "a command leaving a process that holds its output is done at its exit (took %"
+	   PRIu64 "ms)", took / 1000);
+	like(c.r.detail, "left running: ", "and names what it left: %s", c.r.detail);
+	ok(kill((pid_t)server, 0) == 0, "which is not killed");
+	kill((pid_t)server, SIGKILL);
+	orphan_died((pid_t)server);
 }
 
 static void test_spawn_failures(void)
@@ -313,11 +380,12 @@ static void test_cancel(void)
 
 static void run_signal(const char *pid_file, int sig, struct capture *c)
 {
+	const struct pidfile_expect x = { .path = pid_file, .owner = TRUST_NOBODY };
 	struct reload_op *op = NULL;
 	int r;
 
 	memset(c, 0, sizeof *c);
-	r = reload_signal_start(event, pid_file, sig, on_done, c, &op);
+	r = reload_signal_start(event, &x, sig, on_done, c, &op);
 	if (r < 0 || c->calls != 0) {
 		ok(0, "reload_signal_start(%s) returned %d with %d calls of done", pid_file, r, c->calls);
 		return;
@@ -327,13 +395,11 @@ static void run_signal(const char *pid_file, int sig, struct capture *c)
 		ok(0, "%s: done called %d times, not once", pid_file, c->calls);
 }
 
-static void test_signal_reaches_process(void)
+/* A child that waits up to 10 s for SIGHUP and exits 0 when it came. */
+static pid_t fork_hup_waiter(void)
 {
-	char pidfile[PATH_MAX], content[32], want[64];
 	sigset_t hup, old;
-	struct capture c;
 	pid_t pid;
-	int status = -1;
 
 	/* Blocked before fork: the child cannot miss the signal. */
 	sigemptyset(&hup);
@@ -346,16 +412,40 @@ static void test_signal_reaches_process(void)
 		_exit(sigtimedwait(&hup, NULL, &ts) == SIGHUP ? 0 : 1);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
 
-	path_in_tmp(pidfile, sizeof pidfile, "daemon.pid");
-	snprintf(content, sizeof content, "%d\n", (int)pid);
-	write_file(pidfile, content);
+/* Writes the pid file as a daemon would (content's %d is the pid), signals it, checks it came. */
+static void signal_reaches(const char *name, const char *content, const char *desc)
+{
+	char pidfile[PATH_MAX], text[256], want[64];
+	struct capture c;
+	pid_t pid = fork_hup_waiter();
+	int status = -1;
+
+	path_in_tmp(pidfile, sizeof pidfile, name);
+	snprintf(text, sizeof text, content, (int)pid);
+	write_file(pidfile, text);
 	run_signal(pidfile, SIGHUP, &c);
 	snprintf(want, sizeof want, "sent SIGHUP to process %d", (int)pid);
-	ok(c.r.status == RELOAD_OK, "a signal to the process in a pid file is ok");
-	is_str(c.r.detail, want, "and names the signal and process");
+	ok(c.r.status == RELOAD_OK && strcmp(c.r.detail, want) == 0, "%s: \"%s\"", desc,
+	   c.r.detail);
+	if (c.r.status != RELOAD_OK)
+		kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the process received SIGHUP");
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: the process received SIGHUP", desc);
+}
+
+static void test_signal_reaches_process(void)
+{
+	signal_reaches("daemon.pid", "%d\n", "a signal to the process in a pid file is ok");
+	/* Postfix's master.pid: the pid right-aligned in ten columns. */
+	signal_reaches("master.pid", "%10d\n", "a space-padded pid file (Postfix) is read");
+	/* PostgreSQL's postmaster.pid: the pid, then the data directory, start, port... */
+	signal_reaches("postmaster.pid", "%d\n/var/lib/postgresql/15/main\n1700000000\n5432\n"
+		       "/var/run/postgresql\n*\n  5432001         0\nready   \n",
+		       "a pid file with more lines after the pid (PostgreSQL) is read");
+	signal_reaches("bare.pid", "\t%d", "a pid without a newline, after a tab, is read");
 }
 
 static void test_signal_failures(void)
@@ -373,18 +463,21 @@ static void test_signal_failures(void)
 		{ "-5\n", "-5" },
 		{ "0123\n", "0123" },
 		{ "12x\n", "12x" },
-		{ " 12\n", " 12" },
-		{ "12\n\n", "12\\n" },
+		{ "12 34\n", "12 34" },
+		{ "\n12\n", "" },
 		{ "2147483648\n", "2147483648" },
 		{ "1\x1b[2J\n", "1\\x1b[2J" },
+		{ "                                                                  12\n",
+		  "                                                                ..." },
 	};
-	char path[PATH_MAX], link[PATH_MAX], want[PATH_MAX + 128], content[32];
+	char path[PATH_MAX], link[PATH_MAX], want[PATH_MAX + 256], content[32];
 	struct capture c;
 	pid_t pid;
 
 	path_in_tmp(path, sizeof path, "missing.pid");
 	run_signal(path, SIGHUP, &c);
-	snprintf(want, sizeof want, "pid file %s does not exist", path);
+	snprintf(want, sizeof want, "pid file %s does not exist; check that the service runs and "
+		 "that pid-file names the file it writes", path);
 	ok(c.r.status == RELOAD_NO_PROCESS, "a missing pid file is no process");
 	is_str(c.r.detail, want, "and says the file does not exist");
 
@@ -392,10 +485,10 @@ static void test_signal_failures(void)
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		write_file(path, bad[i].content);
 		run_signal(path, SIGHUP, &c);
-		snprintf(want, sizeof want, "pid file %s holds \"%s\", not a process id", path,
-			 bad[i].shown);
+		snprintf(want, sizeof want, "pid file %s holds \"%s\", not a process id on its "
+			 "first line", path, bad[i].shown);
 		ok(c.r.status == RELOAD_NO_PROCESS && strcmp(c.r.detail, want) == 0,
-		   "a pid file holding \"%s\" is refused with its escaped content", bad[i].shown);
+		   "a pid file holding \"%s\" is refused with its escaped first line", bad[i].shown);
 		if (strcmp(c.r.detail, want) != 0)
 			printf("#   got:  '%s'\n#   want: '%s'\n", c.r.detail, want);
 	}
@@ -411,15 +504,45 @@ static void test_signal_failures(void)
 	ok(c.r.status == RELOAD_NO_PROCESS, "a pid file naming a dead process is no process");
 	is_str(c.r.detail, want, "and says the process does not exist");
 
-	path_in_tmp(link, sizeof link, "link.pid");
 	snprintf(content, sizeof content, "%d\n", (int)getpid());
 	write_file(path, content);
+	run_signal(path, SIGHUP, &c);
+	snprintf(want, sizeof want, "names process %d, certwatch itself, which certwatch never "
+		 "signals", (int)getpid());
+	like(c.r.detail, want, "a pid file naming certwatch itself is refused");
+
+	/* What an unprivileged user could do: aim root's SIGHUP at a process of root's. */
+	pid = fork_hup_waiter();
+	snprintf(content, sizeof content, "%d\n", (int)pid);
+	write_file(path, content);
+	if (geteuid() == 0 && chown(path, 65534, 65534) == 0) {
+		int status = -1;
+
+		run_signal(path, SIGHUP, &c);
+		snprintf(want, sizeof want, "pid file %s is owned by uid 65534, not root", path);
+		ok(c.r.status == RELOAD_NO_PROCESS && strncmp(c.r.detail, want, strlen(want)) == 0,
+		   "a pid file of nobody's naming a process of root's is refused: %s", c.r.detail);
+		ok(waitpid(pid, &status, WNOHANG) == 0, "and that process got no signal");
+		chown(path, 0, 0);
+	} else {
+		skip("not root: cannot give a pid file to nobody");
+		skip("not root");
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+
+	path_in_tmp(link, sizeof link, "link.pid");
 	if (symlink(path, link) < 0)
 		ok(0, "symlink: %s", strerror(errno));
-	run_signal(link, SIGHUP, &c);
-	snprintf(want, sizeof want, "pid file %s is a symbolic link", link);
-	ok(c.r.status == RELOAD_NO_PROCESS, "a pid file that is a symbolic link is not followed");
-	is_str(c.r.detail, want, "and says so");
+	if (geteuid() == 0 && lchown(link, 65534, 65534) == 0) {
+		run_signal(link, SIGHUP, &c);
+		snprintf(want, sizeof want, "pid file %s goes through the symbolic link %s, owned by "
+			 "uid 65534, who could point it elsewhere", link, link);
+		ok(c.r.status == RELOAD_NO_PROCESS && strncmp(c.r.detail, want, strlen(want)) == 0,
+		   "a pid file through a link of nobody's is not followed: %s", c.r.detail);
+	} else {
+		skip("not root: cannot give a link to nobody");
+	}
 }
 
 /* ---- systemd units over a private bus ----------------------------------- */
@@ -721,6 +844,8 @@ int main(void)
 	test_spawn_failures();
 	test_cancel();
 	test_timeouts();
+	test_escaped_processes_are_killed();
+	test_restart_style_command();
 	test_signal_reaches_process();
 	test_signal_failures();
 	test_bus();

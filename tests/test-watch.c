@@ -352,6 +352,16 @@ static void test_restart(sd_event *e)
  * watcher's own limit: lowering the kernel's fs.inotify.max_user_watches
  * would take watches away from every other program for the while.
  */
+static unsigned n_fallbacks;
+static char fallback_why[512];
+
+static void on_fallback(const char *why, void *userdata)
+{
+	(void)userdata;
+	n_fallbacks++;
+	snprintf(fallback_why, sizeof(fallback_why), "%s", why);
+}
+
 static void test_polling(sd_event *e)
 {
 	struct watcher *w = NULL;
@@ -362,12 +372,15 @@ static void test_polling(sd_event *e)
 	watcher_new(e, 100 * USEC_PER_MSEC, on_notify, NULL, &w);
 	ok(watcher_set_max_watches(w, 0) == 0, "the watcher takes a limit of its own on watches");
 	watcher_add(w, 1, at("poll/cert.pem"));
+	watcher_on_fallback(w, on_fallback, NULL);
 	watcher_start(w);
 	ok(watcher_set_max_watches(w, 10) == -EBUSY, "but not once it has started");
 	end = now_monotonic_usec() + 3 * USEC_PER_SEC;
-	while (!watcher_is_polling(w) && now_monotonic_usec() < end)
+	while (n_fallbacks == 0 && now_monotonic_usec() < end)
 		sd_event_run(e, 10 * USEC_PER_MSEC);
 	ok(watcher_is_polling(w), "at the watch limit the watcher falls back to polling");
+	ok(n_fallbacks == 1 && strstr(fallback_why, "own limit of 0 inotify watches"),
+	   "and says so at once, naming the limit: %s", fallback_why);
 	idle(e, 300);
 	reset();
 	put(at("poll/cert.pem"), "two, longer\n");
@@ -376,6 +389,7 @@ static void test_polling(sd_event *e)
 	put(at("poll/.tmp"), "three\n");
 	rename(at("poll/.tmp"), at("poll/cert.pem"));
 	ok(wait_for(e, 1, 10000), "a rename over the file is found by polling");
+	ok(n_fallbacks == 1, "the fallback was told once, not at every poll");
 	watcher_free(w);
 }
 

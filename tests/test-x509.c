@@ -97,6 +97,7 @@ static const struct {
 	{ "a.*.example.com",    "a.b.example.com",    false, "a wildcard not left-most never matches" },
 	{ "*.*.example.com",    "a.b.example.com",    false, "two wildcards never match" },
 	{ "*.0.2.7",            "192.0.2.7",          false, "a wildcard never matches an IPv4 address" },
+	{ "*.0.2.7",            "192.0.2.7.",         false, "nor one written with a final dot" },
 	{ "*.2.0.192.in-addr.arpa", "7.2.0.192.in-addr.arpa", true, "a wildcard over a reverse name is a name" },
 	{ "192.0.2.7",          "192.0.2.7",          true,  "an address written as a name matches itself" },
 	{ "",                   "example.com",        false, "an empty pattern matches nothing" },
@@ -357,10 +358,13 @@ static const struct load_case load_cases[] = {
 	  "certificate file @dir/truncated.pem: certificate 2 is damaged or incomplete",
 	  "a file cut inside the chain is refused" },
 	{ "fullchain.pem", NULL, "fullchain.pem", NULL, 0, X509_BAD_KEY,
-	  "key file @dir/fullchain.pem holds no usable private key", "a certificate given as key" },
-	{ "fullchain.pem", NULL, "encrypted.key", NULL, 0, X509_BAD_KEY,
-	  "key file @dir/encrypted.key holds no usable private key",
-	  "an encrypted key is unusable, and no passphrase is asked" },
+	  "key file @dir/fullchain.pem holds no private key that can be read",
+	  "a certificate given as key" },
+	{ "fullchain.pem", NULL, "encrypted.key", NULL, 0, X509_VALID, NULL,
+	  "an encrypted key (nginx and Dovecot read it with a passphrase) is no reason to refuse "
+	  "the pair, and no passphrase is asked" },
+	{ "fullchain-trusted.pem", NULL, "leaf.key", NULL, 0, X509_VALID, NULL,
+	  "a TRUSTED CERTIFICATE leaf, as OpenSSL's loaders read it" },
 	{ "fullchain.pem", NULL, "other.key", NULL, 0, X509_KEY_MISMATCH,
 	  "key file @dir/other.key does not belong to the certificate (subject O=certwatch test,CN=mail.example.com)",
 	  "a key of another pair does not match" },
@@ -396,6 +400,9 @@ static const struct load_case load_cases[] = {
 	  "the subject CN is never used as a name" },
 	{ "fullchain-cn-only.pem", NULL, "cn-only.key", "www.example.net", 0, X509_VALID, NULL,
 	  "the CN-only fixture is otherwise valid" },
+	{ "fullchain-nosan.pem", NULL, "nosan.key", "NoSAN.example.com.", 0, X509_NAME_MISMATCH,
+	  "the certificate names NoSAN.example.com. in its subject CN only, which clients do not "
+	  "read (RFC 6125): it needs a subjectAltName", "a name in the subject CN alone is said so" },
 	/* Two problems at once: the one earlier in x509.h's order wins. */
 	{ "chain-out-of-order.pem", NULL, "other.key", "www.example.com", 1, X509_KEY_MISMATCH, NULL,
 	  "order: a key mismatch comes before chain order, dates and name" },
@@ -498,6 +505,143 @@ static const struct {
 };
 
 /* A key others may read is loaded all the same, with a warning kept on the pair. */
+/* The chain on disk, kept whole: the facts after the leaf, and the certificates. */
+static void test_chain_facts(void)
+{
+	struct disk_pair p;
+	char h[SHA256_HEX_LEN];
+
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &p);
+	ok(p.chain.n_issuers == 1 && p.chain.x509 && p.chain.x509[0] && p.chain.x509[1],
+	   "chain: a full chain keeps its leaf and its intermediate");
+	hex(p.chain.issuers[0].sha256, h);
+	is_str(h, expect("int.sha256"), "chain: the certificate after the leaf is the intermediate");
+	ok(p.chain.issuers[0].subject && strstr(p.chain.issuers[0].subject, "intermediate") &&
+	   p.chain.issuers[0].not_after > time(NULL), "chain: with its subject and dates");
+	disk_pair_done(&p);
+	ok(!p.chain.x509 && p.chain.n_issuers == 0, "chain: done frees it");
+
+	disk_pair_load(fx("leaf.pem"), fx("chain.pem"), fx("leaf.key"), NULL, time(NULL), &p);
+	ok(p.chain.n_issuers == 2, "chain: a separate chain file follows the leaf (%zu)",
+	   p.chain.n_issuers);
+	disk_pair_done(&p);
+
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("other.key"), NULL, time(NULL), &p);
+	ok(p.status == X509_KEY_MISMATCH && p.chain.n_issuers == 1,
+	   "chain: kept when the pair is refused for its key");
+	disk_pair_done(&p);
+}
+
+/* disk_pair_trust(): the files asked the question a TLS client asks. */
+static void test_trust(void)
+{
+	struct disk_pair p;
+
+	setenv("SSL_CERT_FILE", fx("root.pem"), 1);
+	setenv("SSL_CERT_DIR", dir, 1);
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &p);
+	ok(disk_pair_trust(&p, "mail.example.com", time(NULL)) == 0 && p.trust_checked &&
+	   p.trusted && !p.trust_error[0], "trust: leaf and intermediate lead to the trusted root");
+	ok(disk_pair_trust(&p, "www.example.net", time(NULL)) == 0 && !p.trusted &&
+	   strstr(p.trust_error, "mismatch"), "trust: not for a name it does not cover (%s)",
+	   p.trust_error);
+	ok(disk_pair_trust(&p, "192.0.2.7", time(NULL)) == 0 && p.trusted,
+	   "trust: an address is checked against the address names");
+	disk_pair_done(&p);
+
+	disk_pair_load(fx("leaf.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &p);
+	ok(disk_pair_trust(&p, "mail.example.com", time(NULL)) == 0 && p.trust_checked &&
+	   !p.trusted && strstr(p.trust_error, "issuer"),
+	   "trust: a leaf without its intermediate does not (%s)", p.trust_error);
+	disk_pair_done(&p);
+
+	setenv("SSL_CERT_FILE", fx("int.pem"), 1);
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &p);
+	ok(disk_pair_trust(&p, "mail.example.com", time(NULL) + 400 * 86400L) == 0 && !p.trusted,
+	   "trust: asked at a time after the leaf's expiry, not trusted (%s)", p.trust_error);
+	disk_pair_done(&p);
+	unsetenv("SSL_CERT_FILE");
+	unsetenv("SSL_CERT_DIR");
+}
+
+/* A form certwatch cannot check is said as such, beside a verdict it does not change. */
+static void test_forms(void)
+{
+	struct disk_pair p;
+	char h[SHA256_HEX_LEN];
+
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("encrypted.key"), NULL, time(NULL), &p);
+	ok(p.status == X509_VALID && !p.key_matches, "forms: an encrypted key is not checked");
+	like(p.key_warning, "encrypted.key is encrypted: certwatch cannot check that it belongs "
+	     "to the certificate", "forms: and that is said (%s)", p.key_warning);
+	disk_pair_done(&p);
+	disk_pair_load(fx("fullchain-trusted.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &p);
+	hex(p.leaf.sha256, h);
+	is_str(h, expect("leaf.sha256"), "forms: a TRUSTED CERTIFICATE leaf is the leaf");
+	ok(p.chain.n_issuers == 1 && p.key_matches, "forms: with its chain and key");
+	disk_pair_done(&p);
+}
+
+/* One load by Postfix's rules for smtpd_tls_chain_files. */
+static void postfix_case(const char *key, const char *cert, enum key_type kt,
+			 enum x509_status want, const char *detail, const char *why)
+{
+	const struct pair_files pf = {
+		.cert = fx(cert), .key = key ? fx(key) : NULL,
+		.format = PAIR_FORMAT_POSTFIX_CHAIN_FILES, .key_type = kt,
+	};
+	struct disk_pair p;
+	int r = disk_pair_load_files(&pf, "mail.example.com", time(NULL), &p);
+
+	ok(r == 0 && p.status == want, "postfix: %s: %s (got %s: %s)", why, x509_status_to_string(want),
+	   x509_status_to_string(p.status), p.detail);
+	if (detail)
+		like(p.detail, detail, "postfix: %s: the detail gives Postfix's reason", why);
+	disk_pair_done(&p);
+}
+
+static void test_postfix_chain_files(void)
+{
+	struct pair_files pf = { .format = PAIR_FORMAT_POSTFIX_CHAIN_FILES };
+	enum key_type types[4];
+	struct disk_pair p;
+	char h[SHA256_HEX_LEN];
+
+	postfix_case("pf-keyfirst.pem", "pf-keyfirst.pem", KEY_TYPE_AUTO, X509_VALID, NULL,
+		     "one file, key first");
+	postfix_case("leaf.key", "fullchain.pem", KEY_TYPE_ANY, X509_VALID, NULL,
+		     "the key and the full chain in two files, in that order");
+	postfix_case("pf-certfirst.pem", "pf-certfirst.pem", KEY_TYPE_AUTO, X509_REFUSED,
+		     "pf-certfirst.pem as smtpd_tls_chain_files (and offers no TLS): key not first",
+		     "one file, certificate first");
+	postfix_case("pf-ecparams.pem", "pf-ecparams.pem", KEY_TYPE_AUTO, X509_REFUSED,
+		     "unexpected PEM type EC PARAMETERS", "EC PARAMETERS before the key");
+	postfix_case("encrypted.key", "fullchain.pem", KEY_TYPE_AUTO, X509_REFUSED,
+		     "the private key is encrypted", "an encrypted key");
+	postfix_case("other.key", "fullchain.pem", KEY_TYPE_AUTO, X509_REFUSED,
+		     "does not belong to the certificate after it", "the key of another pair");
+	postfix_case("pf-twokeys.pem", "pf-twokeys.pem", KEY_TYPE_AUTO, X509_REFUSED,
+		     "not followed by a certificate", "two keys in a row");
+	postfix_case("pf-dual.pem", "pf-dual.pem", KEY_TYPE_ECDSA, X509_VALID, NULL,
+		     "a file with an RSA and an ECDSA pair, the ECDSA one");
+	postfix_case("pf-dual-broken.pem", "pf-dual-broken.pem", KEY_TYPE_RSA, X509_REFUSED,
+		     "does not belong", "the RSA pair of a file whose ECDSA pair is broken: Postfix "
+		     "refuses them all");
+
+	pf.cert = pf.key = fx("pf-dual.pem");
+	pf.key_type = KEY_TYPE_ECDSA;
+	disk_pair_load_files(&pf, NULL, time(NULL), &p);
+	hex(p.leaf.sha256, h);
+	is_str(h, expect("leaf-ec.sha256"), "postfix: the ECDSA pair's leaf is the ECDSA leaf");
+	ok(p.chain.n_issuers == 1 && p.key_matches, "postfix: with its own chain and key");
+	disk_pair_done(&p);
+	ok(pair_files_key_types(&pf, types, ELEMENTSOF(types)) == 2 && types[0] == KEY_TYPE_RSA &&
+	   types[1] == KEY_TYPE_ECDSA, "postfix: the key types of the pairs, in order");
+	pf.cert = pf.key = fx("pf-certfirst.pem");
+	ok(pair_files_key_types(&pf, types, ELEMENTSOF(types)) == 0,
+	   "postfix: no key types from files Postfix refuses");
+}
+
 static void test_key_mode(void)
 {
 	struct disk_pair p;
@@ -538,6 +682,7 @@ static void test_status_names(void)
 	static const char *const want[] = {
 		"valid", "missing", "unreadable", "not-pem", "no-certificate", "bad-key",
 		"key-mismatch", "chain-order", "expired", "not-yet-valid", "name-mismatch",
+		"refused",
 	};
 
 	ok(ELEMENTSOF(want) == _X509_STATUS_MAX, "status: every status has a test name");
@@ -571,6 +716,10 @@ int main(void)
 	for (size_t i = 0; i < ELEMENTSOF(load_cases); i++)
 		test_load(&load_cases[i]);
 	test_load_facts();
+	test_chain_facts();
+	test_trust();
+	test_forms();
+	test_postfix_chain_files();
 	test_many_names();
 	test_key_mode();
 	test_unreadable();

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The shipped systemd units load (systemd-analyze verify), the template
-# instance for a service loads too, and the hardening keeps systemd's
-# exposure score at or below 4.0 ("OK").
+# instance for a service loads too, both leave room for max-probes sockets
+# (LimitNOFILE=), and the hardening keeps systemd's exposure score at or
+# below 4.0 ("OK").
 n=0 failed=0
 t() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 
@@ -24,6 +25,10 @@ t "$([ -z "$out" ]; echo $?)" "certwatch.service passes systemd-analyze verify"
 out=$(cd "$dir" && systemd-analyze verify --man=no certwatch@dovecot.service 2>&1)
 [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/# /'
 t "$([ -z "$out" ]; echo $?)" "certwatch@dovecot.service passes systemd-analyze verify"
+for u in certwatch.service certwatch@.service; do
+	grep -Eq '^LimitNOFILE=[0-9]+$' "$dir/$u"
+	t $? "$u raises the limit of open files above max-probes (LimitNOFILE=)"
+done
 for u in certwatch.service certwatch@dovecot.service; do
 	score=$(cd "$dir" && systemd-analyze security --offline=yes "$u" 2>&1 |
 		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
