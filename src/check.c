@@ -85,7 +85,8 @@ static int on_all_done(sd_event_source *s, void *userdata)
 {
 	struct probe_engine *e = userdata;
 
-	if (probe_engine_pending(e) == 0)
+	/* The servers are left as a polite client leaves, before the process exits. */
+	if (probe_engine_pending(e) == 0 && probe_engine_closing(e) == 0)
 		return sd_event_exit(sd_event_source_get_event(s), 0);
 	return 0;
 }

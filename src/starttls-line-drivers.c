@@ -12,6 +12,29 @@
 #include "starttls-drivers.h"
 #include "starttls-line.h"
 
+/* ---- goodbyes ----------------------------------------------------------- */
+
+/* Valid in every state of SMTP, LMTP, POP3, FTP, NNTP and IRC, inside TLS or not. */
+STARTTLS_GOODBYE(quit)
+{
+	(void)in_tls;
+	return starttls_queue(s, "QUIT\r\n", 6);
+}
+
+/* RFC 3501 6.1.3; tags a and b were the dialogue's. */
+STARTTLS_GOODBYE(imap)
+{
+	(void)in_tls;
+	return starttls_queue(s, "c LOGOUT\r\n", 10);
+}
+
+/* RFC 5804 2.3. */
+STARTTLS_GOODBYE(sieve)
+{
+	(void)in_tls;
+	return starttls_queue(s, "LOGOUT\r\n", 8);
+}
+
 /* ---- SMTP and LMTP (RFC 3207, RFC 2033) ---------------------------------- */
 
 static enum starttls_result smtp_reply(struct starttls_session *s,

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,15 @@ struct starttls_driver {
 	 */
 	enum starttls_result (*step)(struct starttls_session *s, const uint8_t *in,
 				     size_t len, size_t *consumed);
+	/*
+	 * How a polite client leaves: queues the protocol's goodbye (QUIT,
+	 * LOGOUT, an unbind, the end of the XML stream) in s->out, for
+	 * sending inside TLS once the handshake is done, or in plaintext
+	 * (in_tls false) after the server refused STARTTLS.  NULL, or
+	 * nothing queued: the protocol has no goodbye at that point, and
+	 * the TLS close_notify alone ends the connection.
+	 */
+	enum starttls_result (*goodbye)(struct starttls_session *s, bool in_tls);
 };
 
 extern const struct starttls_driver starttls_drivers[];
@@ -69,5 +79,11 @@ void starttls_session_init(struct starttls_session *s, int proto, const char *ho
  */
 enum starttls_result starttls_feed(struct starttls_session *s, const uint8_t *in,
 				   size_t len, size_t *consumed);
+
+/*
+ * The session's goodbye (see struct starttls_driver) in s->out, replacing
+ * whatever was queued.  Returns how many bytes it is, 0 for none.
+ */
+size_t starttls_goodbye(struct starttls_session *s, bool in_tls);
 
 const char *starttls_result_to_string(enum starttls_result r);
