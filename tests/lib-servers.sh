@@ -1,0 +1,79 @@
+# lib-servers.sh - what the tests of one more Debian server each
+# (tests/server-*.sh) share, sourced after lib.sh: a fingerprint compared
+# with openssl s_client's, a count of a server's log lines, and a
+# certbot-style renewal that the daemon must see served.
+
+# server_fp_same WHAT PORT S_CLIENT-PROTO|- CW-PROTO|- NAME: one test that
+# `certwatch check` sees on 127.0.0.1:PORT the fingerprint openssl s_client
+# sees, and one that the probe is ok; the check's JSON is in $cw_out.
+server_fp_same() {
+	_sf_ref=$(served_fp 127.0.0.1 "$2" "$3" "$5")
+	if [ "$4" = - ]; then
+		cw check --connect "127.0.0.1:$2" --name "$5" --json
+	else
+		cw check --connect "127.0.0.1:$2" --starttls "$4" --name "$5" --json
+	fi
+	same_fp "$(json_get "$cw_out" endpoints.0.served.sha256)" "$_sf_ref" \
+		"$1: certwatch's fingerprint equals openssl s_client's"
+	is "$(json_get "$cw_out" endpoints.0.probe.status)" ok "$1: probe status ok" ||
+		diag "$(json_get "$cw_out" endpoints.0.probe.detail)"
+}
+
+# lines_matching FILE REGEX: how many lines of FILE match (0 when absent).
+lines_matching() {
+	if [ -e "$1" ]; then
+		grep -Ec -- "$2" "$1"
+	else
+		echo 0
+	fi
+}
+
+# probes_quiet WHAT LOG NOISE CLOSED N CHECK-ARG...: runs `certwatch check
+# CHECK-ARG...` N times, waits until the server's LOG has N more lines
+# matching CLOSED (its record of a session's end), then one test that LOG
+# gained no line matching NOISE (what the server says of a client that
+# left rudely).
+probes_quiet() {
+	_pq_what=$1 _pq_log=$2 _pq_noise=$3 _pq_closed=$4 _pq_n=$5
+	shift 5
+	_pq_before=$(lines_matching "$_pq_log" "$_pq_noise")
+	_pq_closed0=$(lines_matching "$_pq_log" "$_pq_closed")
+	_pq_i=0
+	while [ "$_pq_i" -lt "$_pq_n" ]; do
+		cw check "$@"
+		_pq_i=$((_pq_i + 1))
+	done
+	wait_for 20 _pq_all_closed ||
+		diag "$_pq_what: the server logged $(($(lines_matching "$_pq_log" "$_pq_closed") - \
+			_pq_closed0)) of $_pq_n sessions closed"
+	is "$(($(lines_matching "$_pq_log" "$_pq_noise") - _pq_before))" 0 \
+		"$_pq_what: $_pq_n probes leave no \"$_pq_noise\" in the server's log"
+}
+_pq_all_closed() {
+	[ "$(($(lines_matching "$_pq_log" "$_pq_closed") - _pq_closed0))" -ge "$_pq_n" ]
+}
+
+# service_serves CONF SERVICE FP: the daemon's status shows every endpoint
+# of SERVICE OK and serving the certificate of fingerprint FP.
+service_serves() {
+	"$CERTWATCH" --config "$1" status --json 2>/dev/null | "$PYTHON" -c '
+import json, sys
+svc, fp = sys.argv[1], sys.argv[2]
+eps = [e for e in json.load(sys.stdin)["endpoints"] if e.get("service") == svc]
+sys.exit(0 if eps and all(e["state"] == "OK" and e.get("served_sha256") == fp
+                          for e in eps) else 1)
+' "$2" "$3"
+}
+
+# renewal_served CONF SERVICE LIVE PREFIX WHAT: renews the pair in LIVE as
+# certbot does with PREFIX's, then one test that the running daemon finds
+# every endpoint of SERVICE serving it, OK, within 60 s.  The daemon's
+# lines since the renewal are then in log_since "$rs_mark".
+renewal_served() {
+	rs_mark=$(log_mark)
+	_rs_fp=$(cert_fp "$4.crt")
+	disk_renew certbot "$3" "$4" || bail_out "cannot renew $2's files the certbot way"
+	ok "$5: after a certbot renewal, every endpoint serves the new certificate, OK" \
+		wait_for 60 service_serves "$1" "$2" "$_rs_fp" ||
+		diag "$(log_since "$rs_mark")" "$("$CERTWATCH" --config "$1" status 2>&1)"
+}
