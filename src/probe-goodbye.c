@@ -101,7 +101,12 @@ static int tls_step(struct probe_goodbye *b)
 		r = SSL_shutdown(b->ssl);
 		if (r < 0)
 			return tls_outcome(b, r);
-		/* 1: the server's close_notify has come already. */
+		/*
+		 * The close_notify is sent: the end of the stream follows it, as
+		 * when a client closes, for servers that wait for that rather than
+		 * for the close_notify (Exim).  1: the server's has come already.
+		 */
+		(void)shutdown(b->fd, SHUT_WR);
 		b->step = r == 1 ? BYE_DONE : BYE_DRAIN;
 		return 1;
 	case BYE_DRAIN:
