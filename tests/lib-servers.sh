@@ -67,12 +67,16 @@ sys.exit(0 if eps and all(e["state"] == "OK" and e.get("served_sha256") == fp
 
 # renewal_served CONF SERVICE LIVE PREFIX WHAT: renews the pair in LIVE as
 # certbot does with PREFIX's, then one test that the running daemon finds
-# every endpoint of SERVICE serving it, OK, within 60 s.  The daemon's
+# every endpoint of SERVICE serving it, OK, within 60 s.  RENEW_HOOK, when
+# set, is run after the renewal, as certbot runs a deploy hook.  The daemon's
 # lines since the renewal are then in log_since "$rs_mark".
 renewal_served() {
 	rs_mark=$(log_mark)
 	_rs_fp=$(cert_fp "$4.crt")
 	disk_renew certbot "$3" "$4" || bail_out "cannot renew $2's files the certbot way"
+	if [ -n "${RENEW_HOOK:-}" ]; then
+		$RENEW_HOOK || bail_out "the renewal's hook $RENEW_HOOK failed"
+	fi
 	ok "$5: after a certbot renewal, every endpoint serves the new certificate, OK" \
 		wait_for 60 service_serves "$1" "$2" "$_rs_fp" ||
 		diag "$(log_since "$rs_mark")" "$("$CERTWATCH" --config "$1" status 2>&1)"
