@@ -1,0 +1,105 @@
+#!/bin/sh
+# A private INN 2.7 (Debian's inn2) on loopback: innd with a configuration
+# of its own (INNCONF), its database copied from the package's.  To a
+# client it peers with (loopback, by Debian's incoming.conf) innd answers
+# in transit mode: its capabilities list MODE-READER, not STARTTLS, and
+# only the nnrpd it hands over to after MODE READER speaks TLS.  certwatch
+# used to stop at "does not offer STARTTLS"; it must now get the
+# certificate, the same as a small reference client (openssl s_client
+# cannot send MODE READER first).  innd starts an nnrpd for each reader,
+# which reads the certificate files anew: a certbot renewal is served with
+# no reload.
+. "$TESTS_SRCDIR/lib.sh"
+. "$TESTS_SRCDIR/lib-servers.sh"
+
+INND=/usr/lib/news/bin/innd
+[ -x "$INND" ] || skip_all "inn2 is not installed"
+server_test 62 openssl setpriv
+
+N="$TEST_TMP/inn"
+LIVE="$TEST_TMP/disk/live/news"
+mkdir -p "$N/db" "$N/spool" "$N/run" "$N/log" "$N/tmp" "$N/overview" "$N/incoming" \
+	"$N/outgoing" "$N/archive" "$N/http" "$TEST_TMP/certs"
+cp -a /etc/news "$N/etc" && cp -a /var/lib/news/. "$N/db/" ||
+	bail_out "cannot copy INN's configuration and database"
+for g in 0 1; do
+	ca_leaf "$TEST_TMP/certs/news-$g" $((60 + g)) news.test || bail_out "cannot make a certificate"
+done
+# nnrpd reads the key as news, as Debian's INN documentation has it.
+key_to_news() {
+	chown news "$LIVE/privkey.pem"
+}
+disk_install certbot "$LIVE" "$TEST_TMP/certs/news-0" && key_to_news ||
+	bail_out "cannot lay out the files"
+
+nntp_port=$(free_port)
+# inn.conf as the package's, with this instance's paths, port and files.
+"$PYTHON" - "$N/etc/inn.conf" "$N" "$nntp_port" "$LIVE" <<'EOF'
+import sys
+path, n, port, live = sys.argv[1:]
+ours = {"pathetc": n + "/etc", "pathdb": n + "/db", "pathspool": n + "/spool",
+        "pathrun": n + "/run", "pathlog": n + "/log", "pathtmp": n + "/tmp",
+        "pathoverview": n + "/overview", "pathincoming": n + "/incoming",
+        "pathoutgoing": n + "/outgoing", "patharchive": n + "/archive",
+        "pathhttp": n + "/http", "bindaddress": "127.0.0.1", "port": port,
+        "tlscertfile": live + "/fullchain.pem", "tlskeyfile": live + "/privkey.pem"}
+lines = [l for l in open(path).read().splitlines()
+         if l.split(":", 1)[0].strip() not in ours]
+lines += ["%s: %s" % kv for kv in ours.items()]
+open(path, "w").write("\n".join(lines) + "\n")
+EOF
+chown -R news:news "$N"
+INNCONF="$N/etc/inn.conf"
+export INNCONF
+start_bg innd setpriv --reuid=news --regid=news --init-groups "$INND" -f
+wait_port 127.0.0.1 "$nntp_port" 20 "$bg_pid" ||
+	bail_out "innd did not start: $(tail -n 5 "$TEST_TMP/innd.log" "$N/log/errlog")"
+
+# nntp_reader_fp PORT NAME: the fingerprint a reference client sees: MODE
+# READER, STARTTLS, then Python's ssl; empty on failure.
+nntp_reader_fp() {
+	"$PYTHON" - "$1" "$2" <<'EOF' 2>"$TEST_TMP/reference.err"
+import hashlib, socket, ssl, sys
+port, name = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+f = s.makefile("rb")
+def ask(cmd, want):
+    if cmd:
+        s.sendall(cmd + b"\r\n")
+    line = f.readline()
+    if not line.startswith(want):
+        sys.exit("%r to %r" % (line, cmd))
+ask(None, b"20")
+ask(b"MODE READER", b"20")
+ask(b"STARTTLS", b"382")
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(s, server_hostname=name)
+print(hashlib.sha256(t.getpeercert(binary_form=True)).hexdigest())
+t.unwrap()
+EOF
+}
+
+ref=$(nntp_reader_fp "$nntp_port" news.test)
+is "$ref" "$(leaf_fp certs/news-0)" "the reference client sees the certificate after MODE READER" ||
+	diag "$(cat "$TEST_TMP/reference.err")"
+cw check --connect "127.0.0.1:$nntp_port" --starttls nntp --name news.test --json
+same_fp "$(json_get "$cw_out" endpoints.0.served.sha256)" "$ref" \
+	"innd in transit mode: certwatch's fingerprint equals the reference client's"
+is "$(json_get "$cw_out" endpoints.0.probe.status)" ok "innd in transit mode: probe status ok" ||
+	diag "$(json_get "$cw_out" endpoints.0.probe.detail)"
+
+conf="$TEST_TMP/etc/certwatch.conf"
+{
+	daemon_conf
+	conf_service inn news.test "$LIVE" "endpoint nntp { port = $nntp_port starttls = \"nntp\" }"
+} | write_conf "$conf"
+daemon_start "$conf"
+ok "the daemon settles with the endpoint OK" wait_for 30 status_all_ok "$conf" ||
+	diag "$(log_since 0)"
+RENEW_HOOK=key_to_news renewal_served "$conf" inn "$LIVE" "$TEST_TMP/certs/news-1" "inn"
+is "$(log_count "$rs_mark" 'reloading')" 0 "inn: no reload was needed, none was run"
+daemon_stop_ok
+daemon_log_clean
+done_testing
