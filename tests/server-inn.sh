@@ -42,7 +42,8 @@ ours = {"pathetc": n + "/etc", "pathdb": n + "/db", "pathspool": n + "/spool",
         "pathoverview": n + "/overview", "pathincoming": n + "/incoming",
         "pathoutgoing": n + "/outgoing", "patharchive": n + "/archive",
         "pathhttp": n + "/http", "bindaddress": "127.0.0.1", "port": port,
-        "tlscertfile": live + "/fullchain.pem", "tlskeyfile": live + "/privkey.pem"}
+        "tlscertfile": live + "/fullchain.pem", "tlskeyfile": live + "/privkey.pem",
+        "nnrpdloadlimit": "0"}    # a loaded test machine is no reason to refuse
 lines = [l for l in open(path).read().splitlines()
          if l.split(":", 1)[0].strip() not in ours]
 lines += ["%s: %s" % kv for kv in ours.items()]
@@ -52,6 +53,8 @@ chown -R news:news "$N"
 INNCONF="$N/etc/inn.conf"
 export INNCONF
 start_bg innd setpriv --reuid=news --regid=news --init-groups "$INND" -f
+# innd's own way down, before stop_pid's SIGTERM (which it may sit out).
+at_exit "/usr/lib/news/bin/ctlinnd -s -t 5 shutdown certwatch-test"
 wait_port 127.0.0.1 "$nntp_port" 20 "$bg_pid" ||
 	bail_out "innd did not start: $(tail -n 5 "$TEST_TMP/innd.log" "$N/log/errlog")"
 
