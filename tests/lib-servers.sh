@@ -14,9 +14,41 @@ server_fp_same() {
 		cw check --connect "127.0.0.1:$2" --starttls "$4" --name "$5" --json
 	fi
 	same_fp "$(json_get "$cw_out" endpoints.0.served.sha256)" "$_sf_ref" \
-		"$1: certwatch's fingerprint equals openssl s_client's"
+		"$1: certwatch's fingerprint equals openssl s_client's" ||
+		diag "s_client: $(tail -n 5 "$TEST_TMP/s_client.err")"
 	is "$(json_get "$cw_out" endpoints.0.probe.status)" ok "$1: probe status ok" ||
 		diag "$(json_get "$cw_out" endpoints.0.probe.detail)"
+}
+
+# dialogue_fp PORT NAME STEP...: the fingerprint of the leaf a small
+# reference client gets where openssl s_client cannot speak the dialogue
+# (INN's MODE READER, InspIRCd's notices before 670): each STEP is
+# "COMMAND|REGEX", the line sent (none when empty), then lines read until
+# one matches; then a TLS handshake (Python's ssl) with SNI NAME.  Empty
+# on failure, the reason in $TEST_TMP/reference.err.
+dialogue_fp() {
+	"$PYTHON" - "$@" <<'EOF' 2>"$TEST_TMP/reference.err"
+import hashlib, re, socket, ssl, sys
+port, name, steps = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+f = s.makefile("rb")
+for step in steps:
+    cmd, want = step.split("|", 1)
+    if cmd:
+        s.sendall(cmd.encode() + b"\r\n")
+    while True:
+        line = f.readline()
+        if not line:
+            sys.exit("the server closed the connection after %r" % cmd)
+        if re.search(want.encode(), line):
+            break
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(s, server_hostname=name)
+print(hashlib.sha256(t.getpeercert(binary_form=True)).hexdigest())
+t.unwrap()
+EOF
 }
 
 # lines_matching FILE REGEX: how many lines of FILE match (0 when absent).

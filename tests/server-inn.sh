@@ -58,33 +58,7 @@ at_exit "/usr/lib/news/bin/ctlinnd -s -t 5 shutdown certwatch-test"
 wait_port 127.0.0.1 "$nntp_port" 20 "$bg_pid" ||
 	bail_out "innd did not start: $(tail -n 5 "$TEST_TMP/innd.log" "$N/log/errlog")"
 
-# nntp_reader_fp PORT NAME: the fingerprint a reference client sees: MODE
-# READER, STARTTLS, then Python's ssl; empty on failure.
-nntp_reader_fp() {
-	"$PYTHON" - "$1" "$2" <<'EOF' 2>"$TEST_TMP/reference.err"
-import hashlib, socket, ssl, sys
-port, name = int(sys.argv[1]), sys.argv[2]
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
-f = s.makefile("rb")
-def ask(cmd, want):
-    if cmd:
-        s.sendall(cmd + b"\r\n")
-    line = f.readline()
-    if not line.startswith(want):
-        sys.exit("%r to %r" % (line, cmd))
-ask(None, b"20")
-ask(b"MODE READER", b"20")
-ask(b"STARTTLS", b"382")
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-t = ctx.wrap_socket(s, server_hostname=name)
-print(hashlib.sha256(t.getpeercert(binary_form=True)).hexdigest())
-t.unwrap()
-EOF
-}
-
-ref=$(nntp_reader_fp "$nntp_port" news.test)
+ref=$(dialogue_fp "$nntp_port" news.test "|^20" "MODE READER|^20" "STARTTLS|^382")
 is "$ref" "$(leaf_fp certs/news-0)" "the reference client sees the certificate after MODE READER" ||
 	diag "$(cat "$TEST_TMP/reference.err")"
 cw check --connect "127.0.0.1:$nntp_port" --starttls nntp --name news.test --json
