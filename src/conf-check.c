@@ -20,6 +20,7 @@
 #include "conf-int.h"
 #include "key-type.h"
 #include "pair-format.h"
+#include "kinds.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -297,6 +298,17 @@ static int check_user(const struct conf_row *row, cfg_opt_t *opt, char *msg, siz
 	return 0;
 }
 
+static int check_kind(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (!kind_find(v))
+		return fail(msg, len, "%s = \"%s\" is not a server certwatch knows; write one of: %s "
+			    "(or leave kind out and set the reload method yourself)", row->name,
+			    conf_show(v).s, kind_names());
+	return 0;
+}
+
 static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_DURATION] = check_duration,
 	[CONF_UINT]     = check_number,
@@ -312,6 +324,7 @@ static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_KEY_TYPE] = check_key_type,
 	[CONF_PAIR_FORMAT] = check_pair_format,
 	[CONF_USER]     = check_user,
+	[CONF_KIND]     = check_kind,
 };
 
 int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)

@@ -89,6 +89,7 @@ static int store_value(const struct conf_row *row, cfg_opt_t *opt, void *field)
 	case CONF_PATH:
 	case CONF_HOST:
 	case CONF_UNIT:
+	case CONF_KIND:
 		*(char **)field = strdup(s);
 		return *(char **)field ? 0 : -ENOMEM;
 	case CONF_ARGV:
@@ -152,7 +153,8 @@ void conf_store_free(enum conf_scope scope, void *base)
 			continue;
 		if (row->type == CONF_ARGV)
 			free_argv(*(char ***)field);
-		else if (row->type == CONF_PATH || row->type == CONF_HOST || row->type == CONF_UNIT)
+		else if (row->type == CONF_PATH || row->type == CONF_HOST || row->type == CONF_UNIT ||
+			 row->type == CONF_KIND)
 			free(*(char **)field);
 		else
 			continue;

@@ -194,3 +194,18 @@ int metrics_write_file(const char *path, const struct check_item *items, size_t 
 	/* node_exporter runs as its own user: the metrics are not secret. */
 	return write_file_atomic(path, 0644, write_args, &a);
 }
+
+int metrics_instance_path(const char *path, const char *service, char *buf, size_t len)
+{
+	static const char suffix[] = ".prom";
+	size_t n = strlen(path), stem = n;
+	int w;
+
+	if (n >= strlen(suffix) && strcmp(path + n - strlen(suffix), suffix) == 0)
+		stem = n - strlen(suffix);
+	if (!service)
+		w = snprintf(buf, len, "%s", path);
+	else
+		w = snprintf(buf, len, "%.*s-%s%s", (int)stem, path, service, path + stem);
+	return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+}

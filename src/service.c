@@ -391,7 +391,9 @@ static void policy_conf_from(const struct conf *c, const struct conf_service *cs
 		.max_reloads_per_hour = cs->max_reloads_per_hour,
 		.window_start = cs->reload_window_start,
 		.window_end = cs->reload_window_end,
-		.can_reload = cs->reload_method != RELOAD_METHOD_NONE,
+		/* A server that loads a renewal by itself is looked at until it
+		 * serves it (the policy's recheck), never reloaded. */
+		.can_reload = reload_method_acts(cs->reload_method),
 		.has_check = cs->reload_check != NULL,
 	};
 }

@@ -11,6 +11,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "metrics.h"
 #include "requests.h"
 #include "setup.h"
 
@@ -162,16 +163,22 @@ static void load_saved(const struct setup *s, struct state *ret)
 static int build(struct setup *s, const struct state *saved, char *err, size_t errlen)
 {
 	struct persist_source src;
+	char metrics[PATH_MAX];
 	int r;
 
 	r = build_services(s, saved, err, errlen);
 	if (r < 0)
 		return r;
+	if (s->conf->metrics_file &&
+	    metrics_instance_path(s->conf->metrics_file, s->only, metrics, sizeof(metrics)) < 0)
+		return fail(err, errlen, -ENAMETOOLONG, "metrics-file %s with -%s is too long; "
+			    "set a shorter metrics-file", s->conf->metrics_file, s->only);
 	src = (struct persist_source) {
 		.services = s->services, .n_services = s->n_services,
 		.items = s->items, .n_items = s->n_items, .engine = s->engine,
 	};
-	r = persist_new(s->env.event, s->state_dir, s->conf->metrics_file, &src, &s->persist);
+	r = persist_new(s->env.event, s->state_dir, s->conf->metrics_file ? metrics : NULL, &src,
+			&s->persist);
 	if (r >= 0)
 		r = requests_new(s->services, s->n_services, flush, s, &s->requests);
 	if (r < 0)

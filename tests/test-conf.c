@@ -223,7 +223,8 @@ static void test_errors(void)
 	put(d, "certwatch.conf", "service a {\n cert = \"/a\"\n key = \"/b\"\n endpoint e { }\n}\n");
 	is_str(load_error(d), fmt("%s/certwatch.conf:4: endpoint e of service a has no port; implicit "
 				  "TLS needs one, such as port = 443 (or name a protocol with "
-				  "starttls = \"...\")", d), "an implicit-TLS endpoint without a port is refused");
+				  "starttls = \"...\", or the server with kind = \"...\")", d),
+	       "an implicit-TLS endpoint without a port is refused");
 
 	d = new_case("dupfiles");
 	put(d, "certwatch.conf", "# main\n%s", svc_ok);
@@ -286,7 +287,7 @@ static void test_errors(void)
 	    " reload-command = {\"/usr/sbin/nginx\", \"-s\", \"reload\"}\n}\n");
 	is_str(load_error(d), fmt("%s/certwatch.conf:3: service a has both reload-unit and "
 				  "reload-command; a service has one reload method: keep one of "
-				  "reload-unit, reload-command and reload-signal", d),
+				  "reload-unit, reload-command, reload-signal and restart-unit", d),
 	       "two reload methods in one service are refused");
 
 	d = new_case("nopidfile");

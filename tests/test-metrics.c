@@ -125,5 +125,15 @@ int main(void)
 	rmdir(path);
 	ok(metrics_write_file("/nonexistent-dir/m.prom", items, 1, NULL, 0) == -ENOENT,
 	   "a missing directory is -ENOENT");
+
+	/* certwatch@NAME: one file per instance, still *.prom. */
+	ok(metrics_instance_path("/d/certwatch.prom", "nginx", file, sizeof(file)) == 0, "instance path");
+	is_str(file, "/d/certwatch-nginx.prom", "an instance's name goes before .prom");
+	metrics_instance_path("/d/certwatch.metrics", "nginx", file, sizeof(file));
+	is_str(file, "/d/certwatch.metrics-nginx", "without .prom, after the name");
+	metrics_instance_path("/d/certwatch.prom", NULL, file, sizeof(file));
+	is_str(file, "/d/certwatch.prom", "without an instance, the path itself");
+	ok(metrics_instance_path("/d/certwatch.prom", "nginx", file, 10) == -ENAMETOOLONG,
+	   "a path that does not fit is -ENAMETOOLONG");
 	return tap_done();
 }
