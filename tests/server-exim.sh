@@ -11,7 +11,8 @@
 # (the endpoint's name, or [127.0.0.1]) with 550.  certwatch's default
 # EHLO name, this host's own, must get through; the old names must still
 # be rejected (the check is real).  Exim reads its certificate files
-# again by itself: a certbot renewal is served with no reload.
+# again by itself: a certbot renewal is served with no reload, as kind
+# "exim" says.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/lib-servers.sh"
 
@@ -86,9 +87,8 @@ server_fp_same "exim STARTTLS, name given as an address" "$smtp_port" smtp smtp 
 conf="$TEST_TMP/etc/certwatch.conf"
 {
 	daemon_conf
-	conf_service exim mx.test "$LIVE" \
-		"endpoint smtp { port = $smtp_port starttls = \"smtp\" }" \
-		"endpoint smtps { port = $smtps_port }"
+	conf_service exim mx.test "$LIVE" 'kind = "exim"' \
+		"endpoint smtp { port = $smtp_port }" "endpoint smtps { port = $smtps_port }"
 } | write_conf "$conf"
 daemon_start "$conf"
 ok "the daemon settles with both endpoints OK" wait_for 30 status_all_ok "$conf" ||

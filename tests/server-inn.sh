@@ -8,7 +8,7 @@
 # certificate, the same as a small reference client (openssl s_client
 # cannot send MODE READER first).  innd starts an nnrpd for each reader,
 # which reads the certificate files anew: a certbot renewal is served with
-# no reload.
+# no reload, as kind "inn" says.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/lib-servers.sh"
 
@@ -70,7 +70,7 @@ is "$(json_get "$cw_out" endpoints.0.probe.status)" ok "innd in transit mode: pr
 conf="$TEST_TMP/etc/certwatch.conf"
 {
 	daemon_conf
-	conf_service inn news.test "$LIVE" "endpoint nntp { port = $nntp_port starttls = \"nntp\" }"
+	conf_service inn news.test "$LIVE" 'kind = "inn"' "endpoint nntp { port = $nntp_port }"
 } | write_conf "$conf"
 daemon_start "$conf"
 ok "the daemon settles with the endpoint OK" wait_for 30 status_all_ok "$conf" ||

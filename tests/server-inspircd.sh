@@ -6,7 +6,9 @@
 # once; it reloads it on SIGUSR1 (m_sslrehashsignal), not on the SIGHUP of
 # Debian's unit, which rehashes everything else: a certbot renewal must be
 # reloaded through reload-signal = "USR1" with InspIRCd's pid file (its
-# own, written as irc), and verified.
+# own, written as irc), and verified: kind "inspircd" with the recipe it
+# names for an InspIRCd that writes a pid file, overriding the kind's own
+# (SIGUSR1 through systemd to inspircd.service, which is not this one).
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/lib-servers.sh"
 
@@ -62,10 +64,10 @@ server_fp_same "inspircd TLS" "$ircs_port" - - irc.test
 conf="$TEST_TMP/etc/certwatch.conf"
 {
 	daemon_conf
-	conf_service inspircd irc.test "$LIVE" 'reload-signal = "USR1"' \
+	conf_service inspircd irc.test "$LIVE" 'kind = "inspircd"' 'reload-signal = "USR1"' \
 		"pid-file = \"$I/inspircd.pid\"" 'pid-file-owner = "irc"' \
 		"pid-program = \"$(command -v inspircd)\"" \
-		"endpoint irc { port = $irc_port starttls = \"irc\" }" \
+		"endpoint irc { port = $irc_port }" \
 		"endpoint ircs { port = $ircs_port }"
 } | write_conf "$conf"
 daemon_start "$conf"

@@ -6,7 +6,7 @@
 # "unexpected OpenSSL error, disconnecting" for most implicit-TLS probes);
 # and a certbot renewal must be served.  ProFTPD forks a process per
 # session that reads the certificate files anew, so a renewal needs no
-# reload: the daemon only verifies.
+# reload: kind "proftpd" only verifies (and knows ftp is AUTH TLS).
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/lib-servers.sh"
 
@@ -73,9 +73,8 @@ is "$(lines_matching "$P/tls.log" 'unexpected OpenSSL error')" 0 \
 conf="$TEST_TMP/etc/certwatch.conf"
 {
 	daemon_conf
-	conf_service proftpd ftp.test "$LIVE" \
-		"endpoint ftp { port = $ftp_port starttls = \"ftp\" }" \
-		"endpoint ftps { port = $ftps_port }"
+	conf_service proftpd ftp.test "$LIVE" 'kind = "proftpd"' \
+		"endpoint ftp { port = $ftp_port }" "endpoint ftps { port = $ftps_port }"
 } | write_conf "$conf"
 daemon_start "$conf"
 ok "the daemon settles with both endpoints OK" wait_for 30 status_all_ok "$conf" ||

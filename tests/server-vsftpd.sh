@@ -7,7 +7,8 @@
 # loads its certificate once and ignores SIGHUP for it (Debian's unit's
 # reload): a certbot renewal must be reloaded by a restart, here a
 # reload-command that stops it by its pid and starts it again, and
-# verified.
+# verified: kind "vsftpd", whose restart of vsftpd.service this private
+# instance's own restart overrides.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/lib-servers.sh"
 
@@ -77,8 +78,8 @@ is "$(served_fp 127.0.0.1 "$ftp_port" ftp ftp.test)" "$(leaf_fp certs/ftp-1)" \
 conf="$TEST_TMP/etc/certwatch.conf"
 {
 	daemon_conf
-	conf_service vsftpd ftp.test "$LIVE" "reload-command = $(conf_argv /bin/sh "$V/restart")" \
-		"endpoint ftp { port = $ftp_port starttls = \"ftp\" }"
+	conf_service vsftpd ftp.test "$LIVE" 'kind = "vsftpd"' \
+		"reload-command = $(conf_argv /bin/sh "$V/restart")" "endpoint ftp { port = $ftp_port }"
 } | write_conf "$conf"
 daemon_start "$conf"
 ok "the daemon settles with the endpoint OK" wait_for 30 status_all_ok "$conf" ||
