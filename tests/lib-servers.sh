@@ -113,3 +113,52 @@ renewal_served() {
 		wait_for 60 service_serves "$1" "$2" "$_rs_fp" ||
 		diag "$(log_since "$rs_mark")" "$("$CERTWATCH" --config "$1" status 2>&1)"
 }
+
+# server_pairs NAME DNSNAME N: N certificates for DNSNAME, made at
+# $TEST_TMP/certs/NAME-0 to NAME-(N-1) (CA_KEY is honoured), and the
+# first laid out as certbot does in LIVE=$TEST_TMP/disk/live/NAME, then
+# RENEW_HOOK run when set.  Sets LIVE and LAST (the prefix of the last).
+server_pairs() {
+	LIVE="$TEST_TMP/disk/live/$1"
+	mkdir -p "$TEST_TMP/certs"
+	_sp_g=0
+	while [ "$_sp_g" -lt "$3" ]; do
+		ca_leaf "$TEST_TMP/certs/$1-$_sp_g" $((60 + _sp_g)) "$2" ||
+			bail_out "cannot make a certificate"
+		LAST="$TEST_TMP/certs/$1-$_sp_g"
+		_sp_g=$((_sp_g + 1))
+	done
+	disk_install certbot "$LIVE" "$TEST_TMP/certs/$1-0" || bail_out "cannot lay out the files"
+	if [ -n "${RENEW_HOOK:-}" ]; then
+		$RENEW_HOOK || bail_out "the hook $RENEW_HOOK failed"
+	fi
+}
+
+# server_guarded SERVICE NAME RELOADS LINE...: `certwatch run` guarding
+# the pair in LIVE for NAME as SERVICE, with the LINEs (kind, reload
+# settings, endpoints); tests that it settles OK, that a certbot renewal
+# to LAST's pair is served (renewal_served) after RELOADS reloads verified
+# (0: none was run, the server loads it by itself), and that the daemon
+# stops cleanly.
+server_guarded() {
+	_sg_service=$1 _sg_name=$2 _sg_reloads=$3
+	shift 3
+	_sg_conf="$TEST_TMP/etc/certwatch.conf"
+	{
+		daemon_conf
+		conf_service "$_sg_service" "$_sg_name" "$LIVE" "$@"
+	} | write_conf "$_sg_conf"
+	daemon_start "$_sg_conf"
+	ok "$_sg_service: the daemon settles with every endpoint OK" \
+		wait_for 30 status_all_ok "$_sg_conf" || diag "$(log_since 0)"
+	renewal_served "$_sg_conf" "$_sg_service" "$LIVE" "$LAST" "$_sg_service"
+	if [ "$_sg_reloads" -eq 0 ]; then
+		is "$(log_count "$rs_mark" 'reloading')" 0 \
+			"$_sg_service: no reload was needed, none was run"
+	else
+		is "$(log_count "$rs_mark" "^certwatch: $_sg_service: reload verified")" \
+			"$_sg_reloads" "$_sg_service: the renewal is reloaded and verified"
+	fi
+	daemon_stop_ok
+	daemon_log_clean
+}

@@ -21,19 +21,15 @@ EXIM=${CERTWATCH_TEST_ROOT:-/usr/local/lib/certwatch-tests}/usr/sbin/exim4
 server_test 61 openssl
 
 E="$TEST_TMP/exim"
-LIVE="$TEST_TMP/disk/live/mx"
-mkdir -p "$E/spool" "$E/log" "$TEST_TMP/certs"
+mkdir -p "$E/spool" "$E/log"
 chown nobody:nogroup "$E/spool" "$E/log"
-for g in 0 1; do
-	ca_leaf "$TEST_TMP/certs/mx-$g" $((60 + g)) mx.test || bail_out "cannot make a certificate"
-done
 # Exim reads the key as its own user, not root: Debian's exim4 README has
 # a renewal's hook give the key to Exim's group, as here.
 key_to_exim() {
 	chgrp nogroup "$LIVE/privkey.pem" && chmod 0640 "$LIVE/privkey.pem"
 }
-disk_install certbot "$LIVE" "$TEST_TMP/certs/mx-0" && key_to_exim ||
-	bail_out "cannot lay out the files"
+RENEW_HOOK=key_to_exim
+server_pairs mx mx.test 2
 
 smtp_port=$(free_port)
 smtps_port=$(free_port)
@@ -84,17 +80,6 @@ like "$(grep 'SMTP connection from' "$E/log/mainlog" | tail -n 1)" 'closed by QU
 server_fp_same "exim TLS on connect" "$smtps_port" - - mx.test
 server_fp_same "exim STARTTLS, name given as an address" "$smtp_port" smtp smtp 127.0.0.1
 
-conf="$TEST_TMP/etc/certwatch.conf"
-{
-	daemon_conf
-	conf_service exim mx.test "$LIVE" 'kind = "exim"' \
-		"endpoint smtp { port = $smtp_port }" "endpoint smtps { port = $smtps_port }"
-} | write_conf "$conf"
-daemon_start "$conf"
-ok "the daemon settles with both endpoints OK" wait_for 30 status_all_ok "$conf" ||
-	diag "$(log_since 0)"
-RENEW_HOOK=key_to_exim renewal_served "$conf" exim "$LIVE" "$TEST_TMP/certs/mx-1" "exim"
-is "$(log_count "$rs_mark" 'reloading')" 0 "exim: no reload was needed, none was run"
-daemon_stop_ok
-daemon_log_clean
+server_guarded exim mx.test 0 'kind = "exim"' \
+	"endpoint smtp { port = $smtp_port }" "endpoint smtps { port = $smtps_port }"
 done_testing

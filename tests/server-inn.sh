@@ -17,20 +17,16 @@ INND=/usr/lib/news/bin/innd
 server_test 62 openssl setpriv
 
 N="$TEST_TMP/inn"
-LIVE="$TEST_TMP/disk/live/news"
 mkdir -p "$N/db" "$N/spool" "$N/run" "$N/log" "$N/tmp" "$N/overview" "$N/incoming" \
-	"$N/outgoing" "$N/archive" "$N/http" "$TEST_TMP/certs"
+	"$N/outgoing" "$N/archive" "$N/http"
 cp -a /etc/news "$N/etc" && cp -a /var/lib/news/. "$N/db/" ||
 	bail_out "cannot copy INN's configuration and database"
-for g in 0 1; do
-	ca_leaf "$TEST_TMP/certs/news-$g" $((60 + g)) news.test || bail_out "cannot make a certificate"
-done
 # nnrpd reads the key as news, as Debian's INN documentation has it.
 key_to_news() {
 	chown news "$LIVE/privkey.pem"
 }
-disk_install certbot "$LIVE" "$TEST_TMP/certs/news-0" && key_to_news ||
-	bail_out "cannot lay out the files"
+RENEW_HOOK=key_to_news
+server_pairs news news.test 2
 
 nntp_port=$(free_port)
 # inn.conf as the package's, with this instance's paths, port and files.
@@ -67,16 +63,5 @@ same_fp "$(json_get "$cw_out" endpoints.0.served.sha256)" "$ref" \
 is "$(json_get "$cw_out" endpoints.0.probe.status)" ok "innd in transit mode: probe status ok" ||
 	diag "$(json_get "$cw_out" endpoints.0.probe.detail)"
 
-conf="$TEST_TMP/etc/certwatch.conf"
-{
-	daemon_conf
-	conf_service inn news.test "$LIVE" 'kind = "inn"' "endpoint nntp { port = $nntp_port }"
-} | write_conf "$conf"
-daemon_start "$conf"
-ok "the daemon settles with the endpoint OK" wait_for 30 status_all_ok "$conf" ||
-	diag "$(log_since 0)"
-RENEW_HOOK=key_to_news renewal_served "$conf" inn "$LIVE" "$TEST_TMP/certs/news-1" "inn"
-is "$(log_count "$rs_mark" 'reloading')" 0 "inn: no reload was needed, none was run"
-daemon_stop_ok
-daemon_log_clean
+server_guarded inn news.test 0 'kind = "inn"' "endpoint nntp { port = $nntp_port }"
 done_testing

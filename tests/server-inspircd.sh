@@ -15,17 +15,13 @@
 server_test 63 inspircd openssl setpriv
 
 I="$TEST_TMP/inspircd"
-LIVE="$TEST_TMP/disk/live/irc"
-mkdir -p "$I" "$TEST_TMP/certs"
-for g in 0 1; do
-	ca_leaf "$TEST_TMP/certs/irc-$g" $((60 + g)) irc.test || bail_out "cannot make a certificate"
-done
+mkdir -p "$I"
 # InspIRCd reads the key as irc.
 key_to_irc() {
 	chown irc "$LIVE/privkey.pem"
 }
-disk_install certbot "$LIVE" "$TEST_TMP/certs/irc-0" && key_to_irc ||
-	bail_out "cannot lay out the files"
+RENEW_HOOK=key_to_irc
+server_pairs irc irc.test 2
 
 irc_port=$(free_port)
 ircs_port=$(free_port)
@@ -61,23 +57,10 @@ same_fp "$(json_get "$cw_out" endpoints.0.served.sha256)" "$ref" \
 is "$(json_get "$cw_out" endpoints.0.probe.status)" ok "inspircd STARTTLS: probe status ok"
 server_fp_same "inspircd TLS" "$ircs_port" - - irc.test
 
-conf="$TEST_TMP/etc/certwatch.conf"
-{
-	daemon_conf
-	conf_service inspircd irc.test "$LIVE" 'kind = "inspircd"' 'reload-signal = "USR1"' \
-		"pid-file = \"$I/inspircd.pid\"" 'pid-file-owner = "irc"' \
-		"pid-program = \"$(command -v inspircd)\"" \
-		"endpoint irc { port = $irc_port }" \
-		"endpoint ircs { port = $ircs_port }"
-} | write_conf "$conf"
-daemon_start "$conf"
-ok "the daemon settles with both endpoints OK" wait_for 30 status_all_ok "$conf" ||
-	diag "$(log_since 0)"
-RENEW_HOOK=key_to_irc renewal_served "$conf" inspircd "$LIVE" "$TEST_TMP/certs/irc-1" "inspircd"
-is "$(log_count "$rs_mark" '^certwatch: inspircd: reload verified')" 1 \
-	"inspircd: the renewal is reloaded by SIGUSR1 and verified"
-is "$(served_fp 127.0.0.1 "$ircs_port" - irc.test)" "$(leaf_fp certs/irc-1)" \
+server_guarded inspircd irc.test 1 'kind = "inspircd"' 'reload-signal = "USR1"' \
+	"pid-file = \"$I/inspircd.pid\"" 'pid-file-owner = "irc"' \
+	"pid-program = \"$(command -v inspircd)\"" \
+	"endpoint irc { port = $irc_port }" "endpoint ircs { port = $ircs_port }"
+is "$(served_fp 127.0.0.1 "$ircs_port" - irc.test)" "$(cert_fp "$LAST.crt")" \
 	"inspircd: openssl s_client sees the renewed certificate"
-daemon_stop_ok
-daemon_log_clean
 done_testing

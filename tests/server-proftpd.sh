@@ -13,13 +13,8 @@
 server_test 60 proftpd openssl
 
 P="$TEST_TMP/proftpd"
-LIVE="$TEST_TMP/disk/live/ftp"
-mkdir -p "$P" "$TEST_TMP/certs"
-for g in 0 1; do
-	CA_KEY=rsa ca_leaf "$TEST_TMP/certs/ftp-$g" $((60 + g)) ftp.test ||
-		bail_out "cannot make a certificate"
-done
-disk_install certbot "$LIVE" "$TEST_TMP/certs/ftp-0" || bail_out "cannot lay out the files"
+mkdir -p "$P"
+CA_KEY=rsa server_pairs ftp ftp.test 2
 
 ftp_port=$(free_port)
 ftps_port=$(free_port)
@@ -70,17 +65,6 @@ probes_quiet "proftpd AUTH TLS" "$TEST_TMP/proftpd.log" 'unexpected OpenSSL erro
 is "$(lines_matching "$P/tls.log" 'unexpected OpenSSL error')" 0 \
 	"proftpd's TLS log holds no \"unexpected OpenSSL error\" either"
 
-conf="$TEST_TMP/etc/certwatch.conf"
-{
-	daemon_conf
-	conf_service proftpd ftp.test "$LIVE" 'kind = "proftpd"' \
-		"endpoint ftp { port = $ftp_port }" "endpoint ftps { port = $ftps_port }"
-} | write_conf "$conf"
-daemon_start "$conf"
-ok "the daemon settles with both endpoints OK" wait_for 30 status_all_ok "$conf" ||
-	diag "$(log_since 0)"
-renewal_served "$conf" proftpd "$LIVE" "$TEST_TMP/certs/ftp-1" "proftpd"
-is "$(log_count "$rs_mark" 'reloading')" 0 "proftpd: no reload was needed, none was run"
-daemon_stop_ok
-daemon_log_clean
+server_guarded proftpd ftp.test 0 'kind = "proftpd"' \
+	"endpoint ftp { port = $ftp_port }" "endpoint ftps { port = $ftps_port }"
 done_testing

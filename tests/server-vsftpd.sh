@@ -17,13 +17,8 @@ VSFTPD=${CERTWATCH_TEST_ROOT:-/usr/local/lib/certwatch-tests}/usr/sbin/vsftpd
 server_test 64 openssl setsid
 
 V="$TEST_TMP/vsftpd"
-LIVE="$TEST_TMP/disk/live/ftp"
-mkdir -p "$V/empty" "$TEST_TMP/certs"
-for g in 0 1 2; do
-	CA_KEY=rsa ca_leaf "$TEST_TMP/certs/ftp-$g" $((60 + g)) ftp.test ||
-		bail_out "cannot make a certificate"
-done
-disk_install certbot "$LIVE" "$TEST_TMP/certs/ftp-0" || bail_out "cannot lay out the files"
+mkdir -p "$V/empty"
+CA_KEY=rsa server_pairs ftp ftp.test 3
 
 ftp_port=$(free_port)
 cat >"$V/vsftpd.conf" <<EOF
@@ -75,20 +70,8 @@ wait_port 127.0.0.1 "$ftp_port" 10 "$(cat "$V/vsftpd.pid")" || bail_out "vsftpd 
 is "$(served_fp 127.0.0.1 "$ftp_port" ftp ftp.test)" "$(leaf_fp certs/ftp-1)" \
 	"vsftpd serves the renewed certificate after a restart"
 
-conf="$TEST_TMP/etc/certwatch.conf"
-{
-	daemon_conf
-	conf_service vsftpd ftp.test "$LIVE" 'kind = "vsftpd"' \
-		"reload-command = $(conf_argv /bin/sh "$V/restart")" "endpoint ftp { port = $ftp_port }"
-} | write_conf "$conf"
-daemon_start "$conf"
-ok "the daemon settles with the endpoint OK" wait_for 30 status_all_ok "$conf" ||
-	diag "$(log_since 0)"
-renewal_served "$conf" vsftpd "$LIVE" "$TEST_TMP/certs/ftp-2" "vsftpd"
-is "$(log_count "$rs_mark" '^certwatch: vsftpd: reload verified')" 1 \
-	"vsftpd: the renewal is reloaded by a restart and verified"
-is "$(served_fp 127.0.0.1 "$ftp_port" ftp ftp.test)" "$(leaf_fp certs/ftp-2)" \
+server_guarded vsftpd ftp.test 1 'kind = "vsftpd"' \
+	"reload-command = $(conf_argv /bin/sh "$V/restart")" "endpoint ftp { port = $ftp_port }"
+is "$(served_fp 127.0.0.1 "$ftp_port" ftp ftp.test)" "$(cert_fp "$LAST.crt")" \
 	"vsftpd: openssl s_client sees the renewed certificate"
-daemon_stop_ok
-daemon_log_clean
 done_testing
