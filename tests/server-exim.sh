@@ -80,6 +80,22 @@ like "$(grep 'SMTP connection from' "$E/log/mainlog" | tail -n 1)" 'closed by QU
 server_fp_same "exim TLS on connect" "$smtps_port" - - mx.test
 server_fp_same "exim STARTTLS, name given as an address" "$smtp_port" smtp smtp 127.0.0.1
 
+# certwatch discover reads this Exim (exim -bP) and writes a service that
+# checks OK as it is.
+"$TESTS_BUILDDIR/discover-tool" --exim-conf "$E/exim.conf" --search-path "${EXIM%/*}" \
+	>"$TEST_TMP/discovered.conf" 2>"$TEST_TMP/discovered.err" || diag "$(cat "$TEST_TMP/discovered.err")"
+discovered=$(sed -n '/^service exim {/,/^}/p' "$TEST_TMP/discovered.conf")
+like "$discovered" 'kind = "exim"' "discover: Exim's service names kind exim (no reload)"
+like "$discovered" "cert = \"$LIVE/fullchain.pem\"" "discover: ... and its certificate"
+like "$(printf '%s\n' "$discovered" | grep -A3 'endpoint smtp {')" "port = $smtp_port" \
+	"discover: ... its STARTTLS port"
+like "$(printf '%s\n' "$discovered" | grep -A3 'endpoint smtps {')" "port = $smtps_port" \
+	"discover: ... and its TLS-on-connect port"
+printf '%s\n' "$discovered" | write_conf "$TEST_TMP/discovered/certwatch.conf"
+cw --config "$TEST_TMP/discovered/certwatch.conf" check --json
+is "$(check_summary "$cw_out")/$cw_rc" "2 endpoints, not OK: none/0" \
+	"discover: the service written checks OK as it is" || diag "$discovered" "$cw_err"
+
 server_guarded exim mx.test 0 'kind = "exim"' \
 	"endpoint smtp { port = $smtp_port }" "endpoint smtps { port = $smtps_port }"
 done_testing
