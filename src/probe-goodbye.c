@@ -196,7 +196,8 @@ bool probe_goodbye_begin(struct probe *p, const uint8_t *say, size_t n, uint64_t
 		return false;
 	b->p = p;
 	b->fd = -1;
-	memcpy(b->say, say, n);
+	if (n > 0)
+		memcpy(b->say, say, n);
 	b->say_len = n;
 	/* epoll takes a descriptor once: the dialogue's source goes first. */
 	p->io = sd_event_source_disable_unref(p->io);
