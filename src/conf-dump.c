@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "conf-int.h"
+#include "dane-judge.h"
 #include "key-type.h"
 #include "pair-format.h"
 #include "kinds.h"
@@ -101,6 +102,8 @@ static const char *format_value(const struct conf_row *row, const void *field,
 		return pair_format_to_string(*(const enum pair_format *)field);
 	case CONF_USER:
 		return format_user(*(const uid_t *)field, buf, len);
+	case CONF_DANE_MODE:
+		return dane_mode_to_string(*(const int *)field);
 	default:
 		return *(char *const *)field;
 	}
@@ -121,6 +124,7 @@ static void dump_row(FILE *f, const char *indent, const struct conf_row *row, co
 		fprintf(f, "%s%s = %s\n", indent, row->name, *(const bool *)field ? "true" : "false");
 		break;
 	case CONF_ARGV:
+	case CONF_PINS:
 		write_argv(f, indent, row->name, *(char *const *const *)field);
 		break;
 	default:

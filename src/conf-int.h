@@ -72,6 +72,9 @@ enum conf_type {
 	CONF_KEY_TYPE,   /* enum key_type */
 	CONF_PAIR_FORMAT, /* enum pair_format */
 	CONF_USER,       /* uid_t, a user's name or number; (uid_t)-1 unset */
+	CONF_DANE_MODE,  /* enum dane_mode: "auto", "yes", "no" */
+	CONF_PINS,       /* char **, NULL-terminated; RFC 7469 pin-sha256 values, base64 */
+	CONF_RESOLVER,   /* char *, "ADDRESS" or "ADDRESS@PORT", numeric */
 	CONF_KIND,       /* char *, the name of a row of kinds.c */
 	_CONF_TYPE_MAX,
 };

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "conf-int.h"
+#include "dane.h"
 #include "util.h"
 
 #define CONF_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/certwatch"
@@ -48,6 +49,9 @@ const struct conf_row conf_rows[] = {
 	/* Unset, conf.d beside the main file: the loader knows that one. */
 	{ "include-dir",          CONF_PATH,     NULL,        0, 0,        GLOBAL(include_dir) },
 	{ "metrics-file",         CONF_PATH,     NULL,        0, 0,        GLOBAL(metrics_file) },
+	{ "dane-resolver",        CONF_RESOLVER, NULL,        0, 0,        GLOBAL(dane_resolver) },
+	{ "dane-trust-anchor",    CONF_PATH, DANE_DEFAULT_TRUST_ANCHOR, 0, 0,
+	  GLOBAL(dane_trust_anchor) },
 
 	{ "address",              CONF_HOST,     "localhost", 0, 0,        INHERITED(address) },
 	/* Unset, the STARTTLS protocol's port: the loader knows that one. */
@@ -62,6 +66,10 @@ const struct conf_row conf_rows[] = {
 	{ "key",                  CONF_PATH,     NULL,        0, 0,        INHERITED(key) },
 	{ "key-type",             CONF_KEY_TYPE, "auto",      0, 0,        INHERITED(key_type) },
 	{ "pair-format",          CONF_PAIR_FORMAT, "pem",    0, 0,        INHERITED(pair_format) },
+	{ "dane",                 CONF_DANE_MODE, "auto",     0, 0,        INHERITED(dane) },
+	{ "dane-override",        CONF_BOOL,     "false",     0, 0,        INHERITED(dane_override) },
+	{ "pin-sha256",           CONF_PINS,     NULL,        0, 0,        INHERITED(pins) },
+	{ "dane-name",            CONF_HOST,     NULL,        0, 0,        ENDPOINT(dane_name) },
 
 	{ "kind",                 CONF_KIND,     NULL,        0, 0,        SERVICE(kind) },
 	{ "reload-unit",          CONF_UNIT,     NULL,        0, 0,        SERVICE(reload_unit) },
@@ -165,6 +173,9 @@ static const cfg_type_t cfg_types[_CONF_TYPE_MAX] = {
 	[CONF_KEY_TYPE] = CFGT_STR,
 	[CONF_PAIR_FORMAT] = CFGT_STR,
 	[CONF_USER]     = CFGT_STR,
+	[CONF_DANE_MODE] = CFGT_STR,
+	[CONF_PINS]     = CFGT_STR,
+	[CONF_RESOLVER] = CFGT_STR,
 	[CONF_KIND]     = CFGT_STR,
 };
 
@@ -177,7 +188,7 @@ static cfg_opt_t row_opt(const struct conf_row *row, enum conf_scope scope,
 	cfg_opt_t o = {
 		.name = row->name,
 		.type = cfg_types[row->type],
-		.flags = row->type == CONF_ARGV ? CFGF_LIST : CFGF_NONE,
+		.flags = row->type == CONF_ARGV || row->type == CONF_PINS ? CFGF_LIST : CFGF_NONE,
 		.validcb = validate,
 	};
 

@@ -32,6 +32,10 @@ struct conf_endpoint {
 	char *key;           /* effective private key */
 	enum key_type key_type; /* which of a dual-certificate server's pairs */
 	enum pair_format pair_format; /* the rules by which the daemon reads the files */
+	int dane;            /* enum dane_mode (dane-judge.h) */
+	bool dane_override;  /* near expiry, a reload held for DANE or pins goes ahead */
+	char **pins;         /* pin-sha256, base64, NULL-terminated; NULL: none */
+	char *dane_name;     /* the TLSA owner's host; NULL: the endpoint's name */
 	const char *file;    /* where it was defined, for messages */
 	unsigned line;
 };
@@ -88,6 +92,9 @@ struct conf_service {
 	int reload_window_start;           /* minutes after midnight, -1 if unset */
 	int reload_window_end;
 	bool allow_downgrade;
+	int dane;                          /* service-wide defaults of the endpoints' */
+	bool dane_override;
+	char **pins;
 	char *recipe;                      /* where the reload settings came from, for people */
 	uint64_t kind_rows;                /* bit i: conf_rows[i]'s value came from the kind */
 	struct conf_endpoint *endpoints;
@@ -108,6 +115,8 @@ struct conf {
 	char *state_dir;
 	char *include_dir;
 	char *metrics_file;          /* Prometheus text written after each pass, or NULL */
+	char *dane_resolver;         /* "ADDRESS[@PORT]" for TLSA look-ups; NULL: resolv.conf's */
+	char *dane_trust_anchor;     /* the DNSSEC trust anchor file */
 	struct conf_service *services;
 	size_t n_services;
 	char **files;                /* every file read, for messages; NULL-terminated */

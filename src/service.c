@@ -40,6 +40,7 @@ struct endpoint_ref {
 	char state[24];               /* the state last logged, "" if none */
 	uint8_t target[SHA256_LEN];   /* the disk leaf when the reload started */
 	bool has_target;
+	bool dane_held;               /* the last pass held its reload for DANE or pins */
 };
 
 struct service {
@@ -55,7 +56,7 @@ struct service {
 	struct reload_op *op;
 	struct endpoint_ref *eps;
 	size_t n_eps;
-	unsigned probes_pending;
+	unsigned pending;             /* probes and TLSA look-ups of the pass in flight */
 	char last_result[256];
 	char reload_said[256];        /* the reload method's own result */
 	char held[256];               /* why a reload wanted is held back, "" when none */
@@ -157,6 +158,8 @@ static void finish_pass(struct service *s)
 		check_item_judge(it, now);
 		event_key_mode(it);
 		event_disk_changed(s->conf->name, it, &e->disk);
+		event_dane_hold(s->conf->name, it, e->dane_held);
+		e->dane_held = it->verdict.dane_held;
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
 				    verifying && e->has_target ? e->target : NULL);
 	}
@@ -174,13 +177,22 @@ static void on_probe_done(const struct probe_target *t, struct probe_result *r, 
 	(void)t;
 	probe_result_done(&e->it->probe);
 	e->it->probe = *r;   /* takes r's allocations */
-	if (--s->probes_pending == 0)
+	if (--s->pending == 0)
+		finish_pass(s);
+}
+
+static void on_lookup_done(void *userdata)
+{
+	struct endpoint_ref *e = userdata;
+	struct service *s = e->s;
+
+	if (--s->pending == 0)
 		finish_pass(s);
 }
 
 static void start_pass(struct service *s)
 {
-	if (s->probes_pending > 0)
+	if (s->pending > 0)
 		return;   /* one pass at a time; its result is what the policy waits for */
 	for (size_t i = 0; i < s->n_eps; i++) {
 		int r;
@@ -193,9 +205,14 @@ static void start_pass(struct service *s)
 				  s->eps[i].it->endpoint, strerror(-r));
 			continue;
 		}
-		s->probes_pending++;
+		s->pending++;
+		r = check_dane_start(s->eps[i].it, s->env->resolver, on_lookup_done, &s->eps[i]);
+		if (r < 0)
+			log_error("%s/%s: cannot look up its TLSA records: %s", s->conf->name,
+				  s->eps[i].it->endpoint, dane_resolver_error(s->env->resolver));
+		s->pending += r > 0;
 	}
-	if (s->probes_pending == 0)
+	if (s->pending == 0)
 		finish_pass(s);
 }
 
@@ -469,7 +486,7 @@ unsigned long service_looks(const struct service *s)
 
 bool service_at_rest(const struct service *s)
 {
-	return !s->op && s->q_len == 0 && s->probes_pending == 0 &&
+	return !s->op && s->q_len == 0 && s->pending == 0 &&
 		(s->ps.phase == PHASE_IDLE || s->ps.phase == PHASE_BACKOFF ||
 		 s->ps.phase == PHASE_WAITING);
 }

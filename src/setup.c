@@ -190,6 +190,22 @@ static int build(struct setup *s, const struct state *saved, char *err, size_t e
 	return 0;
 }
 
+/* One resolver for the loop's TLSA look-ups, when an endpoint wants them: fail now if it cannot be. */
+static int make_resolver(struct setup *s, sd_event *event, char *err, size_t errlen)
+{
+	struct dane_options o = check_dane_options(s->conf);
+	char why[1024];
+	int r;
+
+	if (!check_items_want_dane(s->items, s->n_items))
+		return 0;
+	r = dane_resolver_new(event, &o, &s->resolver, why, sizeof(why));
+	if (r < 0)
+		return fail(err, errlen, r, "TLSA records cannot be looked up: %s", why);
+	s->env.resolver = s->resolver;
+	return 0;
+}
+
 int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const char *only,
 	      const struct state *saved, struct setup **ret, char *err, size_t errlen)
 {
@@ -214,6 +230,8 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 		r = probe_engine_new(event, c->max_probes, &s->engine);
 	if (r >= 0)
 		probe_engine_on_notice(s->engine, on_probe_notice, s);
+	if (r >= 0)
+		r = make_resolver(s, event, err, errlen);
 	if (r >= 0)
 		r = watcher_new(event, c->poll_interval_usec, on_files_changed, s, &s->watcher);
 	if (r >= 0) {
@@ -294,7 +312,9 @@ void setup_free(struct setup *s)
 	for (size_t i = 0; i < s->n_services; i++)
 		service_free(s->services[i]);
 	free(s->services);
+	/* The items cancel their look-ups, then their resolver goes. */
 	check_items_free(s->items, s->n_items);
+	dane_resolver_free(s->resolver);
 	conf_free(s->conf);
 	free(s);
 }

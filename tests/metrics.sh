@@ -65,7 +65,7 @@ is "$(sample "$TEST_TMP/check.prom" "certwatch_disk_not_after_seconds{$ep}")" \
 is "$(sample "$TEST_TMP/check.prom" "certwatch_endpoint_stale{$ep}")" 0 "stale is 0"
 is "$(sample "$TEST_TMP/check.prom" "certwatch_endpoint_state{$ep,state=\"OK\"}")" 1 \
 	"the state set has OK at 1"
-is "$(grep -c "^certwatch_endpoint_state{$ep,state=\"[A-Z-]*\"} 0$" "$TEST_TMP/check.prom")" 7 \
+is "$(grep -c "^certwatch_endpoint_state{$ep,state=\"[A-Z-]*\"} 0$" "$TEST_TMP/check.prom")" 9 \
 	"and every other state at 0"
 is "$(sample "$TEST_TMP/check.prom" "certwatch_probe_success{$ep}")" 1 "probe success is 1"
 like "$(sample "$TEST_TMP/check.prom" "certwatch_probe_duration_seconds{$ep}")" '^0\.[0-9]{6}$' \
