@@ -26,7 +26,14 @@
 
 #define BACKOFF_FIRST_USEC    (30 * USEC_PER_SEC)
 #define VERIFY_RETRY_USEC     (20 * USEC_PER_MSEC)
-#define VERIFY_RETRY_MAX_USEC USEC_PER_SEC
+/*
+ * Retries while the old certificate is still served: a service's reload
+ * takes from a few ms (nginx) to about a second under load (Dovecot
+ * re-reads its whole configuration), and a verification can end no sooner
+ * than the retry after the new certificate appears; 100 ms keeps that
+ * delay small at ten handshakes a second for at most verify-timeout.
+ */
+#define VERIFY_RETRY_MAX_USEC (100 * USEC_PER_MSEC)
 #define RECHECK_USEC          USEC_PER_SEC
 #define RECHECK_MAX_USEC      (300 * USEC_PER_SEC)
 #define TIMER_ACCURACY        USEC_PER_MSEC
@@ -41,6 +48,7 @@ struct endpoint_ref {
 	uint8_t target[SHA256_LEN];   /* the disk leaf when the reload started */
 	bool has_target;
 	bool dane_held;               /* the last pass held its reload for DANE or pins */
+	bool renewed;                 /* the disk leaf changed since the last reload started */
 };
 
 struct service {
@@ -138,6 +146,26 @@ static void log_verdicts(struct service *s)
 }
 
 /*
+ * Logs a new certificate on disk and remembers it until a reload starts:
+ * a pass that sees it served already may have met a process started after
+ * the renewal while older ones still hold the old pair (policy.h).
+ */
+static void note_renewal(struct service *s, struct endpoint_ref *e)
+{
+	char seen[sizeof(e->disk.sha256)];
+
+	memcpy(seen, e->disk.sha256, sizeof(seen));
+	event_disk_changed(s->conf->name, e->it, &e->disk);
+	if (!seen[0] || strcmp(seen, e->disk.sha256) == 0)
+		return;
+	e->renewed = true;
+	if (s->pc.can_reload && e->it->verdict.in_sync)
+		log_info("%s/%s: the renewal is served on a fresh connection already; it is "
+			 "reloaded all the same: processes started before it may still hold the old pair",
+			 s->conf->name, e->it->endpoint);
+}
+
+/*
  * Judges every endpoint, logs a new certificate on disk at once, sums up
  * the facts.  The verdicts are logged when they differ from the last ones
  * logged, but not pass by pass during a verification: old processes
@@ -157,11 +185,14 @@ static void finish_pass(struct service *s)
 
 		check_item_judge(it, now);
 		event_key_mode(it);
-		event_disk_changed(s->conf->name, it, &e->disk);
+		note_renewal(s, e);
 		event_dane_hold(s->conf->name, it, e->dane_held);
 		e->dane_held = it->verdict.dane_held;
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
 				    verifying && e->has_target ? e->target : NULL);
+		/* A renewal held for DANE or pins is not loaded by a reload either. */
+		if (e->renewed && !it->verdict.dane_held)
+			s->facts.renewal_unloaded = true;
 	}
 	if (!verifying)
 		log_verdicts(s);
@@ -260,6 +291,7 @@ static void take_targets(struct service *s)
 	for (size_t i = 0; i < s->n_eps; i++) {
 		struct endpoint_ref *e = &s->eps[i];
 
+		e->renewed = false;
 		e->has_target = e->it->disk.have_leaf;
 		if (e->has_target)
 			memcpy(e->target, e->it->disk.leaf.sha256, sizeof(e->target));
