@@ -156,6 +156,9 @@ server_guarded() {
 		is "$(log_count "$rs_mark" 'reloading')" 0 \
 			"$_sg_service: no reload was needed, none was run"
 	else
+		# Served and OK comes with the first pass of the verification, its
+		# line after the last.
+		wait_log "$rs_mark" "^[0-9]+ certwatch: $_sg_service: reload verified" 30
 		is "$(log_count "$rs_mark" "^certwatch: $_sg_service: reload verified")" \
 			"$_sg_reloads" "$_sg_service: the renewal is reloaded and verified"
 	fi
