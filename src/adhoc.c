@@ -122,6 +122,18 @@ static int take_key_type(struct adhoc *a, const char *s)
 	return 0;
 }
 
+/* A host name or an address, as ehlo-name in the configuration. */
+static int take_ehlo_name(struct adhoc *a, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253 || s[0] == '-' ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:") != n)
+		return fail(a, "--ehlo-name %s is not a host name or address; write this host's "
+			    "name as mail servers know it, such as monitor.example.com", s);
+	return 0;
+}
+
 static int needs_value(struct adhoc *a, enum adhoc_option o);
 
 static int take_name(struct adhoc *a, const char *s)
@@ -166,6 +178,8 @@ static const struct row {
 	[ADHOC_KEY_TYPE] = { "key-type", 0, "TYPE", "rsa or ecdsa: ask a server that has one "
 		"certificate per key type for that one; auto (the default): the --cert's type; "
 		"any: whichever it prefers", take_key_type },
+	[ADHOC_EHLO_NAME] = { "ehlo-name", 0, "NAME", "the name to greet SMTP and LMTP servers "
+		"with (default: this host's own)", take_ehlo_name },
 	[ADHOC_TIMEOUT] = { "timeout", 't', "DURATION", NULL, take_timeout },
 };
 
@@ -282,6 +296,8 @@ int adhoc_items(const struct adhoc *a, struct conf **ret_conf,
 	check_item_adhoc(it, c, a->host, a->port, a->starttls, a->given[ADHOC_NAME],
 			 a->given[ADHOC_CERT], a->given[ADHOC_CHAIN], a->given[ADHOC_KEY]);
 	it->key_type = a->key_type;
+	if (a->given[ADHOC_EHLO_NAME])
+		it->target.helo_name = a->given[ADHOC_EHLO_NAME];
 	if (a->timeout_usec)
 		it->target.timeout_usec = a->timeout_usec;
 	*ret_conf = c;

@@ -31,6 +31,7 @@ enum adhoc_option {
 	ADHOC_CHAIN,          /* --chain FILE */
 	ADHOC_KEY,            /* --key FILE */
 	ADHOC_KEY_TYPE,       /* --key-type TYPE */
+	ADHOC_EHLO_NAME,      /* --ehlo-name NAME: this client's name in EHLO, LHLO */
 	ADHOC_TIMEOUT,        /* -t, --timeout DURATION */
 	_ADHOC_OPTION_MAX,
 };
@@ -45,7 +46,7 @@ enum adhoc_option {
 #define ADHOC_SYNOPSIS(indent) \
 	"[--starttls PROTO] [--name NAME]\n" \
 	indent "[--cert FILE [--chain FILE] [--key FILE]] [--key-type TYPE]\n" \
-	indent "[-t DURATION]"
+	indent "[--ehlo-name NAME] [-t DURATION]"
 
 struct adhoc {
 	const char *given[_ADHOC_OPTION_MAX];   /* each option's value as given; NULL: not */

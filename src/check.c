@@ -46,6 +46,7 @@ int check_items_from_conf(const struct conf *c, const char *service,
 				.port = ep->port,
 				.starttls = ep->starttls,
 				.sni = ep->sni,
+				.helo_name = c->ehlo_name,
 				.timeout_usec = c->timeout_usec,
 			};
 			it->key_type = ep->key_type;
@@ -94,7 +95,8 @@ static int on_all_done(sd_event_source *s, void *userdata)
 {
 	struct run *run = userdata;
 
-	if (probe_engine_pending(run->engine) == 0 &&
+	/* The servers are left as a polite client leaves, before the process exits. */
+	if (probe_engine_pending(run->engine) == 0 && probe_engine_closing(run->engine) == 0 &&
 	    (!run->resolver || dane_resolver_pending(run->resolver) == 0))
 		return sd_event_exit(sd_event_source_get_event(s), 0);
 	return 0;
@@ -236,6 +238,7 @@ void check_item_adhoc(struct check_item *it, const struct conf *defaults, const 
 			.port = port,
 			.starttls = starttls,
 			.sni = sni,
+			.helo_name = defaults->ehlo_name,
 			.timeout_usec = defaults->timeout_usec,
 		},
 		.cert = cert,

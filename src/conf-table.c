@@ -43,6 +43,8 @@ const struct conf_row conf_rows[] = {
 	{ "warn-days",            CONF_UINT,     "21",        1, 3650,     GLOBAL(warn_days) },
 	{ "crit-days",            CONF_UINT,     "7",         0, 3649,     GLOBAL(crit_days) },
 	{ "max-probes",           CONF_UINT,     "32",        1, 1024,     GLOBAL(max_probes) },
+	/* Unset, the host's own name (hostname.c): the loader knows that one. */
+	{ "ehlo-name",            CONF_HOST,     NULL,        0, 0,        GLOBAL(ehlo_name) },
 	{ "state-dir",            CONF_PATH, CONF_DEFAULT_STATE_DIR, 0, 0, GLOBAL(state_dir) },
 	/* Unset, conf.d beside the main file: the loader knows that one. */
 	{ "include-dir",          CONF_PATH,     NULL,        0, 0,        GLOBAL(include_dir) },

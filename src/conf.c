@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "conf-int.h"
 #include "conf-scan.h"
+#include "hostname.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -318,6 +319,8 @@ static int take_globals(struct loader *l, cfg_t *cfg, const char *main_file)
 			return -ENOMEM;
 		}
 	}
+	if (!c->ehlo_name && !(c->ehlo_name = strdup(hostname_fqdn())))
+		return -ENOMEM;
 	l->include_dir_line = l->scan.include_dir_line;
 	if (c->metrics_file)
 		check_metrics_file(l, c->metrics_file, l->scan.metrics_file_line);

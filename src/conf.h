@@ -111,6 +111,7 @@ struct conf {
 	unsigned warn_days;
 	unsigned crit_days;
 	unsigned max_probes;         /* connections in flight */
+	char *ehlo_name;             /* said in SMTP's EHLO and LMTP's LHLO */
 	char *state_dir;
 	char *include_dir;
 	char *metrics_file;          /* Prometheus text written after each pass, or NULL */

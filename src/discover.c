@@ -1,14 +1,15 @@
 /*
  * discover.c - `certwatch discover`: runs the dumps in which Dovecot,
- * Postfix and nginx describe their own configuration (discover-run.c),
+ * Postfix, nginx and Exim describe their own configuration (discover-run.c),
  * hands each to its parser, and writes certwatch service sections for what
  * the parsers found, with the reload method and configuration test each
- * daemon needs.
+ * daemon needs, or the kind that knows them (Exim: no reload at all).
  *
  * The daemons' dumps are the source of truth (doveconf -P -n, postconf -n -x
- * and -M -x, nginx -T): they have already applied includes, defaults and
+ * and -M -x, nginx -T, exim -bP): they have already applied includes, defaults and
  * conditionals that a reader of the files would have to reimplement.  The
- * parsers (discover-dovecot.c, discover-postfix.c, discover-nginx.c) are
+ * parsers (discover-dovecot.c, discover-postfix.c, discover-nginx.c,
+ * discover-exim.c) are
  * pure and treat the dump as untrusted text; everything they find goes
  * through discover-result.c, which bounds it and keeps bytes that are not
  * printable out of the output.  What is not understood becomes a comment
@@ -72,28 +73,32 @@ static char *name_from_cert(const char *cert, const char *hostname, const struct
  */
 struct daemon_cmd {
 	const char *program, *usual_path;
-	const char *args[3];
+	const char *args[8];
 };
 
 static const struct daemon_def {
 	const char *service;     /* certwatch's service name */
 	const char *unit;        /* systemd unit */
 	struct daemon_cmd dumps[2], reload, check;
+	const char *kind;        /* instead of reload and check: the kind that knows them */
 } daemons[] = {
 	{ "dovecot", "dovecot.service",
 	  { { "doveconf", "/usr/bin/doveconf", { "-P", "-n" } },
 	    { "doveconf", "/usr/bin/doveconf", { "-h", "protocols" } } },
 	  { "doveadm", "/usr/bin/doveadm", { "reload" } },
-	  { "doveconf", "/usr/bin/doveconf", { "-n" } } },
+	  { "doveconf", "/usr/bin/doveconf", { "-n" } }, NULL },
 	{ "postfix", "postfix.service",
 	  { { "postconf", "/usr/sbin/postconf", { "-n", "-x" } },
 	    { "postconf", "/usr/sbin/postconf", { "-M", "-x" } } },
 	  { "postfix", "/usr/sbin/postfix", { "reload" } },
-	  { "postfix", "/usr/sbin/postfix", { "check" } } },
+	  { "postfix", "/usr/sbin/postfix", { "check" } }, NULL },
 	{ "nginx", "nginx.service",
 	  { { "nginx", "/usr/sbin/nginx", { "-T" } } },
 	  { "nginx", "/usr/sbin/nginx", { "-s", "reload" } },
-	  { "nginx", "/usr/sbin/nginx", { "-t" } } },
+	  { "nginx", "/usr/sbin/nginx", { "-t" } }, NULL },
+	{ "exim", "exim4.service",
+	  { { "exim", "/usr/sbin/exim", { "-bP", DISCOVER_EXIM_OPTIONS } } },
+	  { NULL, NULL, { NULL } }, { NULL, NULL, { NULL } }, "exim" },
 };
 
 #define MAX_CMD_ARGS 12
@@ -116,6 +121,9 @@ static int build_argv(const struct discover_options *o, const char *search, size
 	} else if (which == 1 && o->postfix_dir) {
 		argv[n++] = (char *)"-c";
 		argv[n++] = (char *)o->postfix_dir;
+	} else if (which == 3 && o->exim_conf) {
+		argv[n++] = (char *)"-C";
+		argv[n++] = (char *)o->exim_conf;
 	} else if (which == 2) {
 		if (o->nginx_prefix) {
 			argv[n++] = (char *)"-p";
@@ -177,7 +185,7 @@ static void print_service(FILE *f, const struct discover_options *o, const char 
 {
 	const struct daemon_def *def = &daemons[which];
 	bool private = which == 0 ? !!o->dovecot_conf : which == 1 ? !!o->postfix_dir
-				  : o->nginx_conf || o->nginx_prefix;
+		       : which == 3 ? !!o->exim_conf : o->nginx_conf || o->nginx_prefix;
 	struct stat st;
 	char *argv[MAX_CMD_ARGS], *prog = NULL;
 	char *name = d->cert ? name_from_cert(d->cert, d->hostname, d) : NULL;
@@ -190,13 +198,15 @@ static void print_service(FILE *f, const struct discover_options *o, const char 
 		conf_write_setting(f, "\t", "pair-format", pair_format_to_string(d->format));
 	conf_write_setting(f, "\t", "name", name);
 	/* A private instance is not the one systemd knows by the unit name. */
-	if (!private && stat(o->systemd_dir ? o->systemd_dir : DEFAULT_SYSTEMD_DIR, &st) == 0)
+	if (def->kind)
+		conf_write_setting(f, "\t", "kind", def->kind);
+	else if (!private && stat(o->systemd_dir ? o->systemd_dir : DEFAULT_SYSTEMD_DIR, &st) == 0)
 		conf_write_setting(f, "\t", "reload-unit", def->unit);
 	else if (build_argv(o, search, which, &def->reload, argv, &prog) == 0)
 		conf_write_argv(f, "reload-command", argv);
 	free(prog);
 	prog = NULL;
-	if (build_argv(o, search, which, &def->check, argv, &prog) == 0)
+	if (def->check.program && build_argv(o, search, which, &def->check, argv, &prog) == 0)
 		conf_write_argv(f, "reload-check", argv);
 	free(prog);
 	for (size_t i = 0; i < d->n_endpoints; i++) {
@@ -275,8 +285,10 @@ static int discover_one(FILE *f, const struct discover_options *o, const char *s
 		r = discover_dovecot(res[0].out, res[0].out_len, res[1].out, &d);
 	} else if (which == 1) {
 		r = discover_postfix(res[0].out, res[0].out_len, res[1].out, res[1].out_len, &d);
-	} else {
+	} else if (which == 2) {
 		r = discover_nginx(res[0].out, res[0].out_len, &d);
+	} else {
+		r = discover_exim(res[0].out, res[0].out_len, &d);
 	}
 	/* One endpoint per pair a client can get: the files say how many. */
 	if (r >= 0)

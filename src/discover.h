@@ -1,7 +1,7 @@
 /*
  * discover.h - `certwatch discover`: a ready configuration from what the
  * local daemons say about themselves (doveconf -n, postconf -n/-M,
- * nginx -T).
+ * nginx -T, exim -bP).
  *
  * Two layers.  The parsers are pure: they take a daemon's dump as bytes
  * and fill a struct discovered, so they are tested on captured output and
@@ -94,12 +94,18 @@ int discovered_split_pairs(struct discovered *d, discover_types_fn types, void *
  * discover_postfix: `postconf -n -x` and `postconf -M -x`.
  * discover_nginx: `nginx -T`, every file it printed; include directives
  * are resolved against those files.
+ * discover_exim: `exim -bP` of tls_certificate, tls_privatekey,
+ * daemon_smtp_ports, tls_on_connect_ports, local_interfaces,
+ * primary_hostname and tls_advertise_hosts (DISCOVER_EXIM_OPTIONS).
  */
 int discover_dovecot(const char *text, size_t len, const char *protocols,
 		     struct discovered *ret);
 int discover_postfix(const char *main_text, size_t main_len,
 		     const char *master_text, size_t master_len, struct discovered *ret);
 int discover_nginx(const char *text, size_t len, struct discovered *ret);
+int discover_exim(const char *text, size_t len, struct discovered *ret);
+#define DISCOVER_EXIM_OPTIONS "tls_certificate", "tls_privatekey", "daemon_smtp_ports", \
+	"tls_on_connect_ports", "local_interfaces", "primary_hostname", "tls_advertise_hosts"
 
 /* Where the dumps come from; every NULL or 0 field means the default. */
 struct discover_options {
@@ -109,6 +115,7 @@ struct discover_options {
 	const char *postfix_dir;   /* postconf/postfix -c DIR */
 	const char *nginx_conf;    /* nginx -c FILE */
 	const char *nginx_prefix;  /* nginx -p DIR */
+	const char *exim_conf;     /* exim -C FILE */
 	const char *systemd_dir;   /* exists when systemd is PID 1: reload units;
 				    * default /run/systemd/system */
 	uint64_t timeout_usec;     /* per command; default 10 s */

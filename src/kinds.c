@@ -4,8 +4,8 @@
  * row says how the server really takes a new certificate, which is not
  * always what its unit's reload does: vsftpd's SIGHUP leaves its
  * certificate alone, MariaDB and slapd have no reload of their own,
- * InspIRCd's rehash is not its TLS reload, and Exim and INN read their
- * certificates for each connection, so a renewal needs nothing at all.
+ * InspIRCd's rehash is not its TLS reload, and Exim, ProFTPD and INN read
+ * their certificates for each connection, so a renewal needs nothing at all.
  * certwatch.conf(5) gives the reasons row by row.
  */
 #include "config.h"
@@ -85,11 +85,10 @@ const struct kind kinds[] = {
 	  .ports = { FTP_PORTS },
 	  .how = "vsftpd reads its certificate only when it starts; its SIGHUP (the unit's "
 		 "reload) does not: a restart, which ends open sessions" },
-	{ "proftpd", "ProFTPD", RELOAD_METHOD_UNIT, .unit = "proftpd.service",
-	  .check = { "/usr/sbin/proftpd", "--configtest" },
+	{ "proftpd", "ProFTPD", RELOAD_METHOD_SELF,
 	  .ports = { FTP_PORTS },
-	  .how = "ProFTPD reads its mod_tls certificates again when reloaded (SIGHUP); "
-		 "sessions already open keep theirs" },
+	  .how = "ProFTPD's mod_tls reads its certificates in the process it starts for each "
+		 "session: a renewal is served at once, and certwatch only verifies" },
 	{ "inn", "INN", RELOAD_METHOD_SELF,
 	  .ports = { { "nntp", "nntp", 119 }, { "nntps", NULL, 563 } },
 	  .how = "INN's nnrpd, started for each reader, reads the certificate for each "

@@ -13,7 +13,8 @@
  * in probe-tls.c.  Every way out goes through probe_fail() or
  * handshake_succeeded(), which release the connection at once and hand
  * the probe back to its engine; the deadline is the engine's timer, which
- * calls probe_conn_timeout().
+ * calls probe_conn_timeout().  Once the verdict is known, the connection
+ * is ended politely by probe-goodbye.c, after the verdict is handed over.
  */
 #include "config.h"
 
@@ -161,6 +162,22 @@ void probe_conn_begin(struct probe *p)
 		on_resolved(addrs, err, p);
 }
 
+/* ---- goodbye ----------------------------------------------------------- */
+
+/*
+ * Hands the connection to probe-goodbye.c, with the protocol's goodbye
+ * when it has one: through TLS after the handshake, in plaintext after
+ * the server refused STARTTLS.  Within the probe's deadline.
+ */
+static void say_goodbye(struct probe *p, bool in_tls)
+{
+	uint64_t t = p->target.timeout_usec;
+	size_t n = p->st ? starttls_goodbye(&p->st->s, in_tls) : 0;
+
+	probe_goodbye_begin(p, n ? p->st->s.out : NULL, n,
+			    t < UINT64_MAX - p->start_usec ? p->start_usec + t : UINT64_MAX);
+}
+
 /* ---- connect ----------------------------------------------------------- */
 
 static void connected(struct probe *p)
@@ -297,6 +314,9 @@ static void starttls_process(struct probe *p)
 		if (!io->s.detail[0])
 			snprintf(io->s.detail, sizeof(io->s.detail), "the %s dialogue failed: %s",
 				 starttls_drivers[io->s.proto].name, starttls_result_to_string(r));
+		/* A refusal leaves the dialogue in step: the client can still say goodbye. */
+		if (r == STARTTLS_REFUSED)
+			say_goodbye(p, false);
 		probe_fail(p, r == STARTTLS_REFUSED ? PROBE_STARTTLS_REFUSED : PROBE_PROTOCOL_ERROR,
 			   "%s", io->s.detail);
 		return;
@@ -314,7 +334,7 @@ static void starttls_begin(struct probe *p)
 		return;
 	}
 	starttls_session_init(&p->st->s, p->target.starttls,
-			      p->target.sni ? p->target.sni : p->target.host);
+			      p->target.sni ? p->target.sni : p->target.host, p->target.helo_name);
 	/* The first step (len 0) lets client-first protocols speak: LDAP, Postgres. */
 	starttls_process(p);
 }
@@ -371,13 +391,11 @@ static void handshake_succeeded(struct probe *p)
 
 	r->handshake_usec = now_monotonic_usec() - p->handshake_start_usec;
 	status = probe_result_from_ssl(r, p->ssl, p->target.sni, why, sizeof(why));
+	say_goodbye(p, true);
 	if (status != PROBE_OK) {
 		probe_fail(p, status, "%s", why);
 		return;
 	}
-	/* One close_notify, not waited for: the certificate is all we came for. */
-	SSL_shutdown(p->ssl);
-	ERR_clear_error();
 	r->status = PROBE_OK;
 	r->phase = p->phase = PROBE_PHASE_DONE;
 	probe_end(p);

@@ -17,15 +17,20 @@
 #include "probe.h"
 #include "probe-tls.h"
 #include "starttls.h"
+#include "util.h"
 
 struct probe;
+struct probe_goodbye;
 
 /* What a connection needs of its engine, the same for every probe. */
 struct probe_env {
 	sd_event *event;
 	SSL_CTX *ctx;
 	struct resolver *resolver;
-	/* Called once, when the probe has ended and released its connection. */
+	/*
+	 * Called once, when the probe's verdict is known.  Its connection is
+	 * released, or still saying goodbye (p->bye is set).
+	 */
 	void (*ended)(struct probe *p);
 	/*
 	 * Instead of ended, when certwatch itself had no socket to give
@@ -33,6 +38,8 @@ struct probe_env {
 	 * probe back, to run it again once descriptors are free.
 	 */
 	void (*starved)(struct probe *p, int error);
+	/* Called once the goodbye is over and p->bye is gone; after ended. */
+	void (*closed)(struct probe *p);
 };
 
 /* The STARTTLS dialogue's buffers, allocated only for probes that use it. */
@@ -69,6 +76,9 @@ struct probe {
 	struct starttls_io *st;
 	SSL *ssl;
 	struct tls_capture tls;
+	/* The goodbye's, once the verdict is known (probe-goodbye.c): */
+	struct probe_goodbye *bye;
+	bool delivered;               /* the engine has handed the result over */
 };
 
 /*
@@ -82,6 +92,26 @@ struct probe {
 void probe_conn_begin(struct probe *p);
 void probe_conn_timeout(struct probe *p);
 void probe_conn_release(struct probe *p);
+
+/*
+ * probe-goodbye.c: the end of a connection whose verdict is known, as a
+ * polite client ends it, so that the server logs a client that left, not
+ * an error: the protocol's goodbye (say, n bytes: QUIT, a LOGOUT ...),
+ * then TLS's close_notify when the handshake is done, then whatever the
+ * server still sends is read and dropped until it closes.  Closing at once
+ * with unread data would reset the connection, and a server still writing
+ * its greeting would fail with EPIPE.
+ *
+ * begin takes over p's socket and TLS session (p->fd, p->ssl and p->io
+ * are left empty) unless there is no connection or no memory, and returns
+ * whether it did; nothing is written before the loop runs again, so the
+ * verdict goes out first.  It ends by the deadline at the latest, or at
+ * most PROBE_GOODBYE_USEC after it began, then frees p->bye and calls
+ * p->env->closed(p).  free cuts a goodbye short (NULL is fine).
+ */
+#define PROBE_GOODBYE_USEC (1 * USEC_PER_SEC)
+bool probe_goodbye_begin(struct probe *p, const uint8_t *say, size_t n, uint64_t deadline);
+void probe_goodbye_free(struct probe_goodbye *b);
 
 /*
  * probe-result.c: fills r, but its status and timings, from a finished

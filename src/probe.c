@@ -10,7 +10,9 @@
  * one (raising it again by one as each ends), and says so once.  A probe that has ended waits on
  * the finished list and is delivered from a defer source of its own, so
  * done never runs inside probe_start() and may start probes or free the
- * engine.  The names of the key types are here too, for now.
+ * engine.  A probe whose connection is still saying goodbye
+ * (probe-goodbye.c) when it is delivered waits on the closing list, and
+ * its connection keeps its place among the max_in_flight until it closes.
  */
 #include "config.h"
 
@@ -40,8 +42,10 @@ struct probe_engine {
 	unsigned max_in_flight;       /* max-probes, within what the descriptors allow */
 	unsigned limit;               /* max_in_flight, or fewer after a shortage */
 	unsigned n_running, n_probes;
+	unsigned n_closing;            /* verdicts out, connections still saying goodbye */
 	bool dispatching, waiting;    /* waiting: for retry, after a shortage with nothing running */
-	struct probe_list queued, running, finished;
+	/* closing: delivered probes whose goodbye is not over; they hold a connection. */
+	struct probe_list queued, running, finished, closing;
 	sd_event_source *retry;
 	char notice[512];             /* the limit, when lowered; said once through on_notice */
 	bool notice_said, shortage_said;
@@ -59,6 +63,7 @@ static struct probe_engine *engine_of(struct probe *p)
 
 static void probe_free(struct probe *p)
 {
+	probe_goodbye_free(p->bye);
 	probe_conn_release(p);
 	sd_event_source_disable_unref(p->timer);
 	sd_event_source_disable_unref(p->defer);
@@ -95,6 +100,9 @@ static void on_ended(struct probe *p)
 	e->n_running--;
 	if (e->limit < e->max_in_flight)
 		e->limit++;   /* a socket is free again */
+	/* A connection saying goodbye still counts against max_in_flight. */
+	if (p->bye)
+		e->n_closing++;
 	sd_event_source_set_enabled(p->defer, SD_EVENT_ONESHOT);
 	engine_dispatch(e);
 }
@@ -165,6 +173,19 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* The goodbye is over: the connection's place is free, and so is p once delivered. */
+static void on_closed(struct probe *p)
+{
+	struct probe_engine *e = engine_of(p);
+
+	e->n_closing--;
+	if (p->delivered) {
+		TAILQ_REMOVE(&e->closing, p, link);
+		probe_free(p);
+	}
+	engine_dispatch(e);
+}
+
 /* Runs in a loop iteration of its own, and lets go of p before done runs. */
 static int on_deliver(sd_event_source *s, void *userdata)
 {
@@ -178,7 +199,11 @@ static int on_deliver(sd_event_source *s, void *userdata)
 	(void)s;
 	TAILQ_REMOVE(&e->finished, p, link);
 	e->n_probes--;
-	probe_free(p);
+	p->delivered = true;
+	if (p->bye)
+		TAILQ_INSERT_TAIL(&e->closing, p, link);
+	else
+		probe_free(p);
 	done(&t, &r, ud);
 	return 0;
 }
@@ -213,7 +238,8 @@ static void engine_dispatch(struct probe_engine *e)
 	if (e->dispatching)
 		return;
 	e->dispatching = true;
-	while (!e->waiting && e->n_running < e->limit && (p = TAILQ_FIRST(&e->queued))) {
+	while (!e->waiting && e->n_running + e->n_closing < e->limit &&
+	       (p = TAILQ_FIRST(&e->queued))) {
 		TAILQ_REMOVE(&e->queued, p, link);
 		TAILQ_INSERT_TAIL(&e->running, p, link);
 		e->n_running++;
@@ -271,6 +297,11 @@ unsigned probe_engine_pending(const struct probe_engine *e)
 	return e ? e->n_probes : 0;
 }
 
+unsigned probe_engine_closing(const struct probe_engine *e)
+{
+	return e ? e->n_closing : 0;
+}
+
 /*
  * OpenSSL writes to the socket with write(2), not send(MSG_NOSIGNAL): a
  * server that resets the connection must not kill the process.  A handler
@@ -298,9 +329,11 @@ int probe_engine_new(sd_event *event, unsigned max_in_flight, struct probe_engin
 	e->env.ended = on_ended;
 	e->env.starved = on_starved;
 	e->max_in_flight = e->limit = fdlimit_probes(max_in_flight, e->notice, sizeof(e->notice));
+	e->env.closed = on_closed;
 	TAILQ_INIT(&e->queued);
 	TAILQ_INIT(&e->running);
 	TAILQ_INIT(&e->finished);
+	TAILQ_INIT(&e->closing);
 	e->env.ctx = probe_tls_ctx_new();
 	ERR_clear_error();
 	r = e->env.ctx ? resolver_new(event, &e->env.resolver) : -ENOMEM;
@@ -338,6 +371,10 @@ void probe_engine_free(struct probe_engine *e)
 		probe_free(p);
 	}
 	sd_event_source_disable_unref(e->retry);
+	while ((p = TAILQ_FIRST(&e->closing))) {
+		TAILQ_REMOVE(&e->closing, p, link);
+		probe_free(p);
+	}
 	resolver_free(e->env.resolver);
 	SSL_CTX_free(e->env.ctx);
 	sd_event_unref(e->env.event);

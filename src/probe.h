@@ -6,7 +6,8 @@
  * the rest wait in order.  A probe resolves the
  * host without blocking the loop, connects (trying each address in turn),
  * runs the STARTTLS dialogue when asked, and does a TLS 1.2/1.3 handshake
- * with SNI.  One deadline covers every phase.  The served chain is kept
+ * with SNI, then leaves as a polite client does, after the verdict is
+ * given.  One deadline covers every phase.  The served chain is kept
  * even when verification fails; trust is reported beside it.
  */
 #pragma once
@@ -47,7 +48,8 @@ struct probe_target {
 	const char *host;           /* name or numeric address */
 	uint16_t port;
 	int starttls;               /* index into starttls_drivers[], or -1 */
-	const char *sni;            /* NULL: no SNI (and the host is used for EHLO etc.) */
+	const char *sni;            /* NULL: no SNI (and the host is XMPP's stream "to") */
+	const char *helo_name;      /* this client's name in EHLO and LHLO; NULL: sni or host */
 	uint64_t timeout_usec;      /* the deadline for every phase together */
 	/*
 	 * Of a server with one certificate per key type, the one to ask for:
@@ -115,6 +117,14 @@ void probe_engine_on_notice(struct probe_engine *e, probe_notice_t notice, void 
 
 /* Probes queued, running, or awaiting their done callback. */
 unsigned probe_engine_pending(const struct probe_engine *e);
+
+/*
+ * Connections of delivered probes still being ended politely (the
+ * protocol's goodbye, close_notify, the server's close), each for a
+ * second at most.  A one-shot caller runs its loop until this is 0 too,
+ * or probe_engine_free() cuts them short.
+ */
+unsigned probe_engine_closing(const struct probe_engine *e);
 
 /* Cancels every probe (done is not called) and frees the engine; NULL is fine. */
 void probe_engine_free(struct probe_engine *e);

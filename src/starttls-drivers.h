@@ -30,6 +30,19 @@ STARTTLS_DRIVER(ldap);
 STARTTLS_DRIVER(postgres);
 STARTTLS_DRIVER(mysql);
 
+#define STARTTLS_GOODBYE(name) \
+	enum starttls_result starttls_goodbye_##name(struct starttls_session *s, bool in_tls)
+
+/* QUIT (SMTP, LMTP, POP3, FTP, NNTP, IRC) and the LOGOUTs: starttls-line-drivers.c. */
+STARTTLS_GOODBYE(quit);
+STARTTLS_GOODBYE(imap);
+STARTTLS_GOODBYE(sieve);
+/* The end of the stream: starttls-xmpp.c. */
+STARTTLS_GOODBYE(xmpp);
+STARTTLS_GOODBYE(xmpp_server);
+/* An UnbindRequest: starttls-framed.c. */
+STARTTLS_GOODBYE(ldap);
+
 /*
  * Sets s->detail to the formatted message, followed by peer_len bytes of
  * peer escaped and quoted when peer is not NULL, and returns r: the one

@@ -134,6 +134,15 @@ STARTTLS_DRIVER(ldap)
 	return STARTTLS_READY;
 }
 
+/* RFC 4511 4.3: messageID 2, UnbindRequest [APPLICATION 2] NULL. */
+STARTTLS_GOODBYE(ldap)
+{
+	static const uint8_t unbind[] = { 0x30, 0x05, 0x02, 0x01, 0x02, 0x42, 0x00 };
+
+	(void)in_tls;
+	return starttls_queue(s, unbind, sizeof(unbind));
+}
+
 /* ---- PostgreSQL (protocol 3.0, "SSL Session Encryption") ----------------- */
 
 STARTTLS_DRIVER(postgres)

@@ -12,6 +12,29 @@
 #include "starttls-drivers.h"
 #include "starttls-line.h"
 
+/* ---- goodbyes ----------------------------------------------------------- */
+
+/* Valid in every state of SMTP, LMTP, POP3, FTP, NNTP and IRC, inside TLS or not. */
+STARTTLS_GOODBYE(quit)
+{
+	(void)in_tls;
+	return starttls_queue(s, "QUIT\r\n", 6);
+}
+
+/* RFC 3501 6.1.3; tags a and b were the dialogue's. */
+STARTTLS_GOODBYE(imap)
+{
+	(void)in_tls;
+	return starttls_queue(s, "c LOGOUT\r\n", 10);
+}
+
+/* RFC 5804 2.3. */
+STARTTLS_GOODBYE(sieve)
+{
+	(void)in_tls;
+	return starttls_queue(s, "LOGOUT\r\n", 8);
+}
+
 /* ---- SMTP and LMTP (RFC 3207, RFC 2033) ---------------------------------- */
 
 static enum starttls_result smtp_reply(struct starttls_session *s,
@@ -24,12 +47,16 @@ static enum starttls_result smtp_reply(struct starttls_session *s,
 	case 0:
 		if (line_reply_code(r) != 220)
 			return line_unexpected(s, d, r, "greeted with");
-		/* RFC 5321 4.1.3: an address goes in brackets. */
-		if (inet_pton(AF_INET, s->host, &a) == 1)
+		/*
+		 * The client's own name, not the server's: MTAs commonly
+		 * reject a greeting naming one of their own names or
+		 * addresses.  RFC 5321 4.1.3: an address goes in brackets.
+		 */
+		if (inet_pton(AF_INET, s->helo, &a) == 1)
 			open = "[", close = "]";
-		else if (inet_pton(AF_INET6, s->host, &a) == 1)
+		else if (inet_pton(AF_INET6, s->helo, &a) == 1)
 			open = "[IPv6:", close = "]";
-		return line_send(s, 1, "%s %s%s%s", d->verb, open, s->host, close);
+		return line_send(s, 1, "%s %s%s%s", d->verb, open, s->helo, close);
 	case 1:
 		if (line_reply_code(r) != 250)
 			return line_answered(s, d, r, d->verb);
@@ -199,7 +226,32 @@ STARTTLS_DRIVER(ftp)
 	return line_run(&ftp_dialogue, s, in, len, consumed);
 }
 
-/* ---- NNTP (RFC 4642, RFC 3977 5.2) --------------------------------------- */
+/* ---- NNTP (RFC 4642, RFC 3977 5.2, 5.3) ---------------------------------- */
+
+enum { NNTP_GREETING, NNTP_CAPS, NNTP_STARTTLS, NNTP_MODE_READER, NNTP_READER_CAPS };
+
+/*
+ * A server in transit mode, such as INN's innd talking to a host it peers
+ * with (loopback, by default), lists MODE-READER instead of STARTTLS: only
+ * the reader it hands the connection to on MODE READER (nnrpd) speaks
+ * TLS.  MODE READER is sent once, and only then.
+ */
+static enum starttls_result nntp_caps(struct starttls_session *s, const struct line_dialogue *d,
+				      const struct line_reply *r)
+{
+	int code = line_reply_code(r);
+
+	/* Servers older than RFC 3977 may know STARTTLS without CAPABILITIES. */
+	if (code >= 500 && s->state == NNTP_CAPS)
+		return line_send(s, NNTP_STARTTLS, "STARTTLS");
+	if (code != 101)
+		return line_answered(s, d, r, "CAPABILITIES");
+	if (line_reply_has(r, 0, "STARTTLS"))
+		return line_send(s, NNTP_STARTTLS, "STARTTLS");
+	if (s->state == NNTP_CAPS && line_reply_has(r, 0, "MODE-READER"))
+		return line_send(s, NNTP_MODE_READER, "MODE READER");
+	return line_not_offered(s, d, r);
+}
 
 static enum starttls_result nntp_reply(struct starttls_session *s,
 				       const struct line_dialogue *d, const struct line_reply *r)
@@ -207,19 +259,18 @@ static enum starttls_result nntp_reply(struct starttls_session *s,
 	int code = line_reply_code(r);
 
 	switch (s->state) {
-	case 0:
+	case NNTP_GREETING:
 		if (code != 200 && code != 201)
 			return line_unexpected(s, d, r, "greeted with");
-		return line_send(s, 1, "CAPABILITIES");
-	case 1:
-		/* Servers older than RFC 3977 may know STARTTLS without CAPABILITIES. */
-		if (code >= 500)
-			return line_send(s, 2, "STARTTLS");
-		if (code != 101)
-			return line_answered(s, d, r, "CAPABILITIES");
-		if (!line_reply_has(r, 0, "STARTTLS"))
-			return line_not_offered(s, d, r);
-		return line_send(s, 2, "STARTTLS");
+		return line_send(s, NNTP_CAPS, "CAPABILITIES");
+	case NNTP_CAPS:
+	case NNTP_READER_CAPS:
+		return nntp_caps(s, d, r);
+	case NNTP_MODE_READER:
+		/* 200 or 201, the reader's own greeting; 502: no reading here. */
+		if (code != 200 && code != 201)
+			return line_coded_verdict(s, d, r, 200, "MODE READER");
+		return line_send(s, NNTP_READER_CAPS, "CAPABILITIES");
 	default:
 		return line_coded_verdict(s, d, r, 382, "STARTTLS");
 	}
@@ -227,8 +278,11 @@ static enum starttls_result nntp_reply(struct starttls_session *s,
 
 static const struct line_dialogue nntp_dialogue = {
 	.proto = "NNTP", .on_reply = nntp_reply,
-	.shape = { { LINE_REPLY_CODED, NULL }, { LINE_REPLY_DOTTED, "101" },
-		   { LINE_REPLY_CODED, NULL } },
+	.shape = { [NNTP_GREETING] = { LINE_REPLY_CODED, NULL },
+		   [NNTP_CAPS] = { LINE_REPLY_DOTTED, "101" },
+		   [NNTP_STARTTLS] = { LINE_REPLY_CODED, NULL },
+		   [NNTP_MODE_READER] = { LINE_REPLY_CODED, NULL },
+		   [NNTP_READER_CAPS] = { LINE_REPLY_DOTTED, "101" } },
 };
 
 STARTTLS_DRIVER(nntp)

@@ -88,8 +88,8 @@ enum starttls_result line_send(struct starttls_session *s, int next_state, const
 	va_end(ap);
 	/* A name carrying CR or LF would smuggle a second command. */
 	if (n < 0 || (size_t)n >= sizeof(line) - 2 || strpbrk(line, "\r\n"))
-		return starttls_fail(s, STARTTLS_PROTOCOL, s->host, strlen(s->host),
-				     "cannot send a command for the name");
+		return starttls_fail(s, STARTTLS_PROTOCOL, line, strlen(line),
+				     "cannot send a command with a line break or too long:");
 	memcpy(line + n, "\r\n", 2);
 	r = starttls_queue(s, line, (size_t)n + 2);
 	if (r == STARTTLS_CONTINUE)

@@ -38,7 +38,7 @@ struct line_dialogue {
 	const char *proto;               /* as named in messages */
 	const char *verb;                /* EHLO or LHLO */
 	const char *opening;             /* what the client says first, if it does */
-	struct line_shape shape[3];      /* how the reply awaited in each state ends */
+	struct line_shape shape[5];      /* how the reply awaited in each state ends */
 	/*
 	 * Judges a complete reply in s->state: returns STARTTLS_CONTINUE
 	 * having queued the next command and moved on (line_send()), or

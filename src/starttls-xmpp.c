@@ -175,6 +175,32 @@ static enum starttls_result xmpp(struct starttls_session *s, const uint8_t *in,
 	return r;
 }
 
+/*
+ * RFC 6120 4.4: the client ends its stream.  After the handshake a stream
+ * must first be opened again (5.4.3.3): a closing tag alone would be
+ * malformed XML to the server.
+ */
+static enum starttls_result xmpp_goodbye(struct starttls_session *s, bool in_tls,
+					 const char *ns)
+{
+	static const char end[] = "</stream:stream>";
+	enum starttls_result r = in_tls ? xmpp_open(s, ns) : STARTTLS_CONTINUE;
+
+	if (r != STARTTLS_CONTINUE)
+		return r;
+	return starttls_queue(s, end, sizeof(end) - 1);
+}
+
+STARTTLS_GOODBYE(xmpp)
+{
+	return xmpp_goodbye(s, in_tls, "client");
+}
+
+STARTTLS_GOODBYE(xmpp_server)
+{
+	return xmpp_goodbye(s, in_tls, "server");
+}
+
 STARTTLS_DRIVER(xmpp)
 {
 	return xmpp(s, in, len, consumed, "client");

@@ -12,20 +12,27 @@
 #include "starttls.h"
 #include "starttls-drivers.h"
 
+/*
+ * PostgreSQL and MySQL have no goodbye before the client has logged in:
+ * PostgreSQL takes a Terminate there for a startup packet of absurd length
+ * and logs it, MariaDB answers COM_QUIT with an error.  Both end quietly on
+ * the close_notify alone (MariaDB still logs "Aborted connection" for any
+ * client that leaves unauthenticated, openssl s_client too).
+ */
 const struct starttls_driver starttls_drivers[] = {
-	{ "smtp",        25,   starttls_smtp },
-	{ "lmtp",        24,   starttls_lmtp },
-	{ "imap",        143,  starttls_imap },
-	{ "pop3",        110,  starttls_pop3 },
-	{ "sieve",       4190, starttls_sieve },
-	{ "ftp",         21,   starttls_ftp },
-	{ "xmpp",        5222, starttls_xmpp },
-	{ "xmpp-server", 5269, starttls_xmpp_server },
-	{ "ldap",        389,  starttls_ldap },
-	{ "postgres",    5432, starttls_postgres },
-	{ "mysql",       3306, starttls_mysql },
-	{ "nntp",        119,  starttls_nntp },
-	{ "irc",         6667, starttls_irc },
+	{ "smtp",        25,   starttls_smtp,        starttls_goodbye_quit },
+	{ "lmtp",        24,   starttls_lmtp,        starttls_goodbye_quit },
+	{ "imap",        143,  starttls_imap,        starttls_goodbye_imap },
+	{ "pop3",        110,  starttls_pop3,        starttls_goodbye_quit },
+	{ "sieve",       4190, starttls_sieve,       starttls_goodbye_sieve },
+	{ "ftp",         21,   starttls_ftp,         starttls_goodbye_quit },
+	{ "xmpp",        5222, starttls_xmpp,        starttls_goodbye_xmpp },
+	{ "xmpp-server", 5269, starttls_xmpp_server, starttls_goodbye_xmpp_server },
+	{ "ldap",        389,  starttls_ldap,        starttls_goodbye_ldap },
+	{ "postgres",    5432, starttls_postgres,    NULL },
+	{ "mysql",       3306, starttls_mysql,       NULL },
+	{ "nntp",        119,  starttls_nntp,        starttls_goodbye_quit },
+	{ "irc",         6667, starttls_irc,         starttls_goodbye_quit },
 };
 const size_t starttls_n_drivers = ELEMENTSOF(starttls_drivers);
 
@@ -63,11 +70,23 @@ const char *starttls_names(void)
 	return names;
 }
 
-void starttls_session_init(struct starttls_session *s, int proto, const char *host)
+void starttls_session_init(struct starttls_session *s, int proto, const char *host,
+			   const char *helo)
 {
 	memset(s, 0, sizeof(*s));
 	s->proto = proto;
 	s->host = host ? host : "localhost";
+	s->helo = helo ? helo : s->host;
+}
+
+size_t starttls_goodbye(struct starttls_session *s, bool in_tls)
+{
+	const struct starttls_driver *d = &starttls_drivers[s->proto];
+
+	s->out_len = 0;
+	if (!d->goodbye || d->goodbye(s, in_tls) != STARTTLS_CONTINUE)
+		s->out_len = 0;
+	return s->out_len;
 }
 
 enum starttls_result starttls_feed(struct starttls_session *s, const uint8_t *in,

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,7 +28,8 @@ enum starttls_result {
 struct starttls_session {
 	int proto;                    /* index into starttls_drivers[] */
 	int state;                    /* the driver's own step counter, starts at 0 */
-	const char *host;             /* EHLO / stream "to" name; never NULL */
+	const char *host;             /* the server's name: XMPP's stream "to"; never NULL */
+	const char *helo;             /* the client's name, in EHLO and LHLO; never NULL */
 	uint8_t out[STARTTLS_MAX_OUT];
 	size_t out_len;               /* bytes queued for sending */
 	size_t received;              /* total bytes fed, for the preamble bound */
@@ -45,6 +47,15 @@ struct starttls_driver {
 	 */
 	enum starttls_result (*step)(struct starttls_session *s, const uint8_t *in,
 				     size_t len, size_t *consumed);
+	/*
+	 * How a polite client leaves: queues the protocol's goodbye (QUIT,
+	 * LOGOUT, an unbind, the end of the XML stream) in s->out, for
+	 * sending inside TLS once the handshake is done, or in plaintext
+	 * (in_tls false) after the server refused STARTTLS.  NULL, or
+	 * nothing queued: the protocol has no goodbye at that point, and
+	 * the TLS close_notify alone ends the connection.
+	 */
+	enum starttls_result (*goodbye)(struct starttls_session *s, bool in_tls);
 };
 
 extern const struct starttls_driver starttls_drivers[];
@@ -56,7 +67,9 @@ int starttls_lookup(const char *name);
 /* A comma-separated list of every driver's name, for messages. */
 const char *starttls_names(void);
 
-void starttls_session_init(struct starttls_session *s, int proto, const char *host);
+/* host NULL: "localhost"; helo NULL: host. */
+void starttls_session_init(struct starttls_session *s, int proto, const char *host,
+			   const char *helo);
 
 /*
  * Feeds bytes to the session's driver, enforcing STARTTLS_MAX_PREAMBLE.
@@ -66,5 +79,11 @@ void starttls_session_init(struct starttls_session *s, int proto, const char *ho
  */
 enum starttls_result starttls_feed(struct starttls_session *s, const uint8_t *in,
 				   size_t len, size_t *consumed);
+
+/*
+ * The session's goodbye (see struct starttls_driver) in s->out, replacing
+ * whatever was queued.  Returns how many bytes it is, 0 for none.
+ */
+size_t starttls_goodbye(struct starttls_session *s, bool in_tls);
 
 const char *starttls_result_to_string(enum starttls_result r);

@@ -4,7 +4,8 @@
  * and exits 0, or prints the error and exits 1.
  *
  *   discover-tool [--dovecot-conf FILE] [--postfix-dir DIR]
- *                 [--nginx-conf FILE] [--nginx-prefix DIR] [--search-path PATH]
+ *                 [--nginx-conf FILE] [--nginx-prefix DIR] [--exim-conf FILE]
+ *                 [--search-path PATH]
  */
 #include "config.h"
 
@@ -20,6 +21,7 @@ int main(int argc, char **argv)
 		{ "postfix-dir", required_argument, NULL, 'p' },
 		{ "nginx-conf", required_argument, NULL, 'n' },
 		{ "nginx-prefix", required_argument, NULL, 'P' },
+		{ "exim-conf", required_argument, NULL, 'e' },
 		{ "search-path", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -33,6 +35,7 @@ int main(int argc, char **argv)
 		case 'p': o.postfix_dir = optarg; break;
 		case 'n': o.nginx_conf = optarg; break;
 		case 'P': o.nginx_prefix = optarg; break;
+		case 'e': o.exim_conf = optarg; break;
 		case 's': o.search_path = optarg; break;
 		default: return 2;
 		}

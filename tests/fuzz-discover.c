@@ -1,7 +1,8 @@
 /*
  * fuzz-discover.c - libFuzzer harness for discover's parsers: arbitrary
  * bytes as `doveconf -P -n`, as `postconf -n -x` and `postconf -M -x` (the
- * input split at its first NUL, or in half), and as `nginx -T`.  It aborts
+ * input split at its first NUL, or in half), as `nginx -T` and as
+ * `exim -bP`.  It aborts
  * when a parser breaks its contract: failing with anything but -ENOMEM,
  * more endpoints or notes than the bounds, an endpoint without a usable
  * name, address or port, or a name or path that could not be written into
@@ -72,5 +73,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_result(discover_dovecot(text, size, NULL, &d), &d);
 	check_result(discover_postfix(text, cut, text + cut, size - cut, &d), &d);
 	check_result(discover_nginx(text, size, &d), &d);
+	check_result(discover_exim(text, size, &d), &d);
 	return 0;
 }

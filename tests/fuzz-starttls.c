@@ -35,7 +35,7 @@ static void run(int proto, const uint8_t *data, size_t size, uint32_t seed)
 	enum starttls_result r;
 	size_t len = 0, off = 0, used;
 
-	starttls_session_init(&s, proto, "mail.example.com");
+	starttls_session_init(&s, proto, "mail.example.com", "probe.example.net");
 	r = starttls_feed(&s, NULL, 0, &used);
 	for (;;) {
 		check(r < _STARTTLS_RESULT_MAX && used <= len);

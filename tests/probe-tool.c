@@ -75,8 +75,17 @@ static void on_done(const struct probe_target *t, struct probe_result *r, void *
 		       probe_phase_to_string(r->phase), r->detail);
 	fflush(stdout);
 	probe_result_done(r);
-	if (probe_engine_pending(run->engine) == 0)
-		sd_event_exit(run->event, 0);
+}
+
+/* After every event: done once every probe is delivered and every goodbye said. */
+static int on_post(sd_event_source *s, void *userdata)
+{
+	struct run *run = userdata;
+
+	(void)s;
+	if (probe_engine_pending(run->engine) == 0 && probe_engine_closing(run->engine) == 0)
+		return sd_event_exit(run->event, 0);
+	return 0;
 }
 
 static int on_kill(sd_event_source *s, uint64_t usec, void *userdata)
@@ -159,6 +168,8 @@ int main(int argc, char **argv)
 		slots[i] = (struct slot){ &run, i };
 		r = probe_start(run.engine, &t, on_done, &slots[i]);
 	}
+	if (r >= 0)
+		r = sd_event_add_post(run.event, NULL, on_post, &run);
 	if (r >= 0 && kill_msec > 0)
 		r = sd_event_add_time_relative(run.event, NULL, CLOCK_MONOTONIC,
 					       kill_msec * USEC_PER_MSEC, 0, on_kill, &run);

@@ -19,6 +19,7 @@
 
 #include "conf.h"
 #include "dane-judge.h"
+#include "hostname.h"
 #include "starttls.h"
 #include "util.h"
 #include "../tests/tap.h"
@@ -85,6 +86,7 @@ static void test_valid_file_inherits_and_defaults(void)
 	   "warn-days is read, crit-days and max-probes default to 7 and 32");
 	is_str(c->state_dir, LOCALSTATEDIR "/lib/certwatch", "state-dir defaults to LOCALSTATEDIR/lib/certwatch");
 	is_str(c->include_dir, fmt("%s/conf.d", d), "include-dir defaults to conf.d beside the main file");
+	is_str(c->ehlo_name, hostname_fqdn(), "ehlo-name defaults to this host's own name");
 	ok(c->n_services == 2, "both services are loaded");
 
 	s = conf_find_service(c, "mail");
@@ -643,6 +645,8 @@ static void test_dump_and_defaults(void)
 	   "conf_new_default has the defaults and no services");
 	is_str(def ? def->include_dir : NULL, SYSCONFDIR "/certwatch/conf.d",
 	       "the default include-dir is conf.d beside the default main file");
+	is_str(def ? def->ehlo_name : NULL, hostname_fqdn(),
+	       "the default ehlo-name is this host's own name");
 	conf_free(NULL);
 	ok(1, "conf_free(NULL) is harmless");
 	free(a);

@@ -488,6 +488,8 @@ static void garbage_never_crashes(void)
 		discovered_done(&d);
 		fine &= discover_nginx(inputs[i], len, &d) == 0;
 		discovered_done(&d);
+		fine &= discover_exim(inputs[i], len, &d) == 0;
+		discovered_done(&d);
 	}
 	ok(fine, "garbage, truncated blocks and a self-include: every parser returns 0");
 
@@ -626,6 +628,56 @@ static void write_with_stand_ins(void)
 	free(out);
 }
 
+static void exim_ports_and_lists(void)
+{
+	static const char odd[] =
+		"tls_certificate = /etc/exim4/exim.crt\n"
+		"tls_privatekey = \n"
+		"daemon_smtp_ports = <, 2525, 1465, pop3\n"
+		"tls_on_connect_ports = <; 1465\n"
+		"local_interfaces = [192.0.2.7]:2525 : 192.0.2.8.25\n"
+		"tls_advertise_hosts = \n";
+	static const char expanded[] =
+		"tls_certificate = ${if exists{/etc/exim4/$tls_in_sni.crt}{...}}\n";
+	struct discovered d;
+	size_t len;
+	char *t = fixture("exim-tls.txt", &len);
+
+	ok(discover_exim(t, len, &d) == 0, "exim: an exim -bP dump parses");
+	is_str(render(&d),
+	       "smtp 127.0.0.1 25 smtp - - -\n"
+	       "smtps 127.0.0.1 465 tls - - -\n"
+	       "submission 127.0.0.1 587 smtp - - -\n",
+	       "exim: STARTTLS on smtp and submission, TLS on connect on 465, loopback for the "
+	       "wildcard");
+	is_str(d.cert, "/etc/letsencrypt/live/mx.example.org/fullchain.pem", "exim: the pair");
+	is_str(d.key, "/etc/letsencrypt/live/mx.example.org/privkey.pem", "exim: ... and key");
+	is_str(d.hostname, "mx.example.org", "exim: primary_hostname is the name to probe");
+	discovered_done(&d);
+	free(t);
+
+	t = fixture("exim-defaults.txt", &len);
+	ok(discover_exim(t, len, &d) == 0 && d.n_endpoints == 0, "exim: Debian's defaults parse");
+	like(notes(&d), "tls_certificate is not set: Exim offers no TLS",
+	     "exim: no tls_certificate, no TLS, said");
+	discovered_done(&d);
+	free(t);
+
+	ok(discover_exim(odd, sizeof(odd) - 1, &d) == 0, "exim: lists of their own separators");
+	is_str(render(&d), "smtps 192.0.2.7 1465 tls - - -\n",
+	       "exim: only the TLS-on-connect port, at the first interface without its port");
+	is_str(d.key, "/etc/exim4/exim.crt", "exim: no tls_privatekey: the key is in the "
+	       "certificate's file");
+	like(notes(&d), "port 2525: tls_advertise_hosts is empty", "exim: no STARTTLS, said");
+	like(notes(&d), "pop3 is not a port certwatch knows", "exim: an unknown port name, said");
+	discovered_done(&d);
+
+	ok(discover_exim(expanded, sizeof(expanded) - 1, &d) == 0 && d.n_endpoints == 0 &&
+	   !d.cert, "exim: an expanded tls_certificate gives no endpoint");
+	like(notes(&d), "expands it for each connection", "exim: ... and says why");
+	discovered_done(&d);
+}
+
 int main(void)
 {
 	const char *src = getenv("TESTS_SRCDIR");
@@ -648,6 +700,7 @@ int main(void)
 	nginx_vhosts();
 	nginx_stream_relative_quotes_and_skips();
 	nginx_names_unique_and_valid();
+	exim_ports_and_lists();
 	garbage_never_crashes();
 	write_with_stand_ins();
 

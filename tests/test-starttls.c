@@ -61,6 +61,14 @@ struct transcript {
 #define NNTP_GREETING "200 news.example.com InterNetNews server INN 2.7.1 ready\r\n"
 #define NNTP_CAPS "101 Capability list:\r\nVERSION 2\r\nIMPLEMENTATION INN 2.7.1\r\n" \
 	"READER\r\nSTARTTLS\r\nLIST ACTIVE NEWSGROUPS\r\n.\r\n"
+/* INN 2.7's innd to a peer (transit mode), then the nnrpd it hands over to. */
+#define INND_GREETING "200 news.example.com InterNetNews server INN 2.7.1 ready " \
+	"(transit mode)\r\n"
+#define INND_CAPS "101 Capability list:\r\nVERSION 2\r\nIMPLEMENTATION INN 2.7.1\r\n" \
+	"AUTHINFO\r\nIHAVE\r\nLIST ACTIVE ACTIVE.TIMES MOTD NEWSGROUPS\r\nMODE-READER\r\n" \
+	"STREAMING\r\n.\r\n"
+#define NNRPD_GREETING "200 news.example.com InterNetNews NNRP server INN 2.7.1 ready " \
+	"(posting ok)\r\n"
 #define XMPP_HELLO(ns, to) "<?xml version='1.0'?><stream:stream " \
 	"xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:" ns "' " \
 	"to='" to "' version='1.0'>"
@@ -175,6 +183,14 @@ static const struct transcript transcripts[] = {
 	    { B(NNTP_CAPS), B("STARTTLS\r\n") },
 	    { B("382 Begin TLS negotiation now\r\n"), B("") } },
 	  STARTTLS_READY, NULL, SPLIT_ANY },
+	{ "nntp: innd in transit mode lists MODE-READER: MODE READER, then the reader's "
+	  "CAPABILITIES, STARTTLS", "nntp", NULL, B(""),
+	  { { B(INND_GREETING), B("CAPABILITIES\r\n") },
+	    { B(INND_CAPS), B("MODE READER\r\n") },
+	    { B(NNRPD_GREETING), B("CAPABILITIES\r\n") },
+	    { B(NNTP_CAPS), B("STARTTLS\r\n") },
+	    { B("382 Begin TLS negotiation now\r\n"), B("") } },
+	  STARTTLS_READY, NULL, SPLIT_ANY },
 	{ "nntp: a 5xx to CAPABILITIES still tries STARTTLS", "nntp", NULL, B(""),
 	  { { B("201 no posting\r\n"), B("CAPABILITIES\r\n") },
 	    { B("500 What?\r\n"), B("STARTTLS\r\n") },
@@ -221,6 +237,19 @@ static const struct transcript transcripts[] = {
 	    { B("101 Capability list:\r\nVERSION 2\r\nREADER\r\n.\r\n"), B("") } },
 	  STARTTLS_REFUSED, "the NNTP server does not offer STARTTLS; its capabilities: "
 	  "\"101 Capability list:\\r\\nVERSION 2\\r\\nREADER\\r\\n.\"", SPLIT_ANY },
+	{ "nntp: MODE READER is sent once: the reader's capabilities without STARTTLS are "
+	  "refused", "nntp", NULL, B(""),
+	  { { B(INND_GREETING), B("CAPABILITIES\r\n") },
+	    { B(INND_CAPS), B("MODE READER\r\n") },
+	    { B(NNRPD_GREETING), B("CAPABILITIES\r\n") },
+	    { B(INND_CAPS), B("") } },
+	  STARTTLS_REFUSED, "the NNTP server does not offer STARTTLS; its capabilities: "
+	  "\"101 Capability list:\\r\\nVERSION 2", SPLIT_ANY },
+	{ "nntp: a 502 to MODE READER (no reading allowed) is refused", "nntp", NULL, B(""),
+	  { { B(INND_GREETING), B("CAPABILITIES\r\n") },
+	    { B(INND_CAPS), B("MODE READER\r\n") },
+	    { B("502 You have no permission to talk.  Goodbye!\r\n"), B("") } },
+	  STARTTLS_REFUSED, "the NNTP server refused MODE READER: \"502 You have", SPLIT_ANY },
 	{ "xmpp: features without starttls are refused, quoting them", "xmpp", NULL,
 	  B(XMPP_HELLO("client", "mail.example.com")),
 	  { { B(XMPP_HEADER "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:"
@@ -323,7 +352,8 @@ static const struct transcript transcripts[] = {
 	{ "smtp: a name with CR LF cannot smuggle a command into EHLO", "smtp",
 	  "evil\r\nMAIL FROM:<x>", B(""),
 	  { { B(SMTP_GREETING), B("") } },
-	  STARTTLS_PROTOCOL, "cannot send a command for the name \"evil\\r\\nMAIL", SPLIT_ANY },
+	  STARTTLS_PROTOCOL, "cannot send a command with a line break or too long: "
+	  "\"EHLO evil\\r\\nMAIL", SPLIT_ANY },
 	{ "imap: a BYE greeting is a protocol error", "imap", NULL, B(""),
 	  { { B("* BYE Too many connections\r\n"), B("") } },
 	  STARTTLS_PROTOCOL, "the IMAP server greeted with \"* BYE Too many connections\"", SPLIT_ANY },
@@ -477,7 +507,7 @@ static bool play(const struct transcript *t, size_t first, size_t step, char *wh
 	char got[256], want[256];
 
 	starttls_session_init(&c.s, starttls_lookup(t->proto),
-			      t->host ? t->host : "mail.example.com");
+			      t->host ? t->host : "mail.example.com", NULL);
 	r = deliver(&c, NULL, 0);
 	if (c.sent_len != t->hello.n || memcmp(c.sent, t->hello.p, c.sent_len) != 0) {
 		escape_bytes(c.sent, c.sent_len, got, sizeof(got));
@@ -588,7 +618,7 @@ static void line_too_long(void)
 
 		if (strcmp(floods[i].proto, "xmpp") == 0)
 			continue;
-		starttls_session_init(&c.s, starttls_lookup(floods[i].proto), "mail.example.com");
+		starttls_session_init(&c.s, starttls_lookup(floods[i].proto), "mail.example.com", NULL);
 		deliver(&c, NULL, 0);
 		r = deliver(&c, line, sizeof(line));
 		if (!ok(r == STARTTLS_TOO_LONG &&
@@ -610,7 +640,7 @@ static void line_at_the_bound(void)
 	memcpy(line, "220 ", 4);
 	memset(line + 4, 'a', STARTTLS_MAX_LINE - 4);
 	memcpy(line + STARTTLS_MAX_LINE, "\r\n", 2);
-	starttls_session_init(&c.s, starttls_lookup("smtp"), "mail.example.com");
+	starttls_session_init(&c.s, starttls_lookup("smtp"), "mail.example.com", NULL);
 	r = deliver(&c, NULL, 0);
 	for (i = 0; i < sizeof(line) && r == STARTTLS_CONTINUE; i++)
 		r = deliver(&c, line + i, 1);
@@ -634,7 +664,7 @@ static void preamble_flood(void)
 			cn += n;
 		}
 
-		starttls_session_init(&c.s, starttls_lookup(floods[i].proto), "mail.example.com");
+		starttls_session_init(&c.s, starttls_lookup(floods[i].proto), "mail.example.com", NULL);
 		r = deliver(&c, NULL, 0);
 		if (floods[i].before[0])
 			r = deliver(&c, floods[i].before, strlen(floods[i].before));
@@ -651,6 +681,39 @@ static void preamble_flood(void)
 	}
 }
 
+/* The greeting names this client (ehlo-name), never the server it greets. */
+static void helo_names(void)
+{
+	static const struct {
+		const char *proto, *host, *helo, *greeting, *want;
+	} cases[] = {
+		{ "smtp", "mail.example.com", "probe.example.net", SMTP_GREETING,
+		  "EHLO probe.example.net\r\n" },
+		{ "lmtp", "mail.example.com", "probe.example.net", "220 ready\r\n",
+		  "LHLO probe.example.net\r\n" },
+		{ "smtp", "mail.example.com", "192.0.2.9", SMTP_GREETING, "EHLO [192.0.2.9]\r\n" },
+		{ "smtp", "mail.example.com", "2001:db8::7", SMTP_GREETING,
+		  "EHLO [IPv6:2001:db8::7]\r\n" },
+		{ "smtp", "192.0.2.1", NULL, SMTP_GREETING, "EHLO [192.0.2.1]\r\n" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct conn c = { .len = 0 };
+		enum starttls_result r;
+
+		starttls_session_init(&c.s, starttls_lookup(cases[i].proto), cases[i].host,
+				      cases[i].helo);
+		deliver(&c, NULL, 0);
+		r = deliver(&c, cases[i].greeting, strlen(cases[i].greeting));
+		ok(r == STARTTLS_CONTINUE && c.sent_len == strlen(cases[i].want) &&
+		   memcmp(c.sent, cases[i].want, c.sent_len) == 0,
+		   "%s to %s as %s: the greeting is %.*s", cases[i].proto, cases[i].host,
+		   cases[i].helo ? cases[i].helo : "(none: the server's name)",
+		   (int)strlen(cases[i].want) - 2, cases[i].want);
+		free(c.buf);
+	}
+}
+
 static void table(void)
 {
 	ok(starttls_n_drivers == 13 && starttls_lookup("xmpp-server") == 7 &&
@@ -661,6 +724,7 @@ int main(void)
 {
 	table();
 	transcripts_play();
+	helo_names();
 	line_too_long();
 	line_at_the_bound();
 	preamble_flood();

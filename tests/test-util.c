@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "hostname.h"
 #include "tap.h"
 #include "util.h"
 
@@ -151,6 +152,38 @@ static void regular_files(void)
 	rmdir(dir);
 }
 
+/* The default EHLO name: fully qualified, made of host-name characters only. */
+static void hostnames(void)
+{
+	static const struct {
+		const char *node, *canonical, *want;
+	} cases[] = {
+		{ "mx1.example.com", "other.example.net", "mx1.example.com" },
+		{ "mx1", "mx1.example.com", "mx1.example.com" },
+		{ "mx1", NULL, "mx1.localdomain" },
+		{ "mx1", "mx1", "mx1.localdomain" },
+		{ "mx1", "mx1.", "mx1.localdomain" },
+		{ "mx1.", NULL, "localhost.localdomain" },
+		{ "", NULL, "localhost.localdomain" },
+		{ NULL, NULL, "localhost.localdomain" },
+		{ "mx 1", "mx1.example.com evil", "localhost.localdomain" },
+		{ "-x", NULL, "localhost.localdomain" },
+	};
+	char out[HOSTNAME_MAX + 1];
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "host name \"%s\", canonical \"%s\": the EHLO name is %s",
+			 cases[i].node ? cases[i].node : "", cases[i].canonical ? cases[i].canonical : "",
+			 cases[i].want);
+		hostname_choose(cases[i].node, cases[i].canonical, out);
+		is_str(out, cases[i].want, "%s", what);
+	}
+	ok(strchr(hostname_fqdn(), '.') != NULL, "this host's own name has a dot: %s",
+	   hostname_fqdn());
+}
+
 int main(void)
 {
 	durations();
@@ -159,5 +192,6 @@ int main(void)
 	escaping_text_keeps_quotes();
 	hex();
 	regular_files();
+	hostnames();
 	return tap_done();
 }
