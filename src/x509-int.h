@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <openssl/x509.h>
 
@@ -18,6 +20,23 @@
 int x509_name_text(const X509_NAME *name, char **ret);
 
 #define PATH_TEXT_MAX 200           /* a path quoted in a detail message */
+
+/*
+ * What tells one version of a file from another without reading it: a
+ * file replaced (a new inode), rewritten (size, mtime) or changed in its
+ * mode or owner (ctime) has another identity.  All zeros: no such file.
+ */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+void file_id_from_stat(const struct stat *st, struct file_id *ret);
+/* The identity of what path names (links followed).  Returns 0 or -errno. */
+int file_id_of(const char *path, struct file_id *ret);
+bool file_id_same(const struct file_id *a, const struct file_id *b);
 
 /* One file of a pair, read whole (x509-file.c). */
 struct pem_file {

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include "key-type.h"
 #include "pair-format.h"
@@ -111,6 +112,15 @@ bool cert_chain_same_issuers(const struct cert_chain *a, const struct cert_chain
  * Returns 0 or -ENOMEM.
  */
 int disk_pair_trust(struct disk_pair *p, const char *name, time_t now);
+
+/*
+ * A new reference to the process's trust store (the system's, as the
+ * probe and disk_pair_trust() use it: SSL_CERT_FILE and SSL_CERT_DIR
+ * included), built once and again only when the CA bundle file changes.
+ * Returns 0 and sets *ret, which the caller frees with X509_STORE_free(),
+ * or -ENOMEM.
+ */
+int x509_trust_store(X509_STORE **ret);
 
 /* Whether two cert_info describe the same certificate / the same key. */
 bool cert_info_same(const struct cert_info *a, const struct cert_info *b);
