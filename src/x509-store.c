@@ -12,15 +12,17 @@
  * to find the same hash-named files: it is left out.
  *
  * The bundle is a file that changes (ca-certificates updates it): each
- * call compares its identity with the one the store was built from and
- * builds a new store when it differs.  Callers hold a reference of their
+ * call compares its identity, and the two paths, with those the store was
+ * built from and builds a new store when they differ.  Callers hold a reference of their
  * own, so a store in use is never freed under them.  Nothing here prints.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
@@ -31,6 +33,7 @@
 static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static X509_STORE *store;           /* under store_lock */
 static struct file_id store_bundle; /* the bundle it was built from */
+static char *store_paths;           /* "BUNDLE\nDIR" it was built from */
 
 static const char *env_or(const char *env, const char *dflt)
 {
@@ -39,9 +42,8 @@ static const char *env_or(const char *env, const char *dflt)
 	return v && *v ? v : dflt;
 }
 
-static X509_STORE *store_build(const char *bundle)
+static X509_STORE *store_build(const char *bundle, const char *dir)
 {
-	const char *dir = env_or(X509_get_default_cert_dir_env(), X509_get_default_cert_dir());
 	X509_STORE *s = X509_STORE_new();
 	X509_LOOKUP *l;
 
@@ -62,19 +64,26 @@ int x509_trust_store(X509_STORE **ret)
 {
 	const char *bundle = env_or(X509_get_default_cert_file_env(),
 				    X509_get_default_cert_file());
+	const char *dir = env_or(X509_get_default_cert_dir_env(), X509_get_default_cert_dir());
 	struct file_id id = {};
+	char *paths = NULL;
 	X509_STORE *s;
 	int r = 0;
 
 	/* A bundle that does not exist is an identity too: all zeros. */
 	(void)file_id_of(bundle, &id);
+	if (asprintf(&paths, "%s\n%s", bundle, dir) < 0)
+		return -ENOMEM;
 	pthread_mutex_lock(&store_lock);
-	if (!store || !file_id_same(&id, &store_bundle)) {
-		s = store_build(bundle);
+	if (!store || !file_id_same(&id, &store_bundle) || strcmp(paths, store_paths) != 0) {
+		s = store_build(bundle, dir);
 		if (s) {
 			X509_STORE_free(store);
 			store = s;
 			store_bundle = id;
+			free(store_paths);
+			store_paths = paths;
+			paths = NULL;
 		}
 	}
 	if (store && X509_STORE_up_ref(store) == 1)
@@ -82,5 +91,6 @@ int x509_trust_store(X509_STORE **ret)
 	else
 		r = -ENOMEM;
 	pthread_mutex_unlock(&store_lock);
+	free(paths);
 	return r;
 }
