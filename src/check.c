@@ -135,14 +135,27 @@ out:
 void check_item_aim(struct check_item *it, time_t now)
 {
 	struct disk_pair p;
+	int r;
 
 	it->target.key_type = it->key_type;
 	it->target.any_if_refused = false;
 	if (it->key_type != KEY_TYPE_AUTO)
 		return;
 	it->target.key_type = KEY_TYPE_ANY;
-	/* The certificate alone: the key and the rules are the judgement's business. */
-	if (!it->cert || disk_pair_load(it->cert, NULL, NULL, NULL, now, &p) < 0)
+	if (!it->cert)
+		return;
+	/*
+	 * The pair as the judgement will load it, which then finds it parsed
+	 * (x509.h); of files with a pair per key type, whose pair depends on
+	 * the type this decides, the certificate alone.
+	 */
+	if (it->pair_format == PAIR_FORMAT_PEM)
+		r = disk_pair_load_files(&(struct pair_files) {
+				.cert = it->cert, .chain = it->chain, .key = it->key,
+			}, NULL, now, &p);
+	else
+		r = disk_pair_load(it->cert, NULL, NULL, NULL, now, &p);
+	if (r < 0)
 		return;
 	if (p.have_leaf && p.leaf.key_type != KEY_TYPE_ANY) {
 		it->target.key_type = p.leaf.key_type;

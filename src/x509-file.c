@@ -96,6 +96,9 @@ static int pem_file_open(struct pem_file *f, struct disk_pair *p, int *ret_fd,
 		return 1;
 	}
 	f->mode = st.st_mode;
+	/* The identity of what is read, not of what the path names by the time it is asked. */
+	file_id_from_stat(&st, &f->id);
+	f->have_id = true;
 	*ret_fd = fd;
 	*ret_size = (size_t)st.st_size;
 	return 0;

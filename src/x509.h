@@ -179,6 +179,16 @@ int disk_pair_load(const char *cert_path, const char *chain_path,
 		   struct disk_pair *ret);
 void disk_pair_done(struct disk_pair *p);
 
+/*
+ * What disk_pair_load*() parsed is kept, and used again while every file
+ * of the pair keeps its identity (device, inode, size, mtime, ctime).
+ * x509_pair_cache_forget() drops what is kept of the pairs that path
+ * (as configured) belongs to: the watcher's word that it changed, which
+ * also frees the memory; x509_pair_cache_clear() drops everything.
+ */
+void x509_pair_cache_forget(const char *path);
+void x509_pair_cache_clear(void);
+
 const char *x509_status_to_string(enum x509_status s);
 
 /*
