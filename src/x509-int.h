@@ -80,6 +80,12 @@ void pair_cache_put(const struct pair_files *pf, struct pair_parsed *pp);
 struct pair_parsed *pair_parsed_new(void);
 void pair_parsed_unref(struct pair_parsed *pp);
 
+/*
+ * x509-key.c: the first private key of PEM bytes, as PEM_read_bio_PrivateKey()
+ * reads it, never asking for a passphrase; NULL when there is none to read.
+ */
+EVP_PKEY *pem_private_key(const char *data, size_t len);
+
 /* Sets the pair's status and its message. */
 __attribute__((format(printf, 3, 4)))
 void pair_status(struct disk_pair *p, enum x509_status s, const char *fmt, ...);

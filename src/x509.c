@@ -128,13 +128,6 @@ out:
 	return r;
 }
 
-/* Never ask a terminal for a passphrase: an encrypted key is unusable here. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf; (void)size; (void)rwflag; (void)u;
-	return -1;
-}
-
 static bool key_is_encrypted(const struct pem_file *f)
 {
 	static const char pkcs8[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
@@ -163,15 +156,8 @@ static void key_cannot_check(struct disk_pair *p, const char *path)
 static int key_read(const struct pem_file *f, EVP_PKEY **ret, struct disk_pair *p)
 {
 	char path[PATH_TEXT_MAX];
-	EVP_PKEY *pkey;
-	BIO *bio;
+	EVP_PKEY *pkey = pem_private_key(f->data, f->len);
 
-	bio = BIO_new_mem_buf(f->data, (int)f->len);
-	if (!bio)
-		return -ENOMEM;
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-	BIO_free(bio);
-	ERR_clear_error();
 	path_text(f->path, path);
 	if (!pkey && key_is_encrypted(f)) {
 		key_cannot_check(p, path);
