@@ -1,20 +1,35 @@
 /*
  * check.c - a one-shot reconcile of endpoints, without acting on it.
  *
- * All probes share one sd-event loop and the engine's bound on connections
- * in flight; the disk pairs are loaded after the probes so that a slow
- * server does not hold a stale view of the files.
+ * The items are shared out among a few workers, one thread per CPU (at
+ * most CHECK_WORKERS_MAX), each with its own sd-event loop and probe
+ * engine, and the max-probes bound shared out among them: a TLS handshake
+ * costs the client about what it costs the server, so one loop on one
+ * core bounds `check` of many endpoints.  The workers share nothing but
+ * the items they do not touch and the x509 module's caches, which lock.
+ * Each item's disk pair is loaded just before its probe and judged right
+ * after it, so that a slow server does not hold a stale view of the files.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systemd/sd-event.h>
 
 #include "check.h"
+#include "fdlimit.h"
 #include "starttls.h"
+
+#define CHECK_WORKERS_MAX 4   /* threads, each with its own event loop and probe engine */
+#define MIN_SHARE 32          /* items a worker is worth starting for */
+
+/* The pair of an item as the judgement loads it: of files with a pair per key type, the one probed. */
+#define ITEM_PAIR(it) { .cert = (it)->cert, .chain = (it)->chain, .key = (it)->key, \
+			.format = (it)->pair_format, .key_type = (it)->target.key_type }
 
 int check_items_from_conf(const struct conf *c, const char *service,
 			  struct check_item **ret_items, size_t *ret_n)
@@ -65,14 +80,6 @@ int check_items_from_conf(const struct conf *c, const char *service,
 	return 0;
 }
 
-static void on_probe_done(const struct probe_target *t, struct probe_result *r, void *userdata)
-{
-	struct check_item *it = userdata;
-
-	(void)t;
-	it->probe = *r;   /* takes r's allocations */
-}
-
 /* A command of the command line: said on stderr, beside the report. */
 static void on_notice(const char *message, void *userdata)
 {
@@ -80,55 +87,192 @@ static void on_notice(const char *message, void *userdata)
 	fprintf(stderr, "certwatch: %s\n", message);
 }
 
-static int on_all_done(sd_event_source *s, void *userdata)
+/* What a probe's callback is given: its item, in its share. */
+struct slot {
+	struct share *s;
+	struct check_item *it;
+};
+
+/*
+ * One worker's share of the items: first, first + stride, ... on a loop of
+ * its own.  Only a window of them is under way at a time: an item is
+ * aimed (its pair loaded) just before its probe starts and judged as soon
+ * as its probe ends; then it lets go of the certificates themselves,
+ * keeping their facts for the report, and the pair kept for it is
+ * dropped.  So memory follows the window, not the number of endpoints,
+ * and the files are read right around the probe.
+ */
+struct share {
+	struct check_item *items;
+	size_t n, first, stride;
+	size_t next;                  /* the next item to start */
+	struct slot *slots;           /* one per item of the share */
+	unsigned max_in_flight;
+	time_t now;
+	struct probe_engine *engine;
+	sd_event *event;
+	enum severity worst;
+	int r;                        /* the worst severity, or a negative errno */
+	pthread_t thread;
+	bool started;
+};
+
+
+static void on_probe_done(const struct probe_target *t, struct probe_result *r, void *userdata);
+
+/* Aims and starts the next item, if any.  Returns 0 or a negative errno. */
+static int start_next(struct share *s)
+{
+	struct slot *sl;
+
+	if (s->next >= s->n)
+		return 0;
+	sl = &s->slots[(s->next - s->first) / s->stride];
+	*sl = (struct slot) { .s = s, .it = &s->items[s->next] };
+	s->next += s->stride;
+	check_item_aim(sl->it, s->now);
+	return probe_start(s->engine, &sl->it->target, on_probe_done, sl);
+}
+
+static void item_done(struct share *s, struct check_item *it)
+{
+	check_item_judge(it, s->now);
+	if (it->verdict.severity > s->worst)
+		s->worst = it->verdict.severity;
+	cert_chain_drop_x509(&it->probe.chain);
+	cert_chain_drop_x509(&it->disk.chain);
+	if (it->cert)
+		x509_pair_cache_drop(&(struct pair_files) ITEM_PAIR(it));
+}
+
+static void on_probe_done(const struct probe_target *t, struct probe_result *r, void *userdata)
+{
+	struct slot *sl = userdata;
+	struct share *s = sl->s;
+	int e;
+
+	(void)t;
+	sl->it->probe = *r;   /* takes r's allocations */
+	item_done(s, sl->it);
+	e = start_next(s);
+	if (e < 0 && s->r >= 0) {
+		s->r = e;
+		(void)sd_event_exit(s->event, e);
+	}
+}
+
+static int on_all_done(sd_event_source *src, void *userdata)
 {
 	struct probe_engine *e = userdata;
 
 	if (probe_engine_pending(e) == 0)
-		return sd_event_exit(sd_event_source_get_event(s), 0);
+		return sd_event_exit(sd_event_source_get_event(src), 0);
 	return 0;
+}
+
+/* The window: enough probes queued for the engine never to wait for the next. */
+static size_t window_of(const struct share *s)
+{
+	return 2 * (size_t)s->max_in_flight + 16;
+}
+
+static int run_share(struct share *s)
+{
+	size_t n_slots = s->first < s->n ? (s->n - s->first + s->stride - 1) / s->stride : 0;
+	sd_event_source *post = NULL;
+	int r;
+
+	s->next = s->first;
+	s->worst = SEVERITY_OK;
+	s->r = 0;
+	s->slots = calloc(n_slots ? n_slots : 1, sizeof(*s->slots));
+	r = s->slots ? sd_event_new(&s->event) : -ENOMEM;
+	if (r < 0)
+		goto out;
+	r = probe_engine_new(s->event, s->max_in_flight, &s->engine);
+	if (r < 0)
+		goto out;
+	probe_engine_on_notice(s->engine, on_notice, NULL);
+	for (size_t i = 0; i < window_of(s) && r >= 0; i++)
+		r = start_next(s);
+	if (r < 0)
+		goto out;
+	/* A post source runs after every dispatch: the loop ends when no probe is left. */
+	r = sd_event_add_post(s->event, &post, on_all_done, s->engine);
+	if (r >= 0 && n_slots > 0)
+		r = sd_event_loop(s->event);
+	if (r >= 0)
+		r = s->r < 0 ? s->r : (int)s->worst;
+out:
+	sd_event_source_unref(post);
+	probe_engine_free(s->engine);
+	s->engine = NULL;
+	s->event = sd_event_unref(s->event);
+	free(s->slots);
+	s->slots = NULL;
+	return r;
+}
+
+static void *share_thread(void *userdata)
+{
+	struct share *s = userdata;
+
+	s->r = run_share(s);
+	return NULL;
+}
+
+/*
+ * How many workers: one per CPU, at most CHECK_WORKERS_MAX, each with at
+ * least MIN_SHARE items and one probe in flight.  A handshake costs the
+ * client about as much CPU as the server: one loop on one core is what
+ * bounds `check` of many endpoints, not the network.
+ */
+static unsigned workers_for(size_t n, unsigned max_in_flight)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned k = cpus > 0 ? (unsigned)cpus : 1;
+
+	if (k > CHECK_WORKERS_MAX)
+		k = CHECK_WORKERS_MAX;
+	if (k > n / MIN_SHARE)
+		k = (unsigned)(n / MIN_SHARE);
+	if (k > max_in_flight)
+		k = max_in_flight;
+	return k ? k : 1;
 }
 
 int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, time_t now)
 {
-	sd_event *event = NULL;
-	sd_event_source *post = NULL;
-	struct probe_engine *engine = NULL;
-	enum severity worst = SEVERITY_OK;
-	int r;
+	struct share shares[CHECK_WORKERS_MAX];
+	char why[512];
+	unsigned k;
+	int r = SEVERITY_OK;
 
-	r = sd_event_new(&event);
-	if (r < 0)
-		return r;
-	r = probe_engine_new(event, max_in_flight, &engine);
-	if (r < 0)
-		goto out;
-	probe_engine_on_notice(engine, on_notice, NULL);
-	for (size_t i = 0; i < n; i++) {
-		check_item_aim(&items[i], now);
-		r = probe_start(engine, &items[i].target, on_probe_done, &items[i]);
-		if (r < 0)
-			goto out;
+	/* The descriptors are the process's: the workers share what is left, said once. */
+	max_in_flight = fdlimit_probes(max_in_flight, why, sizeof(why));
+	if (why[0])
+		on_notice(why, NULL);
+	k = workers_for(n, max_in_flight);
+
+	for (unsigned w = 0; w < k; w++) {
+		/* max-probes is the bound for the whole command: shared out. */
+		shares[w] = (struct share) {
+			.items = items, .n = n, .first = w, .stride = k, .now = now,
+			.max_in_flight = max_in_flight / k + (w < max_in_flight % k),
+		};
+		/* A worker that cannot be started has its share run here, after. */
+		if (w > 0)
+			shares[w].started = pthread_create(&shares[w].thread, NULL, share_thread,
+							   &shares[w]) == 0;
 	}
-	/* A post source runs after every dispatch: the loop ends when no probe is left. */
-	r = sd_event_add_post(event, &post, on_all_done, engine);
-	if (r < 0)
-		goto out;
-	if (n > 0) {
-		r = sd_event_loop(event);
-		if (r < 0)
-			goto out;
+	for (unsigned w = 0; w < k; w++) {
+		if (w == 0 || !shares[w].started)
+			shares[w].r = run_share(&shares[w]);
+		else
+			pthread_join(shares[w].thread, NULL);
+		if (r >= 0 && (shares[w].r < 0 || shares[w].r > r))
+			r = shares[w].r;
 	}
-	for (size_t i = 0; i < n; i++) {
-		check_item_judge(&items[i], now);
-		if (items[i].verdict.severity > worst)
-			worst = items[i].verdict.severity;
-	}
-	r = (int)worst;
-out:
-	sd_event_source_unref(post);
-	probe_engine_free(engine);
-	sd_event_unref(event);
 	return r;
 }
 
@@ -174,10 +318,7 @@ void check_item_judge(struct check_item *it, time_t now)
 		return;
 	}
 	/* Of files with a pair per key type, the one of the type this pass asked for. */
-	r = disk_pair_load_files(&(struct pair_files) {
-			.cert = it->cert, .chain = it->chain, .key = it->key,
-			.format = it->pair_format, .key_type = it->target.key_type,
-		}, it->target.sni, now, &it->disk);
+	r = disk_pair_load_files(&(struct pair_files) ITEM_PAIR(it), it->target.sni, now, &it->disk);
 	if (r < 0) {
 		it->disk.status = X509_UNREADABLE;
 		snprintf(it->disk.detail, sizeof(it->disk.detail), "cannot load %s: %s", it->cert,

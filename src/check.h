@@ -35,9 +35,12 @@ int check_items_from_conf(const struct conf *c, const char *service,
 			  struct check_item **ret_items, size_t *ret_n);
 
 /*
- * Probes every item, at most max_in_flight at once, loads the disk pairs
- * and fills each verdict at time now.  Returns the worst severity, or a
- * negative errno when the event loop itself failed.
+ * Probes every item, at most max_in_flight at once (fewer when the limit
+ * of open files says so: said once on stderr), on a few threads, loads the
+ * disk pairs and fills each verdict at time now.  Then each item keeps the
+ * facts of the certificates, not the certificates themselves (the chains'
+ * x509 are NULL).  Returns the worst severity, or a negative errno when an
+ * event loop itself failed.
  */
 int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, time_t now);
 

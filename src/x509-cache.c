@@ -272,6 +272,22 @@ void x509_pair_cache_forget(const char *path)
 	pthread_mutex_unlock(&lock);
 }
 
+void x509_pair_cache_drop(const struct pair_files *pf)
+{
+	uint64_t h = hash_of(pf);
+	struct entry **l, *e;
+
+	pthread_mutex_lock(&lock);
+	l = find(pf, h);
+	if (l) {
+		e = *l;
+		*l = e->next;
+		entry_free(e);
+		n_entries--;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 void x509_pair_cache_clear(void)
 {
 	pthread_mutex_lock(&lock);

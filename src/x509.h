@@ -100,6 +100,8 @@ void cert_info_done(struct cert_info *ci);
  */
 int cert_chain_from_x509(X509 *const *certs, size_t n, struct cert_chain *ret);
 void cert_chain_done(struct cert_chain *c);
+/* Lets go of the certificates themselves, keeping their facts: x509 becomes NULL. */
+void cert_chain_drop_x509(struct cert_chain *c);
 
 /* Whether two chains hold the same certificates after the leaf, in the same order. */
 bool cert_chain_same_issuers(const struct cert_chain *a, const struct cert_chain *b);
@@ -188,6 +190,8 @@ void disk_pair_done(struct disk_pair *p);
  */
 void x509_pair_cache_forget(const char *path);
 void x509_pair_cache_clear(void);
+/* Drops what is kept of that one pair: its caller is done with it. */
+void x509_pair_cache_drop(const struct pair_files *pf);
 
 const char *x509_status_to_string(enum x509_status s);
 
