@@ -1,20 +1,35 @@
 /*
  * check.c - a one-shot reconcile of endpoints, without acting on it.
  *
- * All probes share one sd-event loop and the engine's bound on connections
- * in flight; the disk pairs are loaded after the probes so that a slow
- * server does not hold a stale view of the files.
+ * The items are shared out among a few workers, one thread per CPU (at
+ * most CHECK_WORKERS_MAX), each with its own sd-event loop and probe
+ * engine, and the max-probes bound shared out among them: a TLS handshake
+ * costs the client about what it costs the server, so one loop on one
+ * core bounds `check` of many endpoints.  The workers share nothing but
+ * the items they do not touch and the x509 module's caches, which lock.
+ * Each item's disk pair is loaded just before its probe and judged right
+ * after it, so that a slow server does not hold a stale view of the files.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systemd/sd-event.h>
 
 #include "check.h"
+#include "fdlimit.h"
 #include "starttls.h"
+
+#define CHECK_WORKERS_MAX 4   /* threads, each with its own event loop and probe engine */
+#define MIN_SHARE 32          /* items a worker is worth starting for */
+
+/* The pair of an item as the judgement loads it: of files with a pair per key type, the one probed. */
+#define ITEM_PAIR(it) { .cert = (it)->cert, .chain = (it)->chain, .key = (it)->key, \
+			.format = (it)->pair_format, .key_type = (it)->target.key_type }
 
 int check_items_from_conf(const struct conf *c, const char *service,
 			  struct check_item **ret_items, size_t *ret_n)
@@ -70,14 +85,6 @@ int check_items_from_conf(const struct conf *c, const char *service,
 	return 0;
 }
 
-static void on_probe_done(const struct probe_target *t, struct probe_result *r, void *userdata)
-{
-	struct check_item *it = userdata;
-
-	(void)t;
-	it->probe = *r;   /* takes r's allocations */
-}
-
 /* A command of the command line: said on stderr, beside the report. */
 static void on_notice(const char *message, void *userdata)
 {
@@ -85,107 +92,275 @@ static void on_notice(const char *message, void *userdata)
 	fprintf(stderr, "certwatch: %s\n", message);
 }
 
-/* What the loop waits for: probes and look-ups. */
-struct run {
-	struct probe_engine *engine;
-	struct dane_resolver *resolver;
+/* What a probe's callback and a look-up's are given: its item, in its share. */
+struct slot {
+	struct share *s;
+	struct check_item *it;
+	bool probed;                  /* its probe has ended */
+	bool looking_up;              /* its TLSA look-up is under way */
 };
 
-static int on_all_done(sd_event_source *s, void *userdata)
-{
-	struct run *run = userdata;
+/*
+ * One worker's share of the items: first, first + stride, ... on a loop of
+ * its own.  Only a window of them is under way at a time: an item is
+ * aimed (its pair loaded) and its TLSA records asked for just before its
+ * probe starts, and judged as soon as both have ended; then it lets go of
+ * the certificates themselves, keeping their facts for the report, and
+ * the pair kept for it is dropped.  So memory follows the window, not the
+ * number of endpoints, and the files are read right around the probe.
+ */
+struct share {
+	struct check_item *items;
+	size_t n, first, stride;
+	size_t next;                  /* the next item to start */
+	struct slot *slots;           /* one per item of the share */
+	unsigned max_in_flight;
+	time_t now;
+	const struct dane_options *dane;
+	struct probe_engine *engine;
+	struct dane_resolver *resolver;   /* made when an item of the share wants DANE */
+	sd_event *event;
+	enum severity worst;
+	int r;                        /* the worst severity, or a negative errno */
+	char err[512];                /* why TLSA records could not be looked up */
+	pthread_t thread;
+	bool started;
+};
 
-	/* The servers are left as a polite client leaves, before the process exits. */
-	if (probe_engine_pending(run->engine) == 0 && probe_engine_closing(run->engine) == 0 &&
-	    (!run->resolver || dane_resolver_pending(run->resolver) == 0))
-		return sd_event_exit(sd_event_source_get_event(s), 0);
-	return 0;
+static void on_probe_done(const struct probe_target *t, struct probe_result *r, void *userdata);
+static void on_lookup_done(void *userdata);
+
+static void say_lookup_error(struct share *s, const char *why)
+{
+	if (!s->err[0])
+		snprintf(s->err, sizeof(s->err), "TLSA records cannot be looked up: %s", why);
+}
+
+/* Aims and starts the next item, if any.  Returns 0 or a negative errno. */
+static int start_next(struct share *s)
+{
+	struct slot *sl;
+	int e;
+
+	if (s->next >= s->n)
+		return 0;
+	sl = &s->slots[(s->next - s->first) / s->stride];
+	*sl = (struct slot) { .s = s, .it = &s->items[s->next] };
+	s->next += s->stride;
+	check_item_aim(sl->it, s->now);
+	/* A look-up that cannot start leaves the item judged without records, and is said. */
+	e = check_dane_start(sl->it, s->resolver, on_lookup_done, sl);
+	if (e < 0)
+		say_lookup_error(s, dane_resolver_error(s->resolver));
+	sl->looking_up = e > 0;
+	return probe_start(s->engine, &sl->it->target, on_probe_done, sl);
+}
+
+/* The item's probe and look-up have both ended: judged, let go of, and the next started. */
+static void item_done(struct slot *sl)
+{
+	struct share *s = sl->s;
+	struct check_item *it = sl->it;
+	int e;
+
+	check_item_judge(it, s->now);
+	if (it->verdict.severity > s->worst)
+		s->worst = it->verdict.severity;
+	cert_chain_drop_x509(&it->probe.chain);
+	cert_chain_drop_x509(&it->disk.chain);
+	if (it->cert)
+		x509_pair_cache_drop(&(struct pair_files) ITEM_PAIR(it));
+	e = start_next(s);
+	if (e < 0 && s->r >= 0) {
+		s->r = e;
+		(void)sd_event_exit(s->event, e);
+	}
+}
+
+static void on_probe_done(const struct probe_target *t, struct probe_result *r, void *userdata)
+{
+	struct slot *sl = userdata;
+
+	(void)t;
+	sl->it->probe = *r;   /* takes r's allocations */
+	sl->probed = true;
+	if (!sl->looking_up)
+		item_done(sl);
 }
 
 static void on_lookup_done(void *userdata)
 {
-	(void)userdata;   /* on_all_done() counts what is left */
+	struct slot *sl = userdata;
+
+	sl->looking_up = false;
+	if (sl->probed)
+		item_done(sl);
 }
 
-/* One resolver for the loop, made only when an item wants DANE; its failure is said. */
-static void start_lookups(sd_event *event, struct check_item *items, size_t n,
-			  const struct dane_options *dane, struct dane_resolver **ret,
-			  char *err, size_t errlen)
+static int on_all_done(sd_event_source *src, void *userdata)
 {
-	char why[1024] = "";
+	struct share *s = userdata;
 
-	*ret = NULL;
-	if (!dane || !check_items_want_dane(items, n))
-		return;
-	if (dane_resolver_new(event, dane, ret, why, sizeof(why)) < 0) {
-		if (err)
-			snprintf(err, errlen, "TLSA records cannot be looked up: %s", why);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (check_dane_start(&items[i], *ret, on_lookup_done, &items[i]) < 0 && err)
-			snprintf(err, errlen, "%s", dane_resolver_error(*ret));
+	/* The servers are left as a polite client leaves, before the loop ends. */
+	if (s->next >= s->n && probe_engine_pending(s->engine) == 0 &&
+	    probe_engine_closing(s->engine) == 0 &&
+	    (!s->resolver || dane_resolver_pending(s->resolver) == 0))
+		return sd_event_exit(sd_event_source_get_event(src), 0);
+	return 0;
+}
+
+/* The window: enough probes queued for the engine never to wait for the next. */
+static size_t window_of(const struct share *s)
+{
+	return 2 * (size_t)s->max_in_flight + 16;
+}
+
+/* One resolver for the share's loop, made only when one of its items wants DANE. */
+static void start_resolver(struct share *s)
+{
+	char why[384] = "";
+	bool wanted = false;
+
+	for (size_t i = s->first; i < s->n && !wanted; i += s->stride)
+		wanted = check_dane_wanted(&s->items[i]);
+	if (wanted && s->dane && dane_resolver_new(s->event, s->dane, &s->resolver, why, sizeof(why)) < 0)
+		say_lookup_error(s, why);
+}
+
+static int run_share(struct share *s)
+{
+	size_t n_slots = s->first < s->n ? (s->n - s->first + s->stride - 1) / s->stride : 0;
+	sd_event_source *post = NULL;
+	int r;
+
+	s->next = s->first;
+	s->worst = SEVERITY_OK;
+	s->r = 0;
+	s->slots = calloc(n_slots ? n_slots : 1, sizeof(*s->slots));
+	r = s->slots ? sd_event_new(&s->event) : -ENOMEM;
+	if (r < 0)
+		goto out;
+	r = probe_engine_new(s->event, s->max_in_flight, &s->engine);
+	if (r < 0)
+		goto out;
+	probe_engine_on_notice(s->engine, on_notice, NULL);
+	start_resolver(s);
+	for (size_t i = 0; i < window_of(s) && r >= 0; i++)
+		r = start_next(s);
+	if (r < 0)
+		goto out;
+	/* A post source runs after every dispatch: the loop ends when nothing is left. */
+	r = sd_event_add_post(s->event, &post, on_all_done, s);
+	if (r >= 0 && n_slots > 0)
+		r = sd_event_loop(s->event);
+	if (r >= 0)
+		r = s->r < 0 ? s->r : (int)s->worst;
+out:
+	sd_event_source_unref(post);
+	for (size_t i = s->first; i < s->n; i += s->stride)
+		check_dane_cancel(s->items[i].dane);
+	dane_resolver_free(s->resolver);
+	s->resolver = NULL;
+	probe_engine_free(s->engine);
+	s->engine = NULL;
+	s->event = sd_event_unref(s->event);
+	free(s->slots);
+	s->slots = NULL;
+	return r;
+}
+
+static void *share_thread(void *userdata)
+{
+	struct share *s = userdata;
+
+	s->r = run_share(s);
+	return NULL;
+}
+
+/*
+ * How many workers: one per CPU, at most CHECK_WORKERS_MAX, each with at
+ * least MIN_SHARE items and one probe in flight.  A handshake costs the
+ * client about as much CPU as the server: one loop on one core is what
+ * bounds `check` of many endpoints, not the network.
+ */
+static unsigned workers_for(size_t n, unsigned max_in_flight)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned k = cpus > 0 ? (unsigned)cpus : 1;
+
+	if (k > CHECK_WORKERS_MAX)
+		k = CHECK_WORKERS_MAX;
+	if (k > n / MIN_SHARE)
+		k = (unsigned)(n / MIN_SHARE);
+	if (k > max_in_flight)
+		k = max_in_flight;
+	return k ? k : 1;
 }
 
 int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight,
 		    const struct dane_options *dane, time_t now, char *err, size_t errlen)
 {
-	sd_event *event = NULL;
-	sd_event_source *post = NULL;
-	struct run run = { 0 };
-	enum severity worst = SEVERITY_OK;
-	int r;
+	struct share shares[CHECK_WORKERS_MAX];
+	char why[512];
+	unsigned k;
+	int r = SEVERITY_OK;
 
-	r = sd_event_new(&event);
-	if (r < 0)
-		return r;
-	r = probe_engine_new(event, max_in_flight, &run.engine);
-	if (r < 0)
-		goto out;
-	probe_engine_on_notice(run.engine, on_notice, NULL);
-	for (size_t i = 0; i < n; i++) {
-		check_item_aim(&items[i], now);
-		r = probe_start(run.engine, &items[i].target, on_probe_done, &items[i]);
-		if (r < 0)
-			goto out;
+	if (err && errlen)
+		err[0] = '\0';
+	/* The descriptors are the process's: the workers share what is left, said once. */
+	max_in_flight = fdlimit_probes(max_in_flight, why, sizeof(why));
+	if (why[0])
+		on_notice(why, NULL);
+	k = workers_for(n, max_in_flight);
+
+	for (unsigned w = 0; w < k; w++) {
+		/* max-probes is the bound for the whole command: shared out. */
+		shares[w] = (struct share) {
+			.items = items, .n = n, .first = w, .stride = k, .now = now, .dane = dane,
+			.max_in_flight = max_in_flight / k + (w < max_in_flight % k),
+		};
+		/* A worker that cannot be started has its share run here, after. */
+		if (w > 0)
+			shares[w].started = pthread_create(&shares[w].thread, NULL, share_thread,
+							   &shares[w]) == 0;
 	}
-	start_lookups(event, items, n, dane, &run.resolver, err, errlen);
-	/* A post source runs after every dispatch: the loop ends when nothing is left. */
-	r = sd_event_add_post(event, &post, on_all_done, &run);
-	if (r < 0)
-		goto out;
-	if (n > 0) {
-		r = sd_event_loop(event);
-		if (r < 0)
-			goto out;
+	for (unsigned w = 0; w < k; w++) {
+		if (w == 0 || !shares[w].started)
+			shares[w].r = run_share(&shares[w]);
+		else
+			pthread_join(shares[w].thread, NULL);
+		if (r >= 0 && (shares[w].r < 0 || shares[w].r > r))
+			r = shares[w].r;
+		if (err && shares[w].err[0] && !err[0])
+			snprintf(err, errlen, "%s", shares[w].err);
 	}
-	for (size_t i = 0; i < n; i++) {
-		check_item_judge(&items[i], now);
-		if (items[i].verdict.severity > worst)
-			worst = items[i].verdict.severity;
-	}
-	r = (int)worst;
-out:
-	sd_event_source_unref(post);
-	for (size_t i = 0; i < n; i++)
-		check_dane_cancel(items[i].dane);
-	dane_resolver_free(run.resolver);
-	probe_engine_free(run.engine);
-	sd_event_unref(event);
 	return r;
 }
 
 void check_item_aim(struct check_item *it, time_t now)
 {
 	struct disk_pair p;
+	int r;
 
 	it->target.key_type = it->key_type;
 	it->target.any_if_refused = false;
 	if (it->key_type != KEY_TYPE_AUTO)
 		return;
 	it->target.key_type = KEY_TYPE_ANY;
-	/* The certificate alone: the key and the rules are the judgement's business. */
-	if (!it->cert || disk_pair_load(it->cert, NULL, NULL, NULL, now, &p) < 0)
+	if (!it->cert)
+		return;
+	/*
+	 * The pair as the judgement will load it, which then finds it parsed
+	 * (x509.h); of files with a pair per key type, whose pair depends on
+	 * the type this decides, the certificate alone.
+	 */
+	if (it->pair_format == PAIR_FORMAT_PEM)
+		r = disk_pair_load_files(&(struct pair_files) {
+				.cert = it->cert, .chain = it->chain, .key = it->key,
+			}, NULL, now, &p);
+	else
+		r = disk_pair_load(it->cert, NULL, NULL, NULL, now, &p);
+	if (r < 0)
 		return;
 	if (p.have_leaf && p.leaf.key_type != KEY_TYPE_ANY) {
 		it->target.key_type = p.leaf.key_type;
@@ -205,10 +380,7 @@ void check_item_judge(struct check_item *it, time_t now)
 		return;
 	}
 	/* Of files with a pair per key type, the one of the type this pass asked for. */
-	r = disk_pair_load_files(&(struct pair_files) {
-			.cert = it->cert, .chain = it->chain, .key = it->key,
-			.format = it->pair_format, .key_type = it->target.key_type,
-		}, it->target.sni, now, &it->disk);
+	r = disk_pair_load_files(&(struct pair_files) ITEM_PAIR(it), it->target.sni, now, &it->disk);
 	if (r < 0) {
 		it->disk.status = X509_UNREADABLE;
 		snprintf(it->disk.detail, sizeof(it->disk.detail), "cannot load %s: %s", it->cert,

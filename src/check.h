@@ -37,12 +37,15 @@ int check_items_from_conf(const struct conf *c, const char *service,
 			  struct check_item **ret_items, size_t *ret_n);
 
 /*
- * Probes every item, at most max_in_flight at once, and looks up the TLSA
- * records of those that want them (through a resolver made with dane, when
- * one does), loads the disk pairs and fills each verdict at time now.
- * Returns the worst severity, or a negative errno when the event loop
- * itself failed; a resolver that cannot be made is said in err (and its
- * items are judged without records), which may be NULL.
+ * Probes every item, at most max_in_flight at once (fewer when the limit
+ * of open files says so: said once on stderr), on a few threads, looks up
+ * the TLSA records of those that want them (through a resolver per thread
+ * made with dane), loads the disk pairs and fills each verdict at time
+ * now.  Then each item keeps the facts of the certificates, not the
+ * certificates themselves (the chains' x509 are NULL).  Returns the worst
+ * severity, or a negative errno when an event loop itself failed; a
+ * resolver that cannot be made or a look-up that cannot start is said in
+ * err (and those items are judged without records), which may be NULL.
  */
 int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight,
 		    const struct dane_options *dane, time_t now, char *err, size_t errlen);

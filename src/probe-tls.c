@@ -21,6 +21,7 @@
 
 #include "probe-tls.h"
 #include "util.h"
+#include "x509.h"
 
 /*
  * SSL_CB_READ_ALERT and SSL_CB_WRITE_ALERT share the SSL_CB_ALERT bit, so
@@ -79,15 +80,18 @@ static long on_bio_read(BIO *b, int oper, const char *argp, size_t len, int argi
 SSL_CTX *probe_tls_ctx_new(void)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	X509_STORE *store = NULL;
 
 	if (!ctx)
 		return NULL;
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-	    SSL_CTX_set_default_verify_paths(ctx) != 1) {
+	    x509_trust_store(&store) < 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	/* The process's store, read once, not the default paths' scan per handshake. */
+	SSL_CTX_set_cert_store(ctx, store);
 	/*
 	 * Capture the chain whatever it is; trust is judged from the verify
 	 * result.  Security level 0: a weak key or signature must still be

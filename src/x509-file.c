@@ -23,6 +23,31 @@ void path_text(const char *path, char out[PATH_TEXT_MAX])
 	escape_bytes(path, strlen(path), out, PATH_TEXT_MAX);
 }
 
+void file_id_from_stat(const struct stat *st, struct file_id *ret)
+{
+	*ret = (struct file_id) {
+		.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+		.mtime = st->st_mtim, .ctime = st->st_ctim,
+	};
+}
+
+int file_id_of(const char *path, struct file_id *ret)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	file_id_from_stat(&st, ret);
+	return 0;
+}
+
+bool file_id_same(const struct file_id *a, const struct file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
 void pem_file_done(struct pem_file *f)
 {
 	if (f->data) {
@@ -71,6 +96,9 @@ static int pem_file_open(struct pem_file *f, struct disk_pair *p, int *ret_fd,
 		return 1;
 	}
 	f->mode = st.st_mode;
+	/* The identity of what is read, not of what the path names by the time it is asked. */
+	file_id_from_stat(&st, &f->id);
+	f->have_id = true;
 	*ret_fd = fd;
 	*ret_size = (size_t)st.st_size;
 	return 0;

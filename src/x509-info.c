@@ -274,6 +274,14 @@ void cert_chain_done(struct cert_chain *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void cert_chain_drop_x509(struct cert_chain *c)
+{
+	for (size_t i = 0; c->x509 && i <= c->n_issuers; i++)
+		X509_free(c->x509[i]);
+	free(c->x509);
+	c->x509 = NULL;
+}
+
 bool cert_chain_same_issuers(const struct cert_chain *a, const struct cert_chain *b)
 {
 	if (a->n_issuers != b->n_issuers)

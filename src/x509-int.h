@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <openssl/x509.h>
 
@@ -19,15 +21,70 @@ int x509_name_text(const X509_NAME *name, char **ret);
 
 #define PATH_TEXT_MAX 200           /* a path quoted in a detail message */
 
+/*
+ * What tells one version of a file from another without reading it: a
+ * file replaced (a new inode), rewritten (size, mtime) or changed in its
+ * mode or owner (ctime) has another identity.  All zeros: no such file.
+ */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+void file_id_from_stat(const struct stat *st, struct file_id *ret);
+/* The identity of what path names (links followed).  Returns 0 or -errno. */
+int file_id_of(const char *path, struct file_id *ret);
+bool file_id_same(const struct file_id *a, const struct file_id *b);
+
 /* One file of a pair, read whole (x509-file.c). */
 struct pem_file {
 	const char *role;    /* "certificate", "chain", "key" */
 	const char *path;
 	bool secret;         /* a private key: its mode matters */
 	mode_t mode;         /* once opened */
+	struct file_id id;   /* once opened (have_id) */
+	bool have_id;
 	char *data;
 	size_t len;
 };
+
+/*
+ * What a pair's files say before the clock and the name are asked: the
+ * first problem they show (or X509_VALID), the key's and the chain's
+ * checks, and the certificates, parsed.  It depends on nothing but the
+ * bytes and modes of the files, so it is kept (x509-cache.c) for as long
+ * as their identities stay the same.  The private key is never kept.
+ */
+struct pair_parsed {
+	unsigned refs;                    /* under the cache's lock */
+	enum x509_status status;
+	char *detail, *key_warning;       /* NULL when "" */
+	X509 *certs[X509_MAX_CHAIN];      /* the leaf first; none when it could not be read */
+	size_t n, n_total;                /* kept, and found in the files */
+	bool key_matches, chain_in_order;
+	bool complete;                    /* every file read: ids tell its version */
+	struct file_id ids[3];            /* of the certificate, chain and key files */
+};
+
+/*
+ * x509-cache.c: the parsed pair of those files when every one of them
+ * still has the identity it had when parsed, with a reference the caller
+ * gives back with pair_parsed_unref(); else NULL.
+ */
+struct pair_parsed *pair_cache_get(const struct pair_files *pf);
+/* Keeps pp (a reference of its own) for pf, in place of what was kept. */
+void pair_cache_put(const struct pair_files *pf, struct pair_parsed *pp);
+/* A new parsed pair with one reference, or NULL. */
+struct pair_parsed *pair_parsed_new(void);
+void pair_parsed_unref(struct pair_parsed *pp);
+
+/*
+ * x509-key.c: the first private key of PEM bytes, as PEM_read_bio_PrivateKey()
+ * reads it, never asking for a passphrase; NULL when there is none to read.
+ */
+EVP_PKEY *pem_private_key(const char *data, size_t len);
 
 /* Sets the pair's status and its message. */
 __attribute__((format(printf, 3, 4)))

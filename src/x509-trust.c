@@ -4,10 +4,10 @@
  * sends, asked of the files before they are served, so that a served chain
  * that does not verify can be told from one that the renewal would fix.
  *
- * The trust store is the one the probe engine uses (OpenSSL's default
- * paths, which SSL_CERT_FILE and SSL_CERT_DIR override), read afresh for
- * each question: it is asked only when a served chain differs from the
- * one on disk.  Nothing here prints.
+ * The trust store is the one the probe engine uses, the process's
+ * (x509-store.c: OpenSSL's default paths, which SSL_CERT_FILE and
+ * SSL_CERT_DIR override), not read again for each question.  Nothing here
+ * prints.
  */
 #include "config.h"
 
@@ -42,13 +42,12 @@ int disk_pair_trust(struct disk_pair *p, const char *name, time_t now)
 
 	if (!p->have_leaf || !p->chain.x509)
 		return 0;
-	store = X509_STORE_new();
+	if (x509_trust_store(&store) < 0)
+		return -ENOMEM;
 	ctx = X509_STORE_CTX_new();
 	untrusted = sk_X509_new_null();
-	if (!store || !ctx || !untrusted)
+	if (!ctx || !untrusted)
 		goto out;
-	/* An unreadable or absent store trusts nothing: the verification says so. */
-	(void)X509_STORE_set_default_paths(store);
 	for (size_t i = 1; i <= p->chain.n_issuers; i++)
 		if (!sk_X509_push(untrusted, p->chain.x509[i]))
 			goto out;

@@ -6,8 +6,10 @@
  * The files are read by x509-file.c (whole, bounded, never blocking).  The
  * private key is read only to check that it belongs to the leaf: its
  * bytes are wiped and never copied into a message.  The facts of the leaf
- * come from x509-info.c, the name check from x509-name.c.  Nothing here
- * prints.
+ * come from x509-info.c, the name check from x509-name.c.  What the files
+ * say (pair_parse()) is kept by x509-cache.c while they keep their
+ * identity; what the clock and the name say (pair_judge()) is asked at
+ * every load.  Nothing here prints.
  */
 #include "config.h"
 
@@ -126,13 +128,6 @@ out:
 	return r;
 }
 
-/* Never ask a terminal for a passphrase: an encrypted key is unusable here. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf; (void)size; (void)rwflag; (void)u;
-	return -1;
-}
-
 static bool key_is_encrypted(const struct pem_file *f)
 {
 	static const char pkcs8[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
@@ -161,15 +156,8 @@ static void key_cannot_check(struct disk_pair *p, const char *path)
 static int key_read(const struct pem_file *f, EVP_PKEY **ret, struct disk_pair *p)
 {
 	char path[PATH_TEXT_MAX];
-	EVP_PKEY *pkey;
-	BIO *bio;
+	EVP_PKEY *pkey = pem_private_key(f->data, f->len);
 
-	bio = BIO_new_mem_buf(f->data, (int)f->len);
-	if (!bio)
-		return -ENOMEM;
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-	BIO_free(bio);
-	ERR_clear_error();
 	path_text(f->path, path);
 	if (!pkey && key_is_encrypted(f)) {
 		key_cannot_check(p, path);
@@ -276,26 +264,34 @@ static void name_mismatch(X509 *leaf, const char *name, struct disk_pair *p)
 		    text, list);
 }
 
-/* The checks once everything is parsed, in the order x509.h gives. */
-static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *pkey,
-			      const char *key_path, const char *name, time_t now,
-			      struct disk_pair *ret)
+/*
+ * The checks of the files themselves, once parsed, in the order x509.h
+ * gives: the key belongs to the leaf, the chain is in order.
+ */
+static void checks_of_files(X509 **certs, size_t n, size_t n_total, EVP_PKEY *pkey,
+			    const char *key_path, struct disk_pair *p, struct pair_parsed *pp)
 {
-	const struct cert_info *leaf = &ret->leaf;
-	char when[32], text[PATH_TEXT_MAX];
+	char text[PATH_TEXT_MAX], subject[PATH_TEXT_MAX + 1];
 
 	if (pkey && X509_check_private_key(certs[0], pkey) != 1) {
 		ERR_clear_error();
 		path_text(key_path, text);
-		pair_status(ret, X509_KEY_MISMATCH,
-			"key file %s does not belong to the certificate (subject %.200s)",
-			text, leaf->subject);
+		subject_text(certs[0], subject, sizeof(subject));
+		pair_status(p, X509_KEY_MISMATCH,
+			"key file %s does not belong to the certificate (subject %s)",
+			text, subject);
 		return;
 	}
-	ret->key_matches = pkey != NULL;
-	ret->chain_in_order = chain_check(certs, n, n_total, ret);
-	if (!ret->chain_in_order)
-		return;
+	pp->key_matches = pkey != NULL;
+	pp->chain_in_order = chain_check(certs, n, n_total, p);
+}
+
+/* The checks that ask the clock and the name, of a pair whose files are sound. */
+static void checks_of_leaf(X509 *leaf_x509, const char *name, time_t now, struct disk_pair *ret)
+{
+	const struct cert_info *leaf = &ret->leaf;
+	char when[32];
+
 	/*
 	 * Only the leaf's dates: an expired cross-signed root at the end of a
 	 * chain is common and harmless, clients stop at their own trust anchor.
@@ -311,7 +307,7 @@ static void checks_after_load(X509 **certs, size_t n, size_t n_total, EVP_PKEY *
 		return;
 	}
 	if (name && !cert_info_covers(leaf, name)) {
-		name_mismatch(certs[0], name, ret);
+		name_mismatch(leaf_x509, name, ret);
 		return;
 	}
 	format_utc(leaf->not_after, when);
@@ -345,58 +341,141 @@ static int pem_certs_read(const struct pem_file *cert, const struct pem_file *ch
 	return r;
 }
 
-int disk_pair_load_files(const struct pair_files *pf, const char *name, time_t now,
-			 struct disk_pair *ret)
+/*
+ * The identities of the files read, by role; complete when every file
+ * given was read, and none changed within the last RECENT_SEC: a file's
+ * times have the kernel's coarse clock, so a file rewritten in place to
+ * the same size within the same tick as it was read would keep its
+ * identity.  A file that is that young is read again next time instead.
+ */
+#define RECENT_SEC 2
+
+static void note_ids(const struct pem_file *files, size_t n, const struct pair_files *pf,
+		     struct pair_parsed *pp)
+{
+	const char *const paths[3] = { pf->cert, pf->chain, pf->key };
+	time_t now = time(NULL);
+
+	pp->complete = true;
+	for (size_t r = 0; r < 3; r++) {
+		bool found = !paths[r];
+
+		/* A Postfix certificate file that is the key file is read once, as the key. */
+		for (size_t i = 0; i < n && !found; i++)
+			if (files[i].have_id && files[i].path && strcmp(files[i].path, paths[r]) == 0) {
+				pp->ids[r] = files[i].id;
+				found = files[i].id.ctime.tv_sec < now - RECENT_SEC;
+			}
+		pp->complete = pp->complete && found;
+	}
+}
+
+/* Keeps what p says of the files in pp.  Returns 0 or -ENOMEM. */
+static int keep_messages(const struct disk_pair *p, struct pair_parsed *pp)
+{
+	pp->status = p->status;
+	if (p->detail[0] && !(pp->detail = strdup(p->detail)))
+		return -ENOMEM;
+	if (p->key_warning[0] && !(pp->key_warning = strdup(p->key_warning)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Reads, parses and checks the files of pf into pp.  Returns 0 or -ENOMEM. */
+static int pair_parse(const struct pair_files *pf, struct pair_parsed *pp)
 {
 	bool postfix = pf->format == PAIR_FORMAT_POSTFIX_CHAIN_FILES;
+	struct disk_pair p = { .status = X509_VALID };
 	struct pem_file files[3];
-	X509 *certs[X509_MAX_CHAIN] = {};
-	size_t n = 0, n_total = 0;
 	EVP_PKEY *pkey = NULL;
-	int r = 0;
+	int r;
 
-	assert(pf->cert);
-	memset(ret, 0, sizeof(*ret));
-	ret->status = X509_VALID;
 	files_of(pf, files);
-
-	r = pem_files_read(files, ELEMENTSOF(files), ret);
+	r = pem_files_read(files, ELEMENTSOF(files), &p);
+	note_ids(files, ELEMENTSOF(files), pf, pp);
 	if (r != 0)
 		goto out;
 	if (postfix)
-		r = postfix_pair_select(files, ELEMENTSOF(files), pf->key_type, certs, &n, &n_total,
-					&pkey, ret);
+		r = postfix_pair_select(files, ELEMENTSOF(files), pf->key_type, pp->certs, &pp->n,
+					&pp->n_total, &pkey, &p);
 	else
-		r = pem_certs_read(&files[0], &files[2], certs, &n, &n_total, ret);
-	if (r != 0)
+		r = pem_certs_read(&files[0], &files[2], pp->certs, &pp->n, &pp->n_total, &p);
+	if (r != 0) {
+		/* No leaf to speak of: what was read of a broken sequence is not the pair. */
+		for (size_t i = 0; i < pp->n; i++)
+			X509_free(pp->certs[i]);
+		pp->n = 0;
 		goto out;
-	r = cert_info_from_x509(certs[0], &ret->leaf);
-	if (r < 0)
-		goto out;
-	ret->have_leaf = true;
-	ret->chain_len = n_total - 1;
-	r = cert_chain_from_x509(certs, n, &ret->chain);
-	if (r < 0)
-		goto out;
-
+	}
 	if (!postfix && pf->key) {
-		r = key_read(&files[1], &pkey, ret);
+		r = key_read(&files[1], &pkey, &p);
 		if (r != 0)
 			goto out;
 		/* The key is parsed: its file's bytes are no longer needed anywhere. */
 		pem_file_done(&files[1]);
 	}
-
-	checks_after_load(certs, n, n_total, pkey, pf->key, name, now, ret);
+	checks_of_files(pp->certs, pp->n, pp->n_total, pkey, pf->key, &p, pp);
 out:
 	EVP_PKEY_free(pkey);
-	for (size_t i = 0; i < n; i++)
-		X509_free(certs[i]);
 	for (size_t i = 0; i < ELEMENTSOF(files); i++)
 		pem_file_done(&files[i]);
 	/* Leave no stale OpenSSL error for a later SSL_get_error() to misread. */
 	ERR_clear_error();
+	if (r >= 0)
+		r = keep_messages(&p, pp);
 	return r < 0 ? r : 0;
+}
+
+/* The pair as the files say it (pp), judged at now for name. */
+static int pair_judge(const struct pair_parsed *pp, const char *name, time_t now,
+		      struct disk_pair *ret)
+{
+	int r;
+
+	ret->status = pp->status;
+	snprintf(ret->detail, sizeof(ret->detail), "%s", pp->detail ?: "");
+	snprintf(ret->key_warning, sizeof(ret->key_warning), "%s", pp->key_warning ?: "");
+	if (pp->n == 0)
+		return 0;
+	r = cert_info_from_x509(pp->certs[0], &ret->leaf);
+	if (r < 0)
+		return r;
+	ret->have_leaf = true;
+	ret->chain_len = pp->n_total - 1;
+	r = cert_chain_from_x509(pp->certs, pp->n, &ret->chain);
+	if (r < 0)
+		return r;
+	ret->key_matches = pp->key_matches;
+	ret->chain_in_order = pp->chain_in_order;
+	if (pp->status == X509_VALID)
+		checks_of_leaf(pp->certs[0], name, now, ret);
+	return 0;
+}
+
+int disk_pair_load_files(const struct pair_files *pf, const char *name, time_t now,
+			 struct disk_pair *ret)
+{
+	struct pair_parsed *pp;
+	int r;
+
+	assert(pf->cert);
+	memset(ret, 0, sizeof(*ret));
+	ret->status = X509_VALID;
+	pp = pair_cache_get(pf);
+	if (!pp) {
+		pp = pair_parsed_new();
+		if (!pp)
+			return -ENOMEM;
+		r = pair_parse(pf, pp);
+		if (r < 0) {
+			pair_parsed_unref(pp);
+			return r;
+		}
+		pair_cache_put(pf, pp);
+	}
+	r = pair_judge(pp, name, now, ret);
+	pair_parsed_unref(pp);
+	return r;
 }
 
 int disk_pair_load(const char *cert_path, const char *chain_path,

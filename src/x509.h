@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include "key-type.h"
 #include "pair-format.h"
@@ -99,6 +100,8 @@ void cert_info_done(struct cert_info *ci);
  */
 int cert_chain_from_x509(X509 *const *certs, size_t n, struct cert_chain *ret);
 void cert_chain_done(struct cert_chain *c);
+/* Lets go of the certificates themselves, keeping their facts: x509 becomes NULL. */
+void cert_chain_drop_x509(struct cert_chain *c);
 
 /* Whether two chains hold the same certificates after the leaf, in the same order. */
 bool cert_chain_same_issuers(const struct cert_chain *a, const struct cert_chain *b);
@@ -111,6 +114,15 @@ bool cert_chain_same_issuers(const struct cert_chain *a, const struct cert_chain
  * Returns 0 or -ENOMEM.
  */
 int disk_pair_trust(struct disk_pair *p, const char *name, time_t now);
+
+/*
+ * A new reference to the process's trust store (the system's, as the
+ * probe and disk_pair_trust() use it: SSL_CERT_FILE and SSL_CERT_DIR
+ * included), built once and again only when the CA bundle file changes.
+ * Returns 0 and sets *ret, which the caller frees with X509_STORE_free(),
+ * or -ENOMEM.
+ */
+int x509_trust_store(X509_STORE **ret);
 
 /* Whether two cert_info describe the same certificate / the same key. */
 bool cert_info_same(const struct cert_info *a, const struct cert_info *b);
@@ -168,6 +180,18 @@ int disk_pair_load(const char *cert_path, const char *chain_path,
 		   const char *key_path, const char *name, time_t now,
 		   struct disk_pair *ret);
 void disk_pair_done(struct disk_pair *p);
+
+/*
+ * What disk_pair_load*() parsed is kept, and used again while every file
+ * of the pair keeps its identity (device, inode, size, mtime, ctime).
+ * x509_pair_cache_forget() drops what is kept of the pairs that path
+ * (as configured) belongs to: the watcher's word that it changed, which
+ * also frees the memory; x509_pair_cache_clear() drops everything.
+ */
+void x509_pair_cache_forget(const char *path);
+void x509_pair_cache_clear(void);
+/* Drops what is kept of that one pair: its caller is done with it. */
+void x509_pair_cache_drop(const struct pair_files *pf);
 
 const char *x509_status_to_string(enum x509_status s);
 

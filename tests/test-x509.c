@@ -692,6 +692,99 @@ static void test_status_names(void)
 	is_str(x509_status_to_string(_X509_STATUS_MAX), "?", "status: out of range is \"?\"");
 }
 
+/* ---- the cache of parsed pairs ------------------------------------------- */
+
+/* Copies fixture from to name, in place (same inode) when the file exists. */
+static bool copy_in_place(const char *from, const char *name)
+{
+	char buf[65536];
+	_cleanup_close_ int in = open(fx(from), O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int out = open(fx(name), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (in < 0 || out < 0)
+		return false;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return false;
+	return n == 0;
+}
+
+/*
+ * Waits until the file's last change is old enough for its parse to be
+ * kept: a file younger than the kernel's timestamp tick could change again
+ * without changing its identity, so the cache reads it again instead.
+ */
+static bool wait_settled(const char *name)
+{
+	struct stat st;
+
+	for (int i = 0; i < 100; i++) {
+		if (stat(fx(name), &st) < 0)
+			return false;
+		if (time(NULL) - st.st_ctim.tv_sec > 3)
+			return true;
+		usleep(100 * 1000);
+	}
+	return false;
+}
+
+static void test_cache(void)
+{
+	struct disk_pair p;
+	char tmp[512];
+
+	ok(copy_in_place("fullchain.pem", "cache-cert.pem") && copy_in_place("leaf.key", "cache.key"),
+	   "cache: the pair's files are written");
+	ok(wait_settled("cache-cert.pem") && wait_settled("cache.key"),
+	   "cache: the files are older than a timestamp tick");
+	for (int i = 0; i < 2; i++) {
+		disk_pair_load(fx("cache-cert.pem"), NULL, fx("cache.key"), "mail.example.com",
+			       time(NULL), &p);
+		ok(p.status == X509_VALID && p.key_matches && p.chain_len == 1,
+		   "cache: load %d of an unchanged pair is valid (%s)", i + 1, p.detail);
+		disk_pair_done(&p);
+	}
+
+	/* Rewritten in place, same inode: size and times tell. */
+	ok(copy_in_place("fullchain-ec.pem", "cache-cert.pem"), "cache: rewritten in place");
+	disk_pair_load(fx("cache-cert.pem"), NULL, fx("cache.key"), "mail.example.com", time(NULL), &p);
+	ok(p.status == X509_KEY_MISMATCH && p.have_leaf && p.leaf.key_type == KEY_TYPE_ECDSA,
+	   "cache: a certificate rewritten in place is read again (%s)", p.detail);
+	disk_pair_done(&p);
+
+	/* Replaced by rename, as ACME clients do: a new inode. */
+	snprintf(tmp, sizeof(tmp), "%s", fx("cache-new.pem"));
+	ok(copy_in_place("fullchain.pem", "cache-new.pem") && rename(tmp, fx("cache-cert.pem")) == 0,
+	   "cache: replaced by rename");
+	disk_pair_load(fx("cache-cert.pem"), NULL, fx("cache.key"), "mail.example.com", time(NULL), &p);
+	ok(p.status == X509_VALID && p.leaf.key_type == KEY_TYPE_RSA,
+	   "cache: a certificate replaced by rename is read again (%s)", p.detail);
+	disk_pair_done(&p);
+
+	/* A chmod is a change too: the key's mode is part of the verdict. */
+	ok(wait_settled("cache-cert.pem"), "cache: settled again");
+	disk_pair_load(fx("cache-cert.pem"), NULL, fx("cache.key"), NULL, time(NULL), &p);
+	disk_pair_done(&p);
+	ok(chmod(fx("cache.key"), 0644) == 0, "cache: the key made readable by others");
+	disk_pair_load(fx("cache-cert.pem"), NULL, fx("cache.key"), NULL, time(NULL), &p);
+	like(p.key_warning, "readable by group and others", "cache: a chmod of the key is seen");
+	disk_pair_done(&p);
+
+	/* The clock is asked at each load, not kept with the parse. */
+	disk_pair_load(fx("cache-cert.pem"), NULL, fx("cache.key"), NULL, time(NULL) + 400 * 86400L,
+		       &p);
+	ok(p.status == X509_EXPIRED, "cache: the dates are judged at each load's time");
+	disk_pair_done(&p);
+
+	x509_pair_cache_forget(fx("cache.key"));
+	ok(unlink(fx("cache.key")) == 0, "cache: the key removed");
+	disk_pair_load(fx("cache-cert.pem"), NULL, fx("cache.key"), NULL, time(NULL), &p);
+	ok(p.status == X509_MISSING, "cache: a removed key is missing, forgotten or not");
+	disk_pair_done(&p);
+	x509_pair_cache_clear();
+}
+
 int main(void)
 {
 	char cmd[8192];
@@ -723,6 +816,7 @@ int main(void)
 	test_many_names();
 	test_key_mode();
 	test_unreadable();
+	test_cache();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
