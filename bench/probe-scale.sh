@@ -235,7 +235,7 @@ echo "probe-scale: $N virtual hosts on 127.0.0.1:$port, one nginx worker, $(npro
 	"load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "  $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version | cut -d' ' -f1-2)," \
 	"certwatch $("$CERTWATCH" --version 2>/dev/null | head -n 1 | sed 's/^certwatch //')"
-printf '  setup: %d certificates in %s s (%s openssl processes at a time), nginx up in %s s holding %s MiB\n' \
+printf '  setup: %d certificates in %s s (%s processes at a time), nginx up in %s s holding %s MiB\n' \
 	"$N" "$(ms_to_s "$certs_ms")" "$jobs" "$(ms_to_s "$nginx_ms")" $((nginx_rss / 1024))
 if [ -n "$perf_ok" ]; then
 	echo "  medians of $REPEAT certwatch run(s) and $REF_REPEAT reference run(s); count = perf $PERF_EVENT"

@@ -42,23 +42,63 @@ _vhosts_certs_part() {
 	done
 }
 
-# vhosts_certs: the CA and every name's certificate, as many openssl
-# processes at a time as there are CPUs; sets certs_ms and jobs.
+# _vhosts_certs_python: every name's certificate from one python3 process
+# (python3-cryptography), some hundred times faster than one openssl
+# process per name at N = 10,000; fails when the module is missing.
+_vhosts_certs_python() {
+	"$PYTHON" - "$CA_DIR/root.pem" "$CA_DIR/root.key" "$NAMES" "$CERTS" <<'PYEOF'
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+root_pem = open(sys.argv[1], "rb").read()
+root = x509.load_pem_x509_certificate(root_pem)
+root_key = serialization.load_pem_private_key(open(sys.argv[2], "rb").read(), None)
+now = datetime.datetime.now(datetime.timezone.utc)
+for name in open(sys.argv[3]).read().split():
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(root.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(root_key, hashes.SHA256()))
+    leaf = cert.public_bytes(serialization.Encoding.PEM)
+    base = "%s/%s" % (sys.argv[4], name)
+    open(base + ".key", "wb").write(key.private_bytes(serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    open(base + ".crt", "wb").write(leaf)
+    open(base + ".pem", "wb").write(leaf + root_pem)
+PYEOF
+}
+
+# vhosts_certs: the CA and every name's certificate, from python3 when it
+# can, else as many openssl processes at a time as there are CPUs; sets
+# certs_ms and jobs (the processes used).
 vhosts_certs() {
 	_t0=$(now_ms)
 	mkdir -p "$CERTS" || bail_out "cannot make $CERTS"
 	ca_init || bail_out "cannot make the CA (see $CA_DIR/openssl.log)"
-	jobs=$(nproc 2>/dev/null || echo 1)
-	_pids=""
-	_j=1
-	while [ "$_j" -le "$jobs" ]; do
-		_vhosts_certs_part "$_j" "$jobs" &
-		_pids="$_pids $!"
-		_j=$((_j + 1))
-	done
-	for _p in $_pids; do
-		wait "$_p" || bail_out "cannot make the certificates: $(tail -n 3 "$CA_DIR/openssl.log")"
-	done
+	jobs=1
+	if ! _vhosts_certs_python 2>"$TEST_TMP/python-certs.err"; then
+		jobs=$(nproc 2>/dev/null || echo 1)
+		_pids=""
+		_j=1
+		while [ "$_j" -le "$jobs" ]; do
+			_vhosts_certs_part "$_j" "$jobs" &
+			_pids="$_pids $!"
+			_j=$((_j + 1))
+		done
+		for _p in $_pids; do
+			wait "$_p" ||
+				bail_out "cannot make the certificates: $(tail -n 3 "$CA_DIR/openssl.log")"
+		done
+	fi
 	[ "$(find "$CERTS" -name '*.pem' | wc -l)" -eq "$(wc -l <"$NAMES")" ] ||
 		bail_out "fewer certificates made than names in $NAMES"
 	certs_ms=$(($(now_ms) - _t0))
