@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "events.h"
+#include "focus.h"
 #include "log.h"
 #include "reconcile.h"
 #include "service.h"
@@ -56,6 +57,7 @@ struct service {
 	struct endpoint_ref *eps;
 	size_t n_eps;
 	unsigned probes_pending;
+	struct focus focus;           /* the endpoints the passes look at (focus.h) */
 	char last_result[256];
 	char reload_said[256];        /* the reload method's own result */
 	char held[256];               /* why a reload wanted is held back, "" when none */
@@ -72,6 +74,12 @@ static int local_minute(void)
 }
 
 /* ---- the event queue ---------------------------------------------------- */
+
+void service_files_changed(struct service *s, size_t endpoint)
+{
+	focus_changed(&s->focus, endpoint);
+	service_post(s, EVENT_FILES_CHANGED);
+}
 
 void service_post(struct service *s, enum policy_event ev)
 {
@@ -131,17 +139,35 @@ static void log_verdicts(struct service *s)
 		struct endpoint_ref *e = &s->eps[i];
 		const char *now = verdict_state_to_string(e->it->verdict.state);
 
+		if (!s->focus.in[i])
+			continue;
+
 		event_verdict_changed(s->conf->name, e->it, e->state[0] ? e->state : NULL);
 		snprintf(e->state, sizeof(e->state), "%s", now);
 	}
 }
 
 /*
- * Judges every endpoint, logs a new certificate on disk at once, sums up
- * the facts.  The verdicts are logged when they differ from the last ones
- * logged, but not pass by pass during a verification: old processes
- * answering every other connection would make them flap; the verification's
- * end logs them.
+ * An endpoint the pass did not look at: its files did not change, so its
+ * last verdict on them stands, and a pair that must not be loaded still
+ * holds the reload back (a reload loads every pair of the service).  Only
+ * the endpoints looked at decide whether the service is served.
+ */
+static void facts_add_unseen(struct policy_facts *f, const struct verdict *v)
+{
+	if (v->vetoes_reload && !f->vetoed) {
+		f->vetoed = true;
+		f->veto_index = f->n_added;
+	}
+	f->n_added++;
+}
+
+/*
+ * Judges every endpoint in focus, logs a new certificate on disk at once,
+ * sums up the facts.  The verdicts are logged when they differ from the
+ * last ones logged, but not pass by pass during a verification: old
+ * processes answering every other connection would make them flap; the
+ * verification's end logs them.
  */
 static void finish_pass(struct service *s)
 {
@@ -154,6 +180,10 @@ static void finish_pass(struct service *s)
 		struct endpoint_ref *e = &s->eps[i];
 		struct check_item *it = e->it;
 
+		if (!s->focus.in[i]) {
+			facts_add_unseen(&s->facts, &it->verdict);
+			continue;
+		}
 		check_item_judge(it, now);
 		event_key_mode(it);
 		event_disk_changed(s->conf->name, it, &e->disk);
@@ -182,9 +212,12 @@ static void start_pass(struct service *s)
 {
 	if (s->probes_pending > 0)
 		return;   /* one pass at a time; its result is what the policy waits for */
+	focus_choose(&s->focus, s->ps.phase == PHASE_VERIFYING);
 	for (size_t i = 0; i < s->n_eps; i++) {
 		int r;
 
+		if (!s->focus.in[i])
+			continue;
 		check_item_aim(s->eps[i].it, time(NULL));
 		r = probe_start(s->env->engine, &s->eps[i].it->target, on_probe_done, &s->eps[i]);
 
@@ -261,7 +294,7 @@ static void describe_unverified(struct service *s)
 	for (size_t i = 0; i < s->n_eps; i++) {
 		const struct check_item *it = s->eps[i].it;
 
-		if (it->verdict.in_sync)
+		if (it->verdict.in_sync || !s->focus.in[i])
 			continue;
 		sha256_to_short_hex(s->eps[i].has_target ? s->eps[i].target :
 				    it->disk.leaf.sha256, want);
@@ -350,6 +383,7 @@ static void dispatch(struct service *s, enum policy_event ev)
 
 	policy_step(&s->ps, &s->pc, ev, ev == EVENT_PROBED ? &s->facts : NULL, now,
 		    local_minute(), &o);
+	focus_step(&s->focus, ev, &o);
 	if (before == PHASE_VERIFYING && o.outcome == OUTCOME_RELOAD_FAILED)
 		describe_unverified(s);
 	if (before == PHASE_VERIFYING && s->ps.phase != PHASE_VERIFYING)
@@ -369,6 +403,8 @@ static void dispatch(struct service *s, enum policy_event ev)
 	else if (o.outcome == OUTCOME_RELOAD_FAILED)
 		s->reloads_failed++;
 	act(s, &o);
+	if (focus_settled(&s->focus, s->ps.phase, s->probes_pending > 0))
+		service_post(s, EVENT_TICK);   /* the re-check after a reload, once idle */
 	s->env->changed(s->env->userdata);
 }
 
@@ -439,6 +475,9 @@ int service_new(const struct service_env *env, const struct conf_service *cs,
 		goto fail;
 	}
 	s->n_eps = n_items;
+	r = focus_init(&s->focus, n_items);
+	if (r < 0)
+		goto fail;
 	for (size_t i = 0; i < n_items; i++)
 		s->eps[i] = (struct endpoint_ref) { .s = s, .it = &items[i] };
 	if (saved)
@@ -467,6 +506,8 @@ unsigned long service_looks(const struct service *s)
 
 bool service_at_rest(const struct service *s)
 {
+	if (focus_rechecking(&s->focus, s->ps.phase) && !s->op)
+		return true;
 	return !s->op && s->q_len == 0 && s->probes_pending == 0 &&
 		(s->ps.phase == PHASE_IDLE || s->ps.phase == PHASE_BACKOFF ||
 		 s->ps.phase == PHASE_WAITING);
@@ -511,6 +552,7 @@ void service_free(struct service *s)
 	reload_op_cancel(s->op);
 	sd_event_source_disable_unref(s->timer);
 	sd_event_source_disable_unref(s->defer);
+	focus_done(&s->focus);
 	free(s->eps);
 	free(s);
 }

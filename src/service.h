@@ -49,6 +49,14 @@ int service_new(const struct service_env *env, const struct conf_service *cs,
 /* Queues ev for dispatch from the loop. */
 void service_post(struct service *s, enum policy_event ev);
 
+/*
+ * The files of endpoint (an index into the items given to service_new())
+ * changed: the passes of the round this starts look at the endpoints whose
+ * files changed, and only they decide whether a reload is verified; the
+ * others keep their last verdict, and are looked at again after a reload.
+ */
+void service_files_changed(struct service *s, size_t endpoint);
+
 /* A check, reload or verification is in flight: a new configuration waits. */
 bool service_busy(const struct service *s);
 
