@@ -79,16 +79,21 @@ vhosts_certs
 LE="$TEST_TMP/le"
 TICK=$(getconf CLK_TCK)
 
-# Every name a certbot lineage: live/NAME/X.pem -> ../../archive/NAME/X1.pem.
-while read -r n; do
-	a="$LE/archive/$n"
-	mkdir -p "$a" "$LE/live/$n" &&
-	ln "$CERTS/$n.crt" "$a/cert1.pem" && ln "$CERTS/$n.key" "$a/privkey1.pem" &&
-	ln "$CERTS/$n.pem" "$a/fullchain1.pem" && cp "$CA_DIR/root.pem" "$a/chain1.pem" || exit 2
-	for f in cert privkey chain fullchain; do
-		ln -s "../../archive/$n/${f}1.pem" "$LE/live/$n/$f.pem" || exit 2
-	done
-done <"$ALL_NAMES" || bail_out "cannot lay out the lineages in $LE"
+# Every name a certbot lineage: live/NAME/X.pem -> ../../archive/NAME/X1.pem
+# (one python3 process: 90,000 ln and cp processes take half an hour).
+"$PYTHON" - "$LE" "$CERTS" "$CA_DIR/root.pem" "$ALL_NAMES" <<'EOF' || bail_out "cannot lay out the lineages in $LE"
+import os, shutil, sys
+le, certs, root, names = sys.argv[1:5]
+for n in open(names).read().split():
+    a, l = os.path.join(le, "archive", n), os.path.join(le, "live", n)
+    os.makedirs(a)
+    os.makedirs(l)
+    for f, src in (("cert", n + ".crt"), ("privkey", n + ".key"), ("fullchain", n + ".pem")):
+        os.link(os.path.join(certs, src), os.path.join(a, f + "1.pem"))
+    shutil.copy(root, os.path.join(a, "chain1.pem"))
+    for f in ("cert", "privkey", "chain", "fullchain"):
+        os.symlink("../../archive/%s/%s1.pem" % (n, f), os.path.join(l, f + ".pem"))
+EOF
 
 # ---- figures of a running daemon ------------------------------------------------
 
