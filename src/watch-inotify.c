@@ -66,6 +66,7 @@
 
 static void wake_loop(struct watcher *w)
 {
+	__atomic_add_fetch(&w->wakeups, 1, __ATOMIC_RELAXED);
 	(void)eventfd_write(w->efd, 1);
 }
 

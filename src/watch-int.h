@@ -72,6 +72,7 @@ struct watcher {
 	void *fallback_userdata;
 	unsigned max_watches;     /* set before the thread starts */
 	bool fake_overflow;       /* atomic: watcher_fake_overflow() */
+	unsigned long wakeups;    /* atomic: the loop woken by the thread */
 	int efd;
 	pthread_t thread;
 	bool started;

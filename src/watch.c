@@ -121,6 +121,11 @@ void watcher_fake_overflow(struct watcher *w)
 	__atomic_store_n(&w->fake_overflow, true, __ATOMIC_RELEASE);
 }
 
+unsigned long watcher_wakeups(const struct watcher *w)
+{
+	return __atomic_load_n(&w->wakeups, __ATOMIC_RELAXED);
+}
+
 bool watcher_is_polling(const struct watcher *w)
 {
 	return w && watch_polling(w);
