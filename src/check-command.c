@@ -39,6 +39,8 @@ int check_command(const struct conf *c, const char *config_path, const char *ser
 {
 	struct conf *own = NULL;      /* the defaults of the endpoint's check */
 	struct check_item *items = NULL;
+	struct dane_options dane;
+	char err[1024] = "";
 	size_t n = 0;
 	time_t now = time(NULL);
 	int r;
@@ -46,7 +48,10 @@ int check_command(const struct conf *c, const char *config_path, const char *ser
 	r = items_for(c, config_path, service, endpoint, &own, &items, &n);
 	if (r < 0)
 		return EXIT_UNKNOWN;
-	r = check_items_run(items, n, (own ? own : c)->max_probes, now);
+	dane = check_dane_options(own ? own : c);
+	r = check_items_run(items, n, (own ? own : c)->max_probes, &dane, now, err, sizeof(err));
+	if (err[0])
+		fprintf(stderr, "certwatch: %s\n", err);
 	if (r < 0)
 		fprintf(stderr, "certwatch: the event loop failed: %s\n", strerror(-r));
 	else if (format == CHECK_JSON)

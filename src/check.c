@@ -58,6 +58,10 @@ int check_items_from_conf(const struct conf *c, const char *service,
 				.crit_days = c->crit_days,
 				.allow_downgrade = s->allow_downgrade,
 			};
+			if (check_dane_new(ep, &it->dane) < 0) {
+				check_items_free(items, k);
+				return -ENOMEM;
+			}
 		}
 	}
 	*ret_items = items;
@@ -80,38 +84,72 @@ static void on_notice(const char *message, void *userdata)
 	fprintf(stderr, "certwatch: %s\n", message);
 }
 
+/* What the loop waits for: probes and look-ups. */
+struct run {
+	struct probe_engine *engine;
+	struct dane_resolver *resolver;
+};
+
 static int on_all_done(sd_event_source *s, void *userdata)
 {
-	struct probe_engine *e = userdata;
+	struct run *run = userdata;
 
-	if (probe_engine_pending(e) == 0)
+	if (probe_engine_pending(run->engine) == 0 &&
+	    (!run->resolver || dane_resolver_pending(run->resolver) == 0))
 		return sd_event_exit(sd_event_source_get_event(s), 0);
 	return 0;
 }
 
-int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, time_t now)
+static void on_lookup_done(void *userdata)
+{
+	(void)userdata;   /* on_all_done() counts what is left */
+}
+
+/* One resolver for the loop, made only when an item wants DANE; its failure is said. */
+static void start_lookups(sd_event *event, struct check_item *items, size_t n,
+			  const struct dane_options *dane, struct dane_resolver **ret,
+			  char *err, size_t errlen)
+{
+	char why[1024] = "";
+
+	*ret = NULL;
+	if (!dane || !check_items_want_dane(items, n))
+		return;
+	if (dane_resolver_new(event, dane, ret, why, sizeof(why)) < 0) {
+		if (err)
+			snprintf(err, errlen, "TLSA records cannot be looked up: %s", why);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (check_dane_start(&items[i], *ret, on_lookup_done, &items[i]) < 0 && err)
+			snprintf(err, errlen, "%s", dane_resolver_error(*ret));
+}
+
+int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight,
+		    const struct dane_options *dane, time_t now, char *err, size_t errlen)
 {
 	sd_event *event = NULL;
 	sd_event_source *post = NULL;
-	struct probe_engine *engine = NULL;
+	struct run run = { 0 };
 	enum severity worst = SEVERITY_OK;
 	int r;
 
 	r = sd_event_new(&event);
 	if (r < 0)
 		return r;
-	r = probe_engine_new(event, max_in_flight, &engine);
+	r = probe_engine_new(event, max_in_flight, &run.engine);
 	if (r < 0)
 		goto out;
-	probe_engine_on_notice(engine, on_notice, NULL);
+	probe_engine_on_notice(run.engine, on_notice, NULL);
 	for (size_t i = 0; i < n; i++) {
 		check_item_aim(&items[i], now);
-		r = probe_start(engine, &items[i].target, on_probe_done, &items[i]);
+		r = probe_start(run.engine, &items[i].target, on_probe_done, &items[i]);
 		if (r < 0)
 			goto out;
 	}
-	/* A post source runs after every dispatch: the loop ends when no probe is left. */
-	r = sd_event_add_post(event, &post, on_all_done, engine);
+	start_lookups(event, items, n, dane, &run.resolver, err, errlen);
+	/* A post source runs after every dispatch: the loop ends when nothing is left. */
+	r = sd_event_add_post(event, &post, on_all_done, &run);
 	if (r < 0)
 		goto out;
 	if (n > 0) {
@@ -127,7 +165,10 @@ int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, 
 	r = (int)worst;
 out:
 	sd_event_source_unref(post);
-	probe_engine_free(engine);
+	for (size_t i = 0; i < n; i++)
+		check_dane_cancel(items[i].dane);
+	dane_resolver_free(run.resolver);
+	probe_engine_free(run.engine);
 	sd_event_unref(event);
 	return r;
 }
@@ -158,6 +199,7 @@ void check_item_judge(struct check_item *it, time_t now)
 	disk_pair_done(&it->disk);
 	if (!it->cert) {
 		reconcile(&it->probe, NULL, it->target.sni, &it->th, now, &it->verdict);
+		check_dane_judge(it, now);
 		return;
 	}
 	/* Of files with a pair per key type, the one of the type this pass asked for. */
@@ -179,6 +221,7 @@ void check_item_judge(struct check_item *it, time_t now)
 	    !cert_chain_same_issuers(&it->disk.chain, &it->probe.chain))
 		(void)disk_pair_trust(&it->disk, it->target.sni, now);
 	reconcile(&it->probe, &it->disk, it->target.sni, &it->th, now, &it->verdict);
+	check_dane_judge(it, now);
 }
 
 void check_item_adhoc(struct check_item *it, const struct conf *defaults, const char *host,
@@ -228,6 +271,7 @@ void check_items_free(struct check_item *items, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		probe_result_done(&items[i].probe);
 		disk_pair_done(&items[i].disk);
+		check_dane_free(items[i].dane);
 	}
 	free(items);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "check-dane.h"
 #include "conf.h"
 #include "probe.h"
 #include "reconcile.h"
@@ -25,6 +26,7 @@ struct check_item {
 	struct probe_result probe;    /* owned */
 	struct disk_pair disk;        /* owned; valid when cert != NULL */
 	struct verdict verdict;
+	struct check_dane *dane;      /* owned; NULL: neither DANE nor pins apply */
 };
 
 /*
@@ -35,11 +37,15 @@ int check_items_from_conf(const struct conf *c, const char *service,
 			  struct check_item **ret_items, size_t *ret_n);
 
 /*
- * Probes every item, at most max_in_flight at once, loads the disk pairs
- * and fills each verdict at time now.  Returns the worst severity, or a
- * negative errno when the event loop itself failed.
+ * Probes every item, at most max_in_flight at once, and looks up the TLSA
+ * records of those that want them (through a resolver made with dane, when
+ * one does), loads the disk pairs and fills each verdict at time now.
+ * Returns the worst severity, or a negative errno when the event loop
+ * itself failed; a resolver that cannot be made is said in err (and its
+ * items are judged without records), which may be NULL.
  */
-int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight, time_t now);
+int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight,
+		    const struct dane_options *dane, time_t now, char *err, size_t errlen);
 
 /*
  * One endpoint given on the command line (service and endpoint "-"), with

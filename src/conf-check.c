@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
@@ -18,8 +19,10 @@
 #include <string.h>
 
 #include "conf-int.h"
+#include "dane-judge.h"
 #include "key-type.h"
 #include "pair-format.h"
+#include "kinds.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -297,6 +300,75 @@ static int check_user(const struct conf_row *row, cfg_opt_t *opt, char *msg, siz
 	return 0;
 }
 
+static int check_dane_mode(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (dane_mode_from_string(v) < 0)
+		return fail(msg, len, "%s = \"%s\" is not a DANE mode; write \"auto\" (the default: "
+			    "SMTP endpoints and those whose TLSA records were seen), \"yes\" or "
+			    "\"no\"", row->name, conf_show(v).s);
+	return 0;
+}
+
+static int check_pins(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	unsigned n = cfg_opt_size(opt);
+	struct tlsa_pin pin;
+	char why[256];
+
+	if (n > CONF_MAX_ARGS)
+		return fail(msg, len, "%s has %u pins; write at most %d", row->name, n,
+			    CONF_MAX_ARGS);
+	for (unsigned i = 0; i < n; i++) {
+		const char *v = cfg_opt_getnstr(opt, i);
+
+		if (tlsa_pin_parse(v, &pin, why, sizeof(why)) < 0)
+			return fail(msg, len, "%s = \"%s\": %s; write the base64 SHA-256 of the "
+				    "key, as `certwatch tlsa FILE` prints it", row->name,
+				    conf_show(v).s, why);
+	}
+	return 0;
+}
+
+/* "ADDRESS" or "ADDRESS@PORT", numeric: libunbound forwards to it, and resolves no name. */
+static int check_resolver(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0), *at = v ? strrchr(v, '@') : NULL;
+	char addr[INET6_ADDRSTRLEN], *end = NULL;
+	uint8_t buf[sizeof(struct in6_addr)];
+	size_t alen = at ? (size_t)(at - v) : strlen(v);
+	unsigned long port = 53;
+
+	if (at) {
+		errno = 0;
+		port = strtoul(at + 1, &end, 10);
+		if (!at[1] || *end || errno || port == 0 || port > 65535 || at[1] == '-')
+			port = 0;
+	}
+	if (alen < sizeof(addr)) {
+		memcpy(addr, v, alen);
+		addr[alen] = '\0';
+	}
+	if (alen >= sizeof(addr) || port == 0 || (inet_pton(AF_INET, addr, buf) != 1 &&
+						  inet_pton(AF_INET6, addr, buf) != 1))
+		return fail(msg, len, "%s = \"%s\" is not a resolver's address; write a numeric "
+			    "address with an optional port, such as \"127.0.0.1\" or "
+			    "\"::1@5353\"", row->name, conf_show(v).s);
+	return 0;
+}
+
+static int check_kind(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (!kind_find(v))
+		return fail(msg, len, "%s = \"%s\" is not a server certwatch knows; write one of: %s "
+			    "(or leave kind out and set the reload method yourself)", row->name,
+			    conf_show(v).s, kind_names());
+	return 0;
+}
+
 static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_DURATION] = check_duration,
 	[CONF_UINT]     = check_number,
@@ -312,6 +384,10 @@ static check_fn *const checks[_CONF_TYPE_MAX] = {
 	[CONF_KEY_TYPE] = check_key_type,
 	[CONF_PAIR_FORMAT] = check_pair_format,
 	[CONF_USER]     = check_user,
+	[CONF_DANE_MODE] = check_dane_mode,
+	[CONF_PINS]     = check_pins,
+	[CONF_RESOLVER] = check_resolver,
+	[CONF_KIND]     = check_kind,
 };
 
 int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)

@@ -14,8 +14,10 @@
 
 #include "conf.h"
 #include "conf-int.h"
+#include "dane-judge.h"
 #include "key-type.h"
 #include "pair-format.h"
+#include "kinds.h"
 #include "starttls.h"
 #include "util.h"
 
@@ -100,6 +102,8 @@ static const char *format_value(const struct conf_row *row, const void *field,
 		return pair_format_to_string(*(const enum pair_format *)field);
 	case CONF_USER:
 		return format_user(*(const uid_t *)field, buf, len);
+	case CONF_DANE_MODE:
+		return dane_mode_to_string(*(const int *)field);
 	default:
 		return *(char *const *)field;
 	}
@@ -120,6 +124,7 @@ static void dump_row(FILE *f, const char *indent, const struct conf_row *row, co
 		fprintf(f, "%s%s = %s\n", indent, row->name, *(const bool *)field ? "true" : "false");
 		break;
 	case CONF_ARGV:
+	case CONF_PINS:
 		write_argv(f, indent, row->name, *(char *const *const *)field);
 		break;
 	default:
@@ -128,11 +133,31 @@ static void dump_row(FILE *f, const char *indent, const struct conf_row *row, co
 	}
 }
 
-static void dump_scope(FILE *f, const char *indent, enum conf_scope scope, const void *base)
+/* Rows in from_kind are written as comments: the kind sets them, and the dump reads back as itself. */
+static void dump_scope(FILE *f, const char *indent, enum conf_scope scope, const void *base,
+		       uint64_t from_kind)
 {
+	char commented[16];
+
+	snprintf(commented, sizeof(commented), "%s# ", indent);
 	for (size_t i = 0; i < conf_n_rows; i++)
 		if (conf_rows[i].where & CONF_IN(scope))
-			dump_row(f, indent, &conf_rows[i], (const char *)base + conf_rows[i].at[scope]);
+			dump_row(f, from_kind & (UINT64_C(1) << i) ? commented : indent, &conf_rows[i],
+				 (const char *)base + conf_rows[i].at[scope]);
+}
+
+/* Where the service's reload recipe came from, as comments. */
+static void dump_recipe(FILE *f, const struct conf_service *s)
+{
+	const struct kind *k = kind_find(s->kind);
+
+	if (k)
+		fprintf(f, "\t# kind %s: %s\n", k->name, k->how);
+	if (s->recipe && s->recipe[0])
+		fprintf(f, "\t# reload settings %s%s\n", s->recipe,
+			s->kind_rows ? " (the kind's shown commented out)" : "");
+	else
+		fputs("\t# no reload method: certwatch checks and reports, and never reloads\n", f);
 }
 
 void conf_dump(const struct conf *c, FILE *f)
@@ -144,15 +169,16 @@ void conf_dump(const struct conf *c, FILE *f)
 		for (size_t i = 0; c->files[i]; i++)
 			fprintf(f, "#   %s\n", c->files[i]);
 	}
-	dump_scope(f, "", CONF_GLOBAL, c);
+	dump_scope(f, "", CONF_GLOBAL, c, 0);
 	for (size_t i = 0; i < c->n_services; i++) {
 		const struct conf_service *s = &c->services[i];
 
 		fprintf(f, "\n# %s:%u\nservice %s {\n", s->file ? s->file : "?", s->line, s->name);
-		dump_scope(f, "\t", CONF_SERVICE, s);
+		dump_recipe(f, s);
+		dump_scope(f, "\t", CONF_SERVICE, s, s->kind_rows);
 		for (size_t j = 0; j < s->n_endpoints; j++) {
 			fprintf(f, "\tendpoint %s {\n", s->endpoints[j].name);
-			dump_scope(f, "\t\t", CONF_ENDPOINT, &s->endpoints[j]);
+			dump_scope(f, "\t\t", CONF_ENDPOINT, &s->endpoints[j], 0);
 			fputs("\t}\n", f);
 		}
 		fputs("}\n", f);

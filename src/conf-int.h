@@ -72,6 +72,10 @@ enum conf_type {
 	CONF_KEY_TYPE,   /* enum key_type */
 	CONF_PAIR_FORMAT, /* enum pair_format */
 	CONF_USER,       /* uid_t, a user's name or number; (uid_t)-1 unset */
+	CONF_DANE_MODE,  /* enum dane_mode: "auto", "yes", "no" */
+	CONF_PINS,       /* char **, NULL-terminated; RFC 7469 pin-sha256 values, base64 */
+	CONF_RESOLVER,   /* char *, "ADDRESS" or "ADDRESS@PORT", numeric */
+	CONF_KIND,       /* char *, the name of a row of kinds.c */
 	_CONF_TYPE_MAX,
 };
 
@@ -132,6 +136,26 @@ int conf_parse_window(const char *s, int *ret_start, int *ret_end);
  * is wrong and the command that fixes it.
  */
 int conf_program_check(const char *setting, const char *program, char *msg, size_t len);
+
+struct conf_errors;
+
+/* ---- conf-kind.c: kind = "..." ----------------------------------------------- */
+
+/*
+ * Fills in what s's kind says and s does not set: the reload method and
+ * its settings (when s names no method), the reload-check, and s->recipe,
+ * which says where each reload setting came from.  With check_owner the
+ * programs the kind names are checked as conf-program.c checks those of
+ * the file.  Reports errors to e; returns 0 or -ENOMEM.
+ */
+int conf_kind_apply(struct conf_errors *e, bool check_owner, struct conf_service *s);
+
+/*
+ * The protocol and port of s's kind for e, when e names no protocol: those
+ * its name asks for (its own port kept), else with no port of its own the
+ * kind's first.
+ */
+void conf_kind_endpoint(const struct conf_service *s, struct conf_endpoint *e);
 
 /* ---- conf-error.c: messages ------------------------------------------------ */
 

@@ -112,7 +112,7 @@ static int check_one_method(cfg_t *cfg, cfg_opt_t *opt)
 	for (int m = RELOAD_METHOD_NONE + 1; m < _RELOAD_METHOD_MAX; m++) {
 		const char *other = reload_method_setting((enum reload_method)m);
 
-		if (strcmp(other, opt->name) == 0 || cfg_size(cfg, other) == 0)
+		if (!other || strcmp(other, opt->name) == 0 || cfg_size(cfg, other) == 0)
 			continue;
 		conf_reload_methods(all, sizeof(all), " and ");
 		return value_error(cfg, "service %s has both %s and %s; a service has one reload "

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "conf-int.h"
+#include "dane-judge.h"
 #include "key-type.h"
 #include "pair-format.h"
 #include "starttls.h"
@@ -64,7 +65,8 @@ static void store_unset(const struct conf_row *row, void *field)
 		*(uid_t *)field = (uid_t)-1;
 		break;
 	default:
-		/* Durations, numbers, false, NULL, KEY_TYPE_ANY, PAIR_FORMAT_PEM: all zero. */
+		/* Durations, numbers, false, NULL, KEY_TYPE_ANY, PAIR_FORMAT_PEM,
+		 * DANE_MODE_AUTO: all zero. */
 		break;
 	}
 }
@@ -89,10 +91,18 @@ static int store_value(const struct conf_row *row, cfg_opt_t *opt, void *field)
 	case CONF_PATH:
 	case CONF_HOST:
 	case CONF_UNIT:
+	case CONF_KIND:
 		*(char **)field = strdup(s);
 		return *(char **)field ? 0 : -ENOMEM;
 	case CONF_ARGV:
+	case CONF_PINS:
 		return copy_argv(opt, (char ***)field);
+	case CONF_RESOLVER:
+		*(char **)field = strdup(s);
+		return *(char **)field ? 0 : -ENOMEM;
+	case CONF_DANE_MODE:
+		*(int *)field = dane_mode_from_string(s);
+		return 0;
 	case CONF_SIGNAL:
 		*(int *)field = conf_signal_lookup(s);
 		return 0;
@@ -150,9 +160,10 @@ void conf_store_free(enum conf_scope scope, void *base)
 
 		if (!(row->where & CONF_IN(scope)))
 			continue;
-		if (row->type == CONF_ARGV)
+		if (row->type == CONF_ARGV || row->type == CONF_PINS)
 			free_argv(*(char ***)field);
-		else if (row->type == CONF_PATH || row->type == CONF_HOST || row->type == CONF_UNIT)
+		else if (row->type == CONF_PATH || row->type == CONF_HOST || row->type == CONF_UNIT ||
+			 row->type == CONF_RESOLVER || row->type == CONF_KIND)
 			free(*(char **)field);
 		else
 			continue;

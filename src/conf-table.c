@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "conf-int.h"
+#include "dane.h"
 #include "util.h"
 
 #define CONF_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/certwatch"
@@ -46,6 +47,9 @@ const struct conf_row conf_rows[] = {
 	/* Unset, conf.d beside the main file: the loader knows that one. */
 	{ "include-dir",          CONF_PATH,     NULL,        0, 0,        GLOBAL(include_dir) },
 	{ "metrics-file",         CONF_PATH,     NULL,        0, 0,        GLOBAL(metrics_file) },
+	{ "dane-resolver",        CONF_RESOLVER, NULL,        0, 0,        GLOBAL(dane_resolver) },
+	{ "dane-trust-anchor",    CONF_PATH, DANE_DEFAULT_TRUST_ANCHOR, 0, 0,
+	  GLOBAL(dane_trust_anchor) },
 
 	{ "address",              CONF_HOST,     "localhost", 0, 0,        INHERITED(address) },
 	/* Unset, the STARTTLS protocol's port: the loader knows that one. */
@@ -60,7 +64,12 @@ const struct conf_row conf_rows[] = {
 	{ "key",                  CONF_PATH,     NULL,        0, 0,        INHERITED(key) },
 	{ "key-type",             CONF_KEY_TYPE, "auto",      0, 0,        INHERITED(key_type) },
 	{ "pair-format",          CONF_PAIR_FORMAT, "pem",    0, 0,        INHERITED(pair_format) },
+	{ "dane",                 CONF_DANE_MODE, "auto",     0, 0,        INHERITED(dane) },
+	{ "dane-override",        CONF_BOOL,     "false",     0, 0,        INHERITED(dane_override) },
+	{ "pin-sha256",           CONF_PINS,     NULL,        0, 0,        INHERITED(pins) },
+	{ "dane-name",            CONF_HOST,     NULL,        0, 0,        ENDPOINT(dane_name) },
 
+	{ "kind",                 CONF_KIND,     NULL,        0, 0,        SERVICE(kind) },
 	{ "reload-unit",          CONF_UNIT,     NULL,        0, 0,        SERVICE(reload_unit) },
 	{ "reload-command",       CONF_ARGV,     NULL,        0, 0,        SERVICE(reload_command) },
 	{ "reload-check",         CONF_ARGV,     NULL,        0, 0,        SERVICE(reload_check) },
@@ -68,6 +77,8 @@ const struct conf_row conf_rows[] = {
 	{ "pid-file",             CONF_PATH,     NULL,        0, 0,        SERVICE(pid_file) },
 	{ "pid-file-owner",       CONF_USER,     NULL,        0, 0,        SERVICE(pid_file_owner) },
 	{ "pid-program",          CONF_PATH,     NULL,        0, 0,        SERVICE(pid_program) },
+	{ "restart-unit",         CONF_UNIT,     NULL,        0, 0,        SERVICE(restart_unit) },
+	{ "control-socket",       CONF_PATH,     NULL,        0, 0,        SERVICE(control_socket) },
 	{ "reload-timeout",       CONF_DURATION, "30s",       1, YEAR,     SERVICE(reload_timeout_usec) },
 	{ "verify-timeout",       CONF_DURATION, "60s",       1, YEAR,     SERVICE(verify_timeout_usec) },
 	{ "verify-passes",        CONF_UINT,     "3",         1, 20,       SERVICE(verify_passes) },
@@ -81,12 +92,22 @@ const struct conf_row conf_rows[] = {
 
 const size_t conf_n_rows = ELEMENTSOF(conf_rows);
 
-/* The setting that selects each method; a service has at most one of them. */
+/* conf_service.kind_rows has a bit per row. */
+_Static_assert(ELEMENTSOF(conf_rows) <= 64, "more rows than kind_rows has bits");
+
+/*
+ * The setting that selects each method; a service has at most one of
+ * them.  The methods without a setting are a kind's (kinds.c).
+ */
 static const char *const reload_method_settings[_RELOAD_METHOD_MAX] = {
 	[RELOAD_METHOD_NONE]    = NULL,
 	[RELOAD_METHOD_UNIT]    = "reload-unit",
 	[RELOAD_METHOD_COMMAND] = "reload-command",
 	[RELOAD_METHOD_SIGNAL]  = "reload-signal",
+	[RELOAD_METHOD_RESTART] = "restart-unit",
+	[RELOAD_METHOD_SELF]    = NULL,
+	[RELOAD_METHOD_HAPROXY] = NULL,
+	[RELOAD_METHOD_SLAPD]   = NULL,
 };
 
 const char *reload_method_setting(enum reload_method m)
@@ -94,25 +115,33 @@ const char *reload_method_setting(enum reload_method m)
 	return (unsigned)m < _RELOAD_METHOD_MAX ? reload_method_settings[m] : NULL;
 }
 
+bool reload_method_acts(enum reload_method m)
+{
+	return m != RELOAD_METHOD_NONE && m != RELOAD_METHOD_SELF && (unsigned)m < _RELOAD_METHOD_MAX;
+}
+
 enum reload_method conf_reload_method_of(const char *setting)
 {
 	for (int m = RELOAD_METHOD_NONE + 1; setting && m < _RELOAD_METHOD_MAX; m++)
-		if (strcmp(reload_method_settings[m], setting) == 0)
+		if (reload_method_settings[m] && strcmp(reload_method_settings[m], setting) == 0)
 			return (enum reload_method)m;
 	return RELOAD_METHOD_NONE;
 }
 
 void conf_reload_methods(char *buf, size_t len, const char *conj)
 {
-	size_t used = 0;
+	const char *names[_RELOAD_METHOD_MAX];
+	size_t used = 0, n = 0;
 
+	for (int m = RELOAD_METHOD_NONE + 1; m < _RELOAD_METHOD_MAX; m++)
+		if (reload_method_settings[m])
+			names[n++] = reload_method_settings[m];
 	buf[0] = '\0';
-	for (int m = RELOAD_METHOD_NONE + 1; m < _RELOAD_METHOD_MAX && used < len; m++) {
-		const char *sep = m == RELOAD_METHOD_NONE + 1 ? "" :
-				  m == _RELOAD_METHOD_MAX - 1 ? conj : ", ";
-		int n = snprintf(buf + used, len - used, "%s%s", sep, reload_method_settings[m]);
+	for (size_t i = 0; i < n && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s", i == 0 ? "" : i == n - 1 ? conj : ", ",
+				 names[i]);
 
-		used += n > 0 ? (size_t)n : 0;
+		used += w > 0 ? (size_t)w : 0;
 	}
 }
 
@@ -142,6 +171,10 @@ static const cfg_type_t cfg_types[_CONF_TYPE_MAX] = {
 	[CONF_KEY_TYPE] = CFGT_STR,
 	[CONF_PAIR_FORMAT] = CFGT_STR,
 	[CONF_USER]     = CFGT_STR,
+	[CONF_DANE_MODE] = CFGT_STR,
+	[CONF_PINS]     = CFGT_STR,
+	[CONF_RESOLVER] = CFGT_STR,
+	[CONF_KIND]     = CFGT_STR,
 };
 
 static cfg_opt_t row_opt(const struct conf_row *row, enum conf_scope scope,
@@ -153,7 +186,7 @@ static cfg_opt_t row_opt(const struct conf_row *row, enum conf_scope scope,
 	cfg_opt_t o = {
 		.name = row->name,
 		.type = cfg_types[row->type],
-		.flags = row->type == CONF_ARGV ? CFGF_LIST : CFGF_NONE,
+		.flags = row->type == CONF_ARGV || row->type == CONF_PINS ? CFGF_LIST : CFGF_NONE,
 		.validcb = validate,
 	};
 

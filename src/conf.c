@@ -94,6 +94,7 @@ static void service_done(struct conf_service *s)
 {
 	conf_store_free(CONF_SERVICE, s);
 	free(s->name);
+	free(s->recipe);
 	for (size_t i = 0; i < s->n_endpoints; i++)
 		endpoint_done(&s->endpoints[i]);
 	free(s->endpoints);
@@ -113,6 +114,7 @@ static int take_endpoint(struct loader *l, const struct conf_service *s, cfg_t *
 	r = conf_store(CONF_ENDPOINT, ep, sec, e);
 	if (r < 0)
 		return r;
+	conf_kind_endpoint(s, e);
 
 	if (!valid_name(e->name))
 		loader_error(l, -EINVAL, l->file, line, "endpoint \"%s\" has an unusable name; use up "
@@ -123,7 +125,8 @@ static int take_endpoint(struct loader *l, const struct conf_service *s, cfg_t *
 	else if (e->port == 0)
 		loader_error(l, -EINVAL, l->file, line, "endpoint %s of service %s has no port; "
 			     "implicit TLS needs one, such as port = 443 (or name a protocol with "
-			     "starttls = \"...\")", conf_show(e->name).s, conf_show(s->name).s);
+			     "starttls = \"...\", or the server with kind = \"...\")",
+			     conf_show(e->name).s, conf_show(s->name).s);
 	if (!e->cert)
 		what = "cert";
 	else if (!e->key)
@@ -136,14 +139,21 @@ static int take_endpoint(struct loader *l, const struct conf_service *s, cfg_t *
 }
 
 /* The reload method, and the rules between the reload settings. */
-static void take_reload(struct loader *l, cfg_t *sec, unsigned line, struct conf_service *s)
+static int take_reload(struct loader *l, cfg_t *sec, unsigned line, struct conf_service *s)
 {
 	char methods[128];
+	int r;
 
 	/* At most one is set: conf-parse.c refused a second one. */
-	for (int m = RELOAD_METHOD_NONE + 1; m < _RELOAD_METHOD_MAX; m++)
-		if (cfg_size(sec, reload_method_setting((enum reload_method)m)) > 0)
+	for (int m = RELOAD_METHOD_NONE + 1; m < _RELOAD_METHOD_MAX; m++) {
+		const char *setting = reload_method_setting((enum reload_method)m);
+
+		if (setting && cfg_size(sec, setting) > 0)
 			s->reload_method = (enum reload_method)m;
+	}
+	r = conf_kind_apply(&l->errors, l->check_owner, s);
+	if (r < 0)
+		return r;
 
 	if (s->reload_signal && !s->pid_file)
 		loader_error(l, -EINVAL, l->file, line, "service %s has reload-signal but no pid-file; "
@@ -156,11 +166,13 @@ static void take_reload(struct loader *l, cfg_t *sec, unsigned line, struct conf
 		loader_error(l, -EINVAL, l->file, line, "service %s has %s but no pid-file; remove "
 			     "it, or add reload-signal and pid-file", conf_show(s->name).s,
 			     s->pid_program ? "pid-program" : "pid-file-owner");
-	if (s->reload_check && s->reload_method == RELOAD_METHOD_NONE) {
+	if (s->reload_check && !reload_method_acts(s->reload_method)) {
 		conf_reload_methods(methods, sizeof(methods), " or ");
 		loader_error(l, -EINVAL, l->file, line, "service %s has reload-check but no reload "
-			     "method; add %s, or remove reload-check", conf_show(s->name).s, methods);
+			     "method; add %s (or a kind that has one), or remove reload-check",
+			     conf_show(s->name).s, methods);
 	}
+	return 0;
 }
 
 static size_t total_endpoints(const struct conf *c)
@@ -242,7 +254,9 @@ static int take_service(struct loader *l, cfg_t *sec, size_t idx)
 	r = conf_store(CONF_SERVICE, sec, NULL, &s);
 	if (r < 0)
 		goto out;
-	take_reload(l, sec, line, &s);
+	r = take_reload(l, sec, line, &s);
+	if (r < 0)
+		goto out;
 	if (service_fits(l, &s, cfg_size(sec, "endpoint"), line)) {
 		r = take_endpoints(l, sec, idx, &s);
 		if (r < 0)

@@ -32,24 +32,37 @@ struct conf_endpoint {
 	char *key;           /* effective private key */
 	enum key_type key_type; /* which of a dual-certificate server's pairs */
 	enum pair_format pair_format; /* the rules by which the daemon reads the files */
+	int dane;            /* enum dane_mode (dane-judge.h) */
+	bool dane_override;  /* near expiry, a reload held for DANE or pins goes ahead */
+	char **pins;         /* pin-sha256, base64, NULL-terminated; NULL: none */
+	char *dane_name;     /* the TLSA owner's host; NULL: the endpoint's name */
 	const char *file;    /* where it was defined, for messages */
 	unsigned line;
 };
 
 /*
- * How a service is reloaded: exactly one method, or none (check only).
- * The loader sets it from whichever of the method's settings is present.
+ * How a service is made to load its new certificate: exactly one method,
+ * or none (check only).  The loader sets it from whichever of the
+ * method's settings is present, else from the service's kind (kinds.h).
+ * The last three have no setting of their own: only a kind selects them.
  */
 enum reload_method {
 	RELOAD_METHOD_NONE,
 	RELOAD_METHOD_UNIT,       /* reload-unit: systemd over D-Bus */
 	RELOAD_METHOD_COMMAND,    /* reload-command: an argv, no shell */
 	RELOAD_METHOD_SIGNAL,     /* reload-signal to the process in pid-file */
+	RELOAD_METHOD_RESTART,    /* restart-unit: systemd's RestartUnit over D-Bus */
+	RELOAD_METHOD_SELF,       /* the server loads a renewal by itself: verify only */
+	RELOAD_METHOD_HAPROXY,    /* HAProxy's runtime API on control-socket, else reload-unit */
+	RELOAD_METHOD_SLAPD,      /* slapd's cn=config TLS settings set again over control-socket */
 	_RELOAD_METHOD_MAX,
 };
 
-/* The setting that selects m ("reload-unit", ...); NULL for RELOAD_METHOD_NONE. */
+/* The setting that selects m ("reload-unit", ...); NULL for a method only a kind selects. */
 const char *reload_method_setting(enum reload_method m);
+
+/* Whether m does anything to the server (false for none and for "by itself"). */
+bool reload_method_acts(enum reload_method m);
 
 struct conf_service {
 	char *name;
@@ -57,9 +70,13 @@ struct conf_service {
 	char *address;                     /* service-wide default, "localhost" unless set */
 	enum key_type key_type;            /* service-wide default */
 	enum pair_format pair_format;      /* service-wide default */
+	char *kind;                        /* kind = "...", or NULL */
 	enum reload_method reload_method;
-	/* Of reload_unit, reload_command and reload_signal, only reload_method's is set. */
+	/* Of reload_unit, reload_command, reload_signal and restart_unit only
+	 * reload_method's is set; reload_unit also names HAProxy's fallback. */
 	char *reload_unit;
+	char *restart_unit;
+	char *control_socket;              /* HAProxy's admin socket, slapd's ldapi, ... */
 	char **reload_command;             /* NULL-terminated argv, or NULL */
 	char **reload_check;               /* NULL-terminated argv, or NULL */
 	int reload_signal;                 /* signal number, 0 if unset */
@@ -75,6 +92,11 @@ struct conf_service {
 	int reload_window_start;           /* minutes after midnight, -1 if unset */
 	int reload_window_end;
 	bool allow_downgrade;
+	int dane;                          /* service-wide defaults of the endpoints' */
+	bool dane_override;
+	char **pins;
+	char *recipe;                      /* where the reload settings came from, for people */
+	uint64_t kind_rows;                /* bit i: conf_rows[i]'s value came from the kind */
 	struct conf_endpoint *endpoints;
 	size_t n_endpoints;
 	const char *file;
@@ -92,6 +114,8 @@ struct conf {
 	char *state_dir;
 	char *include_dir;
 	char *metrics_file;          /* Prometheus text written after each pass, or NULL */
+	char *dane_resolver;         /* "ADDRESS[@PORT]" for TLSA look-ups; NULL: resolv.conf's */
+	char *dane_trust_anchor;     /* the DNSSEC trust anchor file */
 	struct conf_service *services;
 	size_t n_services;
 	char **files;                /* every file read, for messages; NULL-terminated */

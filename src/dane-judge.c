@@ -348,8 +348,12 @@ static int judge_records(struct part *p, const struct dane_input *in, struct dan
 			    v->disk_records[0] : v->served_records[0]);
 		return 0;
 	case DANE_BOGUS:
+		/* Nobody can tell what the records say: a new key waits for them. */
 		say(p, DANE_ACTION_NONE, SEVERITY_CRITICAL, "%s: senders that validate DANE "
-		    "defer mail to this server until the zone's signatures are repaired", a->reason);
+		    "defer mail to this server until the zone's signatures are repaired; a "
+		    "renewal waits until the records validate", a->reason);
+		hold(p, in);
+		p->severity = SEVERITY_CRITICAL;
 		p->recheck_usec = RECHECK_BOGUS_USEC;
 		return 0;
 	default:

@@ -21,8 +21,9 @@
  *
  * and without records: secure proof of none or an unsigned zone is
  * nothing to act on (CRITICAL with mode yes); bogus is CRITICAL (senders
- * defer mail); a failed look-up is a WARNING, and with mode yes holds
- * like a mismatch.
+ * defer mail) and holds, since what the records say is unknown (near
+ * expiry, override lets it go); a failed look-up is a WARNING, and with
+ * mode yes holds like a mismatch.
  */
 #pragma once
 

@@ -84,6 +84,26 @@ void event_verdict_changed(const char *service, const struct check_item *it,
 		 it->verdict.reason);
 }
 
+void event_dane_hold(const char *service, const struct check_item *it, bool was_held)
+{
+	bool held = it->verdict.dane_held;
+	char f[2][128];
+	const char *fields[3] = { f[0], f[1], NULL };
+
+	if (held == was_held)
+		return;
+	snprintf(f[0], sizeof(f[0]), "CERTWATCH_SERVICE=%s", service);
+	snprintf(f[1], sizeof(f[1]), "CERTWATCH_ENDPOINT=%s", it->endpoint);
+	if (held)
+		log_full(it->verdict.severity == SEVERITY_CRITICAL ? LOG_ERR : LOG_WARNING,
+			 LOG_KIND_DANE_HELD, fields, "%s/%s: reload held: %s", service, it->endpoint,
+			 it->verdict.reason);
+	else
+		log_full(LOG_NOTICE, LOG_KIND_DANE_RELEASED, fields, "%s/%s: reload no longer held "
+			 "for DANE or pins: %s: %s", service, it->endpoint,
+			 verdict_state_to_string(it->verdict.state), it->verdict.reason);
+}
+
 void event_note(const struct event_context *c, const struct policy_out *o)
 {
 	static const enum log_kind kinds[_NOTE_MAX] = {

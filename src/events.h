@@ -25,6 +25,13 @@ struct disk_seen {
 void event_disk_changed(const char *service, const struct check_item *it,
 			struct disk_seen *seen);
 
+/*
+ * "reload held for DANE" when the endpoint's verdict holds a reload and
+ * was_held says it did not, "released" the other way round; each with a
+ * MESSAGE_ID of its own.
+ */
+void event_dane_hold(const char *service, const struct check_item *it, bool was_held);
+
 /* The endpoint's verdict, when its state differs from old_state (NULL: first seen). */
 void event_verdict_changed(const char *service, const struct check_item *it,
 			   const char *old_state);

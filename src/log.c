@@ -31,6 +31,8 @@ static const char *const message_ids[_LOG_KIND_MAX] = {
 	[LOG_KIND_SERVICE_PAUSED]  = "2647bc4205a74889b11667cab74c4e4d",
 	[LOG_KIND_RENEWAL_OVERDUE] = "545bd7746957491c8c63cc87911187b4",
 	[LOG_KIND_DISK_INVALID]    = "72570e8a5e9b404cb7499f1b05f3e5c5",
+	[LOG_KIND_DANE_HELD]       = "841b8875e62b431eac1e0944ebc87f0e",
+	[LOG_KIND_DANE_RELEASED]   = "432de364ccfb40f08ba5ff796d8023a5",
 };
 
 const char *log_kind_message_id(enum log_kind kind)

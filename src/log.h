@@ -19,6 +19,8 @@ enum log_kind {
 	LOG_KIND_SERVICE_PAUSED,
 	LOG_KIND_RENEWAL_OVERDUE,
 	LOG_KIND_DISK_INVALID,
+	LOG_KIND_DANE_HELD,         /* a reload is held for DANE records or pins */
+	LOG_KIND_DANE_RELEASED,     /* ... and no longer */
 	_LOG_KIND_MAX,
 };
 

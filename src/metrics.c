@@ -26,6 +26,9 @@ enum family {
 	FAM_STATE,
 	FAM_PROBE_DURATION,
 	FAM_PROBE_SUCCESS,
+	FAM_DANE_MATCH,
+	FAM_DANE_LOOKUP,
+	FAM_DANE_HOLD,
 	_FAM_ENDPOINT_MAX,
 };
 
@@ -47,6 +50,15 @@ static const struct {
 		"How long the last probe took: connect, STARTTLS and TLS handshake." },
 	[FAM_PROBE_SUCCESS] = { "certwatch_probe_success", "gauge",
 		"1 when the last probe fetched a certificate, 0 when it failed." },
+	[FAM_DANE_MATCH] = { "certwatch_dane_match", "gauge",
+		"1 when the chain (side: served or disk) matches the endpoint's TLSA records, "
+		"0 when it does not; absent when they were not judged." },
+	[FAM_DANE_LOOKUP] = { "certwatch_dane_lookup", "gauge",
+		"The last look-up of the endpoint's TLSA records: 1 for its result, 0 for the "
+		"others." },
+	[FAM_DANE_HOLD] = { "certwatch_dane_hold", "gauge",
+		"1 when a reload of the endpoint is held because the renewal on disk matches "
+		"none of its TLSA records or pins." },
 };
 
 /* A label value with backslash, double quote and newline escaped, as the format requires. */
@@ -88,6 +100,36 @@ static void endpoint_sample(FILE *f, const char *name, const struct check_item *
 		label_value(f, it->endpoint);
 }
 
+/* The DANE families: only endpoints that have DANE or pins. */
+static void dane_family(FILE *f, enum family fam, const struct check_item *it)
+{
+	const char *name = families[fam].name;
+	const struct check_dane *d = it->dane;
+	enum dane_side sides[2] = { d->verdict.served, d->verdict.disk };
+	static const char *const side_names[2] = { "served", "disk" };
+
+	if (fam == FAM_DANE_HOLD) {
+		endpoint_sample(f, name, it);
+		fprintf(f, "} %d\n", it->verdict.dane_held);
+		return;
+	}
+	if (fam == FAM_DANE_LOOKUP) {
+		for (int s = 0; d->answer && s < _DANE_STATUS_MAX; s++) {
+			endpoint_sample(f, name, it);
+			fputs(",result=", f);
+			label_value(f, dane_status_to_string(s));
+			fprintf(f, "} %d\n", d->answer->status == (enum dane_status)s);
+		}
+		return;
+	}
+	for (int i = 0; d->judged && i < 2; i++) {
+		if (sides[i] != DANE_SIDE_MATCH && sides[i] != DANE_SIDE_MISMATCH)
+			continue;
+		endpoint_sample(f, name, it);
+		fprintf(f, ",side=\"%s\"} %d\n", side_names[i], sides[i] == DANE_SIDE_MATCH);
+	}
+}
+
 static void endpoint_family(FILE *f, enum family fam, const struct check_item *items, size_t n)
 {
 	const char *name = families[fam].name;
@@ -100,6 +142,11 @@ static void endpoint_family(FILE *f, enum family fam, const struct check_item *i
 		/* The daemon's endpoints that have not been probed yet know nothing. */
 		if (it->probe.phase == PROBE_PHASE_QUEUED)
 			continue;
+		if (fam >= FAM_DANE_MATCH) {
+			if (it->dane)
+				dane_family(f, fam, it);
+			continue;
+		}
 		switch (fam) {
 		case FAM_SERVED_NOT_AFTER:
 			if (!served)
@@ -193,4 +240,19 @@ int metrics_write_file(const char *path, const struct check_item *items, size_t 
 
 	/* node_exporter runs as its own user: the metrics are not secret. */
 	return write_file_atomic(path, 0644, write_args, &a);
+}
+
+int metrics_instance_path(const char *path, const char *service, char *buf, size_t len)
+{
+	static const char suffix[] = ".prom";
+	size_t n = strlen(path), stem = n;
+	int w;
+
+	if (n >= strlen(suffix) && strcmp(path + n - strlen(suffix), suffix) == 0)
+		stem = n - strlen(suffix);
+	if (!service)
+		w = snprintf(buf, len, "%s", path);
+	else
+		w = snprintf(buf, len, "%.*s-%s%s", (int)stem, path, service, path + stem);
+	return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
 }

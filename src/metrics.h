@@ -34,3 +34,13 @@ void metrics_write(FILE *f, const struct check_item *items, size_t n,
  */
 int metrics_write_file(const char *path, const struct check_item *items, size_t n,
 		       const struct metrics_service *services, size_t n_services);
+
+/*
+ * The metrics-file of an instance guarding only service (certwatch@NAME):
+ * "-NAME" before path's ".prom", or after path without that suffix, so
+ * that the instances sharing one configuration write files of their own
+ * instead of replacing each other's (the textfile collector reads every
+ * *.prom file of its directory).  service NULL: path itself.  Returns 0,
+ * or -ENAMETOOLONG when it does not fit in len bytes.
+ */
+int metrics_instance_path(const char *path, const char *service, char *buf, size_t len);

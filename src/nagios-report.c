@@ -171,6 +171,13 @@ static void perfdata(FILE *f, const struct check_item *items, const struct judge
 		perf_label(f, name, "handshake");
 		nagios_number_format((double)items[i].probe.handshake_usec / 1e6, v, sizeof(v));
 		fprintf(f, "%ss;;;0", v);
+		/* DANE and pins: 0 nothing wrong, 1 a reload held, 2 the served chain refused. */
+		if (items[i].dane) {
+			fputc(' ', f);
+			perf_label(f, name, "dane");
+			fprintf(f, "%d;1;2;0;2", items[i].verdict.state == STATE_DANE_MISMATCH ? 2 :
+				items[i].verdict.dane_held ? 1 : 0);
+		}
 		sep = " ";
 	}
 }

@@ -229,6 +229,8 @@ int nagios_main(int argc, char **argv, const char *config)
 	};
 	struct conf *c = NULL;
 	struct check_item *items = NULL;
+	struct dane_options dane;
+	char err[1024] = "";
 	size_t n = 0;
 	uint64_t timeout;
 	time_t now;
@@ -247,7 +249,10 @@ int nagios_main(int argc, char **argv, const char *config)
 			items[i].target.timeout_usec = timeout;
 	arm_timeout(timeout);
 	now = time(NULL);
-	r = check_items_run(items, n, c->max_probes, now);
+	dane = check_dane_options(c);
+	r = check_items_run(items, n, c->max_probes, &dane, now, err, sizeof(err));
+	if (err[0])
+		fprintf(stderr, "certwatch: %s\n", err);
 	setitimer(ITIMER_REAL, &(struct itimerval) {}, NULL);
 	if (r < 0)
 		printf("CERTWATCH UNKNOWN - the probes could not run: %s\n", strerror(-r));

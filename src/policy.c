@@ -130,14 +130,21 @@ static void rest(struct policy_state *st, struct policy_out *out)
 /*
  * At rest but not served (a server that reloads by itself, a pair still
  * being written, a paused service fixed by hand): look again soon, then
- * less and less often, whatever the periodic interval says.
+ * less and less often, whatever the periodic interval says; a reload held
+ * for DANE looks again by the facts' hint at the latest, when its records
+ * may have changed.
  */
 static void rest_and_recheck(struct policy_state *st, const struct policy_conf *pc,
-			     uint64_t now, struct policy_out *out)
+			     const struct policy_facts *f, uint64_t now, struct policy_out *out)
 {
+	uint64_t delay;
+
 	if (st->recheck < pc->recheck_usec)
 		st->recheck = pc->recheck_usec;
-	go(st, out, PHASE_IDLE, DO_ARM_TIMER, now + st->recheck);
+	/* A hold waits for records that may change sooner than the doubling says. */
+	delay = f->recheck_in_usec && f->recheck_in_usec < st->recheck ? f->recheck_in_usec :
+		st->recheck;
+	go(st, out, PHASE_IDLE, DO_ARM_TIMER, now + delay);
 	st->recheck = st->recheck * 2 > pc->recheck_max_usec ? pc->recheck_max_usec :
 		st->recheck * 2;
 }
@@ -290,7 +297,7 @@ static void decide(struct policy_state *st, const struct input *in, struct polic
 	}
 	if (!f->reload_wanted || !in->pc->can_reload || st->paused) {
 		st->unverified = false;
-		rest_and_recheck(st, in->pc, in->now, out);
+		rest_and_recheck(st, in->pc, f, in->now, out);
 		return;
 	}
 	/* Whatever renewed one endpoint, a reload would load another's broken pair. */
@@ -299,7 +306,7 @@ static void decide(struct policy_state *st, const struct input *in, struct polic
 		st->unverified = false;
 		if (!was_vetoed)
 			out->note = NOTE_VETOED;
-		rest_and_recheck(st, in->pc, in->now, out);
+		rest_and_recheck(st, in->pc, f, in->now, out);
 		return;
 	}
 	if (in->now < st->next_attempt) {

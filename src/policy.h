@@ -67,6 +67,12 @@ struct policy_facts {
 	bool vetoed;
 	size_t veto_index;
 	size_t n_added;
+	/*
+	 * A reload held for DANE records or pins waits for the records to
+	 * change: look again after this long at the latest (the soonest
+	 * endpoint's TTL-based recheck); 0: no hint.
+	 */
+	uint64_t recheck_in_usec;
 };
 
 /* From the configuration. */

@@ -12,6 +12,7 @@
 
 #include <openssl/x509_vfy.h>
 
+#include "dane-judge.h"
 #include "reconcile.h"
 #include "util.h"
 
@@ -33,6 +34,8 @@ static const char *const state_names[_STATE_MAX] = {
 	[STATE_EXPIRED]         = "EXPIRED",
 	[STATE_SERVED_INVALID]  = "SERVED-INVALID",
 	[STATE_UNREACHABLE]     = "UNREACHABLE",
+	[STATE_DANE_HOLD]       = "DANE-HOLD",
+	[STATE_DANE_MISMATCH]   = "DANE-MISMATCH",
 };
 
 static const char *const action_names[_ACTION_MAX] = {
@@ -328,6 +331,34 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 	ret->vetoes_reload = disk && pair_vetoes_reload(served, disk);
 }
 
+void reconcile_dane(struct verdict *v, const struct dane_verdict *d)
+{
+	bool refused = d->served == DANE_SIDE_MISMATCH || d->served_pins == DANE_SIDE_MISMATCH;
+	bool held = d->action == DANE_ACTION_HOLD && v->action == ACTION_RELOAD;
+	char was[sizeof(v->reason)];
+	size_t len = strlen(v->reason);
+
+	v->severity = worse(v->severity, d->severity);
+	if (!refused && !held) {
+		if (d->severity > SEVERITY_OK && d->reason[0])
+			snprintf(v->reason + len, sizeof(v->reason) - len, "; %s", d->reason);
+		return;
+	}
+	snprintf(was, sizeof(was), "%s", v->reason);
+	if (held) {
+		v->state = STATE_DANE_HOLD;
+		v->action = ACTION_NONE;
+		v->dane_held = true;
+		v->recheck_usec = d->recheck_usec;
+	}
+	/* Whatever the disk holds, and even when it is what is served: not in sync. */
+	if (refused) {
+		v->state = STATE_DANE_MISMATCH;
+		v->in_sync = false;
+	}
+	snprintf(v->reason, sizeof(v->reason), "%s (%s)", d->reason, was);
+}
+
 void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
 			 const struct probe_result *served, const struct thresholds *th,
 			 time_t now, const uint8_t *target)
@@ -344,6 +375,9 @@ void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
 		f->veto_index = f->n_added;
 	}
 	f->n_added++;
+	if (v->dane_held && v->recheck_usec &&
+	    (!f->recheck_in_usec || v->recheck_usec < f->recheck_in_usec))
+		f->recheck_in_usec = v->recheck_usec;
 	if (!v->in_sync && !on_target)
 		f->all_served = false;
 	if (served->status != PROBE_OK)

@@ -29,6 +29,8 @@ enum verdict_state {
 	STATE_EXPIRED,          /* the served certificate has expired */
 	STATE_SERVED_INVALID,   /* served: not yet valid, or not for the endpoint's name */
 	STATE_UNREACHABLE,      /* no certificate could be fetched */
+	STATE_DANE_HOLD,        /* the renewal on disk would break DANE or a pin: reload held */
+	STATE_DANE_MISMATCH,    /* the served chain matches no TLSA record or pin */
 	_STATE_MAX,
 };
 
@@ -59,7 +61,14 @@ struct verdict {
 	 * too.
 	 */
 	bool vetoes_reload;
-	char reason[512];
+	/*
+	 * The reload this verdict wanted waits for DANE records or pins
+	 * (reconcile_dane()); look again after recheck_usec, when the
+	 * records may have changed (0: no opinion).
+	 */
+	bool dane_held;
+	uint64_t recheck_usec;
+	char reason[1024];
 };
 
 /*
@@ -70,6 +79,15 @@ struct verdict {
 void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 	       const char *name, const struct thresholds *th, time_t now,
 	       struct verdict *ret);
+
+/*
+ * Folds the judgement of the endpoint's TLSA records and pins (dane_judge())
+ * into its verdict: a reload they hold is no reload (DANE-HOLD), a served
+ * chain they reject is CRITICAL and not in sync (DANE-MISMATCH), and any
+ * other say of theirs raises the severity and joins the reason.
+ */
+struct dane_verdict;
+void reconcile_dane(struct verdict *v, const struct dane_verdict *d);
 
 /*
  * Folds one endpoint's verdict into the facts its service's policy decides

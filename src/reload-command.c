@@ -1,9 +1,9 @@
 /*
  * reload-command.c - the command reload method, and the runner of a
  * service's reload-check: argv[0] run without a shell, with a clean
- * environment, stdin from /dev/null, stdout and stderr captured together
- * and bounded, every other descriptor closed, in a session and process
- * group of its own and in a cgroup of its own where one can be made
+ * environment, stdin from /dev/null (or a method's input), stdout and
+ * stderr captured together and bounded, every other descriptor closed, in
+ * a session and process group of its own and in a cgroup of its own where one can be made
  * (reload-tree.h); after the timeout every process it started gets
  * SIGTERM, then SIGKILL, and the result says only what was seen to die.
  *
@@ -122,7 +122,7 @@ static int max_open_fds(void)
  * exec has happened, or the negative errno of whatever failed, the exec
  * included (then the child is already reaped).
  */
-static int command_spawn(struct command_op *c, char *const argv[])
+static int command_spawn(struct command_op *c, char *const argv[], int input_fd)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, null_fd = -1, max_fd, e = 0, r;
 	ssize_t n;
@@ -134,7 +134,8 @@ static int command_spawn(struct command_op *c, char *const argv[])
 		r = -errno;
 		goto out;
 	}
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	null_fd = input_fd >= 0 ? fcntl(input_fd, F_DUPFD_CLOEXEC, 3) :
+		  open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (null_fd < 0) {
 		r = -errno;
 		goto out;
@@ -192,6 +193,9 @@ static void command_render_output(struct command_op *c)
 	static const char widest_note[] = "... (18446744073709551615 more bytes)";
 	char *dst = c->op.result.output;
 	size_t room = sizeof c->op.result.output - 1, width = 0, shown = 0, total_width = 0;
+
+	memcpy(c->op.result.raw, c->out, c->out_len);
+	c->op.result.raw_len = c->out_len;
 
 	for (size_t i = 0; i < c->out_len; i++)
 		total_width += escaped_width((unsigned char)c->out[i]);
@@ -406,6 +410,13 @@ static void command_destroy(struct reload_op *op)
 int reload_command_start(sd_event *event, char *const argv[], uint64_t timeout_usec,
 			 reload_done_t done, void *userdata, struct reload_op **ret)
 {
+	return reload_command_start_input(event, argv, -1, timeout_usec, done, userdata, ret);
+}
+
+int reload_command_start_input(sd_event *event, char *const argv[], int input_fd,
+			       uint64_t timeout_usec, reload_done_t done, void *userdata,
+			       struct reload_op **ret)
+{
 	struct reload_op *op = NULL;
 	struct command_op *c;
 	int r;
@@ -425,7 +436,7 @@ int reload_command_start(sd_event *event, char *const argv[], uint64_t timeout_u
 	if (r < 0)
 		goto fail;
 
-	r = command_spawn(c, argv);
+	r = command_spawn(c, argv, input_fd);
 	if (r < 0) {
 		reload_op_complete(op, RELOAD_SPAWN_FAILED, "cannot run %s: %s", c->path,
 				   strerror(-r));

@@ -1,7 +1,8 @@
 /*
- * reload-unit.c - the systemd reload method: ReloadUnit(unit, "replace")
- * over D-Bus, then the job's JobRemoved signal; RELOAD_OK when its result
- * is "done" (org.freedesktop.systemd1(5)).
+ * reload-unit.c - the systemd methods: ReloadUnit(unit, "replace"), or
+ * RestartUnit for a server that takes a new certificate only when it
+ * starts, over D-Bus, then the job's JobRemoved signal; RELOAD_OK when
+ * its result is "done" (org.freedesktop.systemd1(5)).
  *
  * The method owns its bus connection in struct reload_env: opened at the
  * first reload, and opened anew when the bus daemon has gone away since
@@ -28,6 +29,8 @@ struct early_job {
 
 struct unit_op {
 	struct reload_op op;        /* first: the common part */
+	const char *verb;           /* "ReloadUnit" or "RestartUnit" */
+	const char *what;           /* "reload" or "restart" */
 	sd_bus *bus;
 	char *unit, *job;
 	sd_bus_slot *match, *call;
@@ -61,12 +64,12 @@ static void unit_job_ended(struct unit_op *u, const char *result)
 	char esc[64];
 
 	if (strcmp(result, "done") == 0) {
-		reload_op_complete(&u->op, RELOAD_OK, "systemd reloaded %s", u->unit);
+		reload_op_complete(&u->op, RELOAD_OK, "systemd %sed %s", u->what, u->unit);
 		return;
 	}
 	escape_bytes(result, strlen(result), esc, sizeof esc);
-	reload_op_complete(&u->op, RELOAD_JOB_FAILED, "systemd's reload job for %s ended with result \"%s\"",
-		    u->unit, esc);
+	reload_op_complete(&u->op, RELOAD_JOB_FAILED, "systemd's %s job for %s ended with result \"%s\"",
+		    u->what, u->unit, esc);
 }
 
 static void unit_bus_error(struct unit_op *u, const char *what, const sd_bus_error *e)
@@ -136,7 +139,7 @@ static int on_reload_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 	(void)ret_error;
 	if (u->op.completing)
 		return 0;
-	snprintf(what, sizeof what, "ReloadUnit(%s)", u->unit);
+	snprintf(what, sizeof what, "%s(%s)", u->verb, u->unit);
 	if (e) {
 		unit_bus_error(u, what, e);
 		return 0;
@@ -168,11 +171,11 @@ static int on_unit_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	(void)usec;
 	format_duration(u->op.timeout_usec, timeout, sizeof timeout);
 	if (u->job)
-		reload_op_complete(&u->op, RELOAD_TIMEOUT, "systemd's reload job for %s did not finish within %s",
-			    u->unit, timeout);
+		reload_op_complete(&u->op, RELOAD_TIMEOUT, "systemd's %s job for %s did not finish within %s",
+			    u->what, u->unit, timeout);
 	else
-		reload_op_complete(&u->op, RELOAD_TIMEOUT, "systemd did not answer ReloadUnit(%s) within %s",
-			    u->unit, timeout);
+		reload_op_complete(&u->op, RELOAD_TIMEOUT, "systemd did not answer %s(%s) within %s",
+			    u->verb, u->unit, timeout);
 	return 0;
 }
 
@@ -197,7 +200,7 @@ static int unit_send(struct unit_op *u)
 	if (r < 0)
 		goto out;
 	r = sd_bus_message_new_method_call(u->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH,
-					   SYSTEMD_MANAGER, "ReloadUnit");
+					   SYSTEMD_MANAGER, u->verb);
 	if (r < 0)
 		goto out;
 	r = sd_bus_message_append(m, "ss", u->unit, "replace");
@@ -209,8 +212,9 @@ out:
 	return r;
 }
 
-int reload_unit_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t timeout_usec,
-		      reload_done_t done, void *userdata, struct reload_op **ret)
+static int unit_call_start(sd_event *event, sd_bus *bus, bool restart, const char *unit,
+			   uint64_t timeout_usec, reload_done_t done, void *userdata,
+			   struct reload_op **ret)
 {
 	struct reload_op *op = NULL;
 	struct unit_op *u;
@@ -222,6 +226,8 @@ int reload_unit_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t t
 	if (r < 0)
 		return r;
 	u = (struct unit_op *)op;
+	u->verb = restart ? "RestartUnit" : "ReloadUnit";
+	u->what = restart ? "restart" : "reload";
 	op->destroy = unit_destroy;
 	op->timeout_usec = timeout_usec;
 	u->bus = sd_bus_ref(bus);
@@ -237,10 +243,22 @@ int reload_unit_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t t
 	}
 	r = unit_send(u);
 	if (r < 0)
-		reload_op_complete(op, RELOAD_BUS_ERROR, "cannot ask systemd to reload %s: %s", unit,
-				   strerror(-r));
+		reload_op_complete(op, RELOAD_BUS_ERROR, "cannot ask systemd to %s %s: %s", u->what,
+				   unit, strerror(-r));
 	*ret = op;
 	return 0;
+}
+
+int reload_unit_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t timeout_usec,
+		      reload_done_t done, void *userdata, struct reload_op **ret)
+{
+	return unit_call_start(event, bus, false, unit, timeout_usec, done, userdata, ret);
+}
+
+int reload_restart_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t timeout_usec,
+			 reload_done_t done, void *userdata, struct reload_op **ret)
+{
+	return unit_call_start(event, bus, true, unit, timeout_usec, done, userdata, ret);
 }
 
 /* The system bus, attached to the loop; opened again when it was closed. */
@@ -264,8 +282,9 @@ static int env_bus(struct reload_env *env, sd_bus **ret)
 	return 0;
 }
 
-int reload_unit_method_start(struct reload_env *env, const struct conf_service *cs,
-			     reload_done_t done, void *userdata, struct reload_op **ret)
+static int env_unit_start(struct reload_env *env, bool restart, const char *unit,
+			  const struct conf_service *cs, reload_done_t done, void *userdata,
+			  struct reload_op **ret)
 {
 	sd_bus *bus = NULL;
 	int r;
@@ -273,8 +292,20 @@ int reload_unit_method_start(struct reload_env *env, const struct conf_service *
 	r = env_bus(env, &bus);
 	if (r < 0)
 		return r;
-	return reload_unit_start(env->event, bus, cs->reload_unit, cs->reload_timeout_usec, done,
-				 userdata, ret);
+	return unit_call_start(env->event, bus, restart, unit, cs->reload_timeout_usec, done,
+			       userdata, ret);
+}
+
+int reload_unit_method_start(struct reload_env *env, const struct conf_service *cs,
+			     reload_done_t done, void *userdata, struct reload_op **ret)
+{
+	return env_unit_start(env, false, cs->reload_unit, cs, done, userdata, ret);
+}
+
+int reload_restart_method_start(struct reload_env *env, const struct conf_service *cs,
+				reload_done_t done, void *userdata, struct reload_op **ret)
+{
+	return env_unit_start(env, true, cs->restart_unit, cs, done, userdata, ret);
 }
 
 void reload_env_done(struct reload_env *env)

@@ -14,6 +14,11 @@ const struct reload_method_ops reload_method_table[_RELOAD_METHOD_MAX] = {
 	[RELOAD_METHOD_UNIT]    = { "systemd unit", reload_unit_method_start },
 	[RELOAD_METHOD_COMMAND] = { "command",      reload_command_method_start },
 	[RELOAD_METHOD_SIGNAL]  = { "signal",       reload_signal_method_start },
+	[RELOAD_METHOD_RESTART] = { "systemd restart", reload_restart_method_start },
+	/* Nothing to start: the policy verifies without a reload (reload_method_acts()). */
+	[RELOAD_METHOD_SELF]    = { "none: the server loads it by itself", NULL },
+	[RELOAD_METHOD_HAPROXY] = { "HAProxy runtime API", reload_haproxy_method_start },
+	[RELOAD_METHOD_SLAPD]   = { "slapd cn=config", reload_slapd_method_start },
 };
 
 int reload_start(struct reload_env *env, const struct conf_service *cs, reload_done_t done,

@@ -1,9 +1,11 @@
 /*
  * reload.h - the ways to make a service load its new certificate, behind
  * one table indexed by the configuration's enum reload_method: a systemd
- * unit reloaded over D-Bus (waiting for the job), a command run with its
- * argument vector, or a signal to the process in a pid file.  The command
- * runner also runs a service's configuration test (reload-check).
+ * unit reloaded or restarted over D-Bus (waiting for the job), a command
+ * run with its argument vector, a signal to the process in a pid file,
+ * HAProxy's runtime API, slapd's cn=config over ldapi; or nothing, for a
+ * server that loads a renewal by itself.  The command runner also runs a
+ * service's configuration test (reload-check).
  *
  * Every method has a timeout and ends in exactly one call of done, from
  * the event loop, never from inside the start function.  start functions
@@ -40,6 +42,8 @@ struct reload_result {
 	enum reload_status status;
 	char detail[512];             /* human message: what failed and how */
 	char output[RELOAD_MAX_OUTPUT + 1];  /* a command's stdout and stderr, escaped, cut */
+	char raw[RELOAD_MAX_OUTPUT];  /* the same as they came, for a method that reads them */
+	size_t raw_len;
 	int exit_status;              /* a command's exit status, or 128 + signal */
 	uint64_t usec;                /* how long it took */
 };
@@ -84,6 +88,11 @@ void reload_env_done(struct reload_env *env);
 int reload_command_start(sd_event *event, char *const argv[], uint64_t timeout_usec,
 			 reload_done_t done, void *userdata, struct reload_op **ret);
 
+/* The same with stdin from input_fd (read from where it stands), which the caller keeps. */
+int reload_command_start_input(sd_event *event, char *const argv[], int input_fd,
+			       uint64_t timeout_usec, reload_done_t done, void *userdata,
+			       struct reload_op **ret);
+
 /*
  * Calls org.freedesktop.systemd1.Manager.ReloadUnit(unit, "replace") on bus
  * and waits for the job's JobRemoved signal; RELOAD_OK when its result is
@@ -91,6 +100,10 @@ int reload_command_start(sd_event *event, char *const argv[], uint64_t timeout_u
  */
 int reload_unit_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t timeout_usec,
 		      reload_done_t done, void *userdata, struct reload_op **ret);
+
+/* The same with RestartUnit: for servers that read their certificate only when they start. */
+int reload_restart_start(sd_event *event, sd_bus *bus, const char *unit, uint64_t timeout_usec,
+			 reload_done_t done, void *userdata, struct reload_op **ret);
 
 /*
  * Reads the pid file now (not earlier: daemons change pid on restart),
@@ -108,6 +121,12 @@ int reload_unit_method_start(struct reload_env *env, const struct conf_service *
 			     reload_done_t done, void *userdata, struct reload_op **ret);
 int reload_signal_method_start(struct reload_env *env, const struct conf_service *cs,
 			       reload_done_t done, void *userdata, struct reload_op **ret);
+int reload_restart_method_start(struct reload_env *env, const struct conf_service *cs,
+				reload_done_t done, void *userdata, struct reload_op **ret);
+int reload_haproxy_method_start(struct reload_env *env, const struct conf_service *cs,
+				reload_done_t done, void *userdata, struct reload_op **ret);
+int reload_slapd_method_start(struct reload_env *env, const struct conf_service *cs,
+			      reload_done_t done, void *userdata, struct reload_op **ret);
 
 /*
  * Whether commands run in a cgroup of their own here, so that whatever

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "key-type.h"
@@ -140,6 +141,56 @@ static void json_chain(FILE *f, const struct cert_chain *c, time_t now)
 	fputs("]", f);
 }
 
+static void json_lines(FILE *f, const char *key, const char lines[2][TLSA_LINE_MAX])
+{
+	fprintf(f, ", \"%s\": [", key);
+	for (int i = 0; i < 2 && lines[i][0]; i++) {
+		fputs(i ? ", " : "", f);
+		json_str(f, lines[i]);
+	}
+	fputs("]", f);
+}
+
+/* The look-up of the endpoint's TLSA records, and what they and the pins say of each chain. */
+static void json_dane(FILE *f, const struct check_dane *d)
+{
+	const struct dane_answer *a = d ? d->answer : NULL;
+	const struct dane_verdict *v = d ? &d->verdict : NULL;
+	char *text = NULL;
+
+	fputs(", \"dane\": ", f);
+	if (!d) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{", f);
+	json_key(f, "mode");
+	json_str(f, dane_mode_to_string(d->mode));
+	json_kv(f, "name", d->name);
+	json_kv(f, "lookup", a ? dane_status_to_string(a->status) : NULL);
+	json_kv(f, "owner", a ? a->owner : NULL);
+	json_kv(f, "lookup_reason", a && a->reason[0] ? a->reason : NULL);
+	fprintf(f, ", \"ttl\": %u, \"records\": [", a ? a->ttl : 0);
+	for (size_t i = 0; a && i < a->n_records; i++) {
+		fputs(i ? ", " : "", f);
+		json_str(f, tlsa_record_to_text(&a->records[i], &text) == 0 ? text : NULL);
+		free(text);
+		text = NULL;
+	}
+	fputs("]", f);
+	json_kv(f, "action", d->judged ? dane_action_to_string(v->action) : NULL);
+	json_kv(f, "served", d->judged ? dane_side_to_string(v->served) : NULL);
+	json_kv(f, "disk", d->judged ? dane_side_to_string(v->disk) : NULL);
+	json_kv(f, "served_pins", d->judged ? dane_side_to_string(v->served_pins) : NULL);
+	json_kv(f, "disk_pins", d->judged ? dane_side_to_string(v->disk_pins) : NULL);
+	if (d->judged) {
+		json_lines(f, "served_records", v->served_records);
+		json_lines(f, "disk_records", v->disk_records);
+	}
+	json_kv(f, "disk_pin", d->judged && v->disk_pin[0] ? v->disk_pin : NULL);
+	fputs("}", f);
+}
+
 static void json_item(FILE *f, const struct check_item *it, time_t now)
 {
 	const struct probe_result *p = &it->probe;
@@ -212,6 +263,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 		fputs("}", f);
 	} else
 		fputs("null", f);
+	json_dane(f, it->dane);
 	fputs("}", f);
 }
 

@@ -41,6 +41,7 @@ struct endpoint_ref {
 	char state[24];               /* the state last logged, "" if none */
 	uint8_t target[SHA256_LEN];   /* the disk leaf when the reload started */
 	bool has_target;
+	bool dane_held;               /* the last pass held its reload for DANE or pins */
 };
 
 struct service {
@@ -56,7 +57,7 @@ struct service {
 	struct reload_op *op;
 	struct endpoint_ref *eps;
 	size_t n_eps;
-	unsigned probes_pending;
+	unsigned pending;             /* probes and TLSA look-ups of the pass in flight */
 	struct focus focus;           /* the endpoints the passes look at (focus.h) */
 	char last_result[256];
 	char reload_said[256];        /* the reload method's own result */
@@ -187,6 +188,8 @@ static void finish_pass(struct service *s)
 		check_item_judge(it, now);
 		event_key_mode(it);
 		event_disk_changed(s->conf->name, it, &e->disk);
+		event_dane_hold(s->conf->name, it, e->dane_held);
+		e->dane_held = it->verdict.dane_held;
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
 				    verifying && e->has_target ? e->target : NULL);
 	}
@@ -204,13 +207,22 @@ static void on_probe_done(const struct probe_target *t, struct probe_result *r, 
 	(void)t;
 	probe_result_done(&e->it->probe);
 	e->it->probe = *r;   /* takes r's allocations */
-	if (--s->probes_pending == 0)
+	if (--s->pending == 0)
+		finish_pass(s);
+}
+
+static void on_lookup_done(void *userdata)
+{
+	struct endpoint_ref *e = userdata;
+	struct service *s = e->s;
+
+	if (--s->pending == 0)
 		finish_pass(s);
 }
 
 static void start_pass(struct service *s)
 {
-	if (s->probes_pending > 0)
+	if (s->pending > 0)
 		return;   /* one pass at a time; its result is what the policy waits for */
 	focus_choose(&s->focus, s->ps.phase == PHASE_VERIFYING);
 	for (size_t i = 0; i < s->n_eps; i++) {
@@ -226,9 +238,14 @@ static void start_pass(struct service *s)
 				  s->eps[i].it->endpoint, strerror(-r));
 			continue;
 		}
-		s->probes_pending++;
+		s->pending++;
+		r = check_dane_start(s->eps[i].it, s->env->resolver, on_lookup_done, &s->eps[i]);
+		if (r < 0)
+			log_error("%s/%s: cannot look up its TLSA records: %s", s->conf->name,
+				  s->eps[i].it->endpoint, dane_resolver_error(s->env->resolver));
+		s->pending += r > 0;
 	}
-	if (s->probes_pending == 0)
+	if (s->pending == 0)
 		finish_pass(s);
 }
 
@@ -403,7 +420,7 @@ static void dispatch(struct service *s, enum policy_event ev)
 	else if (o.outcome == OUTCOME_RELOAD_FAILED)
 		s->reloads_failed++;
 	act(s, &o);
-	if (focus_settled(&s->focus, s->ps.phase, s->probes_pending > 0))
+	if (focus_settled(&s->focus, s->ps.phase, s->pending > 0))
 		service_post(s, EVENT_TICK);   /* the re-check after a reload, once idle */
 	s->env->changed(s->env->userdata);
 }
@@ -427,7 +444,9 @@ static void policy_conf_from(const struct conf *c, const struct conf_service *cs
 		.max_reloads_per_hour = cs->max_reloads_per_hour,
 		.window_start = cs->reload_window_start,
 		.window_end = cs->reload_window_end,
-		.can_reload = cs->reload_method != RELOAD_METHOD_NONE,
+		/* A server that loads a renewal by itself is looked at until it
+		 * serves it (the policy's recheck), never reloaded. */
+		.can_reload = reload_method_acts(cs->reload_method),
 		.has_check = cs->reload_check != NULL,
 	};
 }
@@ -508,7 +527,7 @@ bool service_at_rest(const struct service *s)
 {
 	if (focus_rechecking(&s->focus, s->ps.phase) && !s->op)
 		return true;
-	return !s->op && s->q_len == 0 && s->probes_pending == 0 &&
+	return !s->op && s->q_len == 0 && s->pending == 0 &&
 		(s->ps.phase == PHASE_IDLE || s->ps.phase == PHASE_BACKOFF ||
 		 s->ps.phase == PHASE_WAITING);
 }

@@ -30,6 +30,7 @@ struct service;
 struct service_env {
 	sd_event *event;
 	struct probe_engine *engine;
+	struct dane_resolver *resolver;    /* NULL when no endpoint wants DANE */
 	struct reload_env *reload;
 	const struct conf *conf;
 	void (*changed)(void *userdata);   /* something worth saving changed */

@@ -11,6 +11,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "metrics.h"
 #include "requests.h"
 #include "setup.h"
 
@@ -176,16 +177,22 @@ static void load_saved(const struct setup *s, struct state *ret)
 static int build(struct setup *s, const struct state *saved, char *err, size_t errlen)
 {
 	struct persist_source src;
+	char metrics[PATH_MAX];
 	int r;
 
 	r = build_services(s, saved, err, errlen);
 	if (r < 0)
 		return r;
+	if (s->conf->metrics_file &&
+	    metrics_instance_path(s->conf->metrics_file, s->only, metrics, sizeof(metrics)) < 0)
+		return fail(err, errlen, -ENAMETOOLONG, "metrics-file %s with -%s is too long; "
+			    "set a shorter metrics-file", s->conf->metrics_file, s->only);
 	src = (struct persist_source) {
 		.services = s->services, .n_services = s->n_services,
 		.items = s->items, .n_items = s->n_items, .engine = s->engine,
 	};
-	r = persist_new(s->env.event, s->state_dir, s->conf->metrics_file, &src, &s->persist);
+	r = persist_new(s->env.event, s->state_dir, s->conf->metrics_file ? metrics : NULL, &src,
+			&s->persist);
 	if (r >= 0)
 		r = requests_new(s->services, s->n_services, flush, s, &s->requests);
 	if (r < 0)
@@ -194,6 +201,22 @@ static int build(struct setup *s, const struct state *saved, char *err, size_t e
 	if (r < 0)
 		return fail(err, errlen, r, "cannot listen on %s/%s: %s; check that the state "
 			    "directory is writable", s->state_dir, CONTROL_SOCKET_NAME, strerror(-r));
+	return 0;
+}
+
+/* One resolver for the loop's TLSA look-ups, when an endpoint wants them: fail now if it cannot be. */
+static int make_resolver(struct setup *s, sd_event *event, char *err, size_t errlen)
+{
+	struct dane_options o = check_dane_options(s->conf);
+	char why[1024];
+	int r;
+
+	if (!check_items_want_dane(s->items, s->n_items))
+		return 0;
+	r = dane_resolver_new(event, &o, &s->resolver, why, sizeof(why));
+	if (r < 0)
+		return fail(err, errlen, r, "TLSA records cannot be looked up: %s", why);
+	s->env.resolver = s->resolver;
 	return 0;
 }
 
@@ -221,6 +244,8 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 		r = probe_engine_new(event, c->max_probes, &s->engine);
 	if (r >= 0)
 		probe_engine_on_notice(s->engine, on_probe_notice, s);
+	if (r >= 0)
+		r = make_resolver(s, event, err, errlen);
 	if (r >= 0)
 		r = watcher_new(event, c->poll_interval_usec, on_files_changed, s, &s->watcher);
 	if (r >= 0) {
@@ -302,7 +327,9 @@ void setup_free(struct setup *s)
 		service_free(s->services[i]);
 	free(s->services);
 	free(s->first_item);
+	/* The items cancel their look-ups, then their resolver goes. */
 	check_items_free(s->items, s->n_items);
+	dane_resolver_free(s->resolver);
 	conf_free(s->conf);
 	free(s);
 }

@@ -30,6 +30,7 @@ struct setup {
 	const char *only;                 /* the one service guarded (certwatch@NAME), or NULL */
 	char state_dir[PATH_MAX];         /* state-dir, or state-dir/NAME with only */
 	struct probe_engine *engine;
+	struct dane_resolver *resolver;   /* made only when an endpoint wants DANE */
 	struct watcher *watcher;          /* built by setup_new, started by setup_start */
 	struct check_item *items;         /* every endpoint, service by service */
 	size_t n_items;

@@ -52,7 +52,7 @@ struct state_endpoint {
 	char served[65], disk[65];    /* SHA-256 hex, "" when unknown */
 	char state[24], severity[12];
 	int64_t served_not_after;     /* 0 when unknown */
-	char reason[512];
+	char reason[1024];
 };
 
 struct state {

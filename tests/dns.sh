@@ -21,12 +21,17 @@
 # Use:
 #   dns_init                        keys and the zones' heads
 #   dns_add ZONE RR                 a record (ZONE: example, insecure, bogus)
-#   dns_tlsa ZONE HOST USAGE FILE   a "USAGE 1 1" record at _25._tcp.HOST.
-#                                   of the key of FILE's first certificate,
-#                                   as the openssl command computes it
+#   dns_tlsa ZONE HOST USAGE FILE   a "USAGE 1 1" record at _PORT._tcp.HOST.
+#                                   (PORT: DNS_TLSA_PORT, else 25) of the key
+#                                   of FILE's first certificate, as the
+#                                   openssl command computes it
 #   dns_serve                       signs, starts NSD, waits until it
 #                                   answers; sets DNS_RESOLVER (ADDR@PORT)
 #                                   and DNS_ANCHOR (the trust anchor file)
+#   dns_resign                      after dns_add or dns_tlsa on example:
+#                                   signs it again and has NSD load it
+#
+# DNS_TTL, when set before dns_init, is every record's TTL (300 else).
 
 DNS_DIR="$TEST_TMP/dns"
 
@@ -39,8 +44,8 @@ spki_sha256() {
 
 _dns_head() {    # ZONE-NAME
 	cat <<EOF
-\$TTL 300
-$1. IN SOA ns.example. hostmaster.example. 1 3600 600 86400 300
+\$TTL ${DNS_TTL:-300}
+$1. IN SOA ns.example. hostmaster.example. 1 3600 600 86400 ${DNS_TTL:-300}
 $1. IN NS ns.example.
 EOF
 }
@@ -70,7 +75,7 @@ dns_add() {    # ZONE RR
 dns_tlsa() {    # ZONE HOST USAGE FILE
 	_hex=$(spki_sha256 "$4")
 	[ ${#_hex} -eq 64 ] || bail_out "cannot hash the key of $4"
-	dns_add "$1" "_25._tcp.$2. IN TLSA $3 1 1 $_hex"
+	dns_add "$1" "_${DNS_TLSA_PORT:-25}._tcp.$2. IN TLSA $3 1 1 $_hex"
 }
 
 # The bogus zone: the first TLSA record's first data byte changes after signing.
@@ -139,4 +144,9 @@ EOF
 		_i=$((_i + 1))
 	done
 	DNS_RESOLVER="127.0.0.1@$_dns_port"
+}
+
+dns_resign() {
+	_dns_sign example.zone example.keyname
+	kill -HUP "$_dns_pid" || bail_out "NSD is gone"
 }

@@ -1194,3 +1194,110 @@ sys.exit(0 if d["endpoints"] and all(e["state"] == "OK" for e in d["endpoints"])
          and all(s["phase"] == "idle" for s in d["services"]) else 1)
 ' 2>/dev/null
 }
+
+# ---- systemd, a stand-in on a private system bus ------------------------------------------
+
+# fake_systemd_start: a private dbus-daemon as the system bus
+# (DBUS_SYSTEM_BUS_ADDRESS, exported) and tests/fake-systemd on it as
+# systemd's manager.  A unit's reload or restart runs the program that
+# fake_unit wrote for it; every call is appended to $FAKE_UNITS_LOG.
+fake_systemd_start() {
+	_fs_fake="$TESTS_BUILDDIR/fake-systemd"
+	[ -x "$_fs_fake" ] || bail_out "$_fs_fake is not built (make check builds it)"
+	FAKE_UNITS_DIR="$TEST_TMP/units"
+	FAKE_UNITS_LOG="$TEST_TMP/units.log"
+	mkdir -p "$FAKE_UNITS_DIR" && : >"$FAKE_UNITS_LOG" || bail_out "cannot make $FAKE_UNITS_DIR"
+	cat >"$TEST_TMP/bus.conf" <<BUS
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$TEST_TMP/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+  </policy>
+</busconfig>
+BUS
+	start_bg dbus dbus-daemon --config-file="$TEST_TMP/bus.conf" --nofork --print-address=1
+	wait_for 10 grep -q '^unix:' "$TEST_TMP/dbus.log" ||
+		{ cat "$TEST_TMP/dbus.log" >&2; bail_out "dbus-daemon did not start"; }
+	DBUS_SYSTEM_BUS_ADDRESS=$(grep -m 1 '^unix:' "$TEST_TMP/dbus.log")
+	export DBUS_SYSTEM_BUS_ADDRESS
+	start_bg fake-systemd "$_fs_fake" "$FAKE_UNITS_LOG" "$FAKE_UNITS_DIR"
+	wait_for 10 grep -qx ready "$TEST_TMP/fake-systemd.log" ||
+		{ cat "$TEST_TMP/fake-systemd.log" >&2; bail_out "fake-systemd did not start"; }
+}
+
+# fake_unit UNIT reload|restart COMMAND [ARG...]: what fake-systemd runs
+# for that job of UNIT (its ExecReload=, or the stop and start of a
+# restart); the job fails when the command does.
+fake_unit() {
+	_fu_path="$FAKE_UNITS_DIR/$1.$2"
+	shift 2
+	{
+		echo '#!/bin/sh'
+		printf 'exec'
+		printf " '%s'" "$@"
+		echo
+	} >"$_fu_path" && chmod 0755 "$_fu_path"
+}
+
+# ---- a private HAProxy -----------------------------------------------------------------
+
+# haproxy_start [--no-admin]: a private HAProxy 2.x in master-worker mode,
+# as root, with its configuration, admin socket and pid file in
+# $TEST_TMP/haproxy; its frontend's bind lines are read from stdin, and it
+# answers 200 to every request.  --no-admin leaves the admin socket out.
+# Waits until every port of a bind line accepts.  Sets HAPROXY_DIR,
+# HAPROXY_CONF, HAPROXY_SOCK and haproxy_pid; stopped by pid at exit.
+haproxy_start() {
+	_hp_admin="stats socket $TEST_TMP/haproxy/admin.sock mode 600 level admin"
+	[ "${1:-}" = --no-admin ] && _hp_admin=""
+	HAPROXY_DIR="$TEST_TMP/haproxy"
+	HAPROXY_CONF="$HAPROXY_DIR/haproxy.cfg"
+	HAPROXY_SOCK="$HAPROXY_DIR/admin.sock"
+	mkdir -p "$HAPROXY_DIR" || return 1
+	{
+		printf 'global\n\t%s\n\tpidfile %s\n\t%s\n' "$_hp_admin" "$HAPROXY_DIR/haproxy.pid" \
+			"${HAPROXY_GLOBAL_EXTRA:-}"
+		printf 'defaults\n\tmode http\n\ttimeout connect 5s\n\ttimeout client 30s\n'
+		printf '\ttimeout server 30s\n\ttimeout http-keep-alive 30s\nfrontend fe\n'
+		cat
+		printf '\thttp-request return status 200 content-type text/plain string "ok"\n'
+	} >"$HAPROXY_CONF"
+	haproxy -c -q -f "$HAPROXY_CONF" >"$HAPROXY_DIR/check.log" 2>&1 || {
+		cat "$HAPROXY_DIR/check.log" >&2
+		return 1
+	}
+	start_bg haproxy haproxy -W -db -f "$HAPROXY_CONF"
+	haproxy_pid=$bg_pid
+	for _hp_port in $(sed -n 's/^[[:space:]]*bind [^:]*:\([0-9]*\).*/\1/p' "$HAPROXY_CONF"); do
+		wait_port 127.0.0.1 "$_hp_port" 10 "$haproxy_pid" || {
+			cat "$TEST_TMP/haproxy.log" >&2
+			return 1
+		}
+	done
+}
+
+# haproxy_api COMMAND: HAProxy's answer to one runtime API command.
+haproxy_api() {
+	"$PYTHON" - "$HAPROXY_SOCK" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode(errors="replace"))
+PY
+}

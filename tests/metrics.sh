@@ -65,7 +65,7 @@ is "$(sample "$TEST_TMP/check.prom" "certwatch_disk_not_after_seconds{$ep}")" \
 is "$(sample "$TEST_TMP/check.prom" "certwatch_endpoint_stale{$ep}")" 0 "stale is 0"
 is "$(sample "$TEST_TMP/check.prom" "certwatch_endpoint_state{$ep,state=\"OK\"}")" 1 \
 	"the state set has OK at 1"
-is "$(grep -c "^certwatch_endpoint_state{$ep,state=\"[A-Z-]*\"} 0$" "$TEST_TMP/check.prom")" 7 \
+is "$(grep -c "^certwatch_endpoint_state{$ep,state=\"[A-Z-]*\"} 0$" "$TEST_TMP/check.prom")" 9 \
 	"and every other state at 0"
 is "$(sample "$TEST_TMP/check.prom" "certwatch_probe_success{$ep}")" 1 "probe success is 1"
 like "$(sample "$TEST_TMP/check.prom" "certwatch_probe_duration_seconds{$ep}")" '^0\.[0-9]{6}$' \
@@ -148,6 +148,29 @@ is "$(sample "$metrics" 'certwatch_reloads_total{service="web",result="ok"}')" 1
 
 daemon_stop
 is "$daemon_rc" 0 "the daemon stops cleanly"
+
+# ---- certwatch@NAME: instances sharing one configuration ----------------------------------
+
+# Each instance writes a file of its own beside the shared name; neither
+# replaces the other's, and the collector reads both (*.prom).
+rm -f "$metrics"
+daemon_start "$conf" --service web
+web_pid=$daemon_pid
+daemon_start "$conf" --service broken
+# shellcheck disable=SC2317 # called through wait_for
+both_written() {
+	[ -n "$(sample "$mdir/certwatch-web.prom" "certwatch_endpoint_stale{$ep}")" ] &&
+	[ -n "$(sample "$mdir/certwatch-broken.prom" 'certwatch_service_paused{service="broken"}')" ]
+}
+ok "run --service NAME writes certwatch-NAME.prom, one file per instance" \
+	wait_for 30 both_written || diag "$(ls -l "$mdir")"
+is "$(grep -c 'service="broken"' "$mdir/certwatch-web.prom")/$(grep -c 'service="web"' "$mdir/certwatch-broken.prom")" \
+	0/0 "each instance's file holds its own service only"
+ok "and the shared name is not written by an instance" test ! -e "$metrics"
+daemon_stop
+daemon_pid=$web_pid
+daemon_stop
+is "$daemon_rc" 0 "both instances stop cleanly"
 daemon_log_clean
 
 done_testing

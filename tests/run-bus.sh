@@ -12,9 +12,6 @@
 
 server_test 21 nginx openssl dbus-daemon
 
-fake="$TESTS_BUILDDIR/fake-systemd"
-[ -x "$fake" ] || bail_out "$fake is not built (make check builds it)"
-
 ca_leaves 60 web.test a0 a1
 ca_leaves 60 web2.test b0 b1
 web_fixture k8s web.test=a0 web2.test=b0
@@ -25,32 +22,8 @@ port2=$(web_port web2.test)
 
 # ---- the system bus and systemd, stand-ins ---------------------------------------------
 
-cat >"$TEST_TMP/bus.conf" <<BUS
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$TEST_TMP/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-  </policy>
-</busconfig>
-BUS
-start_bg dbus dbus-daemon --config-file="$TEST_TMP/bus.conf" --nofork --print-address=1
-wait_for 10 grep -q '^unix:' "$TEST_TMP/dbus.log" ||
-	{ cat "$TEST_TMP/dbus.log" >&2; bail_out "dbus-daemon did not start"; }
-DBUS_SYSTEM_BUS_ADDRESS=$(grep -m 1 '^unix:' "$TEST_TMP/dbus.log")
-export DBUS_SYSTEM_BUS_ADDRESS
-
-units="$TEST_TMP/units.log"
-: >"$units"
-start_bg fake-systemd "$fake" "$units"
-wait_for 10 grep -qx ready "$TEST_TMP/fake-systemd.log" ||
-	{ cat "$TEST_TMP/fake-systemd.log" >&2; bail_out "fake-systemd did not start"; }
+fake_systemd_start
+units=$FAKE_UNITS_LOG
 
 # ok.service's ExecReload=.
 (

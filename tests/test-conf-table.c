@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conf-int.h"
+#include "kinds.h"
 #include "key-type.h"
 #include "../tests/tap.h"
 #include "../tests/conf-cases.h"
@@ -120,19 +121,27 @@ static const char everything[] =
 	"interval = \"2h\"\nsettle = \"1s\"\ntimeout = \"5s\"\npoll-interval = \"1m\"\n"
 	"warn-days = 20\ncrit-days = 5\nmax-probes = 4\nstate-dir = \"/var/lib/x\"\n"
 	"include-dir = \"/nonexistent/conf.d\"\nmetrics-file = \"/run/x.prom\"\n"
+	"dane-resolver = \"127.0.0.1@5353\"\ndane-trust-anchor = \"/etc/x.key\"\n"
 	"service a {\n address = \"192.0.2.1\"\n name = \"a.example\"\n cert = \"/a.pem\"\n"
 	" chain = \"/chain.pem\"\n key = \"/a.key\"\n key-type = \"rsa\"\n"
 	" reload-command = {\"/usr/bin/true\", \"x\"}\n reload-check = {\"/usr/bin/true\"}\n"
 	" reload-timeout = \"10s\"\n verify-timeout = \"20s\"\n max-failures = 2\n"
 	" max-reloads-per-hour = 3\n reload-window = \"01:00-02:00\"\n allow-downgrade = true\n"
+	" dane = \"yes\"\n dane-override = true\n"
+	" pin-sha256 = {\"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"}\n"
 	" endpoint e { address = \"192.0.2.2\" port = 1 starttls = \"imap\" name = \"e.example\"\n"
-	"   cert = \"/e.pem\" chain = \"/e-chain.pem\" key = \"/e.key\" key-type = \"ecdsa\" }\n}\n"
+	"   cert = \"/e.pem\" chain = \"/e-chain.pem\" key = \"/e.key\" key-type = \"ecdsa\"\n"
+	"   dane-name = \"mx.example\" }\n}\n"
 	"service b {\n reload-signal = \"HUP\"\n pid-file = \"/run/b.pid\"\n"
 	" pid-file-owner = \"nobody\"\n pid-program = \"/usr/sbin/b\"\n"
 	" cert = \"/b.pem\"\n key = \"/b.key\"\n endpoint e { port = 2 }\n}\n"
 	"service c {\n reload-unit = \"c.service\"\n cert = \"/c.pem\"\n key = \"/c.key\"\n"
 	" endpoint e { port = 3 }\n}\n"
-	"service d {\n cert = \"/d.pem\"\n key = \"/d.key\"\n endpoint e { port = 4 }\n}\n";
+	"service d {\n cert = \"/d.pem\"\n key = \"/d.key\"\n endpoint e { port = 4 }\n}\n"
+	"service e {\n kind = \"haproxy\"\n control-socket = \"/run/e.sock\"\n cert = \"/e.pem\"\n"
+	" key = \"/e.key\"\n endpoint e { port = 5 }\n}\n"
+	"service f {\n restart-unit = \"f.service\"\n cert = \"/f.pem\"\n key = \"/f.key\"\n"
+	" endpoint e { port = 6 }\n}\n";
 
 static void the_dump_shows_every_setting(void)
 {
@@ -144,7 +153,7 @@ static void the_dump_shows_every_setting(void)
 
 	put(d, "certwatch.conf", "%s", everything);
 	r = load(d, &c);
-	ok(r == 0 && c && c->n_services == 4, "a file that sets every setting loads%s%s",
+	ok(r == 0 && c && c->n_services == 6, "a file that sets every setting loads%s%s",
 	   r < 0 ? ": " : "", r < 0 ? err : "");
 	if (!c)
 		return;
@@ -168,8 +177,10 @@ static void the_dump_shows_every_setting(void)
 	ok(c->services[0].reload_method == RELOAD_METHOD_COMMAND &&
 	   c->services[1].reload_method == RELOAD_METHOD_SIGNAL &&
 	   c->services[2].reload_method == RELOAD_METHOD_UNIT &&
-	   c->services[3].reload_method == RELOAD_METHOD_NONE,
-	   "the loader sets each service's reload method from the setting present");
+	   c->services[3].reload_method == RELOAD_METHOD_NONE &&
+	   c->services[4].reload_method == RELOAD_METHOD_HAPROXY &&
+	   c->services[5].reload_method == RELOAD_METHOD_RESTART,
+	   "the loader sets each service's reload method from the setting present, or the kind");
 	free(dump);
 	conf_free(c);
 }
@@ -181,9 +192,18 @@ static void reload_methods_name_their_rows(void)
 	   "no setting selects RELOAD_METHOD_NONE, nor a value out of range");
 	for (int m = RELOAD_METHOD_NONE + 1; m < _RELOAD_METHOD_MAX; m++) {
 		const char *name = reload_method_setting((enum reload_method)m);
+		const char *kind = NULL;
 
-		ok(name && conf_row_find(name) && conf_reload_method_of(name) == (enum reload_method)m,
-		   "reload method %d is selected by the setting %s, a row", m, name ? name : "(null)");
+		for (size_t k = 0; k < kinds_n && !kind; k++)
+			if (kinds[k].method == (enum reload_method)m)
+				kind = kinds[k].name;
+		if (!name) {
+			ok(kind != NULL, "reload method %d, which no setting selects, is a kind's (%s)",
+			   m, kind ? kind : "none");
+			continue;
+		}
+		ok(conf_row_find(name) && conf_reload_method_of(name) == (enum reload_method)m,
+		   "reload method %d is selected by the setting %s, a row", m, name);
 	}
 	ok(conf_reload_method_of("reload-check") == RELOAD_METHOD_NONE,
 	   "reload-check selects no method");

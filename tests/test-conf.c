@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "dane-judge.h"
 #include "starttls.h"
 #include "util.h"
 #include "../tests/tap.h"
@@ -221,7 +222,8 @@ static void test_errors(void)
 	put(d, "certwatch.conf", "service a {\n cert = \"/a\"\n key = \"/b\"\n endpoint e { }\n}\n");
 	is_str(load_error(d), fmt("%s/certwatch.conf:4: endpoint e of service a has no port; implicit "
 				  "TLS needs one, such as port = 443 (or name a protocol with "
-				  "starttls = \"...\")", d), "an implicit-TLS endpoint without a port is refused");
+				  "starttls = \"...\", or the server with kind = \"...\")", d),
+	       "an implicit-TLS endpoint without a port is refused");
 
 	d = new_case("dupfiles");
 	put(d, "certwatch.conf", "# main\n%s", svc_ok);
@@ -284,7 +286,7 @@ static void test_errors(void)
 	    " reload-command = {\"/usr/sbin/nginx\", \"-s\", \"reload\"}\n}\n");
 	is_str(load_error(d), fmt("%s/certwatch.conf:3: service a has both reload-unit and "
 				  "reload-command; a service has one reload method: keep one of "
-				  "reload-unit, reload-command and reload-signal", d),
+				  "reload-unit, reload-command, reload-signal and restart-unit", d),
 	       "two reload methods in one service are refused");
 
 	d = new_case("nopidfile");
@@ -331,6 +333,45 @@ static void test_errors(void)
 	like(load_error(d), "certwatch.conf:2: pair-format = \"postfix\" is not a pair format; "
 	     "write \"pem\" (the default) or \"postfix-chain-files\"",
 	     "an unknown pair format is refused with the choices");
+
+	/* DANE's settings: each bad value names the line and what to write. */
+	d = new_case("dane-mode");
+	put(d, "certwatch.conf", "service a {\n dane = \"maybe\"\n}\n");
+	like(load_error(d), "certwatch.conf:2: dane = \"maybe\" is not a DANE mode; write \"auto\"",
+	     "an unknown DANE mode is refused with the choices");
+	d = new_case("dane-pin");
+	put(d, "certwatch.conf", "service a {\n endpoint e {\n  pin-sha256 = {\"abc\"}\n }\n}\n");
+	like(load_error(d), "certwatch.conf:3: pin-sha256 = \"abc\": ",
+	     "a pin that is not base64 of 32 bytes is refused at its line");
+	d = new_case("dane-resolver");
+	put(d, "certwatch.conf", "dane-resolver = \"ns.example@53\"\n");
+	like(load_error(d), "certwatch.conf:1: dane-resolver = \"ns.example@53\" is not a resolver's "
+	     "address; write a numeric address", "a resolver by name is refused");
+	d = new_case("dane-resolver-port");
+	put(d, "certwatch.conf", "dane-resolver = \"::1@70000\"\n");
+	like(load_error(d), "dane-resolver = \"::1@70000\" is not a resolver's address",
+	     "a resolver port out of range is refused");
+	d = new_case("dane-ok");
+	put(d, "certwatch.conf", "dane-resolver = \"::1@5353\"\nservice a {\n dane = \"yes\"\n"
+	    " cert = \"/a.pem\" key = \"/a.key\"\n"
+	    " pin-sha256 = {\"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"}\n"
+	    " endpoint e { port = 25 dane-name = \"mx.example\" dane = \"no\" }\n"
+	    " endpoint f { port = 26 }\n}\n");
+	{
+		struct conf *c = NULL;
+		int r = load(d, &c);
+		const struct conf_service *s = r == 0 ? &c->services[0] : NULL;
+
+		ok(s && s->n_endpoints == 2 && s->endpoints[0].dane == DANE_MODE_NO &&
+		   s->endpoints[1].dane == DANE_MODE_YES && s->endpoints[1].pins &&
+		   s->endpoints[1].pins[0] && !s->endpoints[1].pins[1] &&
+		   strcmp(s->endpoints[0].dane_name, "mx.example") == 0 && !s->endpoints[1].dane_name &&
+		   strcmp(c->dane_resolver, "::1@5353") == 0 &&
+		   strcmp(c->dane_trust_anchor, DANE_DEFAULT_TRUST_ANCHOR) == 0,
+		   "dane, pin-sha256 and dane-name are inherited or set per endpoint; the "
+		   "trust anchor defaults to the system's");
+		conf_free(c);
+	}
 
 	d = new_case("window");
 	put(d, "certwatch.conf", "service a {\n reload-window = \"2-5\"\n}\n");

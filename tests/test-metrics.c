@@ -86,10 +86,10 @@ int main(void)
 	like(out, "certwatch_probe_success{service=\"web\",endpoint=\"down\"} 0\n",
 	     "and its probe failed");
 	ok(!strstr(out, "endpoint=\"later\""), "an endpoint not probed yet is left out");
-	ok(count_lines(out, "certwatch_endpoint_state{service=\"web\",endpoint=\"down\"") == 8,
+	ok(count_lines(out, "certwatch_endpoint_state{service=\"web\",endpoint=\"down\"") == _STATE_MAX,
 	   "the state set has one sample per state");
-	ok(count_lines(out, "# HELP ") == 6 && count_lines(out, "# TYPE ") == 6,
-	   "six endpoint families, each with HELP and TYPE");
+	ok(count_lines(out, "# HELP ") == 9 && count_lines(out, "# TYPE ") == 9,
+	   "nine endpoint families (three of DANE), each with HELP and TYPE");
 	ok(!strstr(out, "certwatch_reloads_total") && !strstr(out, "certwatch_service_paused"),
 	   "without services, no reload or pause families");
 	free(out);
@@ -125,5 +125,15 @@ int main(void)
 	rmdir(path);
 	ok(metrics_write_file("/nonexistent-dir/m.prom", items, 1, NULL, 0) == -ENOENT,
 	   "a missing directory is -ENOENT");
+
+	/* certwatch@NAME: one file per instance, still *.prom. */
+	ok(metrics_instance_path("/d/certwatch.prom", "nginx", file, sizeof(file)) == 0, "instance path");
+	is_str(file, "/d/certwatch-nginx.prom", "an instance's name goes before .prom");
+	metrics_instance_path("/d/certwatch.metrics", "nginx", file, sizeof(file));
+	is_str(file, "/d/certwatch.metrics-nginx", "without .prom, after the name");
+	metrics_instance_path("/d/certwatch.prom", NULL, file, sizeof(file));
+	is_str(file, "/d/certwatch.prom", "without an instance, the path itself");
+	ok(metrics_instance_path("/d/certwatch.prom", "nginx", file, 10) == -ENAMETOOLONG,
+	   "a path that does not fit is -ENAMETOOLONG");
 	return tap_done();
 }

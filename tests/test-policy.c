@@ -525,6 +525,35 @@ static void not_served_is_looked_at_again(void)
 	ok(o.timer_at == t + SEC(1), "recheck: the next time it starts again from 1 s");
 }
 
+/*
+ * A reload held for DANE is no reload wanted: at rest, looking again no
+ * later than the hint (the records' TTL), while the doubling goes on
+ * beneath it.
+ */
+static void a_dane_hold_looks_again_by_the_hint(void)
+{
+	struct policy_conf pc = HOLD;
+	struct policy_state st = {};
+	struct policy_facts held = { .critical_in_usec = UINT64_MAX, .recheck_in_usec = SEC(90) };
+	struct policy_out o;
+	uint64_t t = T0;
+	bool by_hint = true;
+
+	pc.recheck_usec = SEC(60);
+	pc.recheck_max_usec = SEC(3600);
+	step(&st, &pc, EVENT_TICK, NULL, t);
+	o = step(&st, &pc, EVENT_PROBED, &held, t += MSEC(10));
+	ok(st.phase == PHASE_IDLE && o.action == DO_ARM_TIMER && o.timer_at == t + SEC(60),
+	   "dane hold: at rest, its own schedule when that is sooner than the hint");
+	for (int i = 0; i < 4; i++) {
+		step(&st, &pc, EVENT_TIMER, NULL, t = o.timer_at);
+		o = step(&st, &pc, EVENT_PROBED, &held, t += MSEC(10));
+		by_hint = by_hint && o.action == DO_ARM_TIMER && o.timer_at == t + SEC(90) &&
+			  st.phase == PHASE_IDLE;
+	}
+	ok(by_hint, "dane hold: then every 90 s, the hint, however long the doubling grew");
+}
+
 /* certwatch sync: look now, without the settle time. */
 static void sync_looks_now(void)
 {
@@ -599,6 +628,7 @@ int main(void)
 	verification_holds_over_a_window();
 	renewal_during_verification_retargets();
 	not_served_is_looked_at_again();
+	a_dane_hold_looks_again_by_the_hint();
 	sync_looks_now();
 	a_broken_pair_vetoes_the_reload();
 	every_cell();

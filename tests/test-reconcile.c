@@ -9,6 +9,7 @@
 
 #include <openssl/x509_vfy.h>
 
+#include "dane-judge.h"
 #include "reconcile.h"
 #include "tap.h"
 
@@ -407,6 +408,121 @@ static void chains(void)
 	ok(f.all_served && !f.reload_wanted, "facts: the new chain served is");
 }
 
+static struct dane_verdict dane(enum dane_action a, enum severity sev, enum dane_side served_side,
+				enum dane_side served_pins, uint64_t recheck, const char *reason)
+{
+	struct dane_verdict d = { .action = a, .severity = sev, .served = served_side,
+				  .served_pins = served_pins, .recheck_usec = recheck };
+
+	snprintf(d.reason, sizeof(d.reason), "%s", reason);
+	return d;
+}
+
+static void expect_dane(const char *what, const struct probe_result *s, const struct disk_pair *d,
+			const struct dane_verdict *dv, enum verdict_state st, enum verdict_action a,
+			enum severity sev, bool in_sync, const char *reason_part)
+{
+	struct verdict v;
+
+	reconcile(s, d, "mx.example.com", &TH, NOW, &v);
+	reconcile_dane(&v, dv);
+	ok(v.state == st && v.action == a && v.severity == sev && v.in_sync == in_sync &&
+	   v.dane_held == (st == STATE_DANE_HOLD),
+	   "dane: %s: %s, %s, %s%s", what, verdict_state_to_string(st),
+	   verdict_action_to_string(a), severity_to_string(sev), in_sync ? ", in sync" : "");
+	if (v.state != st || v.action != a || v.severity != sev)
+		printf("#   got %s, %s, %s: %s\n", verdict_state_to_string(v.state),
+		       verdict_action_to_string(v.action), severity_to_string(v.severity), v.reason);
+	if (reason_part)
+		like(v.reason, reason_part, "dane: %s: the reason says so", what);
+}
+
+/* The rows of the decision table that DANE records and pins add. */
+static void dane_rows(void)
+{
+	struct probe_result old = served(cert(1, -60, 30)), near = served(cert(1, -85, 5));
+	struct disk_pair d_new = disk(cert(2, -1, 89), X509_VALID, "");
+	struct disk_pair d_same = disk(cert(1, -60, 30), X509_VALID, "");
+	struct dane_verdict hold = dane(DANE_ACTION_HOLD, SEVERITY_WARNING, DANE_SIDE_MATCH,
+					DANE_SIDE_NOT_JUDGED, 300 * USEC_PER_SEC,
+					"the renewal on disk would break DANE for mx.example.com: "
+					"publish `_25._tcp.mx.example.com. IN TLSA 3 1 1 ab`");
+	struct dane_verdict hold_crit = hold, overridden = hold, go = hold;
+	struct dane_verdict refused = dane(DANE_ACTION_PROCEED, SEVERITY_CRITICAL,
+					   DANE_SIDE_MISMATCH, DANE_SIDE_NOT_JUDGED, 0,
+					   "senders that validate DANE refuse this server");
+	struct dane_verdict refused_none = refused, pins_refused = refused;
+	struct dane_verdict bogus = dane(DANE_ACTION_HOLD, SEVERITY_CRITICAL, DANE_SIDE_NOT_JUDGED,
+					 DANE_SIDE_NOT_JUDGED, 300 * USEC_PER_SEC,
+					 "DNSSEC validation failed");
+
+	hold_crit.severity = SEVERITY_CRITICAL;
+	overridden.action = DANE_ACTION_PROCEED;
+	overridden.severity = SEVERITY_CRITICAL;
+	overridden.overridden = true;
+	snprintf(overridden.reason, sizeof(overridden.reason), "dane-override is set: reloading anyway");
+	go.action = DANE_ACTION_PROCEED;
+	go.severity = SEVERITY_OK;
+	refused_none.action = DANE_ACTION_NONE;
+	pins_refused.served = DANE_SIDE_NOT_JUDGED;
+	pins_refused.served_pins = DANE_SIDE_MISMATCH;
+
+	expect_dane("served matches, disk does not", &old, &d_new, &hold, STATE_DANE_HOLD,
+		    ACTION_NONE, SEVERITY_WARNING, false, "publish `_25._tcp.mx.example.com. IN TLSA "
+		    "3 1 1 ab` (the service serves");
+	expect_dane("the same, near expiry", &near, &d_new, &hold_crit, STATE_DANE_HOLD,
+		    ACTION_NONE, SEVERITY_CRITICAL, false, NULL);
+	expect_dane("the same, near expiry, dane-override", &near, &d_new, &overridden,
+		    STATE_STALE, ACTION_RELOAD, SEVERITY_CRITICAL, false, "reload pending; "
+		    "dane-override is set: reloading anyway");
+	expect_dane("both match", &old, &d_new, &go, STATE_STALE, ACTION_RELOAD, SEVERITY_WARNING,
+		    false, NULL);
+	expect_dane("served does not match, disk does", &old, &d_new, &refused,
+		    STATE_DANE_MISMATCH, ACTION_RELOAD, SEVERITY_CRITICAL, false, "refuse this server");
+	expect_dane("served does not match, disk neither", &old, &d_new, &refused_none,
+		    STATE_DANE_MISMATCH, ACTION_RELOAD, SEVERITY_CRITICAL, false, NULL);
+	expect_dane("served = disk, which the records reject", &old, &d_same, &refused_none,
+		    STATE_DANE_MISMATCH, ACTION_NONE, SEVERITY_CRITICAL, false, NULL);
+	expect_dane("served = disk, whose key is not pinned", &old, &d_same, &pins_refused,
+		    STATE_DANE_MISMATCH, ACTION_NONE, SEVERITY_CRITICAL, false, NULL);
+	expect_dane("served = disk, records match", &old, &d_same, &go, STATE_OK, ACTION_NONE,
+		    SEVERITY_OK, true, NULL);
+	expect_dane("bogus, a renewal on disk", &old, &d_new, &bogus, STATE_DANE_HOLD, ACTION_NONE,
+		    SEVERITY_CRITICAL, false, "DNSSEC validation failed");
+	expect_dane("bogus, nothing to reload", &old, &d_same, &bogus, STATE_OK, ACTION_NONE,
+		    SEVERITY_CRITICAL, true, "days left); DNSSEC validation failed");
+}
+
+/* A held reload is no reload; the service looks again by the soonest hold's recheck. */
+static void dane_facts(void)
+{
+	struct probe_result old = served(cert(1, -60, 30)), other = served(cert(3, -60, 30));
+	struct disk_pair d_new = disk(cert(2, -1, 89), X509_VALID, "");
+	struct disk_pair d_other = disk(cert(4, -1, 89), X509_VALID, "");
+	struct dane_verdict hold = dane(DANE_ACTION_HOLD, SEVERITY_WARNING, DANE_SIDE_MATCH,
+					DANE_SIDE_NOT_JUDGED, 300 * USEC_PER_SEC, "held");
+	struct dane_verdict sooner = hold;
+	struct policy_facts f = RECONCILE_FACTS_INIT;
+	struct verdict v;
+
+	sooner.recheck_usec = 120 * USEC_PER_SEC;
+	reconcile(&old, &d_new, "mx.example.com", &TH, NOW, &v);
+	reconcile_dane(&v, &hold);
+	reconcile_facts_add(&f, &v, &old, &TH, NOW, NULL);
+	ok(!f.reload_wanted && !f.all_served && f.recheck_in_usec == 300 * USEC_PER_SEC,
+	   "dane facts: a held endpoint wants no reload, is not served, and hints 300 s");
+	reconcile(&other, &d_other, "mx.example.com", &TH, NOW, &v);
+	reconcile_dane(&v, &sooner);
+	reconcile_facts_add(&f, &v, &other, &TH, NOW, NULL);
+	ok(!f.reload_wanted && f.recheck_in_usec == 120 * USEC_PER_SEC,
+	   "dane facts: two holds: the sooner recheck wins");
+	f = RECONCILE_FACTS_INIT;
+	reconcile(&old, &d_new, "mx.example.com", &TH, NOW, &v);
+	reconcile_facts_add(&f, &v, &old, &TH, NOW, NULL);
+	ok(f.reload_wanted && f.recheck_in_usec == 0,
+	   "dane facts: without a hold, a reload is wanted and there is no hint");
+}
+
 static void every_enum_has_a_name(void)
 {
 	bool all = true;
@@ -432,6 +548,8 @@ int main(void)
 	facts_of_a_service();
 	a_broken_sibling_vetoes_the_reload();
 	chains();
+	dane_rows();
+	dane_facts();
 	every_enum_has_a_name();
 	return tap_done();
 }

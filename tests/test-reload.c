@@ -458,6 +458,7 @@ static void test_signal_failures(void)
 		{ "abc\n", "abc" },
 		{ "", "" },
 		{ "\n", "" },
+		{ "  \n12\n", "  " },
 		{ "0\n", "0" },
 		{ "1\n", "1" },
 		{ "-5\n", "-5" },
@@ -686,6 +687,29 @@ static void test_units(sd_bus *bus, const struct bus_env *env)
 		fclose(f);
 	}
 	is_str(log, "ReloadUnit ok.service replace\n", "the manager got ReloadUnit(unit, \"replace\")");
+
+	memset(&c, 0, sizeof c);
+	if (reload_restart_start(event, bus, "ok.service", SEC(5), on_done, &c, &op) < 0)
+		ok(0, "reload_restart_start");
+	run_until_done(&c, SEC(5));
+	ok(c.calls == 1 && c.r.status == RELOAD_OK, "a restart job ending \"done\" is ok: %s",
+	   c.r.detail);
+	is_str(c.r.detail, "systemd restarted ok.service", "and says it restarted the unit");
+	f = fopen(env->log, "re");
+	if (f) {
+		size_t n = fread(log, 1, sizeof log - 1, f);
+
+		log[n] = '\0';
+		fclose(f);
+	}
+	is_str(log, "ReloadUnit ok.service replace\nRestartUnit ok.service replace\n",
+	       "the manager got RestartUnit(unit, \"replace\")");
+	memset(&c, 0, sizeof c);
+	if (reload_restart_start(event, bus, "fail.service", SEC(5), on_done, &c, &op) < 0)
+		ok(0, "reload_restart_start");
+	run_until_done(&c, SEC(5));
+	is_str(c.r.detail, "systemd's restart job for fail.service ended with result \"failed\"",
+	       "a failed restart job says it was a restart");
 
 	run_unit(bus, "fail.service", SEC(5), &c);
 	ok(c.r.status == RELOAD_JOB_FAILED, "a reload job ending \"failed\" is a job failure");
