@@ -22,6 +22,7 @@
 #include "focus.h"
 #include "log.h"
 #include "reconcile.h"
+#include "saved-view.h"
 #include "service.h"
 #include "util.h"
 
@@ -42,6 +43,7 @@ struct endpoint_ref {
 	uint8_t target[SHA256_LEN];   /* the disk leaf when the reload started */
 	bool has_target;
 	bool dane_held;               /* the last pass held its reload for DANE or pins */
+	uint64_t saved;               /* saved_print() of its record when last looked at */
 };
 
 struct service {
@@ -59,6 +61,7 @@ struct service {
 	size_t n_eps;
 	unsigned pending;             /* probes and TLSA look-ups of the pass in flight */
 	struct focus focus;           /* the endpoints the passes look at (focus.h) */
+	bool unsaved;                 /* an endpoint's record changed in the last pass */
 	char last_result[256];
 	char reload_said[256];        /* the reload method's own result */
 	char held[256];               /* why a reload wanted is held back, "" when none */
@@ -192,6 +195,10 @@ static void finish_pass(struct service *s)
 		e->dane_held = it->verdict.dane_held;
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
 				    verifying && e->has_target ? e->target : NULL);
+		if (saved_print(it) != e->saved) {
+			e->saved = saved_print(it);
+			s->unsaved = true;
+		}
 	}
 	if (!verifying)
 		log_verdicts(s);
@@ -394,10 +401,12 @@ static void act(struct service *s, const struct policy_out *o)
 static void dispatch(struct service *s, enum policy_event ev)
 {
 	uint64_t now = now_boot_usec();
+	struct saved_view was, is;
 	struct policy_out o;
 
 	enum policy_phase before = s->ps.phase;
 
+	saved_view_of(&s->ps, s->reloads_ok, s->reloads_failed, s->last_result, s->held, &was);
 	policy_step(&s->ps, &s->pc, ev, ev == EVENT_PROBED ? &s->facts : NULL, now,
 		    local_minute(), &o);
 	focus_step(&s->focus, ev, &o);
@@ -422,7 +431,9 @@ static void dispatch(struct service *s, enum policy_event ev)
 	act(s, &o);
 	if (focus_settled(&s->focus, s->ps.phase, s->pending > 0))
 		service_post(s, EVENT_TICK);   /* the re-check after a reload, once idle */
-	s->env->changed(s->env->userdata);
+	saved_view_of(&s->ps, s->reloads_ok, s->reloads_failed, s->last_result, s->held, &is);
+	s->env->changed(s->env->userdata, s->unsaved || memcmp(&was, &is, sizeof(is)) != 0);
+	s->unsaved = false;
 }
 
 /* ---- life cycle ------------------------------------------------------ */

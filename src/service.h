@@ -33,7 +33,8 @@ struct service_env {
 	struct dane_resolver *resolver;    /* NULL when no endpoint wants DANE */
 	struct reload_env *reload;
 	const struct conf *conf;
-	void (*changed)(void *userdata);   /* something worth saving changed */
+	/* After each step; save: something the state file holds changed. */
+	void (*changed)(void *userdata, bool save);
 	void *userdata;
 };
 

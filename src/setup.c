@@ -61,11 +61,11 @@ static void on_polling(const char *why, void *userdata)
 		    "from now on: %s", every, why);
 }
 
-static void on_changed(void *userdata)
+static void on_changed(void *userdata, bool save)
 {
 	struct setup *s = userdata;
 
-	if (s->persist)
+	if (s->persist && save)
 		persist_mark(s->persist);
 	if (s->requests)
 		requests_check(s->requests);
