@@ -122,29 +122,41 @@ wait_quiet() {
 }
 
 # conf_of KIND N BIN: writes the configuration of kind a, b or c for the
-# first N names and prints its path.
+# first N names and prints the main file's path.  The services go to
+# files of the include directory, at most 1,000 services or 4,000
+# endpoints each (a file holds at most 1 MiB): (b)'s one service is
+# continued from file to file (certwatch.conf(5), include-dir).
 conf_of() {
 	_f="$TEST_TMP/etc-$1-$2-$(basename "$(dirname "$3")")/certwatch.conf"
-	_reload=$(nginx_reload_argv)
-	{
-		printf 'interval = "1h"\nsettle = "1s"\nstate-dir = "%s"\n' "$(dirname "$_f")/state"
-		case $1 in
-		b) printf 'service bench {\n\taddress = "127.0.0.1"\n\treload-command = %s\n' "$_reload" ;;
-		esac
-		head -n "$2" "$ALL_NAMES" | while read -r n; do
-			[ "$1" = c ] && [ "$n" != vh1.bench.test ] && break
-			e="endpoint https { port = $port name = \"$n\" cert = \"$LE/live/$n/fullchain.pem\""
-			e="$e key = \"$LE/live/$n/privkey.pem\" }"
-			if [ "$1" = b ]; then
-				printf '\t%s\n' "$(echo "$e" | sed "s/^endpoint https/endpoint ${n%%.*}/")"
-			else
-				printf 'service %s {\n\taddress = "127.0.0.1"\n\treload-command = %s\n\t%s\n}\n' \
-					"${n%%.*}" "$_reload" "$e"
-			fi
-		done
-		[ "$1" = b ] && echo "}"
-	} | write_conf "$_f" || bail_out "cannot write $_f"
-	rm -rf "$(dirname "$_f")/state"
+	printf 'interval = "1h"\nsettle = "1s"\nstate-dir = "%s"\n' "$(dirname "$_f")/state" |
+		write_conf "$_f" || bail_out "cannot write $_f"
+	rm -rf "$(dirname "$_f")/state" "$(dirname "$_f")"/conf.d/*.conf
+	"$PYTHON" - "$1" "$2" "$ALL_NAMES" "$LE" "$port" "$(nginx_reload_argv)" \
+		"$(dirname "$_f")/conf.d" <<'EOF' || bail_out "cannot write the services of $_f"
+import os, sys
+kind, n, names, le, port, reload, out = sys.argv[1:8]
+names = open(names).read().split()[:int(n)]
+if kind == "c":
+    names = names[:1]
+def endpoint(name, title):
+    return ('\tendpoint %s { port = %s name = "%s" cert = "%s/live/%s/fullchain.pem" '
+            'key = "%s/live/%s/privkey.pem" }\n' % (title, port, name, le, name, le, name))
+files, per = [], 4000 if kind == "b" else 1000
+for i in range(0, len(names), per):
+    part = names[i:i + per]
+    if kind == "b":
+        head = '\treload-command = %s\n' % reload if i == 0 else ""
+        files.append('service bench {\n\taddress = "127.0.0.1"\n' + head +
+                     "".join(endpoint(m, m.split(".")[0]) for m in part) + "}\n")
+    else:
+        files.append("".join('service %s {\n\taddress = "127.0.0.1"\n\treload-command = %s\n%s}\n'
+                             % (m.split(".")[0], reload, endpoint(m, "https")) for m in part))
+for k, text in enumerate(files):
+    path = os.path.join(out, "%04d.conf" % k)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+EOF
 	echo "$_f"
 }
 
