@@ -153,6 +153,10 @@ static int scan_token(struct conf_scan *sc, const struct token *t, const struct 
 			sc->warn_days_line = prev[0].line;
 		if (*depth == 0 && tok_is(&prev[0], "crit-days"))
 			sc->crit_days_line = prev[0].line;
+		if (*depth == 0 && tok_is(&prev[0], "include-dir"))
+			sc->include_dir_line = prev[0].line;
+		if (*depth == 0 && tok_is(&prev[0], "metrics-file"))
+			sc->metrics_file_line = prev[0].line;
 		break;
 	default:
 		break;

@@ -17,6 +17,7 @@ struct conf_scan {
 	struct conf_scan_header *services, *endpoints;
 	size_t n_services, n_endpoints;
 	unsigned warn_days_line, crit_days_line;
+	unsigned include_dir_line, metrics_file_line;
 	unsigned unclosed_line;  /* a section still open at the end of the file */
 	unsigned open_line;      /* the top-level section being scanned */
 };

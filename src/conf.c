@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf-int.h"
@@ -40,6 +42,7 @@ struct loader {
 	const char *file;
 	struct conf_scan scan;
 	size_t endpoint_cursor;   /* first endpoint header of the next service */
+	unsigned include_dir_line; /* where include-dir was set in the main file, or 0 */
 };
 
 #define loader_error(l, error, file, line, ...) conf_error(&(l)->errors, error, file, line, __VA_ARGS__)
@@ -353,6 +356,29 @@ out:
 	return r;
 }
 
+/*
+ * metrics-file: node_exporter's textfile collector reads only *.prom files
+ * of a directory that exists; a name it would never read, or a directory
+ * that is not there, is said now rather than at the first write.
+ */
+static void check_metrics_file(struct loader *l, const char *path, unsigned line)
+{
+	static const char suffix[] = ".prom";
+	_cleanup_free_ char *dir = dir_of(path);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t n = strlen(base);
+	struct stat st;
+
+	if (n <= strlen(suffix) || strcmp(base + n - strlen(suffix), suffix) != 0)
+		loader_error(l, -EINVAL, l->file, line, "metrics-file %s is not named NAME.prom, "
+			     "the only files node_exporter's textfile collector reads; name it, for "
+			     "example, certwatch.prom", path);
+	else if (dir && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+		loader_error(l, -ENOENT, l->file, line, "the directory of metrics-file %s does not "
+			     "exist; create it (Debian's prometheus-node-exporter reads "
+			     "/var/lib/prometheus/node-exporter), or unset metrics-file", path);
+}
+
 static int take_globals(struct loader *l, cfg_t *cfg, const char *main_file)
 {
 	struct conf *c = l->conf;
@@ -369,6 +395,9 @@ static int take_globals(struct loader *l, cfg_t *cfg, const char *main_file)
 			return -ENOMEM;
 		}
 	}
+	l->include_dir_line = l->scan.include_dir_line;
+	if (c->metrics_file)
+		check_metrics_file(l, c->metrics_file, l->scan.metrics_file_line);
 	if (c->crit_days >= c->warn_days)
 		loader_error(l, -EINVAL, l->file,
 			     l->scan.crit_days_line ? l->scan.crit_days_line : l->scan.warn_days_line,
@@ -441,6 +470,12 @@ static int load_include_dir(struct loader *l)
 	size_t n = 0;
 	int r;
 
+	/* Unset, conf.d beside the main file may be missing; named, it must be there. */
+	if (l->include_dir_line && access(dir, F_OK) < 0 && errno == ENOENT) {
+		loader_error(l, -ENOENT, l->main_file, l->include_dir_line, "include-dir %s does not "
+			     "exist; correct the path, or create the directory", dir);
+		return 0;
+	}
 	r = conf_file_list(&l->errors, dir, l->check_owner, &names, &n);
 	if (r < 0)
 		return r == -ENOMEM ? r : 0;

@@ -5,10 +5,18 @@
  * A client is untrusted input even as root: its request is read without
  * blocking, bounded to CONTROL_MAX_LINE bytes, and must arrive within
  * REQUEST_DEADLINE_USEC, or the connection is closed without an answer.
+ *
+ * The socket someone listens on is never removed: only one nobody answers
+ * on (left by a run that was killed) is replaced.  On SIGHUP the new setup's
+ * server shares the running one's listening socket instead of binding its
+ * own, so clients never find the socket missing, and the last of the two
+ * to go removes the file.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,13 +40,19 @@ struct control_conn {
 	struct control_conn *next;
 };
 
-struct control_server {
-	sd_event *event;
-	int fd;
-	sd_event_source *io;
+/* The bound socket file, shared by the servers listening on it. */
+struct control_listener {
+	unsigned refs;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;              /* the socket file we bound, to remove only ours */
 	ino_t ino;
+};
+
+struct control_server {
+	sd_event *event;
+	int fd;                 /* this server's descriptor of the listening socket */
+	sd_event_source *io;
+	struct control_listener *listener;
 	control_handler_t handler;
 	void *userdata;
 	struct control_conn *conns;
@@ -142,12 +156,53 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	return 0;
 }
 
-int control_server_new(sd_event *event, const char *dir, control_handler_t handler,
-		       void *userdata, struct control_server **ret)
+/* Binds a new socket at sa, replacing a file nobody answers on. */
+static int listen_new(struct control_server *cs, const char *dir, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, r;
+
+	r = control_connect(dir, &fd);
+	if (r >= 0) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	if (r == -ECONNREFUSED)
+		(void)unlink(sa->sun_path);
+	cs->listener = calloc(1, sizeof(*cs->listener));
+	if (!cs->listener)
+		return -ENOMEM;
+	cs->listener->refs = 1;
+	snprintf(cs->listener->path, sizeof(cs->listener->path), "%s", sa->sun_path);
+	cs->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (cs->fd < 0 || bind(cs->fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ||
+	    chmod(sa->sun_path, 0600) < 0 || listen(cs->fd, 16) < 0 || stat(sa->sun_path, &st) < 0)
+		return -errno;
+	cs->listener->dev = st.st_dev;
+	cs->listener->ino = st.st_ino;
+	return 0;
+}
+
+/* The running server's socket, when it is the one at sa: shared. */
+static bool listen_shared(struct control_server *cs, const struct control_server *running,
+			  const struct sockaddr_un *sa)
+{
+	if (!running || !running->listener ||
+	    strcmp(running->listener->path, sa->sun_path) != 0)
+		return false;
+	cs->fd = fcntl(running->fd, F_DUPFD_CLOEXEC, 3);
+	if (cs->fd < 0)
+		return false;
+	cs->listener = running->listener;
+	cs->listener->refs++;
+	return true;
+}
+
+int control_server_new(sd_event *event, const char *dir, const struct control_server *running,
+		       control_handler_t handler, void *userdata, struct control_server **ret)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct control_server *cs;
-	struct stat st;
 	int r;
 
 	r = control_socket_path(dir, sa.sun_path, sizeof(sa.sun_path));
@@ -156,48 +211,40 @@ int control_server_new(sd_event *event, const char *dir, control_handler_t handl
 	cs = calloc(1, sizeof(*cs));
 	if (!cs)
 		return -ENOMEM;
-	*cs = (struct control_server) { .event = sd_event_ref(event), .handler = handler,
-					.userdata = userdata };
-	snprintf(cs->path, sizeof(cs->path), "%s", sa.sun_path);
-	cs->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (cs->fd < 0) {
-		r = -errno;
-		goto fail;
+	*cs = (struct control_server) { .event = sd_event_ref(event), .fd = -1,
+					.handler = handler, .userdata = userdata };
+	r = listen_shared(cs, running, &sa) ? 0 : listen_new(cs, dir, &sa);
+	if (r >= 0)
+		r = sd_event_add_io(event, &cs->io, cs->fd, EPOLLIN, on_accept, cs);
+	if (r < 0) {
+		control_server_free(cs);
+		return r;
 	}
-	/* A socket left by an earlier run (or by the setup this one replaces) goes. */
-	(void)unlink(sa.sun_path);
-	if (bind(cs->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
-	    listen(cs->fd, 16) < 0 || stat(sa.sun_path, &st) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	cs->dev = st.st_dev;
-	cs->ino = st.st_ino;
-	r = sd_event_add_io(event, &cs->io, cs->fd, EPOLLIN, on_accept, cs);
-	if (r < 0)
-		goto fail;
 	*ret = cs;
 	return 0;
-fail:
-	control_server_free(cs);
-	return r;
+}
+
+static void listener_unref(struct control_listener *l)
+{
+	struct stat st;
+
+	if (!l || --l->refs > 0)
+		return;
+	if (l->ino && stat(l->path, &st) == 0 && st.st_dev == l->dev && st.st_ino == l->ino)
+		(void)unlink(l->path);
+	free(l);
 }
 
 void control_server_free(struct control_server *cs)
 {
-	struct stat st;
-
 	if (!cs)
 		return;
 	while (cs->conns)
 		conn_free(cs->conns);
 	sd_event_source_disable_unref(cs->io);
-	if (cs->fd >= 0) {
-		if (cs->ino && stat(cs->path, &st) == 0 && st.st_dev == cs->dev &&
-		    st.st_ino == cs->ino)
-			(void)unlink(cs->path);
+	if (cs->fd >= 0)
 		close(cs->fd);
-	}
+	listener_unref(cs->listener);
 	sd_event_unref(cs->event);
 	free(cs);
 }

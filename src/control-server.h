@@ -20,17 +20,21 @@ typedef void (*control_handler_t)(struct control_conn *conn, const char *request
 				  void *userdata);
 
 /*
- * Listens on dir/CONTROL_SOCKET_NAME, mode 0600, replacing a socket left by
- * an earlier run.  Returns 0 or a negative errno.
+ * Listens on dir/CONTROL_SOCKET_NAME, mode 0600, replacing a socket file
+ * left by an earlier run that nobody answers on; shares running's socket
+ * (the server of the setup a SIGHUP replaces, or NULL) when it is the same
+ * path.  Returns 0, -EADDRINUSE when another process listens there, or
+ * another negative errno.
  */
-int control_server_new(sd_event *event, const char *dir, control_handler_t handler,
-		       void *userdata, struct control_server **ret);
+int control_server_new(sd_event *event, const char *dir, const struct control_server *running,
+		       control_handler_t handler, void *userdata, struct control_server **ret);
 
 /* Sends answer and a newline, then closes the connection. */
 void control_conn_reply(struct control_conn *conn, const char *answer);
 
 /*
  * Closes the socket and every connection still open, and removes the
- * socket file unless another server has taken its name since.  NULL is fine.
+ * socket file unless another server has taken its name since or a server
+ * sharing it still listens.  NULL is fine.
  */
 void control_server_free(struct control_server *cs);

@@ -4,14 +4,18 @@
  * its answer (control.h), then reads what the daemon wrote in its state
  * file and prints it, with a plugin exit status.
  *
- * A service guarded by a certwatch@NAME instance is asked there (its
- * state directory holds a control socket), every other one of the daemon
- * guarding all services.
+ * A service named that a certwatch@NAME instance guards is asked there
+ * (its state directory holds a control socket), every other one of the
+ * daemon guarding all services.  With none named, each configured service
+ * is asked of the daemon that guards it: the one guarding all services
+ * when it runs, else the service's instance; a service nobody guards makes
+ * the exit UNKNOWN and is named.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,6 +44,13 @@ static void dir_for(const struct conf *c, const char *service, char *out, size_t
 	snprintf(out, outlen, "%s", c->state_dir);
 }
 
+static void ask_init(struct ask *a, const char *dir, bool all)
+{
+	snprintf(a->dir, sizeof(a->dir), "%s", dir);
+	a->len = (size_t)snprintf(a->request, sizeof(a->request), "%s", CONTROL_REQ_SYNC);
+	a->all = all;
+}
+
 static struct ask *ask_for(struct ask *asks, size_t *n, const char *dir)
 {
 	for (size_t i = 0; i < *n; i++)
@@ -47,28 +58,16 @@ static struct ask *ask_for(struct ask *asks, size_t *n, const char *dir)
 			return &asks[i];
 	if (*n == DAEMONS_MAX)
 		return NULL;
-	snprintf(asks[*n].dir, sizeof(asks[*n].dir), "%s", dir);
-	asks[*n].len = (size_t)snprintf(asks[*n].request, sizeof(asks[*n].request), "%s",
-					CONTROL_REQ_SYNC);
+	ask_init(&asks[*n], dir, false);
 	return &asks[(*n)++];
 }
 
-/* Groups the services by the daemon that guards them. */
+/* Groups the services named by the daemon that guards them. */
 static int plan(const struct conf *c, char *const *services, size_t n, struct ask *asks,
 		size_t *n_asks)
 {
 	char dir[PATH_MAX];
 
-	if (n == 0) {
-		/* The main daemon for all it guards, and every instance that runs. */
-		ask_for(asks, n_asks, c->state_dir)->all = true;
-		for (size_t i = 0; i < c->n_services; i++) {
-			dir_for(c, c->services[i].name, dir, sizeof(dir));
-			if (strcmp(dir, c->state_dir) != 0 && ask_for(asks, n_asks, dir))
-				asks[*n_asks - 1].all = true;
-		}
-		return 0;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct ask *a;
 		int len;
@@ -124,11 +123,22 @@ static int report(const struct ask *a, char *const *services, size_t n)
 	return worst;
 }
 
+static bool nobody_listens(int r)
+{
+	return r == -ENOENT || r == -ECONNREFUSED;
+}
+
+static void say_not_running(const char *dir)
+{
+	fprintf(stderr, "certwatch sync: no daemon is running in %s (nothing listens on its "
+		"control socket); start it, e.g. systemctl start certwatch.service\n", dir);
+}
+
 /*
  * Sends one daemon its request and waits for the answer, within the
  * deadline.  Returns 0 when it answered that it is done, -ETIMEDOUT when it
  * did not finish in time, another negative errno when it cannot be asked or
- * refused; says why on stderr.
+ * refused; says why on stderr, except when nobody listens (nobody_listens()).
  */
 static int ask(const struct ask *a, uint64_t deadline)
 {
@@ -139,11 +149,9 @@ static int ask(const struct ask *a, uint64_t deadline)
 	r = now < deadline ? control_request(a->dir, a->request,
 					     (int)((deadline - now + 999) / 1000), reply,
 					     sizeof(reply)) : -ETIMEDOUT;
-	if (r == -ENOENT || r == -ECONNREFUSED)
-		fprintf(stderr, "certwatch sync: no daemon is running in %s (nothing listens on "
-			"its control socket); start it, e.g. systemctl start certwatch.service\n",
-			a->dir);
-	else if (r == -ETIMEDOUT)
+	if (nobody_listens(r))
+		return r;
+	if (r == -ETIMEDOUT)
 		fprintf(stderr, "certwatch sync: the daemon in %s did not finish in time; what "
 			"it knows so far follows (a longer --wait may help)\n", a->dir);
 	else if (r < 0)
@@ -156,6 +164,65 @@ static int ask(const struct ask *a, uint64_t deadline)
 	return r;
 }
 
+/*
+ * Asks the daemon in a->dir, once its directory is trusted, and prints what
+ * it found.  Returns the plugin status, or -ENOENT / -ECONNREFUSED, unsaid,
+ * when no daemon listens there.
+ */
+static int ask_report(const struct ask *a, char *const *services, size_t n, uint64_t deadline)
+{
+	int r = control_trust_dir(a->dir), w = 3;
+
+	if (r >= 0)
+		r = ask(a, deadline);
+	if (nobody_listens(r))
+		return r;
+	if (r == 0 || r == -ETIMEDOUT)
+		w = report(a, services, n);
+	return r < 0 ? 3 : w;
+}
+
+/*
+ * No service named: every configured service, of the daemon guarding all
+ * of them when it runs, else each of its certwatch@NAME instance.
+ */
+static int sync_all(const struct conf *c, uint64_t deadline)
+{
+	struct ask a;
+	size_t guarded = 0;
+	bool *lost;
+	int worst = 0, w;
+
+	ask_init(&a, c->state_dir, true);
+	w = ask_report(&a, NULL, 0, deadline);
+	if (!nobody_listens(w))
+		return w;
+	lost = calloc(c->n_services ? c->n_services : 1, sizeof(*lost));
+	if (!lost)
+		return 3;
+	for (size_t i = 0; i < c->n_services; i++) {
+		w = state_dir_for(c->state_dir, c->services[i].name, a.dir, sizeof(a.dir)) < 0 ?
+			-ENOENT : ask_report(&a, NULL, 0, deadline);
+		lost[i] = nobody_listens(w);
+		if (lost[i])
+			w = 3;
+		else
+			guarded++;
+		worst = w > worst ? w : worst;
+	}
+	for (size_t i = 0; i < c->n_services && guarded > 0; i++)
+		if (lost[i])
+			fprintf(stderr, "certwatch sync: no daemon guards service %s: none runs in %s "
+				"(every service) nor in %s/%s (certwatch@%s); start one, e.g. "
+				"systemctl start certwatch@%s.service\n", c->services[i].name,
+				c->state_dir, c->state_dir, c->services[i].name,
+				c->services[i].name, c->services[i].name);
+	if (guarded == 0)
+		say_not_running(c->state_dir);
+	free(lost);
+	return guarded ? worst : 3;
+}
+
 int control_sync(const struct conf *c, char *const *services, size_t n, uint64_t wait_usec)
 {
 	static struct ask asks[DAEMONS_MAX];
@@ -163,17 +230,19 @@ int control_sync(const struct conf *c, char *const *services, size_t n, uint64_t
 	size_t n_asks = 0;
 	int worst = 0;
 
+	if (n == 0)
+		return sync_all(c, deadline);
 	if (plan(c, services, n, asks, &n_asks) < 0) {
 		fprintf(stderr, "certwatch sync: too many services at once; name fewer\n");
 		return 3;
 	}
 	for (size_t i = 0; i < n_asks; i++) {
-		int r = ask(&asks[i], deadline), w = 3;
+		int w = ask_report(&asks[i], services, n, deadline);
 
-		if (r == 0 || r == -ETIMEDOUT)
-			w = report(&asks[i], services, n);
-		if (r < 0)
+		if (nobody_listens(w)) {
+			say_not_running(asks[i].dir);
 			w = 3;
+		}
 		worst = w > worst ? w : worst;
 	}
 	return worst;

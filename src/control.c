@@ -71,25 +71,40 @@ static int read_answer(int fd, uint64_t deadline, char *reply, size_t replylen)
 	return len > 0 ? 0 : -ECONNRESET;
 }
 
-int control_request(const char *dir, const char *request, int timeout_ms, char *reply,
-		    size_t replylen)
+int control_connect(const char *dir, int *ret_fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * USEC_PER_MSEC;
-	char line[CONTROL_MAX_LINE + 2];
-	int fd, r, n;
+	int fd, r;
 
 	r = control_socket_path(dir, sa.sun_path, sizeof(sa.sun_path));
 	if (r < 0)
 		return r;
-	n = snprintf(line, sizeof(line), "%s\n", request);
-	if (n < 0 || (size_t)n > CONTROL_MAX_LINE)
-		return -E2BIG;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, line, (size_t)n, MSG_NOSIGNAL) != n)
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int control_request(const char *dir, const char *request, int timeout_ms, char *reply,
+		    size_t replylen)
+{
+	uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * USEC_PER_MSEC;
+	char line[CONTROL_MAX_LINE + 2];
+	int fd, r, n;
+
+	n = snprintf(line, sizeof(line), "%s\n", request);
+	if (n < 0 || (size_t)n > CONTROL_MAX_LINE)
+		return -E2BIG;
+	r = control_connect(dir, &fd);
+	if (r < 0)
+		return r;
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n)
 		r = -errno;
 	else
 		r = read_answer(fd, deadline, reply, replylen);
@@ -98,12 +113,29 @@ int control_request(const char *dir, const char *request, int timeout_ms, char *
 }
 
 /*
- * The state in dir, as the daemon wrote it (in a directory that may be
- * trusted, state_dir_check()); *running when its pid lives.
- * dir is the main daemon's state-dir, or state-dir/NAME for the
- * certwatch@NAME instance that guards only NAME.
+ * The daemon guarding every service does not run: say which certwatch@NAME
+ * instances do (their control socket answers), and how to see them.
  */
-static int load_state(const char *dir, struct state *ret, bool *running)
+static void hint_instances(const struct conf *c)
+{
+	char dir[PATH_MAX];
+	const char *sep = "";
+	int fd;
+
+	for (size_t i = 0; i < c->n_services; i++) {
+		if (state_dir_for(c->state_dir, c->services[i].name, dir, sizeof(dir)) < 0 ||
+		    control_connect(dir, &fd) < 0)
+			continue;
+		close(fd);
+		fprintf(stderr, "%s%s", sep[0] ? sep : "certwatch: no daemon guards every service, "
+			"but certwatch@NAME instances run for: ", c->services[i].name);
+		sep = ", ";
+	}
+	if (sep[0])
+		fprintf(stderr, "; see certwatch status -s NAME\n");
+}
+
+int control_trust_dir(const char *dir)
 {
 	char err[1024] = "";
 	int r;
@@ -114,6 +146,23 @@ static int load_state(const char *dir, struct state *ret, bool *running)
 		fprintf(stderr, "certwatch: %s\n", err);
 		return r;
 	}
+	return 0;
+}
+
+/*
+ * The state in dir, as the daemon wrote it (in a directory that may be
+ * trusted, control_trust_dir()); *running when its pid lives.
+ * dir is the main daemon's state-dir, or state-dir/NAME for the
+ * certwatch@NAME instance that guards only NAME.
+ */
+static int load_state(const char *dir, struct state *ret, bool *running)
+{
+	char err[1024] = "";
+	int r;
+
+	r = control_trust_dir(dir);
+	if (r < 0)
+		return r;
 	r = state_load(dir, ret, err, sizeof(err));
 	if (r == -ENOENT)
 		fprintf(stderr, "certwatch: no state in %s: the daemon (certwatch run) has not run "
@@ -150,14 +199,20 @@ int control_status(const struct conf *c, const char *service, bool json)
 	bool running = false;
 	int worst = 0;
 
-	if (state_dir_for(c->state_dir, service, dir, sizeof(dir)) < 0 ||
-	    load_state(dir, &st, &running) < 0)
+	if (state_dir_for(c->state_dir, service, dir, sizeof(dir)) < 0)
 		return SEVERITY_UNKNOWN;
+	if (load_state(dir, &st, &running) < 0) {
+		if (!service)
+			hint_instances(c);
+		return SEVERITY_UNKNOWN;
+	}
 	if (json)
 		report_status_json(stdout, &st, running);
 	else
 		report_status_table(stdout, &st, running);
 	worst = control_worst(&st, NULL);
+	if (!running && !service)
+		hint_instances(c);
 	if (!running)
 		worst = SEVERITY_UNKNOWN;
 	state_done(&st);

@@ -36,6 +36,12 @@
 int control_socket_path(const char *dir, char *out, size_t outlen);
 
 /*
+ * A connection to the daemon listening in dir, into *ret_fd.  Returns 0, or
+ * -ENOENT / -ECONNREFUSED when no daemon listens, or another negative errno.
+ */
+int control_connect(const char *dir, int *ret_fd);
+
+/*
  * Sends request to the daemon whose state directory is dir and reads its
  * answer (without the newline) into reply, waiting at most timeout_ms.
  * Returns 0, or -ENOENT / -ECONNREFUSED when no daemon listens, -ETIMEDOUT,
@@ -43,6 +49,14 @@ int control_socket_path(const char *dir, char *out, size_t outlen);
  */
 int control_request(const char *dir, const char *request, int timeout_ms, char *reply,
 		    size_t replylen);
+
+/*
+ * Whether what is in dir, a state directory, may be believed
+ * (state_dir_check()): someone else who could write there could forge the
+ * state file or the control socket.  Returns 0 (also when dir is missing:
+ * then nothing runs there), or a negative errno after saying why on stderr.
+ */
+int control_trust_dir(const char *dir);
 
 /*
  * The plugin exit status a state file says for service (NULL: all): the
@@ -62,7 +76,8 @@ int control_sync(const struct conf *c, char *const *services, size_t n, uint64_t
 
 /*
  * Prints the state of the daemon guarding every service (service NULL) or
- * of the certwatch@service instance.  Returns a plugin exit status: the
+ * of the certwatch@service instance; when the former does not run, names
+ * the instances that do.  Returns a plugin exit status: the
  * worst endpoint severity, CRITICAL when a service is paused, UNKNOWN when
  * the daemon is not running or has no state.
  */

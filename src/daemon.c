@@ -92,7 +92,8 @@ static int on_apply(sd_event_source *src, void *userdata)
 	r = persist_snapshot(&src_now, &carried);
 	if (r >= 0) {
 		state_index(&carried);
-		r = setup_new(d->event, &d->reload, c, d->only, &carried, &next, err, sizeof(err));
+		r = setup_new(d->event, &d->reload, c, d->only, d->setup, &carried, &next, err,
+			      sizeof(err));
 	} else
 		snprintf(err, sizeof(err), "%s", strerror(-r));
 	persist_snapshot_done(&carried);
@@ -207,7 +208,8 @@ int daemon_run(const char *config_path, const char *only_service)
 		goto out;
 	}
 	d.reload.event = d.event;
-	r = setup_new(d.event, &d.reload, c, only_service, NULL, &d.setup, err, sizeof(err));
+	r = setup_new(d.event, &d.reload, c, only_service, NULL, NULL, &d.setup, err,
+		      sizeof(err));
 	if (r < 0) {
 		log_error("cannot start: %s", err);
 		conf_free(c);

@@ -75,6 +75,18 @@ bool focus_settled(struct focus *f, enum policy_phase phase, bool pass_running)
 	return f->after_due && !pass_running;
 }
 
+void focus_fold_unseen(struct policy_facts *f, const struct verdict *v, bool renewed)
+{
+	if (v->vetoes_reload && !f->vetoed) {
+		f->vetoed = true;
+		f->veto_index = f->n_added;
+	}
+	f->n_added++;
+	/* A renewal held for DANE or pins is not loaded by a reload either. */
+	if (renewed && !v->dane_held)
+		f->renewal_unloaded = true;
+}
+
 bool focus_rechecking(const struct focus *f, enum policy_phase phase)
 {
 	return f->after_check && phase == PHASE_PROBING;

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "policy.h"
+#include "reconcile.h"
 
 struct focus {
 	bool *changed;        /* per endpoint: its files changed, not yet looked at */
@@ -47,6 +48,15 @@ void focus_step(struct focus *f, enum policy_event ev, const struct policy_out *
  * whole service is due now (the caller posts EVENT_TICK for it).
  */
 bool focus_settled(struct focus *f, enum policy_phase phase, bool pass_running);
+
+/*
+ * What an endpoint the pass did not look at adds to the facts: its files
+ * did not change, so its last verdict on them stands; a pair that must not
+ * be loaded still holds the reload back (a reload loads every pair of the
+ * service), and a renewal not yet loaded is still due.  Only the endpoints
+ * looked at decide whether the service is served.
+ */
+void focus_fold_unseen(struct policy_facts *f, const struct verdict *v, bool renewed);
 
 /* The pass running is the re-check after a reload: it holds no verdict, nor a sync, back. */
 bool focus_rechecking(const struct focus *f, enum policy_phase phase);

@@ -191,7 +191,8 @@ static void endpoint_family(FILE *f, enum family fam, const struct check_item *i
 static void service_families(FILE *f, const struct metrics_service *services, size_t n)
 {
 	header(f, "certwatch_reloads_total", "counter",
-	       "Reloads of the service since certwatch started, by result (ok: verified).");
+	       "Reloads of the service, by result (ok: verified), kept across restarts in the "
+	       "state file.");
 	for (size_t i = 0; i < n; i++) {
 		fputs("certwatch_reloads_total{service=", f);
 		label_value(f, services[i].name);

@@ -286,7 +286,7 @@ static void decide(struct policy_state *st, const struct input *in, struct polic
 		return;
 	}
 	st->vetoed = false;
-	if (f->all_served) {
+	if (f->all_served && !(f->renewal_unloaded && in->pc->can_reload && !st->paused)) {
 		if (st->unverified)
 			reload_verified(st, in->now, out);
 		else if (st->paused)
@@ -295,7 +295,7 @@ static void decide(struct policy_state *st, const struct input *in, struct polic
 		rest(st, out);
 		return;
 	}
-	if (!f->reload_wanted || !in->pc->can_reload || st->paused) {
+	if (!(f->reload_wanted || f->renewal_unloaded) || !in->pc->can_reload || st->paused) {
 		st->unverified = false;
 		rest_and_recheck(st, in->pc, f, in->now, out);
 		return;

@@ -57,6 +57,15 @@ struct policy_facts {
 	bool reload_wanted;        /* an endpoint serves an older certificate than a valid disk pair */
 	bool all_served;           /* every endpoint serves its disk certificate, or during a
 				    * verification the one the reload was for */
+	/*
+	 * A renewal on disk that no reload has loaded yet, whatever the pass
+	 * saw: a server that starts processes per connection or on demand
+	 * (Postfix's smtpd) serves it from a process started since, while the
+	 * processes started before, busy now, keep the old pair and take
+	 * connections again when they are free.  One fresh connection cannot
+	 * see them, so a service that can be reloaded is reloaded all the same.
+	 */
+	bool renewal_unloaded;
 	uint64_t critical_in_usec; /* until the first served certificate turns critical; UINT64_MAX: never */
 	/*
 	 * A reload loads every pair of the service: one that must not be

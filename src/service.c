@@ -28,7 +28,14 @@
 
 #define BACKOFF_FIRST_USEC    (30 * USEC_PER_SEC)
 #define VERIFY_RETRY_USEC     (20 * USEC_PER_MSEC)
-#define VERIFY_RETRY_MAX_USEC USEC_PER_SEC
+/*
+ * Retries while the old certificate is still served: a service's reload
+ * takes from a few ms (nginx) to about a second under load (Dovecot
+ * re-reads its whole configuration), and a verification can end no sooner
+ * than the retry after the new certificate appears; 100 ms keeps that
+ * delay small at ten handshakes a second for at most verify-timeout.
+ */
+#define VERIFY_RETRY_MAX_USEC (100 * USEC_PER_MSEC)
 #define RECHECK_USEC          USEC_PER_SEC
 #define RECHECK_MAX_USEC      (300 * USEC_PER_SEC)
 #define TIMER_ACCURACY        USEC_PER_MSEC
@@ -44,6 +51,7 @@ struct endpoint_ref {
 	bool has_target;
 	bool dane_held;               /* the last pass held its reload for DANE or pins */
 	uint64_t saved;               /* saved_print() of its record when last looked at */
+	bool renewed;                 /* the disk leaf changed since the last reload started */
 };
 
 struct service {
@@ -145,25 +153,29 @@ static void log_verdicts(struct service *s)
 
 		if (!s->focus.in[i])
 			continue;
-
 		event_verdict_changed(s->conf->name, e->it, e->state[0] ? e->state : NULL);
 		snprintf(e->state, sizeof(e->state), "%s", now);
 	}
 }
 
 /*
- * An endpoint the pass did not look at: its files did not change, so its
- * last verdict on them stands, and a pair that must not be loaded still
- * holds the reload back (a reload loads every pair of the service).  Only
- * the endpoints looked at decide whether the service is served.
+ * Logs a new certificate on disk and remembers it until a reload starts:
+ * a pass that sees it served already may have met a process started after
+ * the renewal while older ones still hold the old pair (policy.h).
  */
-static void facts_add_unseen(struct policy_facts *f, const struct verdict *v)
+static void note_renewal(struct service *s, struct endpoint_ref *e)
 {
-	if (v->vetoes_reload && !f->vetoed) {
-		f->vetoed = true;
-		f->veto_index = f->n_added;
-	}
-	f->n_added++;
+	char seen[sizeof(e->disk.sha256)];
+
+	memcpy(seen, e->disk.sha256, sizeof(seen));
+	event_disk_changed(s->conf->name, e->it, &e->disk);
+	if (!seen[0] || strcmp(seen, e->disk.sha256) == 0)
+		return;
+	e->renewed = true;
+	if (s->pc.can_reload && e->it->verdict.in_sync)
+		log_info("%s/%s: the renewal is served on a fresh connection already; it is "
+			 "reloaded all the same: processes started before it may still hold the old pair",
+			 s->conf->name, e->it->endpoint);
 }
 
 /*
@@ -185,20 +197,21 @@ static void finish_pass(struct service *s)
 		struct check_item *it = e->it;
 
 		if (!s->focus.in[i]) {
-			facts_add_unseen(&s->facts, &it->verdict);
+			focus_fold_unseen(&s->facts, &it->verdict, e->renewed);
 			continue;
 		}
 		check_item_judge(it, now);
 		event_key_mode(it);
-		event_disk_changed(s->conf->name, it, &e->disk);
+		note_renewal(s, e);
 		event_dane_hold(s->conf->name, it, e->dane_held);
 		e->dane_held = it->verdict.dane_held;
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
 				    verifying && e->has_target ? e->target : NULL);
-		if (saved_print(it) != e->saved) {
-			e->saved = saved_print(it);
-			s->unsaved = true;
-		}
+		/* A renewal held for DANE or pins is not loaded by a reload either. */
+		if (e->renewed && !it->verdict.dane_held)
+			s->facts.renewal_unloaded = true;
+		s->unsaved |= saved_print(it) != e->saved;
+		e->saved = saved_print(it);
 	}
 	if (!verifying)
 		log_verdicts(s);
@@ -300,6 +313,7 @@ static void take_targets(struct service *s)
 	for (size_t i = 0; i < s->n_eps; i++) {
 		struct endpoint_ref *e = &s->eps[i];
 
+		e->renewed = false;
 		e->has_target = e->it->disk.have_leaf;
 		if (e->has_target)
 			memcpy(e->target, e->it->disk.leaf.sha256, sizeof(e->target));
@@ -401,10 +415,9 @@ static void act(struct service *s, const struct policy_out *o)
 static void dispatch(struct service *s, enum policy_event ev)
 {
 	uint64_t now = now_boot_usec();
+	enum policy_phase before = s->ps.phase;
 	struct saved_view was, is;
 	struct policy_out o;
-
-	enum policy_phase before = s->ps.phase;
 
 	saved_view_of(&s->ps, s->reloads_ok, s->reloads_failed, s->last_result, s->held, &was);
 	policy_step(&s->ps, &s->pc, ev, ev == EVENT_PROBED ? &s->facts : NULL, now,
@@ -432,7 +445,7 @@ static void dispatch(struct service *s, enum policy_event ev)
 	if (focus_settled(&s->focus, s->ps.phase, s->pending > 0))
 		service_post(s, EVENT_TICK);   /* the re-check after a reload, once idle */
 	saved_view_of(&s->ps, s->reloads_ok, s->reloads_failed, s->last_result, s->held, &is);
-	s->env->changed(s->env->userdata, s->unsaved || memcmp(&was, &is, sizeof(is)) != 0);
+	s->env->changed(s->env->userdata, s->unsaved || memcmp(&was, &is, sizeof(is)));
 	s->unsaved = false;
 }
 
@@ -536,11 +549,10 @@ unsigned long service_looks(const struct service *s)
 
 bool service_at_rest(const struct service *s)
 {
-	if (focus_rechecking(&s->focus, s->ps.phase) && !s->op)
-		return true;
-	return !s->op && s->q_len == 0 && s->pending == 0 &&
-		(s->ps.phase == PHASE_IDLE || s->ps.phase == PHASE_BACKOFF ||
-		 s->ps.phase == PHASE_WAITING);
+	return !s->op && (focus_rechecking(&s->focus, s->ps.phase) ||
+			  (s->q_len == 0 && s->pending == 0 &&
+			   (s->ps.phase == PHASE_IDLE || s->ps.phase == PHASE_BACKOFF ||
+			    s->ps.phase == PHASE_WAITING)));
 }
 
 const char *service_name(const struct service *s)

@@ -8,12 +8,14 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "log.h"
 #include "metrics.h"
 #include "requests.h"
 #include "setup.h"
+#include "state-lock.h"
 
 __attribute__((format(printf, 4, 5)))
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
@@ -101,9 +103,11 @@ static int mkdir_failed(char *err, size_t errlen, const char *dir, int e)
 
 /*
  * The state directory, made when missing (with its parent for an
- * instance), and trusted only as state_dir_check() says.
+ * instance), trusted only as state_dir_check() says, and locked: one
+ * daemon per directory.
  */
-static int make_state_dir(struct setup *s, char *err, size_t errlen)
+static int make_state_dir(struct setup *s, const struct setup *running, char *err,
+			  size_t errlen)
 {
 	int r = state_dir_for(s->conf->state_dir, s->only, s->state_dir, sizeof(s->state_dir));
 
@@ -117,7 +121,11 @@ static int make_state_dir(struct setup *s, char *err, size_t errlen)
 		return mkdir_failed(err, errlen, s->conf->state_dir, errno);
 	if (mkdir(s->state_dir, 0700) < 0 && errno != EEXIST)
 		return mkdir_failed(err, errlen, s->state_dir, errno);
-	return state_dir_check(s->state_dir, err, errlen);
+	r = state_dir_check(s->state_dir, err, errlen);
+	if (r >= 0)
+		r = state_lock_take(s->state_dir, running ? running->lock_fd : -1, &s->lock_fd,
+				    err, errlen);
+	return r;
 }
 
 /* The services and their endpoints; the watcher learns each service's files. */
@@ -174,7 +182,8 @@ static void load_saved(const struct setup *s, struct state *ret)
 			    s->state_dir, strerror(-r));
 }
 
-static int build(struct setup *s, const struct state *saved, char *err, size_t errlen)
+static int build(struct setup *s, const struct setup *running, const struct state *saved,
+		 char *err, size_t errlen)
 {
 	struct persist_source src;
 	char metrics[PATH_MAX];
@@ -197,7 +206,12 @@ static int build(struct setup *s, const struct state *saved, char *err, size_t e
 		r = requests_new(s->services, s->n_services, flush, s, &s->requests);
 	if (r < 0)
 		return r;
-	r = control_server_new(s->env.event, s->state_dir, on_control, s, &s->control);
+	r = control_server_new(s->env.event, s->state_dir, running ? running->control : NULL,
+			       on_control, s, &s->control);
+	if (r == -EADDRINUSE)
+		return fail(err, errlen, r, "cannot listen on %s/%s: another process listens "
+			    "there; stop it, or set another state-dir", s->state_dir,
+			    CONTROL_SOCKET_NAME);
 	if (r < 0)
 		return fail(err, errlen, r, "cannot listen on %s/%s: %s; check that the state "
 			    "directory is writable", s->state_dir, CONTROL_SOCKET_NAME, strerror(-r));
@@ -221,7 +235,7 @@ static int make_resolver(struct setup *s, sd_event *event, char *err, size_t err
 }
 
 int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const char *only,
-	      const struct state *saved, struct setup **ret, char *err, size_t errlen)
+	      const struct setup *running, const struct state *saved, struct setup **ret, char *err, size_t errlen)
 {
 	struct state loaded = {};
 	struct setup *s;
@@ -232,6 +246,7 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	s->conf = c;
 	s->only = only;
+	s->lock_fd = -1;
 	s->env = (struct service_env) { .event = event, .reload = reload, .conf = c,
 					.changed = on_changed, .userdata = s };
 	r = check_items_from_conf(c, only, &s->items, &s->n_items);
@@ -239,7 +254,7 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 		r = fail(err, errlen, r, "no service \"%s\" in the configuration; name one of its "
 			 "services, or run without --service", only);
 	if (r >= 0)
-		r = make_state_dir(s, err, errlen);
+		r = make_state_dir(s, running, err, errlen);
 	if (r >= 0)
 		r = probe_engine_new(event, c->max_probes, &s->engine);
 	if (r >= 0)
@@ -253,7 +268,7 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 		s->env.engine = s->engine;
 		if (!saved)
 			load_saved(s, &loaded);
-		r = build(s, saved ? saved : &loaded, err, errlen);
+		r = build(s, running, saved ? saved : &loaded, err, errlen);
 	}
 	state_done(&loaded);
 	if (r < 0) {
@@ -331,5 +346,8 @@ void setup_free(struct setup *s)
 	check_items_free(s->items, s->n_items);
 	dane_resolver_free(s->resolver);
 	conf_free(s->conf);
+	/* Last: while the lock is held nothing else runs in the state directory. */
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s);
 }

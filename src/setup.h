@@ -29,6 +29,7 @@ struct setup {
 	struct conf *conf;
 	const char *only;                 /* the one service guarded (certwatch@NAME), or NULL */
 	char state_dir[PATH_MAX];         /* state-dir, or state-dir/NAME with only */
+	int lock_fd;                      /* state_lock_take()'s, held for the setup's life */
 	struct probe_engine *engine;
 	struct dane_resolver *resolver;   /* made only when an endpoint wants DANE */
 	struct watcher *watcher;          /* built by setup_new, started by setup_start */
@@ -45,13 +46,15 @@ struct setup {
 
 /*
  * Builds the setup for c (taken on success) guarding every service, or only
- * the one named.  saved: the state to carry on (the running setup's, on
- * SIGHUP); NULL reads the state file of the setup's state directory, which
- * is made when missing.  On failure returns a negative errno and a message
+ * the one named.  running: the setup a SIGHUP replaces, or NULL; its lock
+ * of the state directory and its control socket are shared when the
+ * directory is the same.  saved: the state to carry on (the running
+ * setup's, on SIGHUP); NULL reads the state file of the setup's state
+ * directory, which is made when missing and locked (state-lock.h).  On failure returns a negative errno and a message
  * in err naming what failed and what to do; nothing is left behind.
  */
 int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const char *only,
-	      const struct state *saved, struct setup **ret, char *err, size_t errlen);
+	      const struct setup *running, const struct state *saved, struct setup **ret, char *err, size_t errlen);
 
 /* Says once when reload commands cannot get a cgroup of their own (reload.h). */
 void setup_note_confinement(const struct setup *s);

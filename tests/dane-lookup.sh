@@ -130,7 +130,7 @@ look mx1.example "$next" -d "$next"
 is "$(field action)/$(field severity)" none/CRITICAL "the served key is not published: CRITICAL"
 like "$(field verdict)" "senders that validate DANE refuse this server" "the served key is not published: said so"
 decide mx.bogus.example
-is "$(field action)/$(field severity)" none/CRITICAL "bogus: CRITICAL"
+is "$(field action)/$(field severity)" hold/CRITICAL "bogus: CRITICAL, and a renewal is held"
 decide mx.insecure.example
 is "$(field action)/$(field severity)" none/OK "insecure, dane = auto: nothing to act on"
 decide mx.insecure.example -y

@@ -16,7 +16,7 @@
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/dns.sh"
 
-server_test 63 postfix postconf openssl nsd nsd-checkconf ldns-keygen ldns-signzone drill
+server_test 64 postfix postconf openssl nsd nsd-checkconf ldns-keygen ldns-signzone drill promtool
 
 names="mx1.example mx2.example mx3.example mx4.example mx.bogus.example mx.insecure.example"
 # shellcheck disable=SC2086
@@ -95,7 +95,7 @@ is "$(row insecure)" "STALE WARNING" "an insecure zone: DANE does not apply, rel
 is "$(json_endpoint "$check_json" mx insecure dane.lookup)" insecure "an insecure zone: said so"
 is "$(row ca)" "STALE WARNING" "2 1 1 of the issuing CA: the reload proceeds"
 is "$(row unpinned)" "DANE-HOLD WARNING" "a renewal whose key is not pinned: held"
-like "$(json_endpoint "$check_json" mx unpinned reason)" "add pin-sha256 \"$(pin "$next")\"" \
+contains "$(json_endpoint "$check_json" mx unpinned reason)" "add pin-sha256 \"$(pin "$next")\"" \
 	"not pinned: the pin to add is printed"
 is "$(row pinned)" "STALE WARNING" "a renewal whose key is pinned: the reload proceeds"
 
@@ -146,6 +146,11 @@ wait_for 10 grep -q 'certwatch_dane_hold{service="postfix",endpoint="smtp"} 1' "
 ok "metrics: certwatch_dane_hold is 1" grep -q 'certwatch_dane_hold{service="postfix",endpoint="smtp"} 1' \
 	"$TEST_TMP/state/certwatch.prom"
 cp "$TEST_TMP/state/certwatch.prom" "$TEST_TMP/held.prom"
+# The family and labels that contrib/prometheus's CertwatchDaneHold reads
+# (tests/prometheus-rules.sh feeds that rule samples of this shape).
+promtool check metrics <"$TEST_TMP/held.prom" >"$TEST_TMP/promtool.out" 2>&1
+is "$?" 0 "promtool check metrics accepts the metrics of a held reload" ||
+	diag "$(cat "$TEST_TMP/promtool.out")"
 
 dns_tlsa example mx3.example 3 "$next"
 dns_resign

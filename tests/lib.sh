@@ -109,6 +109,20 @@ like() {
 	return 1
 }
 
+# contains GOT STRING DESCRIPTION: GOT holds STRING as it is (no regex:
+# base64 and file names carry + . and /).
+contains() {
+	case $1 in
+	*"$2"*)
+		_tap_result 0 "$3"
+		return 0
+		;;
+	esac
+	_tap_result 1 "$3"
+	diag "     got: '$1'" "expected to contain: '$2'"
+	return 1
+}
+
 # unlike GOT EXTENDED-REGEX DESCRIPTION
 unlike() {
 	if ! printf '%s\n' "$1" | grep -Eq -- "$2"; then

@@ -132,7 +132,13 @@ class Reloader:
     --self-reload seconds after the certificate file changed.  With
     --linger, for that many seconds after each reload every second
     connection still gets the old certificate, as from nginx's old workers
-    or Postfix's old smtpd processes that have not exited yet."""
+    or Postfix's old smtpd processes that have not exited yet.  With
+    --reload-file and --fresh-processes, fresh connections also get a
+    renewal that many seconds after the certificate file changed, before
+    any reload: Postfix starts new smtpd processes, which read the new pair,
+    while the ones started before are busy with long sessions (not
+    modelled: no probe can reach them) and keep the old pair until
+    `postfix reload`."""
 
     def __init__(self, args):
         self.args = args
@@ -167,6 +173,16 @@ class Reloader:
         self.linger_until = now + self.args.linger
         log("reloaded; old certificate lingers", self.args.linger, "s")
 
+    def follow_disk(self, now, delay):
+        """Reads the pair again delay seconds after the certificate changed."""
+        m = self.mtime(self.args.cert)
+        if m != self.cert_mtime:
+            self.cert_mtime = m
+            self.due = now + delay
+        if self.due is not None and now >= self.due:
+            self.due = None
+            self.reload(now)
+
     def context(self):
         now = time.monotonic()
         with self.lock:
@@ -175,14 +191,10 @@ class Reloader:
                 if m != self.trigger:
                     self.trigger = m
                     self.reload(now)
+                if self.args.fresh_processes is not None:
+                    self.follow_disk(now, self.args.fresh_processes)
             else:
-                m = self.mtime(self.args.cert)
-                if m != self.cert_mtime:
-                    self.cert_mtime = m
-                    self.due = now + self.args.self_reload
-                if self.due is not None and now >= self.due:
-                    self.due = None
-                    self.reload(now)
+                self.follow_disk(now, self.args.self_reload)
             self.count += 1
             if self.old and now < self.linger_until and self.count % 2 == 0:
                 return self.old
@@ -620,6 +632,9 @@ def main():
     ap.add_argument("--self-reload", type=float, default=2.0,
                     help="reloading without --reload-file: seconds after the certificate "
                          "file changed that the server reads it again by itself")
+    ap.add_argument("--fresh-processes", type=float,
+                    help="reloading with --reload-file: seconds after the certificate file "
+                         "changed that fresh connections get it, before any reload")
     ap.add_argument("--linger", type=float, default=0.0,
                     help="reloading: seconds after a reload during which every second "
                          "connection still gets the old certificate")

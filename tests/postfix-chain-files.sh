@@ -3,8 +3,9 @@
 # certificate and chain; it refuses anything else and offers no STARTTLS at
 # all ("key not first", "454 4.7.0 TLS not available").  A private Postfix
 # loads one combined file; a renewal written certificate-first must be
-# DISK-INVALID with Postfix's reason and must not be reloaded into, while
-# STARTTLS keeps working; written key-first, it is reloaded and verified.
+# DISK-INVALID with Postfix's reason and must not be reloaded into (smtpd
+# processes already running keep the old pair; a new one reads the broken
+# file by itself); written key-first, it is reloaded and verified.
 # Then one file with an RSA and an ECDSA pair, one endpoint per key type.
 . "$TESTS_SRCDIR/lib.sh"
 
@@ -61,7 +62,9 @@ ok "certificate first: DISK-INVALID with Postfix's reason" \
 cw check --config "$conf" --json
 is "$(json_endpoint "$cw_out" postfix smtp disk.status)" refused "check: the pair on disk is refused"
 is "$(reloads_started "$mark" postfix)" 0 "no reload into a file Postfix refuses"
-ok "STARTTLS still works with the old certificate" serves k0
+# Whether STARTTLS still works now is Postfix's affair, not certwatch's: a
+# new smtpd process reads the file again, finds it refused and offers no
+# TLS, while one already running keeps the old pair; so nothing is said.
 
 # ---- written key-first ------------------------------------------------------------------
 

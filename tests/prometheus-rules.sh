@@ -13,8 +13,9 @@
 # promtool's clock starts at 0: every timestamp-valued sample (notAfter,
 # the file's mtime) is shifted by the time the file was written, so that
 # "time() - mtime" and "notAfter - time()" are what they were on the host.
-# certwatch_dane_hold is not written by certwatch yet: its rule is tested
-# on synthetic series.  doc/fleet.md's prometheus.yml snippets pass
+# certwatch_dane_hold needs a DNSSEC-signed zone to be 1: its rule is
+# tested on samples of the shape tests/dane-postfix.sh sees the daemon
+# write.  doc/fleet.md's prometheus.yml snippets pass
 # `promtool check config`, and its fleet-wide queries are evaluated on the
 # same series.
 . "$TESTS_SRCDIR/lib.sh"
@@ -280,7 +281,7 @@ EOF
 		'node_exporter on the host answers, but no longer finds the file certwatch writes: certwatch was removed, or metrics-file was changed.' \
 		"On $H: certwatch --test-config | grep metrics-file; systemctl status certwatch \"certwatch@*\"."
 
-	# DANE hold: synthetic, until certwatch writes certwatch_dane_hold.
+	# DANE hold: samples shaped as in tests/dane-postfix.sh's held.prom.
 	cat <<EOF
   - interval: 1m
     input_series:

@@ -79,6 +79,32 @@ is "$cw_rc" 1 "certwatch resume refuses it too"
 like "$cw_err" "state file $state/state is owned by uid 65534" "and says why"
 rm -f "$state/state"
 
+# A state directory someone else owns, with a forged state file and a forged
+# control socket that answers every sync "ok": the deploy hook must not say OK.
+forged="$TEST_TMP/forged"
+mkdir -m 0700 "$forged"
+printf 'certwatch-state 1\nservice name=web phase=idle\n' >"$forged/state"
+start_bg forged "$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1] + "/control")
+s.listen(4)
+open(sys.argv[2], "w").close()
+while True:
+    c, _ = s.accept()
+    c.recv(4096)
+    c.sendall(b"ok: synced\n")
+    c.close()
+' "$forged" "$TEST_TMP/forged.ready"
+wait_for 10 test -e "$TEST_TMP/forged.ready" || bail_out "the forged control socket does not listen"
+chown nobody "$forged"   # its files stay root's: the directory alone lets nobody replace them
+write_global "$forged"
+cw --config "$conf" sync
+is "$cw_rc" 3 "certwatch sync does not believe a forged state directory and socket (UNKNOWN)"
+like "$cw_err" "state directory $forged is owned by uid 65534, not root" "and says why, as status does"
+cw --config "$conf" status
+like "$cw_err" "state directory $forged is owned by uid 65534, not root" "(status's message)"
+
 parent="$TEST_TMP/shared"
 mkdir -m 0777 "$parent" && chmod 0777 "$parent"
 write_global "$parent/state"

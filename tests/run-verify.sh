@@ -14,11 +14,14 @@
 #  - a renewal of a second lineage of one service while the first one's
 #    reload is being verified (the old process still answering) fails
 #    nothing: both renewals are served, no reload is counted failed.
+#  - a renewal that a fresh connection gets before any reload (Postfix's
+#    new smtpd processes read it, the busy old ones keep the old pair) is
+#    reloaded all the same, and verified.
 . "$TESTS_SRCDIR/lib.sh"
 
 server_test 33 openssl
 
-ca_leaves 60 peer.test p0 p1 p2 q0 q1
+ca_leaves 60 peer.test p0 p1 p2 q0 q1 r0 r1
 ca_leaves 60 a.test a0 a1
 ca_leaves 60 b.test b0 b1
 
@@ -150,6 +153,38 @@ is "$(log_count "$mark" 'reload failed')" 0 "w: no reload failed"
 is "$(json_service "$cw_out" w failures)" 0 "w: no failure counted"
 is "$(served_fp 127.0.0.1 "$port_a" - a.test)/$(served_fp 127.0.0.1 "$port_b" - b.test)" \
 	"$(leaf_fp a1)/$(leaf_fp b1)" "w: both renewals are served (openssl s_client)"
+
+daemon_stop_ok
+
+# ---- a renewal served on a fresh connection before any reload ------------------------
+
+# The peer serves the renewal to fresh connections at once, as Postfix's
+# smtpd processes started after it do; the ones started before, busy with
+# long sessions, would keep the old pair until a reload, and no probe can
+# reach them: the daemon reloads all the same.
+disk_install rename "$TEST_TMP/live/r" "$TEST_TMP/r0"
+: >"$TEST_TMP/r.reload"
+port_r=$(free_port)
+peer reloading "$port_r" --cert "$TEST_TMP/live/r/fullchain.pem" \
+	--key "$TEST_TMP/live/r/privkey.pem" --reload-file "$TEST_TMP/r.reload" --fresh-processes 0
+{
+	daemon_conf
+	conf_service r peer.test "$TEST_TMP/live/r" \
+		"reload-command = {\"$(command -v touch)\", \"$TEST_TMP/r.reload\"}" \
+		"endpoint tls { port = $port_r }"
+} | write_conf "$conf"
+daemon_start "$conf"
+ok "r: the daemon settles with the endpoint OK" wait_for 30 status_all_ok "$conf"
+mark=$(log_mark)
+disk_renew rename "$TEST_TMP/live/r" "$TEST_TMP/r1"
+ok "r: a renewal served on a fresh connection before any reload is reloaded all the same" \
+	wait_log "$mark" "r: the pair on disk is valid; reloading" 20 || diag "$(log_since "$mark")"
+ok "r: the log says why" \
+	wait_log "$mark" "r/tls: the renewal is served on a fresh connection already" 5
+ok "r: the reload is verified" wait_log "$mark" "r: reload verified" 30 ||
+	diag "$(log_since "$mark")"
+is "$(reloads_started "$mark" r)" 1 "r: reloaded once"
+is "$(served_fp 127.0.0.1 "$port_r" - peer.test)" "$(leaf_fp r1)" "r: the renewal is served"
 
 daemon_stop_ok
 daemon_log_clean

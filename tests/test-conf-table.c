@@ -120,7 +120,7 @@ static void every_field_is_in_its_struct(void)
 static const char everything[] =
 	"interval = \"2h\"\nsettle = \"1s\"\ntimeout = \"5s\"\npoll-interval = \"1m\"\n"
 	"warn-days = 20\ncrit-days = 5\nmax-probes = 4\nstate-dir = \"/var/lib/x\"\n"
-	"include-dir = \"/nonexistent/conf.d\"\nmetrics-file = \"/run/x.prom\"\n"
+	"metrics-file = \"/run/x.prom\"\n"
 	"dane-resolver = \"127.0.0.1@5353\"\ndane-trust-anchor = \"/etc/x.key\"\n"
 	"service a {\n address = \"192.0.2.1\"\n name = \"a.example\"\n cert = \"/a.pem\"\n"
 	" chain = \"/chain.pem\"\n key = \"/a.key\"\n key-type = \"rsa\"\n"
@@ -148,10 +148,13 @@ static void the_dump_shows_every_setting(void)
 	static const char *const indents[_CONF_SCOPE_MAX] = { "\n", "\n\t", "\n\t\t" };
 	const char *d = new_case("everything");
 	struct conf *c = NULL;
-	char *dump = NULL, needle[128];
+	char *dump = NULL, needle[128], dir[PATH_MAX];
 	int r;
 
-	put(d, "certwatch.conf", "%s", everything);
+	/* include-dir, which must exist when named, is the case's own. */
+	snprintf(dir, sizeof(dir), "%s/conf.d", d);
+	mkdir(dir, 0700);
+	put(d, "certwatch.conf", "include-dir = \"%s\"\n%s", dir, everything);
 	r = load(d, &c);
 	ok(r == 0 && c && c->n_services == 6, "a file that sets every setting loads%s%s",
 	   r < 0 ? ": " : "", r < 0 ? err : "");

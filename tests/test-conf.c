@@ -434,6 +434,30 @@ static void test_errors(void)
 				  "10; lower crit-days or raise warn-days", d),
 	       "crit-days >= warn-days is refused at the crit-days line");
 
+	d = new_case("includedir");
+	put(d, "certwatch.conf", "# x\ninclude-dir = \"%s/conf.dd\"\n", d);
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: include-dir %s/conf.dd does not exist; "
+				  "correct the path, or create the directory", d, d),
+	       "an include-dir named but missing is refused at its line, not read as empty");
+
+	d = new_case("metricsname");
+	put(d, "certwatch.conf", "metrics-file = \"%s/cw.txt\"\n", d);
+	is_str(load_error(d), fmt("%s/certwatch.conf:1: metrics-file %s/cw.txt is not named "
+				  "NAME.prom, the only files node_exporter's textfile collector reads; "
+				  "name it, for example, certwatch.prom", d, d),
+	       "a metrics-file the textfile collector would never read is refused");
+	put(d, "certwatch.conf", "metrics-file = \"%s/\"\n", d);
+	like(load_error(d), "/ is not named NAME.prom",
+	     "so is a directory given as metrics-file");
+
+	d = new_case("metricsdir");
+	put(d, "certwatch.conf", "\nmetrics-file = \"%s/none/certwatch.prom\"\n", d);
+	is_str(load_error(d), fmt("%s/certwatch.conf:2: the directory of metrics-file "
+				  "%s/none/certwatch.prom does not exist; create it (Debian's "
+				  "prometheus-node-exporter reads /var/lib/prometheus/node-exporter), or "
+				  "unset metrics-file", d, d),
+	       "a metrics-file in a missing directory is refused at load, not at the first write");
+
 	d = new_case("maxprobes");
 	put(d, "certwatch.conf", "max-probes = 2000\n");
 	is_str(load_error(d), fmt("%s/certwatch.conf:1: max-probes = 2000 is out of range; write a "
@@ -601,6 +625,9 @@ static void test_dump_and_defaults(void)
 	FILE *f;
 	char path[PATH_MAX];
 
+	/* The dump names include-dir, conf.d here: named, it must exist. */
+	snprintf(path, sizeof(path), "%s/conf.d", d);
+	mkdir(path, 0700);
 	put(d, "certwatch.conf",
 	    "interval = \"90m\"\nmax-probes = 8\n"
 	    "service mail {\n"
@@ -723,13 +750,11 @@ static void test_metrics_file(void)
 	c = NULL;
 
 	d = new_case("metrics2");
-	put(d, "certwatch.conf", "metrics-file = \"/var/lib/node_exporter/certwatch.prom\"\n%s",
-	    svc_ok);
+	put(d, "certwatch.conf", "metrics-file = \"%s/certwatch.prom\"\n%s", d, svc_ok);
 	ok(load(d, &c) == 0 && c, "a file with metrics-file loads");
-	is_str(c ? c->metrics_file : NULL, "/var/lib/node_exporter/certwatch.prom",
-	       "metrics-file is read");
+	is_str(c ? c->metrics_file : NULL, fmt("%s/certwatch.prom", d), "metrics-file is read");
 	dump = c ? dump_settings(c) : NULL;
-	like(dump, "metrics-file = \"/var/lib/node_exporter/certwatch.prom\"\n",
+	like(dump, fmt("metrics-file = \"%s/certwatch.prom\"\n", d),
 	     "the dump shows metrics-file");
 	free(dump);
 	conf_free(c);

@@ -599,6 +599,35 @@ static void a_broken_pair_vetoes_the_reload(void)
 	ok(o.note == NOTE_NONE, "veto: a paused service has nothing to hold, nothing is said");
 }
 
+/*
+ * Postfix serves a renewal from an smtpd started after it while the busy
+ * older ones keep the old pair: a pass that sees the renewal served has
+ * not seen them, so a service that can be reloaded is reloaded anyway.
+ */
+static void a_renewal_served_early_is_reloaded_all_the_same(void)
+{
+	struct policy_facts early = SERVED;
+	struct policy_conf pc = PC;
+	struct policy_state st = {};
+	struct policy_out o;
+
+	early.renewal_unloaded = true;
+	step(&st, &PC, EVENT_FILES_CHANGED, NULL, T0);
+	step(&st, &PC, EVENT_TIMER, NULL, T0 + SEC(2));
+	o = step(&st, &PC, EVENT_PROBED, &early, T0 + SEC(3));
+	ok(st.phase == PHASE_RELOADING && o.action == DO_RELOAD && o.note == NOTE_RELOAD_STARTED,
+	   "renewal served on one connection before the reload: reloaded all the same");
+	expect_step(&st, &PC, EVENT_RELOAD_OK, NULL, T0 + SEC(4), PHASE_VERIFYING, DO_PROBE,
+		    "renewal served early");
+	pc.can_reload = false;
+	st = (struct policy_state) {};
+	step(&st, &pc, EVENT_FILES_CHANGED, NULL, T0);
+	step(&st, &pc, EVENT_TIMER, NULL, T0 + SEC(2));
+	o = step(&st, &pc, EVENT_PROBED, &early, T0 + SEC(3));
+	ok(st.phase == PHASE_IDLE && o.action == DO_NOTHING,
+	   "renewal served early, no reload configured (a server that reloads itself): at rest");
+}
+
 static void every_enum_has_a_name(void)
 {
 	bool all = true;
@@ -631,6 +660,7 @@ int main(void)
 	a_dane_hold_looks_again_by_the_hint();
 	sync_looks_now();
 	a_broken_pair_vetoes_the_reload();
+	a_renewal_served_early_is_reloaded_all_the_same();
 	every_cell();
 	outcomes_only_after_a_reload();
 	busy_and_resume();
