@@ -302,7 +302,8 @@ static int sync_watches(struct watcher *w, bool *ret_added)
 	}
 	if (r < 0)
 		return r;
-	qsort(todo, n, sizeof(*todo), todo_cmp);
+	if (n > 1)
+		qsort(todo, n, sizeof(*todo), todo_cmp);
 	for (size_t i = 0; i < n; i++) {    /* one entry a directory, leaf if any path says so */
 		if (k > 0 && strcmp(todo[k - 1].dir, todo[i].dir) == 0)
 			todo[k - 1].leaf |= todo[i].leaf;
