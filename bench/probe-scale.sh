@@ -69,61 +69,17 @@ done
 
 port_range 40
 port=$(free_port)
-CERTS="$TEST_TMP/certs"
-NAMES="$TEST_TMP/names"
 RESULTS="$TEST_TMP/results"
-mkdir -p "$CERTS" || bail_out "cannot make $CERTS"
 : >"$RESULTS"
-
-i=1
-while [ "$i" -le "$N" ]; do
-	echo "vh$i.bench.test"
-	i=$((i + 1))
-done >"$NAMES"
+# shellcheck source=vhosts.sh
+. "$(dirname "$0")/vhosts.sh"
+vhosts_names "$N"
 
 # ---- setup: certificates, nginx, certwatch.conf ---------------------------
 
-# gen_certs FIRST STEP: the certificates of lines FIRST, FIRST+STEP, ... of
-# $NAMES, one openssl call each (key, signed leaf); NAME.crt is the leaf,
-# NAME.pem the leaf and the root (what nginx serves and certwatch reads).
-gen_certs() {
-	sed -n "$1~$2p" "$NAMES" | while read -r n; do
-		openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-			-keyout "$CERTS/$n.key" -out "$CERTS/$n.crt" -days 90 -subj "/CN=$n" \
-			-addext "subjectAltName=DNS:$n" -addext "basicConstraints=critical,CA:FALSE" \
-			-CA "$CA_DIR/root.pem" -CAkey "$CA_DIR/root.key" \
-			>>"$CA_DIR/openssl.log" 2>&1 &&
-		cat "$CERTS/$n.crt" "$CA_DIR/root.pem" >"$CERTS/$n.pem" || exit 1
-	done
-}
-
-t0=$(now_ms)
-ca_init || bail_out "cannot make the CA (see $CA_DIR/openssl.log)"
-jobs=$(nproc 2>/dev/null || echo 1)
-pids=""
-j=1
-while [ "$j" -le "$jobs" ]; do
-	gen_certs "$j" "$jobs" &
-	pids="$pids $!"
-	j=$((j + 1))
-done
-for p in $pids; do
-	wait "$p" || bail_out "cannot make the certificates: $(tail -n 3 "$CA_DIR/openssl.log")"
-done
-[ "$(find "$CERTS" -name '*.pem' | wc -l)" -eq "$N" ] || bail_out "fewer than $N certificates made"
-certs_ms=$(($(now_ms) - t0))
-
-t0=$(now_ms)
-while read -r n; do
-	printf '\tserver { listen 127.0.0.1:%s ssl; server_name %s; ' "$port" "$n"
-	printf 'ssl_certificate %s; ssl_certificate_key %s; }\n' "$CERTS/$n.pem" "$CERTS/$n.key"
-done <"$NAMES" >"$TEST_TMP/servers"
-NGINX_CONNECTIONS=2048
-NGINX_START_WAIT=120
-NGINX_HTTP_EXTRA="server_names_hash_bucket_size 128; server_names_hash_max_size 65536;"
-nginx_start "$port" <"$TEST_TMP/servers" || bail_out "nginx did not start"
-nginx_ms=$(($(now_ms) - t0))
-nginx_rss=$(ps -o rss= --ppid "$nginx_pid" | awk '{ s += $1 } END { print s + 0 }')
+vhosts_certs
+vhosts_server_lines "$port" "$CERTS" .pem .key >"$TEST_TMP/servers"
+vhosts_nginx "$port" "$TEST_TMP/servers"
 
 # conf_for MAX-PROBES: the configuration file with that bound (written once).
 conf_for() {
@@ -279,7 +235,7 @@ echo "probe-scale: $N virtual hosts on 127.0.0.1:$port, one nginx worker, $(npro
 	"load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "  $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version | cut -d' ' -f1-2)," \
 	"certwatch $("$CERTWATCH" --version 2>/dev/null | head -n 1 | sed 's/^certwatch //')"
-printf '  setup: %d certificates in %s s (%s openssl processes at a time), nginx up in %s s holding %s MiB\n' \
+printf '  setup: %d certificates in %s s (%s processes at a time), nginx up in %s s holding %s MiB\n' \
 	"$N" "$(ms_to_s "$certs_ms")" "$jobs" "$(ms_to_s "$nginx_ms")" $((nginx_rss / 1024))
 if [ -n "$perf_ok" ]; then
 	echo "  medians of $REPEAT certwatch run(s) and $REF_REPEAT reference run(s); count = perf $PERF_EVENT"

@@ -188,17 +188,24 @@ static size_t total_endpoints(const struct conf *c)
 	return n;
 }
 
-/* The endpoints of service idx of the file, with the lines of their headers. */
+/*
+ * Adds the endpoints of section idx of the file (a service, or its
+ * continuation) to s, with the lines of their headers.
+ */
 static int take_endpoints(struct loader *l, cfg_t *sec, size_t idx, struct conf_service *s)
 {
-	size_t n = cfg_size(sec, "endpoint"), first = l->endpoint_cursor;
+	size_t n = cfg_size(sec, "endpoint"), first = l->endpoint_cursor, old = s->n_endpoints;
+	struct conf_endpoint *eps;
 
 	while (first < l->scan.n_endpoints && l->scan.endpoints[first].service < idx)
 		first++;
 	l->endpoint_cursor = first;
-	s->endpoints = calloc(n, sizeof(*s->endpoints));
-	if (!s->endpoints)
+	eps = reallocarray(s->endpoints, old + n + 1, sizeof(*eps));
+	if (!eps)
 		return -ENOMEM;
+	s->endpoints = eps;
+	memset(eps + old, 0, (n + 1) * sizeof(*eps));
+	eps += old;
 	for (size_t j = 0; j < n; j++) {
 		cfg_t *ep = cfg_getnsec(sec, "endpoint", (unsigned)j);
 		size_t h = first + j;
@@ -207,7 +214,7 @@ static int take_endpoints(struct loader *l, cfg_t *sec, size_t idx, struct conf_
 		int r;
 
 		s->n_endpoints++;
-		r = take_endpoint(l, s, sec, ep, line, &s->endpoints[j]);
+		r = take_endpoint(l, s, sec, ep, line, &eps[j]);
 		if (r < 0)
 			return r;
 	}
@@ -240,13 +247,83 @@ static bool service_fits(struct loader *l, const struct conf_service *s, size_t 
 	return n > 0 && total + n <= CONF_MAX_ENDPOINTS;
 }
 
+static int cmp_endpoint_names(const void *a, const void *b)
+{
+	return strcmp((*(const struct conf_endpoint *const *)a)->name,
+		      (*(const struct conf_endpoint *const *)b)->name);
+}
+
+/* Each endpoint name once in a service continued over several files. */
+static int unique_endpoints(struct loader *l, const struct conf_service *s)
+{
+	_cleanup_free_ const struct conf_endpoint **by_name = calloc(s->n_endpoints + 1,
+								      sizeof(*by_name));
+
+	if (!by_name)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_endpoints; i++)
+		by_name[i] = &s->endpoints[i];
+	qsort(by_name, s->n_endpoints, sizeof(*by_name), cmp_endpoint_names);
+	for (size_t i = 1; i < s->n_endpoints; i++)
+		if (strcmp(by_name[i]->name, by_name[i - 1]->name) == 0)
+			loader_error(l, -EINVAL, by_name[i]->file, by_name[i]->line, "endpoint %s of "
+				     "service %s is defined twice: here and at %s:%u; rename or "
+				     "remove one", conf_show(by_name[i]->name).s, conf_show(s->name).s,
+				     by_name[i - 1]->file, by_name[i - 1]->line);
+	return 0;
+}
+
+/*
+ * A service's section in a later file than its first one continues it: so
+ * that one service (one nginx with 65,536 virtual hosts) fits in files of
+ * a sensible size.  The continuation adds endpoints, and may set what its
+ * endpoints inherit (address, name, cert, key...); what belongs to the
+ * service alone (its reload, verification, limits) is said once, where it
+ * is first defined.
+ */
+static int continue_service(struct loader *l, cfg_t *sec, size_t idx, unsigned line,
+			    struct conf_service *first)
+{
+	size_t n = cfg_size(sec, "endpoint");
+	bool ok = true;
+
+	for (size_t i = 0; i < conf_n_rows; i++) {
+		const struct conf_row *row = &conf_rows[i];
+		cfg_opt_t *opt = cfg_getopt(sec, row->name);
+
+		if (row->where & CONF_IN(CONF_ENDPOINT) || !(row->where & CONF_IN(CONF_SERVICE)) ||
+		    !opt || !(opt->flags & CFGF_MODIFIED))
+			continue;
+		loader_error(l, -EINVAL, l->file, line, "service %s continues its definition at %s:%u "
+			     "and sets %s, which only that definition may set; move it there",
+			     conf_show(first->name).s, first->file, first->line, row->name);
+		ok = false;
+	}
+	if (n == 0)
+		loader_error(l, -EINVAL, l->file, line, "service %s continues its definition at %s:%u "
+			     "but adds no endpoint; add one, or remove the section",
+			     conf_show(first->name).s, first->file, first->line);
+	else if (total_endpoints(l->conf) + n > CONF_MAX_ENDPOINTS)
+		loader_error(l, -E2BIG, l->file, line, "more than %d endpoints in all services; split "
+			     "the hosts among several certwatch instances", CONF_MAX_ENDPOINTS);
+	if (!ok || n == 0 || total_endpoints(l->conf) + n > CONF_MAX_ENDPOINTS)
+		return 0;
+	if (take_endpoints(l, sec, idx, first) < 0)
+		return -ENOMEM;
+	return unique_endpoints(l, first);
+}
+
 /* Adds service idx of the file being loaded; reports what is wrong with it. */
 static int take_service(struct loader *l, cfg_t *sec, size_t idx)
 {
 	struct conf *c = l->conf;
 	struct conf_service s = { 0 }, *ns;
 	unsigned line = idx < l->scan.n_services ? l->scan.services[idx].line : (unsigned)sec->line;
+	const struct conf_service *other = conf_find_service(c, cfg_title(sec));
 	int r;
+
+	if (other && strcmp(other->file, l->file) != 0)
+		return continue_service(l, sec, idx, line, &c->services[other - c->services]);
 
 	s.file = l->file;
 	s.line = line;

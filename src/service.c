@@ -20,8 +20,10 @@
 #include <time.h>
 
 #include "events.h"
+#include "focus.h"
 #include "log.h"
 #include "reconcile.h"
+#include "saved-view.h"
 #include "service.h"
 #include "util.h"
 
@@ -50,6 +52,7 @@ struct endpoint_ref {
 	uint8_t target[SHA256_LEN];   /* the disk leaf when the reload started */
 	bool has_target;
 	bool dane_held;               /* the last pass held its reload for DANE or pins */
+	uint64_t saved;               /* saved_print() of its record when last looked at */
 	bool renewed;                 /* the disk leaf changed since the last reload started */
 };
 
@@ -67,6 +70,8 @@ struct service {
 	struct endpoint_ref *eps;
 	size_t n_eps;
 	unsigned pending;             /* probes and TLSA look-ups of the pass in flight */
+	struct focus focus;           /* the endpoints the passes look at (focus.h) */
+	bool unsaved;                 /* an endpoint's record changed in the last pass */
 	char last_result[256];
 	char reload_said[256];        /* the reload method's own result */
 	char held[256];               /* why a reload wanted is held back, "" when none */
@@ -83,6 +88,12 @@ static int local_minute(void)
 }
 
 /* ---- the event queue ---------------------------------------------------- */
+
+void service_files_changed(struct service *s, size_t endpoint)
+{
+	focus_changed(&s->focus, endpoint);
+	service_post(s, EVENT_FILES_CHANGED);
+}
 
 void service_post(struct service *s, enum policy_event ev)
 {
@@ -142,6 +153,8 @@ static void log_verdicts(struct service *s)
 		struct endpoint_ref *e = &s->eps[i];
 		const char *now = verdict_state_to_string(e->it->verdict.state);
 
+		if (!s->focus.in[i])
+			continue;
 		event_verdict_changed(s->conf->name, e->it, e->state[0] ? e->state : NULL);
 		snprintf(e->state, sizeof(e->state), "%s", now);
 	}
@@ -168,11 +181,11 @@ static void note_renewal(struct service *s, struct endpoint_ref *e)
 }
 
 /*
- * Judges every endpoint, logs a new certificate on disk at once, sums up
- * the facts.  The verdicts are logged when they differ from the last ones
- * logged, but not pass by pass during a verification: old processes
- * answering every other connection would make them flap; the verification's
- * end logs them.
+ * Judges every endpoint in focus, logs a new certificate on disk at once,
+ * sums up the facts.  The verdicts are logged when they differ from the
+ * last ones logged, but not pass by pass during a verification: old
+ * processes answering every other connection would make them flap; the
+ * verification's end logs them.
  */
 static void finish_pass(struct service *s)
 {
@@ -185,6 +198,10 @@ static void finish_pass(struct service *s)
 		struct endpoint_ref *e = &s->eps[i];
 		struct check_item *it = e->it;
 
+		if (!s->focus.in[i]) {
+			focus_fold_unseen(&s->facts, &it->verdict, e->renewed);
+			continue;
+		}
 		check_item_judge(it, now);
 		event_key_mode(it);
 		note_renewal(s, e);
@@ -195,6 +212,8 @@ static void finish_pass(struct service *s)
 		/* A renewal held for DANE or pins is not loaded by a reload either. */
 		if (e->renewed && !it->verdict.dane_held)
 			s->facts.renewal_unloaded = true;
+		s->unsaved |= saved_print(it) != e->saved;
+		e->saved = saved_print(it);
 	}
 	if (!verifying)
 		log_verdicts(s);
@@ -227,9 +246,12 @@ static void start_pass(struct service *s)
 {
 	if (s->pending > 0)
 		return;   /* one pass at a time; its result is what the policy waits for */
+	focus_choose(&s->focus, s->ps.phase == PHASE_VERIFYING);
 	for (size_t i = 0; i < s->n_eps; i++) {
 		int r;
 
+		if (!s->focus.in[i])
+			continue;
 		check_item_aim(s->eps[i].it, time(NULL));
 		r = probe_start(s->env->engine, &s->eps[i].it->target, on_probe_done, &s->eps[i]);
 
@@ -338,7 +360,7 @@ static void describe_unverified(struct service *s)
 	for (size_t i = 0; i < s->n_eps; i++) {
 		const struct check_item *it = s->eps[i].it;
 
-		if (it->verdict.in_sync)
+		if (it->verdict.in_sync || !s->focus.in[i])
 			continue;
 		sha256_to_short_hex(s->eps[i].has_target ? s->eps[i].target :
 				    it->disk.leaf.sha256, want);
@@ -421,12 +443,14 @@ static void act(struct service *s, const struct policy_out *o)
 static void dispatch(struct service *s, enum policy_event ev)
 {
 	uint64_t now = now_boot_usec();
+	enum policy_phase before = s->ps.phase;
+	struct saved_view was, is;
 	struct policy_out o;
 
-	enum policy_phase before = s->ps.phase;
-
+	saved_view_of(&s->ps, s->reloads_ok, s->reloads_failed, s->last_result, s->held, &was);
 	policy_step(&s->ps, &s->pc, ev, ev == EVENT_PROBED ? &s->facts : NULL, now,
 		    local_minute(), &o);
+	focus_step(&s->focus, ev, &o);
 	if (before == PHASE_VERIFYING && o.outcome == OUTCOME_RELOAD_FAILED)
 		describe_unverified(s);
 	if (before == PHASE_VERIFYING && s->ps.phase != PHASE_VERIFYING)
@@ -446,7 +470,11 @@ static void dispatch(struct service *s, enum policy_event ev)
 	else if (o.outcome == OUTCOME_RELOAD_FAILED)
 		s->reloads_failed++;
 	act(s, &o);
-	s->env->changed(s->env->userdata);
+	if (focus_settled(&s->focus, s->ps.phase, s->pending > 0))
+		service_post(s, EVENT_TICK);   /* the re-check after a reload, once idle */
+	saved_view_of(&s->ps, s->reloads_ok, s->reloads_failed, s->last_result, s->held, &is);
+	s->env->changed(s->env->userdata, s->unsaved || memcmp(&was, &is, sizeof(is)));
+	s->unsaved = false;
 }
 
 /* ---- life cycle ------------------------------------------------------ */
@@ -518,6 +546,9 @@ int service_new(const struct service_env *env, const struct conf_service *cs,
 		goto fail;
 	}
 	s->n_eps = n_items;
+	r = focus_init(&s->focus, n_items);
+	if (r < 0)
+		goto fail;
 	for (size_t i = 0; i < n_items; i++)
 		s->eps[i] = (struct endpoint_ref) { .s = s, .it = &items[i] };
 	if (saved)
@@ -546,9 +577,10 @@ unsigned long service_looks(const struct service *s)
 
 bool service_at_rest(const struct service *s)
 {
-	return !s->op && s->q_len == 0 && s->pending == 0 &&
-		(s->ps.phase == PHASE_IDLE || s->ps.phase == PHASE_BACKOFF ||
-		 s->ps.phase == PHASE_WAITING);
+	return !s->op && (focus_rechecking(&s->focus, s->ps.phase) ||
+			  (s->q_len == 0 && s->pending == 0 &&
+			   (s->ps.phase == PHASE_IDLE || s->ps.phase == PHASE_BACKOFF ||
+			    s->ps.phase == PHASE_WAITING)));
 }
 
 const char *service_name(const struct service *s)
@@ -590,6 +622,7 @@ void service_free(struct service *s)
 	reload_op_cancel(s->op);
 	sd_event_source_disable_unref(s->timer);
 	sd_event_source_disable_unref(s->defer);
+	focus_done(&s->focus);
 	free(s->eps);
 	free(s);
 }

@@ -33,7 +33,8 @@ struct service_env {
 	struct dane_resolver *resolver;    /* NULL when no endpoint wants DANE */
 	struct reload_env *reload;
 	const struct conf *conf;
-	void (*changed)(void *userdata);   /* something worth saving changed */
+	/* After each step; save: something the state file holds changed. */
+	void (*changed)(void *userdata, bool save);
 	void *userdata;
 };
 
@@ -49,6 +50,14 @@ int service_new(const struct service_env *env, const struct conf_service *cs,
 
 /* Queues ev for dispatch from the loop. */
 void service_post(struct service *s, enum policy_event ev);
+
+/*
+ * The files of endpoint (an index into the items given to service_new())
+ * changed: the passes of the round this starts look at the endpoints whose
+ * files changed, and only they decide whether a reload is verified; the
+ * others keep their last verdict, and are looked at again after a reload.
+ */
+void service_files_changed(struct service *s, size_t endpoint);
 
 /* A check, reload or verification is in flight: a new configuration waits. */
 bool service_busy(const struct service *s);

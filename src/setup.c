@@ -28,12 +28,23 @@ static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
 	return r;
 }
 
+/* The watcher's group is the index of the endpoint in s->items. */
 static void on_files_changed(unsigned group, void *userdata)
 {
 	struct setup *s = userdata;
+	size_t lo = 0, hi = s->n_services;
 
-	if (group < s->n_services)
-		service_post(s->services[group], EVENT_FILES_CHANGED);
+	if (group >= s->n_items || hi == 0)
+		return;
+	while (hi - lo > 1) {     /* the last service whose first item is at or before group */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->first_item[mid] <= group)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	service_files_changed(s->services[lo], group - s->first_item[lo]);
 }
 
 static void on_probe_notice(const char *message, void *userdata)
@@ -52,11 +63,11 @@ static void on_polling(const char *why, void *userdata)
 		    "from now on: %s", every, why);
 }
 
-static void on_changed(void *userdata)
+static void on_changed(void *userdata, bool save)
 {
 	struct setup *s = userdata;
 
-	if (s->persist)
+	if (s->persist && save)
 		persist_mark(s->persist);
 	if (s->requests)
 		requests_check(s->requests);
@@ -124,7 +135,9 @@ static int build_services(struct setup *s, const struct state *saved, char *err,
 	int r;
 
 	s->services = calloc(s->conf->n_services ? s->conf->n_services : 1, sizeof(*s->services));
-	if (!s->services)
+	s->first_item = calloc(s->conf->n_services ? s->conf->n_services : 1,
+			       sizeof(*s->first_item));
+	if (!s->services || !s->first_item)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->conf->n_services; i++) {
 		const struct conf_service *cs = &s->conf->services[i];
@@ -136,9 +149,10 @@ static int build_services(struct setup *s, const struct state *saved, char *err,
 		if (r < 0)
 			return r;
 		s->services[s->n_services] = svc;
+		s->first_item[s->n_services] = k;
 		for (size_t j = 0; j < cs->n_endpoints && r >= 0; j++) {
 			const struct check_item *it = &s->items[k + j];
-			unsigned group = (unsigned)s->n_services;
+			unsigned group = (unsigned)(k + j);
 
 			r = watcher_add(s->watcher, group, it->cert);
 			if (r >= 0 && it->chain)
@@ -327,6 +341,7 @@ void setup_free(struct setup *s)
 	for (size_t i = 0; i < s->n_services; i++)
 		service_free(s->services[i]);
 	free(s->services);
+	free(s->first_item);
 	/* The items cancel their look-ups, then their resolver goes. */
 	check_items_free(s->items, s->n_items);
 	dane_resolver_free(s->resolver);

@@ -36,6 +36,7 @@ struct setup {
 	struct check_item *items;         /* every endpoint, service by service */
 	size_t n_items;
 	struct service **services;
+	size_t *first_item;               /* of each service, in items */
 	size_t n_services;
 	struct persist *persist;
 	struct control_server *control;

@@ -50,14 +50,23 @@
 
 #define ROUNDS_MAX 8
 
-#define DIR_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
-		  IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW | IN_ONLYDIR)
+/*
+ * A directory above a file changes the chain only through its entries: a
+ * name created, deleted or renamed, or the directory itself going.  Only
+ * the directory holding the file (a chain's last step) must also tell of
+ * writes and attribute changes, so that traffic in files beside an
+ * ancestor (/tmp, a busy /etc) never wakes the thread.
+ */
+#define ENTRY_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | \
+		    IN_MOVE_SELF | IN_DONT_FOLLOW | IN_ONLYDIR)
+#define LEAF_MASK (ENTRY_MASK | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)
 /* Events after which a chain may lead elsewhere, not only to other bytes. */
 #define CHAIN_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | \
 		    IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)
 
 static void wake_loop(struct watcher *w)
 {
+	__atomic_add_fetch(&w->wakeups, 1, __ATOMIC_RELAXED);
 	(void)eventfd_write(w->efd, 1);
 }
 
@@ -72,14 +81,58 @@ static void fall_back(struct watcher *w, int error)
 
 static struct dwatch *dwatch_by_wd(struct watcher *w, int wd)
 {
-	for (size_t i = 0; i < w->n_watches; i++)
-		if (w->watches[i].wd == wd && !w->watches[i].dead)
-			return &w->watches[i];
+	for (uint32_t i = windex_first(&w->by_wd, (uint64_t)wd); i;
+	     i = windex_next(&w->by_wd, i, (uint64_t)wd)) {
+		struct dwatch *d = &w->watches[windex_value(&w->by_wd, i)];
+
+		if (d->wd == wd && !d->dead)
+			return d;
+	}
 	return NULL;
 }
 
-/* Adds a watch on dir, known by st; 1 when added, 0 when dir vanished. */
-static int add_watch(struct watcher *w, const char *dir, const struct stat *st)
+/*
+ * The live watch on dir: one whose inode is st's when st is given, else
+ * one that has not moved away.
+ */
+static struct dwatch *dwatch_by_dir(struct watcher *w, const char *dir, const struct stat *st)
+{
+	uint64_t key = windex_key_dir(dir);
+
+	for (uint32_t i = windex_first(&w->by_dir, key); i; i = windex_next(&w->by_dir, i, key)) {
+		struct dwatch *d = &w->watches[windex_value(&w->by_dir, i)];
+
+		if (d->dead || strcmp(d->dir, dir) != 0)
+			continue;
+		if (st ? d->ino == st->st_ino && d->dev == st->st_dev : !d->moved)
+			return d;
+	}
+	return NULL;
+}
+
+static int index_watch(struct watcher *w, size_t i)
+{
+	int r = windex_add(&w->by_wd, (uint64_t)w->watches[i].wd, i);
+
+	return r < 0 ? r : windex_add(&w->by_dir, windex_key_dir(w->watches[i].dir), i);
+}
+
+static int reindex_watches(struct watcher *w)
+{
+	int r = windex_reset(&w->by_wd, w->n_watches);
+
+	if (r >= 0)
+		r = windex_reset(&w->by_dir, w->n_watches);
+	for (size_t i = 0; i < w->n_watches && r >= 0; i++)
+		r = index_watch(w, i);
+	return r;
+}
+
+/*
+ * Adds a watch on dir, known by st, for its entries or (leaf) its files
+ * too; 1 when added, 0 when dir vanished or an existing watch changed.
+ */
+static int add_watch(struct watcher *w, const char *dir, const struct stat *st, bool leaf)
 {
 	_cleanup_free_ char *key = NULL;
 	char tomb[32];
@@ -91,7 +144,7 @@ static int add_watch(struct watcher *w, const char *dir, const struct stat *st)
 		w->fallback_own_limit = true;
 		return -ENOSPC;         /* as the kernel says at its limit */
 	}
-	if (!inotifytools_watch_file(dir, DIR_MASK)) {
+	if (!inotifytools_watch_file(dir, leaf ? LEAF_MASK : ENTRY_MASK)) {
 		int e = inotifytools_error();
 		return e == ENOENT || e == ENOTDIR ? 0 : -(e > 0 ? e : EIO);
 	}
@@ -108,8 +161,10 @@ static int add_watch(struct watcher *w, const char *dir, const struct stat *st)
 	if (d) {                /* a directory already watched moved here */
 		free(d->dir);
 		*d = (struct dwatch) { .wd = wd, .dev = st->st_dev, .ino = st->st_ino,
-				       .dir = strdup(dir), .used = true };
-		return d->dir ? 0 : -ENOMEM;
+				       .dir = strdup(dir), .used = true, .leaf = leaf };
+		if (!d->dir)
+			return -ENOMEM;
+		return windex_add(&w->by_dir, windex_key_dir(dir), (size_t)(d - w->watches));
 	}
 	d = reallocarray(w->watches, w->n_watches + 1, sizeof(*d));
 	if (!d)
@@ -117,13 +172,13 @@ static int add_watch(struct watcher *w, const char *dir, const struct stat *st)
 	w->watches = d;
 	d = &w->watches[w->n_watches];
 	*d = (struct dwatch) { .wd = wd, .dev = st->st_dev, .ino = st->st_ino, .dir = strdup(dir),
-			       .used = true };
+			       .used = true, .leaf = leaf };
 	if (!d->dir) {
 		inotifytools_remove_watch_by_wd(wd);
 		return -ENOMEM;
 	}
 	w->n_watches++;
-	return 1;
+	return index_watch(w, w->n_watches - 1) < 0 ? -ENOMEM : 1;
 }
 
 static bool still_there(const struct dwatch *d)
@@ -154,64 +209,144 @@ static void drop_unused(struct watcher *w)
 	}
 }
 
-static int strcmpp(const void *a, const void *b)
+struct todo {
+	const char *dir;
+	bool leaf;
+};
+
+static int todo_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct todo *)a)->dir, ((const struct todo *)b)->dir);
+}
+
+static int todo_push(struct todo **todo, size_t *n, size_t *cap, const char *dir, bool leaf)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		struct todo *t = reallocarray(*todo, c, sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		*todo = t;
+		*cap = c;
+	}
+	(*todo)[(*n)++] = (struct todo) { dir, leaf };
+	return 0;
 }
 
 /*
- * Watches every directory of every chain, and nothing else.  A watch
- * matches a directory by path and inode, so a directory replaced or moved
- * away is watched anew.  Old watches go first, to stay under the limit.
+ * Marks the watches the chains use, and lists in *todo the directories
+ * that need one (or another mask).  The directories of a chain resolved
+ * just now are matched by inode too, so a directory replaced or moved away
+ * is watched anew; the others cannot have changed unseen, or their chain
+ * would have been re-resolved.
+ */
+static int mark_used(struct watcher *w, struct todo **todo, size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < w->n_watches; i++)
+		w->watches[i].used = w->watches[i].want_leaf = false;
+	for (size_t i = 0; i < w->n_paths; i++) {
+		const struct wpath *p = &w->paths[i];
+
+		for (size_t j = 0; j < p->chain.n; j++) {
+			const char *dir = p->chain.steps[j].dir;
+			struct stat st;
+			struct dwatch *d;
+
+			if (p->fresh && stat(dir, &st) < 0)
+				continue;
+			d = dwatch_by_dir(w, dir, p->fresh ? &st : NULL);
+			if (d) {
+				d->used = true;
+				d->moved = false;       /* moved back */
+				d->want_leaf |= j + 1 == p->chain.n;
+				d->seen_as = dir;
+				continue;
+			}
+			if (todo_push(todo, n, cap, dir, j + 1 == p->chain.n) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Watches every directory of every chain, and nothing else, each with the
+ * mask its role needs.  Old watches go first, to stay under the limit.
+ * Costs one lookup per step of every chain, and a stat() per step of the
+ * chains resolved anew: never a watch compared with every other.
  */
 static int sync_watches(struct watcher *w, bool *ret_added)
 {
-	_cleanup_free_ char **dirs = NULL;
-	size_t n = 0, todo = 0;
-	int r = 0;
+	_cleanup_free_ struct todo *todo = NULL;
+	size_t n = 0, cap = 0, k = 0;
+	int r = mark_used(w, &todo, &n, &cap);
 
-	for (size_t i = 0; i < w->n_paths; i++)
-		n += w->paths[i].chain.n;
-	dirs = calloc(n + 1, sizeof(*dirs));
-	if (!dirs)
-		return -ENOMEM;
-	n = 0;
-	for (size_t i = 0; i < w->n_paths; i++)
-		for (size_t j = 0; j < w->paths[i].chain.n; j++)
-			dirs[n++] = w->paths[i].chain.steps[j].dir;
-	qsort(dirs, n, sizeof(*dirs), strcmpp);
-	for (size_t i = 0; i < w->n_watches; i++)
-		w->watches[i].used = false;
-	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-		size_t k;
+	*ret_added = false;
+	if (r < 0)
+		return r;
+	/*
+	 * Another mask: the watch is removed and added anew (the library
+	 * would not tell the descriptor of a watch it already has); what
+	 * changes meanwhile is found by the resolution that follows.
+	 */
+	for (size_t i = 0; i < w->n_watches && r >= 0; i++) {
+		struct dwatch *d = &w->watches[i];
 
-		if ((i > 0 && strcmp(dirs[i], dirs[i - 1]) == 0) || stat(dirs[i], &st) < 0)
+		if (!d->used || d->leaf == d->want_leaf || d->dead)
 			continue;
-		for (k = 0; k < w->n_watches; k++) {
-			struct dwatch *d = &w->watches[k];
-			if (!d->dead && d->ino == st.st_ino && d->dev == st.st_dev &&
-			    strcmp(d->dir, dirs[i]) == 0)
-				break;
-		}
-		if (k < w->n_watches) {
-			w->watches[k].used = true;
-			w->watches[k].moved = false;    /* moved back */
-		} else
-			dirs[todo++] = dirs[i];
+		inotifytools_remove_watch_by_wd(d->wd);
+		d->used = false;
+		d->dead = true;
+		r = todo_push(&todo, &n, &cap, d->seen_as, d->want_leaf);
+	}
+	if (r < 0)
+		return r;
+	if (n > 1)
+		qsort(todo, n, sizeof(*todo), todo_cmp);
+	for (size_t i = 0; i < n; i++) {    /* one entry a directory, leaf if any path says so */
+		if (k > 0 && strcmp(todo[k - 1].dir, todo[i].dir) == 0)
+			todo[k - 1].leaf |= todo[i].leaf;
+		else
+			todo[k++] = todo[i];
 	}
 	drop_unused(w);
-	*ret_added = false;
-	for (size_t i = 0; i < todo && r >= 0; i++) {
+	r = reindex_watches(w);
+	for (size_t i = 0; i < k && r >= 0; i++) {
 		struct stat st;
 
-		if (stat(dirs[i], &st) < 0)
+		if (stat(todo[i].dir, &st) < 0)
 			continue;
-		r = add_watch(w, dirs[i], &st);
+		r = add_watch(w, todo[i].dir, &st, todo[i].leaf);
 		if (r > 0)
 			*ret_added = true;
 	}
 	return r < 0 ? r : 0;
+}
+
+/* Which paths look each (directory, name) up, after the chains changed. */
+static int index_entries(struct watcher *w)
+{
+	size_t steps = 0;
+	int r;
+
+	for (size_t i = 0; i < w->n_paths; i++)
+		steps += w->paths[i].chain.n;
+	r = windex_reset(&w->by_entry, steps);
+	for (size_t i = 0; i < w->n_paths && r >= 0; i++)
+		for (size_t j = 0; j < w->paths[i].chain.n && r >= 0; j++)
+			r = windex_add(&w->by_entry, windex_key_entry(w->paths[i].chain.steps[j].dir,
+								     w->paths[i].chain.steps[j].name), i);
+	return r;
+}
+
+/* Path i is to be notified: once in the list of hits (room for every path). */
+static void hit(struct watcher *w, size_t i)
+{
+	if (w->paths[i].hit)
+		return;
+	w->paths[i].hit = true;
+	w->hits[w->n_hits++] = i;
 }
 
 /*
@@ -230,25 +365,43 @@ static void rearm(struct watcher *w)
 			struct chain c;
 			uint64_t print;
 
+			p->fresh = false;
 			if (!p->stale && !added)
 				continue;
 			if (chain_resolve(p->path, &c) < 0) {
-				p->hit = true;
+				hit(w, i);
 				continue;
 			}
 			print = chain_print(&c);
-			p->hit |= print != p->print;
+			if (print != p->print)
+				hit(w, i);
 			p->print = print;
 			chain_clear(&p->chain);
 			p->chain = c;
 			p->stale = false;
+			p->fresh = true;
 		}
-		r = sync_watches(w, &added);
+		r = index_entries(w);
+		if (r >= 0)
+			r = sync_watches(w, &added);
 		if (r < 0)
 			fall_back(w, r);
 		if (!added)
 			break;
 	}
+}
+
+/* Path i is hit when its chain looks name up in dir; true when it must be re-resolved. */
+static bool touch(struct watcher *w, size_t i, const char *dir, const char *name, uint32_t mask)
+{
+	struct wpath *p = &w->paths[i];
+
+	if (!chain_has(&p->chain, dir, name))
+		return false;
+	hit(w, i);
+	if (mask & CHAIN_MASK)
+		p->stale = true;
+	return (mask & CHAIN_MASK) != 0;
 }
 
 /* Marks what ev concerns; events on names outside every chain are dropped here. */
@@ -259,37 +412,49 @@ static bool on_event(struct watcher *w, const struct inotify_event *ev)
 	bool resync = false;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
-		for (size_t i = 0; i < w->n_paths; i++)
-			w->paths[i].hit = w->paths[i].stale = true;
+		for (size_t i = 0; i < w->n_paths; i++) {
+			hit(w, i);
+			w->paths[i].stale = true;
+		}
 		return true;
 	}
 	if (!d)
 		return false;   /* the IN_IGNORED of a watch removed on purpose */
-	for (size_t i = 0; i < w->n_paths; i++) {
-		struct wpath *p = &w->paths[i];
+	if (name) {             /* the paths that look this name up, whatever their number */
+		uint64_t key = windex_key_entry(d->dir, name);
 
-		if (!chain_has(&p->chain, d->dir, name))
-			continue;
-		p->hit = true;
-		if (ev->mask & CHAIN_MASK)
-			p->stale = resync = true;
+		for (uint32_t it = windex_first(&w->by_entry, key); it;
+		     it = windex_next(&w->by_entry, it, key))
+			resync |= touch(w, windex_value(&w->by_entry, it), d->dir, name, ev->mask);
+	} else {                /* the directory itself: rare, every path through it */
+		for (size_t i = 0; i < w->n_paths; i++)
+			resync |= touch(w, i, d->dir, NULL, ev->mask);
 	}
 	d->dead |= (ev->mask & IN_IGNORED) != 0;
 	d->moved |= (ev->mask & IN_MOVE_SELF) != 0;
 	return resync || (ev->mask & (IN_IGNORED | IN_MOVE_SELF | IN_DELETE_SELF));
 }
 
+/*
+ * Hands the hits to the loop; a path already pending is not listed twice,
+ * so the list has room for every path.
+ */
 static void forward(struct watcher *w)
 {
-	bool any = false;
+	bool any = w->n_hits > 0;
 
 	pthread_mutex_lock(&w->lock);
-	for (size_t i = 0; i < w->n_paths; i++) {
-		any |= w->paths[i].hit;
-		w->paths[i].pending |= w->paths[i].hit;
-		w->paths[i].hit = false;
+	for (size_t k = 0; k < w->n_hits; k++) {
+		struct wpath *p = &w->paths[w->hits[k]];
+
+		p->hit = false;
+		if (p->pending)
+			continue;
+		p->pending = true;
+		w->pending_list[w->n_pending++] = w->hits[k];
 	}
 	pthread_mutex_unlock(&w->lock);
+	w->n_hits = 0;
 	if (any)
 		wake_loop(w);
 }
@@ -386,4 +551,7 @@ void watch_thread_stop(struct watcher *w)
 	free(w->watches);
 	w->watches = NULL;
 	w->n_watches = 0;
+	windex_free(&w->by_entry);
+	windex_free(&w->by_dir);
+	windex_free(&w->by_wd);
 }

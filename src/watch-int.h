@@ -18,6 +18,7 @@
 
 #include "watch.h"
 #include "watch-chain.h"
+#include "watch-index.h"
 
 struct wpath {
 	unsigned group;
@@ -25,7 +26,8 @@ struct wpath {
 	struct chain chain;   /* thread only, like print, stale and hit */
 	uint64_t print;       /* fingerprint of the chain and the file */
 	bool stale;           /* to be re-resolved */
-	bool hit;             /* to be notified */
+	bool fresh;           /* resolved in this re-arming: its directories are stat()ed */
+	bool hit;             /* to be notified (then in the watcher's hits) */
 	bool pending;         /* under lock: notified to the loop, not yet delivered */
 	uint64_t poll_print;  /* loop only */
 };
@@ -37,6 +39,9 @@ struct dwatch {
 	ino_t ino;
 	char *dir;
 	bool used;
+	bool leaf;            /* watched for its files' contents too, not only its entries */
+	bool want_leaf;       /* ... as the chains now need it */
+	const char *seen_as;  /* the chain's copy of dir, while the watches are synced */
 	bool moved;           /* IN_MOVE_SELF: alive, elsewhere */
 	bool dead;            /* IN_IGNORED: the kernel dropped it */
 };
@@ -48,8 +53,15 @@ struct watcher {
 	void *userdata;
 	struct wpath *paths;
 	size_t n_paths;
-	struct dwatch *watches;   /* thread only */
+	struct dwatch *watches;   /* thread only, like the indexes and the hits */
 	size_t n_watches;
+	struct windex by_entry;   /* (directory, name) looked up -> path */
+	struct windex by_dir;     /* directory -> watch */
+	struct windex by_wd;      /* descriptor -> watch */
+	size_t *hits;             /* the paths hit, not yet forwarded (room for n_paths) */
+	size_t n_hits;
+	size_t *pending_list;     /* under lock: the paths pending (room for n_paths) */
+	size_t n_pending;
 	unsigned tombs;           /* thread only */
 	pthread_mutex_t lock;
 	bool polling;             /* atomic */
@@ -60,6 +72,7 @@ struct watcher {
 	void *fallback_userdata;
 	unsigned max_watches;     /* set before the thread starts */
 	bool fake_overflow;       /* atomic: watcher_fake_overflow() */
+	unsigned long wakeups;    /* atomic: the loop woken by the thread */
 	int efd;
 	pthread_t thread;
 	bool started;

@@ -118,25 +118,32 @@ static void start_polling(struct watcher *w)
 	w->fallback(why, w->fallback_userdata);
 }
 
+/* Takes the paths the thread listed: as many as were hit, not as many as are watched. */
 static int on_wake(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct watcher *w = userdata;
-	unsigned *groups = calloc(w->n_paths + 1, sizeof(*groups));
+	unsigned *groups;
 	eventfd_t v;
 	size_t n = 0;
 
 	(void)s;
 	(void)revents;
-	if (!groups)
-		return 0;       /* the eventfd stays readable: retried */
 	(void)eventfd_read(fd, &v);
 	pthread_mutex_lock(&w->lock);
-	for (size_t i = 0; i < w->n_paths; i++)
-		if (w->paths[i].pending) {
-			w->paths[i].pending = false;
-			groups[n++] = w->paths[i].group;
-		}
+	groups = malloc((w->n_pending + 1) * sizeof(*groups));
+	for (size_t k = 0; groups && k < w->n_pending; k++) {
+		struct wpath *p = &w->paths[w->pending_list[k]];
+
+		p->pending = false;
+		groups[n++] = p->group;
+	}
+	if (groups)
+		w->n_pending = 0;
 	pthread_mutex_unlock(&w->lock);
+	if (!groups) {
+		(void)eventfd_write(fd, 1);   /* retried on the next turn of the loop */
+		return 0;
+	}
 	/* The first poll compares with the prints taken by watcher_start(). */
 	if (watch_polling(w))
 		start_polling(w);

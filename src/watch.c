@@ -84,6 +84,11 @@ int watcher_start(struct watcher *w)
 		return -EINVAL;
 	if (w->started || watcher_running)
 		return -EBUSY;
+	/* Each path is at most once in each list: no allocation on the way of an event. */
+	w->hits = calloc(w->n_paths + 1, sizeof(*w->hits));
+	w->pending_list = calloc(w->n_paths + 1, sizeof(*w->pending_list));
+	if (!w->hits || !w->pending_list)
+		return -ENOMEM;
 	/* What changes while the thread arms its watches is found by comparing. */
 	for (size_t i = 0; i < w->n_paths; i++)
 		w->paths[i].print = w->paths[i].poll_print = path_print(w->paths[i].path);
@@ -116,6 +121,11 @@ void watcher_fake_overflow(struct watcher *w)
 	__atomic_store_n(&w->fake_overflow, true, __ATOMIC_RELEASE);
 }
 
+unsigned long watcher_wakeups(const struct watcher *w)
+{
+	return __atomic_load_n(&w->wakeups, __ATOMIC_RELAXED);
+}
+
 bool watcher_is_polling(const struct watcher *w)
 {
 	return w && watch_polling(w);
@@ -135,6 +145,8 @@ void watcher_free(struct watcher *w)
 		chain_clear(&w->paths[i].chain);
 	}
 	free(w->paths);
+	free(w->hits);
+	free(w->pending_list);
 	pthread_mutex_destroy(&w->lock);
 	sd_event_unref(w->event);
 	free(w);

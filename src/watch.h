@@ -58,6 +58,12 @@ typedef void (*watch_fallback_t)(const char *why, void *userdata);
 /* Before watcher_start(): who is told of the fallback to polling. */
 void watcher_on_fallback(struct watcher *w, watch_fallback_t fallback, void *userdata);
 
+/*
+ * How many times the thread woke the loop: only for events on a watched
+ * path's chain, never for unrelated files beside it (for tests).
+ */
+unsigned long watcher_wakeups(const struct watcher *w);
+
 /* True once inotify could not be used (a watch limit was reached) and files are polled. */
 bool watcher_is_polling(const struct watcher *w);
 

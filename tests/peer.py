@@ -625,6 +625,8 @@ def main():
     ap.add_argument("--require-client-cert", action="store_true",
                     help="TLS modes: refuse a client without a certificate")
     ap.add_argument("--ready-file", help="created once listening")
+    ap.add_argument("--log-connections", action="store_true",
+                    help='log "connection MS" (wall clock) for every connection accepted')
     ap.add_argument("--reload-file",
                     help="reloading: read the pair again when this file changes")
     ap.add_argument("--self-reload", type=float, default=2.0,
@@ -659,6 +661,8 @@ def main():
         log("still holding", len(fillers), "connections")
     while True:
         sock, addr = srv.accept()
+        if args.log_connections:
+            log("connection", time.time_ns() // 1000000)
         threading.Thread(target=serve_one, args=(sock, addr, args), daemon=True).start()
 
 

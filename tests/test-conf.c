@@ -175,6 +175,53 @@ static void test_include_dir_two_files(void)
 	conf_free(c);
 }
 
+/* One service over two files: a nginx with more virtual hosts than one file holds. */
+static void test_service_continued(void)
+{
+	const char *d = new_case("continued");
+	struct conf *c = NULL;
+	int r;
+
+	put(d, "certwatch.conf", "%s", "");
+	put_dir(d, "conf.d");
+	put(d, "conf.d/10-web.conf", "service web {\n address = \"192.0.2.1\"\n"
+	    " cert = \"/a.pem\"\n key = \"/a.key\"\n reload-command = {\"/bin/true\"}\n"
+	    " endpoint a { port = 443 name = \"a.test\" }\n}\n");
+	put(d, "conf.d/20-web-more.conf", "service web {\n cert = \"/b.pem\"\n key = \"/b.key\"\n"
+	    " endpoint b { port = 443 name = \"b.test\" }\n"
+	    " endpoint c { port = 443 name = \"c.test\" cert = \"/c.pem\" key = \"/c.key\" }\n}\n");
+	r = load(d, &c);
+	ok(r == 0 && c, "a service continued in a second file of the include directory loads");
+	if (!c) {
+		printf("# %s\n", err);
+		return;
+	}
+	ok(c->n_services == 1 && c->services[0].n_endpoints == 3 &&
+	   !strcmp(c->services[0].endpoints[2].name, "c"),
+	   "one service, with the endpoints of both files in file order");
+	ok(c->services[0].reload_command && !strcmp(c->services[0].endpoints[1].cert, "/b.pem") &&
+	   !strcmp(c->services[0].endpoints[2].cert, "/c.pem"),
+	   "the first file says the service's reload, the continuation its endpoints' pairs");
+	is_str(c->services[0].endpoints[1].file, fmt("%s/conf.d/20-web-more.conf", d),
+	       "an endpoint of the continuation names its file");
+	conf_free(c);
+	c = NULL;
+	put(d, "conf.d/20-web-more.conf", "service web {\n verify-timeout = \"5s\"\n"
+	    " endpoint b { port = 443 cert = \"/b.pem\" key = \"/b.key\" }\n}\n");
+	r = load(d, &c);
+	ok(r < 0 && strstr(err, "20-web-more.conf:1:") && strstr(err, "sets verify-timeout") &&
+	   strstr(err, "10-web.conf:1"),
+	   "a continuation may not set what belongs to the service alone, and says where it is set");
+	conf_free(c);
+	c = NULL;
+	put(d, "conf.d/20-web-more.conf", "service web {\n"
+	    " endpoint a { port = 443 cert = \"/b.pem\" key = \"/b.key\" }\n}\n");
+	r = load(d, &c);
+	ok(r < 0 && strstr(err, "20-web-more.conf:2: endpoint a of service web is defined twice"),
+	   "an endpoint name twice across the files is refused");
+	conf_free(c);
+}
+
 static void test_errors(void)
 {
 	const char *d;
@@ -247,9 +294,10 @@ static void test_errors(void)
 	put(d, "certwatch.conf", "# main\n%s", svc_ok);
 	put_dir(d, "conf.d");
 	put(d, "conf.d/web.conf", "\n\n%s", svc_ok);
-	is_str(load_error(d), fmt("%s/conf.d/web.conf:3: service web is defined twice: here and at "
-				  "%s/certwatch.conf:2; rename or remove one", d, d),
-	       "two services with one name in two files are refused, naming both places");
+	/* A second file continues the service (test_service_continued): its copy clashes. */
+	is_str(load_error(d), fmt("%s/conf.d/web.conf:6: endpoint https of service web is defined "
+				  "twice: here and at %s/certwatch.conf:5; rename or remove one", d, d),
+	       "a service copied into two files is refused, naming both places");
 
 	d = new_case("dupfile");
 	put(d, "certwatch.conf", "%s# again\n%s", svc_ok, svc_ok);
@@ -751,6 +799,7 @@ int main(void)
 		return 99;
 	test_valid_file_inherits_and_defaults();
 	test_include_dir_two_files();
+	test_service_continued();
 	test_errors();
 	test_ownership();
 	test_limits();

@@ -8,8 +8,11 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
@@ -262,6 +265,69 @@ static void test_filtering(sd_event *e)
 	watcher_free(w);
 }
 
+/* The voluntary context switches of the process's other thread: the watcher's. */
+static long thread_wakeups(void)
+{
+	char path[64], line[256];
+	long n = -1;
+	FILE *f;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' && atoi(de->d_name) != (int)getpid())
+			snprintf(path, sizeof(path), "/proc/self/task/%s/status", de->d_name);
+	if (d)
+		closedir(d);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * An ancestor directory (/tmp, /etc) carries traffic of its own: its
+ * files' writes must not even wake the thread, and names created and
+ * deleted there, which the thread must look at, must not wake the loop.
+ */
+static void test_quiet_ancestors(sd_event *e)
+{
+	unsigned long loop_before;
+	struct watcher *w;
+	long before, after;
+
+	mkdirs(at("quiet/live"));
+	put(at("quiet/live/cert.pem"), "c\n");
+	put(at("quiet/busy.log"), "x\n");
+	w = watch(e, MINUTE, 1, 1u, at("quiet/live/cert.pem"));
+	idle(e, 300);
+	reset();
+	before = thread_wakeups();
+	for (int i = 0; i < 200; i++)
+		put(at("quiet/busy.log"), "more\n");
+	idle(e, 300);
+	after = thread_wakeups();
+	/* A few wake-ups are other programs' names in /tmp and the directories above. */
+	ok(before >= 0 && after - before <= 10,
+	   "200 writes of a file in an ancestor directory do not wake the watcher's thread");
+	if (after - before > 10)
+		printf("# %ld wake-ups\n", after - before);
+	loop_before = watcher_wakeups(w);
+	for (int i = 0; i < 200; i++) {
+		put(at("quiet/tmp.%d", i), "t\n");
+		(void)unlink(at("quiet/tmp.%d", i));
+	}
+	ok(idle(e, 300) == 0 && watcher_wakeups(w) == loop_before,
+	   "creating and deleting files in an ancestor directory does not wake the loop");
+	put(at("quiet/live/cert.pem"), "c2\n");
+	ok(wait_for(e, 1, 10000) && watcher_wakeups(w) > loop_before,
+	   "and the watched file still notifies");
+	watcher_free(w);
+}
+
 static void test_directory_replaced(sd_event *e)
 {
 	struct watcher *w;
@@ -432,6 +498,7 @@ int main(void)
 	test_kubernetes(e);
 	test_missing_at_start(e);
 	test_filtering(e);
+	test_quiet_ancestors(e);
 	test_directory_replaced(e);
 	test_link_chains(e);
 	test_restart(e);

@@ -1,0 +1,126 @@
+/*
+ * watch-index.c - the watcher thread's multimap of 64-bit keys to
+ * indices; see watch-index.h.
+ *
+ * Chained in arrays: one array of bucket heads, one of nodes, so that an
+ * index of a quarter of a million entries is two allocations, and a
+ * lookup touches one bucket.  The bucket count stays a power of two at
+ * least twice the entries; growing rehashes the nodes in place.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "watch-index.h"
+
+#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME  UINT64_C(0x100000001b3)
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	for (const unsigned char *b = (const unsigned char *)s; *b; b++)
+		h = (h ^ *b) * FNV_PRIME;
+	return (h ^ 0xff) * FNV_PRIME;   /* the end of a string: "ab","c" is not "a","bc" */
+}
+
+uint64_t windex_key_dir(const char *dir)
+{
+	return fnv_str(FNV_OFFSET, dir);
+}
+
+uint64_t windex_key_entry(const char *dir, const char *name)
+{
+	return fnv_str(fnv_str(FNV_OFFSET, dir), name);
+}
+
+static size_t bucket(const struct windex *x, uint64_t key)
+{
+	/* The low bits of an FNV hash are its weakest: fold the high ones in. */
+	return (size_t)((key ^ (key >> 29) ^ (key >> 47)) & (x->n_buckets - 1));
+}
+
+/* Buckets for n entries: a power of two, at least 2n, at least 16. */
+static int rehash(struct windex *x, size_t n)
+{
+	size_t nb = 16;
+	uint32_t *heads;
+
+	while (nb < 2 * n)
+		nb *= 2;
+	if (nb > UINT32_MAX)
+		return -E2BIG;
+	heads = calloc(nb, sizeof(*heads));
+	if (!heads)
+		return -ENOMEM;
+	free(x->heads);
+	x->heads = heads;
+	x->n_buckets = nb;
+	for (size_t i = 0; i < x->n; i++) {
+		size_t b = bucket(x, x->nodes[i].key);
+
+		x->nodes[i].next = x->heads[b];
+		x->heads[b] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+int windex_reset(struct windex *x, size_t expected)
+{
+	x->n = 0;
+	if (x->heads && x->n_buckets >= 2 * expected && x->n_buckets <= 8 * expected + 16) {
+		memset(x->heads, 0, x->n_buckets * sizeof(*x->heads));
+		return 0;
+	}
+	return rehash(x, expected);
+}
+
+int windex_add(struct windex *x, uint64_t key, size_t value)
+{
+	size_t b;
+
+	if (!x->heads || 2 * (x->n + 1) > x->n_buckets) {
+		int r = rehash(x, 2 * (x->n + 1));
+
+		if (r < 0)
+			return r;
+	}
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+		struct windex_node *nodes = reallocarray(x->nodes, cap, sizeof(*nodes));
+
+		if (!nodes)
+			return -ENOMEM;
+		x->nodes = nodes;
+		x->cap = cap;
+	}
+	b = bucket(x, key);
+	x->nodes[x->n] = (struct windex_node) { .key = key, .value = value, .next = x->heads[b] };
+	x->heads[b] = (uint32_t)++x->n;
+	return 0;
+}
+
+static uint32_t seek(const struct windex *x, uint32_t it, uint64_t key)
+{
+	while (it && x->nodes[it - 1].key != key)
+		it = x->nodes[it - 1].next;
+	return it;
+}
+
+uint32_t windex_first(const struct windex *x, uint64_t key)
+{
+	return x->heads ? seek(x, x->heads[bucket(x, key)], key) : 0;
+}
+
+uint32_t windex_next(const struct windex *x, uint32_t it, uint64_t key)
+{
+	return seek(x, x->nodes[it - 1].next, key);
+}
+
+void windex_free(struct windex *x)
+{
+	free(x->heads);
+	free(x->nodes);
+	memset(x, 0, sizeof(*x));
+}
