@@ -166,10 +166,7 @@ static void item_done(struct slot *sl)
 	check_item_judge(it, s->now);
 	if (it->verdict.severity > s->worst)
 		s->worst = it->verdict.severity;
-	cert_chain_drop_x509(&it->probe.chain);
-	cert_chain_drop_x509(&it->disk.chain);
-	if (it->cert)
-		x509_pair_cache_drop(&(struct pair_files) ITEM_PAIR(it));
+	check_item_let_go(it);
 	e = start_next(s);
 	if (e < 0 && s->r >= 0) {
 		s->r = e;
@@ -396,6 +393,14 @@ void check_item_judge(struct check_item *it, time_t now)
 		(void)disk_pair_trust(&it->disk, it->target.sni, now);
 	reconcile(&it->probe, &it->disk, it->target.sni, &it->th, now, &it->verdict);
 	check_dane_judge(it, now);
+}
+
+void check_item_let_go(struct check_item *it)
+{
+	cert_chain_drop_x509(&it->probe.chain);
+	cert_chain_drop_x509(&it->disk.chain);
+	if (it->cert)
+		x509_pair_cache_drop(&(struct pair_files) ITEM_PAIR(it));
 }
 
 void check_item_adhoc(struct check_item *it, const struct conf *defaults, const char *host,

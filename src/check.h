@@ -79,6 +79,15 @@ void check_item_aim(struct check_item *it, time_t now);
  */
 void check_item_judge(struct check_item *it, time_t now);
 
+/*
+ * Lets go of the certificates of a judged item, keeping their facts (the
+ * chains' x509 become NULL), and of the parsed pair kept for its files:
+ * what is left of an item is its verdict and facts, so that memory does
+ * not follow the number of endpoints.  Judging it again loads the pair
+ * anew.
+ */
+void check_item_let_go(struct check_item *it);
+
 /* The protocol column: "tls" for implicit TLS, else the STARTTLS driver. */
 const char *check_item_protocol(const struct check_item *it);
 

@@ -214,6 +214,8 @@ static void finish_pass(struct service *s)
 			s->facts.renewal_unloaded = true;
 		s->unsaved |= saved_print(it) != e->saved;
 		e->saved = saved_print(it);
+		/* Its facts are what the service keeps: memory follows the host's size, not its certificates. */
+		check_item_let_go(it);
 	}
 	if (!verifying)
 		log_verdicts(s);
