@@ -15,7 +15,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -28,43 +27,6 @@
 #include "x509.h"
 #include "x509-int.h"
 
-
-static const char *const status_names[_X509_STATUS_MAX] = {
-	[X509_VALID]         = "valid",
-	[X509_MISSING]       = "missing",
-	[X509_UNREADABLE]    = "unreadable",
-	[X509_NOT_PEM]       = "not-pem",
-	[X509_NO_CERT]       = "no-certificate",
-	[X509_BAD_KEY]       = "bad-key",
-	[X509_KEY_MISMATCH]  = "key-mismatch",
-	[X509_CHAIN_ORDER]   = "chain-order",
-	[X509_EXPIRED]       = "expired",
-	[X509_NOT_YET_VALID] = "not-yet-valid",
-	[X509_NAME_MISMATCH] = "name-mismatch",
-	[X509_REFUSED]       = "refused",
-};
-
-const char *x509_status_to_string(enum x509_status s)
-{
-	return (unsigned)s < _X509_STATUS_MAX ? status_names[s] : "?";
-}
-
-bool x509_status_loadable(enum x509_status s)
-{
-	return s == X509_VALID || s == X509_CHAIN_ORDER || s == X509_EXPIRED ||
-	       s == X509_NOT_YET_VALID || s == X509_NAME_MISMATCH;
-}
-
-__attribute__((format(printf, 3, 4)))
-void pair_status(struct disk_pair *p, enum x509_status s, const char *fmt, ...)
-{
-	va_list ap;
-
-	p->status = s;
-	va_start(ap, fmt);
-	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
-	va_end(ap);
-}
 
 /* Whether PEM_read_bio_*() stopped for want of another block, not on damage. */
 static bool pem_ended_cleanly(void)
