@@ -23,6 +23,7 @@
 #include "focus.h"
 #include "log.h"
 #include "reconcile.h"
+#include "reload-log.h"
 #include "saved-view.h"
 #include "service.h"
 #include "util.h"
@@ -40,7 +41,6 @@
 #define RECHECK_USEC          USEC_PER_SEC
 #define RECHECK_MAX_USEC      (300 * USEC_PER_SEC)
 #define TIMER_ACCURACY        USEC_PER_MSEC
-#define OUTPUT_LINES_MAX   20    /* lines of a command's output logged */
 #define QUEUE_MAX          16    /* more than the distinct events: duplicates are merged */
 
 /* One endpoint: what a probe callback needs, and the verdict last logged. */
@@ -275,45 +275,12 @@ static void start_pass(struct service *s)
 
 /* ---- the reload-check and the reload ---------------------------------- */
 
-/*
- * A command's output as it wrote it, one log line for each of its lines
- * (blank ones left out), only control bytes escaped: "nginx: the
- * configuration file ... syntax is ok", not a C string of it.
- */
-static void log_output(const struct service *s, const char *what, const struct reload_result *r)
-{
-	const char *p = r->raw, *end = r->raw + r->raw_len;
-	char line[RELOAD_MAX_OUTPUT * 4 + 4];
-	unsigned shown = 0, left = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (n > 0 && p[n - 1] == '\r')
-			n--;   /* a CRLF line ends as an LF one */
-		if (n > 0 && shown < OUTPUT_LINES_MAX) {
-			escape_text(p, n, line, sizeof(line));
-			log_info("%s: %s output: %s", s->conf->name, what, line);
-			shown++;
-		} else if (n > 0) {
-			left++;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	if (left > 0)
-		log_info("%s: %s output: ... (%u more lines)", s->conf->name, what, left);
-	if (r->raw_dropped > 0)
-		log_info("%s: %s output: ... (%" PRIu64 " more bytes, not kept)", s->conf->name,
-			 what, r->raw_dropped);
-}
-
 static void describe_result(struct service *s, const char *what, const struct reload_result *r)
 {
 	snprintf(s->last_result, sizeof(s->last_result), "%s: %s%s%s%s", what,
 		 reload_status_to_string(r->status), r->detail[0] ? " (" : "", r->detail,
 		 r->detail[0] ? ")" : "");
-	log_output(s, what, r);
+	reload_log_output(s->conf->name, what, r);
 }
 
 static void on_check_done(const struct reload_result *r, void *userdata)
