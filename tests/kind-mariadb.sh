@@ -5,10 +5,25 @@
 #  - a certbot-style renewal is made current by the kind's recipe, the
 #    statement FLUSH SSL through Debian's client as root over the
 #    service's control-socket, with no restart (the server's pid is the
-#    same) and an open client session surviving it; verified.
+#    same) and an open client session surviving it; verified;
+#  - the probes leave MariaDB's log as s_client's do: each "Aborted
+#    connection", and at log_warnings 4 a read that met the end of the
+#    stream, not one that failed (a client gone without close_notify).
 . "$TESTS_SRCDIR/lib.sh"
+. "$TESTS_SRCDIR/lib-servers.sh"
 
 server_test 53 openssl mariadbd mariadb-install-db mariadb
+
+# log_lines FROM TO: MariaDB's log lines after line FROM up to line TO,
+# without their time, connection number and descriptor, counted.
+log_lines() {
+	sed -n "$(($1 + 1)),$2p" "$M/error.log" |
+		sed -E 's/^[0-9: -]+ [0-9]+ //; s/(connection|fd:) [0-9]+/\1 N/' | sort | uniq -c
+}
+# closed_at_least N: MariaDB's log holds N records of a session's end.
+closed_at_least() {
+	[ "$(lines_matching "$M/error.log" "$closed")" -ge "$1" ]
+}
 
 ca_leaves 60 db.test m0 m1
 live="$TEST_TMP/disk/live/db"
@@ -20,9 +35,11 @@ mariadb-install-db --no-defaults --datadir="$M/data" --user=root \
 	--auth-root-authentication-method=socket --skip-test-db >"$M/install.log" 2>&1 ||
 	{ cat "$M/install.log" >&2; bail_out "mariadb-install-db failed"; }
 port=$(free_port)
+# log_warnings 4 logs how each unauthenticated client's last read ended.
 start_bg mariadbd mariadbd --no-defaults --datadir="$M/data" --user=root --socket="$M/mysqld.sock" \
 	--port="$port" --bind-address=127.0.0.1 --pid-file="$M/mysqld.pid" --skip-log-bin \
-	--ssl-cert="$live/fullchain.pem" --ssl-key="$live/privkey.pem" --log-error="$M/error.log"
+	--ssl-cert="$live/fullchain.pem" --ssl-key="$live/privkey.pem" --log-error="$M/error.log" \
+	--log-warnings=4
 mariadbd_pid=$bg_pid
 wait_port 127.0.0.1 "$port" 30 "$mariadbd_pid" ||
 	{ cat "$M/error.log" >&2; bail_out "mariadbd did not start"; }
@@ -38,6 +55,29 @@ cw --config "$conf" check --json
 is "$cw_rc" 0 "certwatch check: MariaDB's endpoint is OK"
 same_fp "$(json_endpoint "$cw_out" db mysql served.sha256)" \
 	"$(served_fp 127.0.0.1 "$port" mysql)" "the probe sees what s_client -starttls mysql sees"
+
+# MariaDB logs every client that leaves before logging in (from
+# log_warnings 2, its default), s_client too: the line cannot be avoided
+# without an account.  At 4 it says how the last read ended: "errno: 0 ...
+# length: 0" after a close_notify, "length: -1" (ECONNRESET, EPROTO) when
+# the client closed without one.
+closed="Aborted connection .*closed normally without authentication"
+wait_for 20 closed_at_least 2 || diag "MariaDB has not logged the two sessions above"
+from=$(wc -l <"$M/error.log")
+probes_quiet "MariaDB STARTTLS" "$M/error.log" 'Could not read packet: .* length: -1' \
+	"$closed" 10 --connect "127.0.0.1:$port" --starttls mysql --name db.test
+mid=$(wc -l <"$M/error.log")
+closed0=$(lines_matching "$M/error.log" "$closed")
+i=0
+while [ "$i" -lt 10 ]; do
+	served_fp 127.0.0.1 "$port" mysql >/dev/null
+	i=$((i + 1))
+done
+wait_for 20 closed_at_least $((closed0 + 10)) ||
+	diag "MariaDB has not logged the end of 10 s_client sessions"
+is "$(log_lines "$from" "$mid")" "$(log_lines "$mid" "$(wc -l <"$M/error.log")")" \
+	"10 probes leave in MariaDB's log the lines 10 s_client -starttls mysql leave"
+
 cw --config "$conf" --test-config
 like "$cw_out" "# reload-command = {\"/usr/bin/mariadb\", \"--batch\", \"--execute=FLUSH SSL\", \"--socket=$M/mysqld.sock\"}" \
 	"--test-config shows the statement, on the service's socket"
