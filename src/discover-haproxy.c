@@ -127,12 +127,13 @@ static void hp_label(const char *proxy, const char *cert, char *out, size_t outl
 	snprintf(out, outlen, "%.30s-%.*s", proxy, (int)(n < 30 ? n : 30), base);
 }
 
-/* One certificate of a bind address: an endpoint with its pair. */
+/* One certificate of a bind address, if it is a file: an endpoint with its pair. */
 static int hp_cert(struct hp_state *s, const struct hp_bind *b, const char *cert,
 		   const char *sni)
 {
 	char key[MAX_VALUE + 8], label[MAX_NAME + 1];
 	struct disc_section x;
+	int r;
 
 	snprintf(key, sizeof(key), "%s.key", cert);
 	if (++s->certs > HP_MAX_CERTS)
@@ -140,10 +141,14 @@ static int hp_cert(struct hp_state *s, const struct hp_bind *b, const char *cert
 						    "certificates: the rest are not listed",
 						    HP_MAX_CERTS);
 	if (s->want)
-		return s->want('p', key, s->userdata);
+		return (r = s->want('p', cert, s->userdata)) < 0 ? r :
+		       s->want('p', key, s->userdata);
 	if (strchr(cert, '$'))
 		return disc_note(s->d, "%s: certificate %s names a variable, which certwatch does "
 				 "not resolve; skipped", disc_show(b->proxy).s, disc_show(cert).s);
+	if (!disc_section_find(s->bundle, s->len, "x", cert, &x))
+		return disc_note(s->d, "%s: crt %s: %s", disc_show(b->proxy).s, disc_show(cert).s,
+				 hp_why(s, cert).s);
 	hp_label(b->proxy, cert, label, sizeof(label));
 	return disc_add_endpoint(s->d, label, b->address, (unsigned)b->port, -1, sni, cert,
 				 disc_section_find(s->bundle, s->len, "x", key, &x) ? key : cert);
@@ -158,13 +163,8 @@ static int hp_crt(struct hp_state *s, const struct hp_bind *b, const char *arg)
 	int r = 0;
 
 	hp_path(s, arg, path, sizeof(path));
-	if (s->want && (r = s->want('p', path, s->userdata)) < 0)
-		return r;
-	if (disc_section_find(s->bundle, s->len, "x", path, &f))
-		return hp_cert(s, b, path, NULL);
 	if (!disc_section_find(s->bundle, s->len, "d", path, &f))
-		return s->want ? 0 : disc_note(s->d, "%s: crt %s: %s", disc_show(b->proxy).s,
-					       disc_show(path).s, hp_why(s, path).s);
+		return hp_cert(s, b, path, NULL);
 	for (const char *p = f.text, *end = f.text + f.len; r >= 0 && p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -260,7 +260,8 @@ static int hp_bind(struct hp_state *s, char words[][MAX_VALUE], size_t n)
 	struct hp_bind b = { .proxy = s->proxy };
 	bool ssl = false;
 	const char *why = NULL, *p = words[1];
-	int r = 0;
+	int ports[8], r = 0;
+	size_t n_ports = 0;
 
 	for (size_t i = 2; i < n; i++)
 		ssl |= strcmp(words[i], "ssl") == 0;
@@ -277,6 +278,13 @@ static int hp_bind(struct hp_state *s, char words[][MAX_VALUE], size_t n)
 						    disc_show(s->proxy).s, disc_show(one).s, why);
 			continue;
 		}
+		/* ":443,[::]:443" is one service on two families: one probe is enough. */
+		for (size_t i = 0; i < n_ports && b.port; i++)
+			if (ports[i] == b.port)
+				b.port = 0;
+		if (b.port == 0 || n_ports >= ELEMENTSOF(ports))
+			continue;
+		ports[n_ports++] = b.port;
 		for (size_t i = 2; r >= 0 && i + 1 < n; i++)
 			if (strcmp(words[i], "crt") == 0)
 				r = hp_crt(s, &b, words[++i]);
