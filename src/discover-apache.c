@@ -54,6 +54,7 @@ struct ap_state {
 	char root[MAX_VALUE];        /* ServerRoot */
 	struct ap_pairs main;
 	struct ap_vhost *vh;         /* the block being read; NULL outside one */
+	bool in_block;               /* first pass: inside a block, not the main server's */
 	bool pass_vhosts;            /* first pass: the main server; second: the blocks */
 	unsigned plain, unused, blocks, files;
 	bool noted_nested, noted_cut, noted_blocks, noted_files;
@@ -134,8 +135,10 @@ static int ap_directive(struct ap_state *s, const char *file, unsigned line,
 		if (s->vh)
 			return disc_note_once(s->d, &s->noted_nested, "%s:%u: a <VirtualHost> inside "
 					      "another is not read", disc_show(file).s, line);
-		if (!s->pass_vhosts)
+		if (!s->pass_vhosts) {
+			s->in_block = true;
 			return 0;
+		}
 		if (++s->blocks > AP_MAX_BLOCKS)
 			return disc_note_once(s->d, &s->noted_blocks, "more than %d <VirtualHost> "
 					      "blocks: the rest are not read", AP_MAX_BLOCKS);
@@ -151,8 +154,10 @@ static int ap_directive(struct ap_state *s, const char *file, unsigned line,
 		}
 		return 0;
 	}
-	if (strcasecmp(d, "</VirtualHost>") == 0)
+	if (strcasecmp(d, "</VirtualHost>") == 0) {
+		s->in_block = false;
 		return ap_vhost_done(s);
+	}
 	if (n < 2)
 		return 0;
 	if (s->vh) {
@@ -162,7 +167,7 @@ static int ap_directive(struct ap_state *s, const char *file, unsigned line,
 			ap_name(s->vh->alias, words, n);
 		else
 			ap_pair_line(s, &s->vh->pairs, d, words[1]);
-	} else if (!s->pass_vhosts) {
+	} else if (!s->pass_vhosts && !s->in_block) {
 		ap_pair_line(s, &s->main, d, words[1]);
 	}
 	return 0;
@@ -204,6 +209,7 @@ static int ap_file(struct ap_state *s, const struct disc_section *f)
 		else if ((n = ap_words(line, words, MAX_ARGS)) > 0)
 			r = ap_directive(s, f->path, first, words, n);
 	}
+	s->in_block = false;
 	if (r >= 0 && s->vh) {
 		r = disc_note(s->d, "%s:%u: <VirtualHost> is not closed: not read",
 			      disc_show(f->path).s, s->vh->line);

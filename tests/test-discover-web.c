@@ -176,6 +176,17 @@ static void apache_hostile(void)
 	discovered_done(&d);
 	free(b.text);
 
+	/* What a block says is its own, not the main server's default. */
+	b = (struct bundle){ 0 };
+	add_text(&b, 'c', "apache2ctl", "  (*) /a.conf\n(/a.conf:1) (/a.conf:5)\n");
+	add_text(&b, 'f', "/a.conf", "<VirtualHost *:443>\nSSLEngine on\nSSLCertificateFile /c\n"
+		 "</VirtualHost>\n<VirtualHost *:444>\n</VirtualHost>\n");
+	ok(discover_apache(b.text, b.len, &d) == 0, "apache: a TLS block, then a plain one");
+	is_str(render(&d), "default 127.0.0.1 443 tls - /c /c\n", "apache: ... one endpoint");
+	like(notes(&d), "1 <VirtualHost> block without SSLEngine on", "apache: ... one plain block");
+	discovered_done(&d);
+	free(b.text);
+
 	ok(discover_apache("@@ c 99999 x\n", 13, &d) == 0 && d.n_endpoints == 0 &&
 	   discover_apache("garbage\0\xff", 9, &d) == 0,
 	   "apache: a section longer than the bundle, garbage: no endpoint, no crash");
