@@ -11,8 +11,7 @@
 
 server_test 74 apache2 apache2ctl haproxy openssl
 
-MODULES=/usr/lib/apache2/modules
-[ -e "$MODULES/mod_ssl.so" ] || skip_all "Apache's mod_ssl is not installed"
+[ -e /usr/lib/apache2/modules/mod_ssl.so ] || skip_all "Apache's mod_ssl is not installed"
 for n in www shop api list; do
 	ca_leaf "$TEST_TMP/$n" 60 "$n.test" || bail_out "cannot make a certificate"
 done
@@ -24,25 +23,6 @@ mkdir -p "$A/sites"
 ap_port=$(free_port)
 ap_port2=$(free_port)
 ap_plain=$(free_port)
-cat >"$A/apache2.conf" <<EOF
-ServerRoot $A
-ServerName localhost
-PidFile $A/apache2.pid
-DefaultRuntimeDir $A
-Mutex file:$A default
-ErrorLog $A/error.log
-LogLevel warn
-LoadModule mpm_event_module $MODULES/mod_mpm_event.so
-LoadModule authz_core_module $MODULES/mod_authz_core.so
-LoadModule socache_shmcb_module $MODULES/mod_socache_shmcb.so
-LoadModule ssl_module $MODULES/mod_ssl.so
-SSLSessionCache shmcb:$A/ssl_scache(512000)
-Listen 127.0.0.1:$ap_port
-Listen 127.0.0.1:$ap_port2
-Listen 127.0.0.1:$ap_plain
-Define CERTS $TEST_TMP
-IncludeOptional $A/sites/*.conf
-EOF
 for n in www shop; do
 	cat >"$A/sites/$n.conf" <<EOF
 <VirtualHost 127.0.0.1:$ap_port>
@@ -64,10 +44,13 @@ cat >"$A/sites/other.conf" <<EOF
 	ServerName plain.test
 </VirtualHost>
 EOF
-apache2 -f "$A/apache2.conf" -t >"$A/t.log" 2>&1 || { cat "$A/t.log" >&2; bail_out "apache2 -t failed"; }
-start_bg apache2 apache2 -f "$A/apache2.conf" -DFOREGROUND
-wait_port 127.0.0.1 "$ap_port" 20 "$bg_pid" ||
-	{ cat "$TEST_TMP/apache2.log" "$A/error.log" >&2; bail_out "apache2 did not start"; }
+apache_start "$ap_port" <<EOF || bail_out "apache2 did not start"
+Listen 127.0.0.1:$ap_port
+Listen 127.0.0.1:$ap_port2
+Listen 127.0.0.1:$ap_plain
+Define CERTS $TEST_TMP
+IncludeOptional $A/sites/*.conf
+EOF
 
 # ---- HAProxy: a crt directory on one bind line, a crt-list on another --------------
 
@@ -86,7 +69,7 @@ EOF
 
 # ---- discover, then check what it wrote -------------------------------------------
 
-"$TESTS_BUILDDIR/discover-tool" --apache-conf "$A/apache2.conf" --haproxy-conf "$HAPROXY_CONF" \
+"$TESTS_BUILDDIR/discover-tool" --apache-conf "$APACHE_CONF" --haproxy-conf "$HAPROXY_CONF" \
 	>"$TEST_TMP/discovered" 2>"$TEST_TMP/discovered.err"
 is "$?" 0 "discover-tool exits 0" || diag "$(cat "$TEST_TMP/discovered.err")"
 diag "$(cat "$TEST_TMP/discovered")"
