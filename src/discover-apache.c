@@ -373,7 +373,7 @@ static int ap_read_line(const char *line, bool cut, void *userdata)
 {
 	struct ap_read *a = userdata;
 	const char *path = ap_included(line, cut);
-	struct disc_section f = { 0 };
+	struct disc_section f;
 	char why[100];
 
 	if (!path)
@@ -387,7 +387,7 @@ static int ap_read_line(const char *line, bool cut, void *userdata)
 	if (a->s->pass_vhosts)
 		return 0;
 	if (!disc_section_find(a->bundle, a->len, "m", path, &f))
-		f.len = 0;
+		f = (struct disc_section){ .text = "" };
 	disc_copy_trim(f.text, f.len, why, sizeof(why));
 	return disc_note(a->s->d, "%s: not read%s%s", disc_show(path).s, why[0] ? ": " : "",
 			 disc_show(why).s);

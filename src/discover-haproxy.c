@@ -96,11 +96,11 @@ static void hp_path(const struct hp_state *s, const char *v, char *out, size_t o
 /* Why path was not read, from its 'm' section, for a note. */
 static struct disc_shown hp_why(const struct hp_state *s, const char *path)
 {
-	struct disc_section m = { 0 };
+	struct disc_section m;
 	char why[100];
 
 	if (!disc_section_find(s->bundle, s->len, "m", path, &m))
-		m.len = 0;
+		m = (struct disc_section){ .text = "" };
 	disc_copy_trim(m.text, m.len, why, sizeof(why));
 	return disc_show(why[0] ? why : "not read");
 }
