@@ -136,6 +136,9 @@ static int hp_cert(struct hp_state *s, const struct hp_bind *b, const char *cert
 	int r;
 
 	snprintf(key, sizeof(key), "%s.key", cert);
+	if (!cert[0])
+		return s->want ? 0 : disc_note(s->d, "%s: an empty certificate path; skipped",
+					       disc_show(b->proxy).s);
 	if (++s->certs > HP_MAX_CERTS)
 		return s->want ? 0 : disc_note_once(s->d, &s->noted_certs, "more than %d "
 						    "certificates: the rest are not listed",
@@ -216,6 +219,9 @@ static int hp_crt_list(struct hp_state *s, const struct hp_bind *b, const char *
 	int r;
 
 	hp_path(s, arg, path, sizeof(path));
+	if (!path[0])
+		return s->want ? 0 : disc_note(s->d, "%s: an empty crt-list path; skipped",
+					       disc_show(b->proxy).s);
 	if (s->want && (r = s->want('f', path, s->userdata)) < 0)
 		return r;
 	if (!disc_section_find(s->bundle, s->len, "f", path, &f))

@@ -280,6 +280,15 @@ static void haproxy_hostile(void)
 	free(b.text);
 
 	b = (struct bundle){ 0 };
+	add_text(&b, 'f', "/h.cfg", "frontend fe\n\tbind :445 ssl crt \"\" crt-list ''\n");
+	ok(discover_haproxy(b.text, b.len, &d) == 0 && d.n_endpoints == 0,
+	   "haproxy: empty paths without crt-base give no endpoint");
+	like(notes(&d), "fe: an empty certificate path; skipped", "haproxy: crt \"\", said");
+	like(notes(&d), "fe: an empty crt-list path; skipped", "haproxy: crt-list '', said");
+	discovered_done(&d);
+	free(b.text);
+
+	b = (struct bundle){ 0 };
 	add_text(&b, 'm', "/h.cfg", "Permission denied");
 	ok(discover_haproxy(b.text, b.len, &d) == 0, "haproxy: a configuration not read");
 	like(notes(&d), "/h.cfg: Permission denied", "haproxy: ... said with why");
