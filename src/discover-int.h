@@ -1,9 +1,11 @@
 /*
  * discover-int.h - what the parsers of `certwatch discover`
- * (discover-dovecot.c, discover-postfix.c, discover-nginx.c) share: the
+ * (discover-dovecot.c, discover-postfix.c, discover-nginx.c, discover-exim.c,
+ * discover-apache.c, discover-haproxy.c) share: the
  * bounds on untrusted dumps, the one way to add an endpoint or a note to a
  * struct discovered (discover-result.c), and the text helpers more than
- * one parser needs (discover-text.c).  Not an API: the public interface is
+ * one parser needs (discover-text.c), the bundles of files that Apache's and
+ * HAProxy's parsers read (discover-bundle.c).  Not an API: the public interface is
  * discover.h.
  */
 #pragma once
@@ -108,3 +110,30 @@ int disc_parse_port(const char *s);
  */
 #define DISC_WILDCARD_LABEL "certwatch-probe"
 void disc_wildcard_name(const char *wildcard, char *out, size_t outlen);
+
+/*
+ * A bundle: the files a daemon names, as one text (discover-bundle.c reads
+ * it, discover-files.c writes it).  Each section is a header line
+ * "@@ KIND LENGTH PATH" and LENGTH bytes, then a newline.  Kinds:
+ *   c  a command's output (PATH describes the command)
+ *   f  a file's contents
+ *   d  a directory's entries, one name a line, sorted
+ *   x  PATH is a regular file (no contents)
+ *   m  PATH could not be read: the contents say why
+ */
+#define DISC_MAX_SECTIONS 512      /* sections of a bundle */
+#define DISC_MAX_FILE (1u << 20)   /* bytes of one file read into a bundle */
+
+struct disc_section {
+	char kind;
+	char path[MAX_VALUE];
+	const char *text;
+	size_t len;
+};
+
+/* The section at *cursor (0 for the first), moving *cursor past it; false at the end. */
+bool disc_section_next(const char *text, size_t len, size_t *cursor, struct disc_section *ret);
+
+/* The first section of one of kinds ("fdxm") for path; false when there is none. */
+bool disc_section_find(const char *text, size_t len, const char *kinds, const char *path,
+		       struct disc_section *ret);

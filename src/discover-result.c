@@ -55,6 +55,7 @@ void discovered_done(struct discovered *d)
 	free(d->chain);
 	alts_done(d->alt, &d->n_alt);
 	free(d->hostname);
+	free(d->control_socket);
 	for (size_t i = 0; i < d->n_endpoints; i++)
 		endpoint_done(&d->endpoints[i]);
 	free(d->endpoints);

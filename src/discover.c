@@ -1,15 +1,20 @@
 /*
  * discover.c - `certwatch discover`: runs the dumps in which Dovecot,
- * Postfix, nginx and Exim describe their own configuration (discover-run.c),
- * hands each to its parser, and writes certwatch service sections for what
- * the parsers found, with the reload method and configuration test each
- * daemon needs, or the kind that knows them (Exim: no reload at all).
+ * Postfix, nginx, Exim and Apache describe their own configuration
+ * (discover-run.c), hands each to its parser, and writes certwatch service
+ * sections for what the parsers found, with the reload method and
+ * configuration test each daemon needs, or the kind that knows them (Exim:
+ * no reload at all; Apache: its unit; HAProxy: its runtime API).
  *
  * The daemons' dumps are the source of truth (doveconf -P -n, postconf -n -x
- * and -M -x, nginx -T, exim -bP): they have already applied includes, defaults and
- * conditionals that a reader of the files would have to reimplement.  The
+ * and -M -x, nginx -T, exim -bP): they have already applied includes,
+ * defaults and conditionals that a reader of the files would have to
+ * reimplement.  Apache prints which files it includes and which virtual
+ * hosts it has, not their settings, and HAProxy prints nothing (haproxy -c
+ * only says that its configuration is valid): their files are read into a
+ * bundle (discover-files.c), in rounds that their parsers direct.  The
  * parsers (discover-dovecot.c, discover-postfix.c, discover-nginx.c,
- * discover-exim.c) are
+ * discover-exim.c, discover-apache.c, discover-haproxy.c) are
  * pure and treat the dump as untrusted text; everything they find goes
  * through discover-result.c, which bounds it and keeps bytes that are not
  * printable out of the output.  What is not understood becomes a comment
@@ -26,8 +31,10 @@
 
 #include "conf.h"
 #include "discover.h"
+#include "discover-files.h"
 #include "discover-int.h"
 #include "discover-run.h"
+#include "kinds.h"
 #include "starttls.h"
 #include "util.h"
 #include "x509.h"
@@ -35,6 +42,10 @@
 #define DEFAULT_TIMEOUT_USEC (10 * USEC_PER_SEC)
 #define DEFAULT_SEARCH_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_SYSTEMD_DIR "/run/systemd/system"
+#define DEFAULT_HAPROXY_CONF "/etc/haproxy/haproxy.cfg"
+
+/* The rows of daemons[], in order. */
+enum { DOVECOT, POSTFIX, NGINX, EXIM, APACHE, HAPROXY };
 
 /* A name the certificate covers: the daemon's host name, else its first DNS name. */
 static char *name_from_cert(const char *cert, const char *hostname, const struct discovered *d)
@@ -99,6 +110,15 @@ static const struct daemon_def {
 	{ "exim", "exim4.service",
 	  { { "exim", "/usr/sbin/exim", { "-bP", DISCOVER_EXIM_OPTIONS } } },
 	  { NULL, NULL, { NULL } }, { NULL, NULL, { NULL } }, "exim" },
+	/* apache2ctl, as Debian runs Apache: it reads /etc/apache2/envvars. */
+	{ "apache", "apache2.service",
+	  { { "apache2ctl", "/usr/sbin/apache2ctl",
+	      { "-t", "-D", "DUMP_VHOSTS", "-D", "DUMP_RUN_CFG", "-D", "DUMP_INCLUDES" } } },
+	  { NULL, NULL, { NULL } }, { NULL, NULL, { NULL } }, "apache" },
+	/* haproxy -c: the files are read only when HAProxy would load them. */
+	{ "haproxy", "haproxy.service",
+	  { { "haproxy", "/usr/sbin/haproxy", { "-c", "-q" } } },
+	  { NULL, NULL, { NULL } }, { "haproxy", "/usr/sbin/haproxy", { "-c", "-q" } }, "haproxy" },
 };
 
 #define MAX_CMD_ARGS 12
@@ -115,16 +135,22 @@ static int build_argv(const struct discover_options *o, const char *search, size
 	if (r < 0 && r != -ENOENT)
 		return r;
 	argv[n++] = *ret_prog;
-	if (which == 0 && o->dovecot_conf) {
+	if (which == DOVECOT && o->dovecot_conf) {
 		argv[n++] = (char *)"-c";
 		argv[n++] = (char *)o->dovecot_conf;
-	} else if (which == 1 && o->postfix_dir) {
+	} else if (which == POSTFIX && o->postfix_dir) {
 		argv[n++] = (char *)"-c";
 		argv[n++] = (char *)o->postfix_dir;
-	} else if (which == 3 && o->exim_conf) {
+	} else if (which == EXIM && o->exim_conf) {
 		argv[n++] = (char *)"-C";
 		argv[n++] = (char *)o->exim_conf;
-	} else if (which == 2) {
+	} else if (which == APACHE && o->apache_conf) {
+		argv[n++] = (char *)"-f";
+		argv[n++] = (char *)o->apache_conf;
+	} else if (which == HAPROXY) {
+		argv[n++] = (char *)"-f";
+		argv[n++] = (char *)(o->haproxy_conf ? o->haproxy_conf : DEFAULT_HAPROXY_CONF);
+	} else if (which == NGINX) {
 		if (o->nginx_prefix) {
 			argv[n++] = (char *)"-p";
 			argv[n++] = (char *)o->nginx_prefix;
@@ -184,8 +210,10 @@ static void print_service(FILE *f, const struct discover_options *o, const char 
 			  size_t which, const struct discovered *d)
 {
 	const struct daemon_def *def = &daemons[which];
-	bool private = which == 0 ? !!o->dovecot_conf : which == 1 ? !!o->postfix_dir
-		       : which == 3 ? !!o->exim_conf : o->nginx_conf || o->nginx_prefix;
+	bool private = which == DOVECOT ? !!o->dovecot_conf : which == POSTFIX ? !!o->postfix_dir
+		       : which == EXIM ? !!o->exim_conf : which == APACHE ? !!o->apache_conf
+		       : which == HAPROXY ? !!o->haproxy_conf : o->nginx_conf || o->nginx_prefix;
+	const struct kind *k = def->kind ? kind_find(def->kind) : NULL;
 	struct stat st;
 	char *argv[MAX_CMD_ARGS], *prog = NULL;
 	char *name = d->cert ? name_from_cert(d->cert, d->hostname, d) : NULL;
@@ -206,9 +234,13 @@ static void print_service(FILE *f, const struct discover_options *o, const char 
 		conf_write_argv(f, "reload-command", argv);
 	free(prog);
 	prog = NULL;
-	if (def->check.program && build_argv(o, search, which, &def->check, argv, &prog) == 0)
+	/* A kind's own test is for the system's instance. */
+	if (def->check.program && (!def->kind || private) &&
+	    build_argv(o, search, which, &def->check, argv, &prog) == 0)
 		conf_write_argv(f, "reload-check", argv);
 	free(prog);
+	if (d->control_socket && (!k || !k->socket || strcmp(k->socket, d->control_socket) != 0))
+		conf_write_setting(f, "\t", "control-socket", d->control_socket);
 	for (size_t i = 0; i < d->n_endpoints; i++) {
 		const struct discovered_endpoint *e = &d->endpoints[i];
 
@@ -230,6 +262,28 @@ static void first_line(const struct cmd_result *c, char *out, size_t outlen)
 	size_t n = strcspn(c->err, "\n");
 
 	escape_bytes(c->err, n, out, outlen);
+}
+
+/* Apache and HAProxy: the bundle of their files, then their parser. */
+static int discover_from_files(const struct discover_options *o, size_t which,
+			       const struct cmd_result *dump, struct discovered *ret)
+{
+	struct disc_bundle b = { 0 };
+	int r;
+
+	if (which == APACHE)
+		r = disc_bundle_seed(&b, 'c', "apache2ctl -D DUMP_INCLUDES", dump->out, dump->out_len);
+	else
+		r = disc_bundle_seed(&b, 'f', o->haproxy_conf ? o->haproxy_conf :
+				     DEFAULT_HAPROXY_CONF, NULL, 0);
+	if (r >= 0)
+		r = disc_bundle_gather(&b, which == APACHE ? discover_apache_wants :
+				       discover_haproxy_wants);
+	if (r >= 0)
+		r = which == APACHE ? discover_apache(b.text ? b.text : "", b.len, ret) :
+		    discover_haproxy(b.text ? b.text : "", b.len, ret);
+	disc_bundle_done(&b);
+	return r;
 }
 
 /*
@@ -280,15 +334,17 @@ static int discover_one(FILE *f, const struct discover_options *o, const char *s
 		r = 0;
 		goto out;
 	}
-	if (which == 0) {
+	if (which == DOVECOT) {
 		res[1].out[strcspn(res[1].out, "\n")] = '\0';
 		r = discover_dovecot(res[0].out, res[0].out_len, res[1].out, &d);
-	} else if (which == 1) {
+	} else if (which == POSTFIX) {
 		r = discover_postfix(res[0].out, res[0].out_len, res[1].out, res[1].out_len, &d);
-	} else if (which == 2) {
+	} else if (which == NGINX) {
 		r = discover_nginx(res[0].out, res[0].out_len, &d);
-	} else {
+	} else if (which == EXIM) {
 		r = discover_exim(res[0].out, res[0].out_len, &d);
+	} else {
+		r = discover_from_files(o, which, &res[0], &d);
 	}
 	/* One endpoint per pair a client can get: the files say how many. */
 	if (r >= 0)

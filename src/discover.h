@@ -1,7 +1,8 @@
 /*
  * discover.h - `certwatch discover`: a ready configuration from what the
  * local daemons say about themselves (doveconf -n, postconf -n/-M,
- * nginx -T, exim -bP).
+ * nginx -T, exim -bP) or, for Apache and HAProxy, which print no whole
+ * configuration, what their configuration files say.
  *
  * Two layers.  The parsers are pure: they take a daemon's dump as bytes
  * and fill a struct discovered, so they are tested on captured output and
@@ -59,6 +60,7 @@ struct discovered {
 	size_t n_alt;
 	char *hostname;     /* the daemon's own host name (Dovecot hostname,
 			     * Postfix myhostname): a candidate for the SNI name */
+	char *control_socket;  /* HAProxy's admin socket (stats socket ... level admin) */
 	struct discovered_endpoint *endpoints;
 	size_t n_endpoints;
 	char **notes;       /* printable one-liners: what was skipped and why */
@@ -104,6 +106,30 @@ int discover_postfix(const char *main_text, size_t main_len,
 		     const char *master_text, size_t master_len, struct discovered *ret);
 int discover_nginx(const char *text, size_t len, struct discovered *ret);
 int discover_exim(const char *text, size_t len, struct discovered *ret);
+/*
+ * Apache and HAProxy print no whole configuration: their parsers read a
+ * bundle (discover-int.h), the files the daemon names, gathered in rounds.
+ * A wants function is pure too: it calls want for every file its parser
+ * needs that the bundle may not hold yet - kind 'f' for a file's
+ * contents, 'p' to learn whether a path is a directory (then listed) or
+ * a file - and returns 0, or want's first negative return.
+ *
+ * discover_apache: a bundle whose first section is the output of
+ * `apache2ctl -t -D DUMP_VHOSTS -D DUMP_RUN_CFG -D DUMP_INCLUDES`; it wants
+ * the files DUMP_INCLUDES lists.
+ * discover_haproxy: a bundle whose first file is haproxy.cfg; it wants
+ * the files and directories of crt and crt-list, and whether each
+ * certificate's PATH.key exists.
+ */
+typedef int (*discover_want_fn)(char kind, const char *path, void *userdata);
+typedef int (*discover_wants_fn)(const char *bundle, size_t len, discover_want_fn want,
+				 void *userdata);
+int discover_apache(const char *bundle, size_t len, struct discovered *ret);
+int discover_apache_wants(const char *bundle, size_t len, discover_want_fn want, void *userdata);
+int discover_haproxy(const char *bundle, size_t len, struct discovered *ret);
+int discover_haproxy_wants(const char *bundle, size_t len, discover_want_fn want,
+			   void *userdata);
+
 #define DISCOVER_EXIM_OPTIONS "tls_certificate", "tls_privatekey", "daemon_smtp_ports", \
 	"tls_on_connect_ports", "local_interfaces", "primary_hostname", "tls_advertise_hosts"
 
@@ -116,6 +142,8 @@ struct discover_options {
 	const char *nginx_conf;    /* nginx -c FILE */
 	const char *nginx_prefix;  /* nginx -p DIR */
 	const char *exim_conf;     /* exim -C FILE */
+	const char *apache_conf;   /* apache2ctl -f FILE */
+	const char *haproxy_conf;  /* instead of /etc/haproxy/haproxy.cfg */
 	const char *systemd_dir;   /* exists when systemd is PID 1: reload units;
 				    * default /run/systemd/system */
 	uint64_t timeout_usec;     /* per command; default 10 s */

@@ -5,7 +5,7 @@
  *
  *   discover-tool [--dovecot-conf FILE] [--postfix-dir DIR]
  *                 [--nginx-conf FILE] [--nginx-prefix DIR] [--exim-conf FILE]
- *                 [--search-path PATH]
+ *                 [--apache-conf FILE] [--haproxy-conf FILE] [--search-path PATH]
  */
 #include "config.h"
 
@@ -22,6 +22,8 @@ int main(int argc, char **argv)
 		{ "nginx-conf", required_argument, NULL, 'n' },
 		{ "nginx-prefix", required_argument, NULL, 'P' },
 		{ "exim-conf", required_argument, NULL, 'e' },
+		{ "apache-conf", required_argument, NULL, 'a' },
+		{ "haproxy-conf", required_argument, NULL, 'h' },
 		{ "search-path", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -36,6 +38,8 @@ int main(int argc, char **argv)
 		case 'n': o.nginx_conf = optarg; break;
 		case 'P': o.nginx_prefix = optarg; break;
 		case 'e': o.exim_conf = optarg; break;
+		case 'a': o.apache_conf = optarg; break;
+		case 'h': o.haproxy_conf = optarg; break;
 		case 's': o.search_path = optarg; break;
 		default: return 2;
 		}

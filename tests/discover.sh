@@ -112,8 +112,8 @@ is "$(json_endpoint "$cw_out" nginx www.test served.sha256)" \
 
 mkdir -p "$TEST_TMP/emptybin"
 "$TOOL" --search-path "$TEST_TMP/emptybin" >"$TEST_TMP/none" 2>"$TEST_TMP/none.err"
-is "$?/$(grep -c 'not installed' "$TEST_TMP/none")" 0/4 \
-	"with no daemon installed: exit 0 and four comments saying so"
+is "$?/$(grep -c 'not installed' "$TEST_TMP/none")" 0/6 \
+	"with no daemon installed: exit 0 and six comments saying so"
 like "$(cat "$TEST_TMP/none")" "^# nginx: not installed \\(nginx: command not found\\)" \
 	"a missing nginx is reported as not installed"
 

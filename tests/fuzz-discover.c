@@ -1,8 +1,9 @@
 /*
  * fuzz-discover.c - libFuzzer harness for discover's parsers: arbitrary
  * bytes as `doveconf -P -n`, as `postconf -n -x` and `postconf -M -x` (the
- * input split at its first NUL, or in half), as `nginx -T` and as
- * `exim -bP`.  It aborts
+ * input split at its first NUL, or in half), as `nginx -T`, as
+ * `exim -bP`, and as the bundles of files that Apache's and HAProxy's
+ * parsers read (and direct the reading of: their wants functions).  It aborts
  * when a parser breaks its contract: failing with anything but -ENOMEM,
  * more endpoints or notes than the bounds, an endpoint without a usable
  * name, address or port, or a name or path that could not be written into
@@ -63,6 +64,17 @@ static void check_result(int r, struct discovered *d)
 	discovered_done(d);
 }
 
+/*
+ * discover_want_fn: a known kind, and a path that fits in a bundle's
+ * header line (a relative one is refused by the reader, not here).
+ */
+static int want(char kind, const char *path, void *userdata)
+{
+	(void)userdata;
+	check((kind == 'f' || kind == 'p') && path[0] && !strchr(path, '\n'));
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
@@ -74,5 +86,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_result(discover_postfix(text, cut, text + cut, size - cut, &d), &d);
 	check_result(discover_nginx(text, size, &d), &d);
 	check_result(discover_exim(text, size, &d), &d);
+	check_result(discover_apache(text, size, &d), &d);
+	check_result(discover_haproxy(text, size, &d), &d);
+	check(discover_apache_wants(text, size, want, NULL) == 0);
+	check(discover_haproxy_wants(text, size, want, NULL) == 0);
 	return 0;
 }

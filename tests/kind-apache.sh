@@ -19,27 +19,9 @@ for n in www shop; do
 	disk_install certbot "$TEST_TMP/disk/live/$n" "$TEST_TMP/${n}0" || bail_out "cannot lay out $n"
 done
 
-A="$TEST_TMP/apache"
-mkdir -p "$A"
 port=$(free_port)
 {
-	cat <<EOF
-ServerRoot $A
-ServerName localhost
-PidFile $A/apache2.pid
-DefaultRuntimeDir $A
-Mutex file:$A default
-ErrorLog $A/error.log
-LogLevel warn
-User www-data
-Group www-data
-LoadModule mpm_event_module $MODULES/mod_mpm_event.so
-LoadModule authz_core_module $MODULES/mod_authz_core.so
-LoadModule socache_shmcb_module $MODULES/mod_socache_shmcb.so
-LoadModule ssl_module $MODULES/mod_ssl.so
-SSLSessionCache shmcb:$A/ssl_scache(512000)
-Listen 127.0.0.1:$port
-EOF
+	echo "Listen 127.0.0.1:$port"
 	for n in www shop; do
 		cat <<EOF
 <VirtualHost 127.0.0.1:$port>
@@ -50,13 +32,9 @@ EOF
 </VirtualHost>
 EOF
 	done
-} >"$A/apache2.conf"
-apache2 -d "$A" -f "$A/apache2.conf" -t >"$A/t.log" 2>&1 ||
-	{ cat "$A/t.log" >&2; bail_out "apache2 -t failed"; }
-start_bg apache2 apache2 -d "$A" -f "$A/apache2.conf" -DFOREGROUND
-apache_pid=$bg_pid
-wait_port 127.0.0.1 "$port" 20 "$apache_pid" ||
-	{ cat "$TEST_TMP/apache2.log" "$A/error.log" >&2; bail_out "apache2 did not start"; }
+} >"$TEST_TMP/vhosts.conf"
+apache_start "$port" <"$TEST_TMP/vhosts.conf" || bail_out "apache2 did not start"
+A=$APACHE_DIR
 
 fake_systemd_start
 fake_unit apache2.service reload apache2 -d "$A" -f "$A/apache2.conf" -k graceful

@@ -1262,6 +1262,48 @@ fake_unit() {
 
 # ---- a private HAProxy -----------------------------------------------------------------
 
+# apache_start PORT: a private Apache 2.4 (Debian's, with mod_ssl) as root,
+# its configuration, pid file, mutexes and logs in $TEST_TMP/apache: the
+# modules it needs, then stdin (Listen lines and virtual hosts); checked
+# with apache2 -t, run in the foreground; waits until 127.0.0.1:PORT
+# accepts.  Sets APACHE_DIR, APACHE_CONF and apache_pid; stopped by pid at
+# exit.
+apache_start() {
+	APACHE_DIR="$TEST_TMP/apache"
+	APACHE_CONF="$APACHE_DIR/apache2.conf"
+	_ap_mods=/usr/lib/apache2/modules
+	mkdir -p "$APACHE_DIR" || return 1
+	{
+		cat <<EOF
+ServerRoot $APACHE_DIR
+ServerName localhost
+PidFile $APACHE_DIR/apache2.pid
+DefaultRuntimeDir $APACHE_DIR
+Mutex file:$APACHE_DIR default
+ErrorLog $APACHE_DIR/error.log
+LogLevel warn
+User www-data
+Group www-data
+LoadModule mpm_event_module $_ap_mods/mod_mpm_event.so
+LoadModule authz_core_module $_ap_mods/mod_authz_core.so
+LoadModule socache_shmcb_module $_ap_mods/mod_socache_shmcb.so
+LoadModule ssl_module $_ap_mods/mod_ssl.so
+SSLSessionCache shmcb:$APACHE_DIR/ssl_scache(512000)
+EOF
+		cat
+	} >"$APACHE_CONF"
+	apache2 -d "$APACHE_DIR" -f "$APACHE_CONF" -t >"$APACHE_DIR/t.log" 2>&1 || {
+		cat "$APACHE_DIR/t.log" >&2
+		return 1
+	}
+	start_bg apache2 apache2 -d "$APACHE_DIR" -f "$APACHE_CONF" -DFOREGROUND
+	apache_pid=$bg_pid
+	wait_port 127.0.0.1 "$1" 20 "$apache_pid" || {
+		cat "$TEST_TMP/apache2.log" "$APACHE_DIR/error.log" >&2
+		return 1
+	}
+}
+
 # haproxy_start [--no-admin]: a private HAProxy 2.x in master-worker mode,
 # as root, with its configuration, admin socket and pid file in
 # $TEST_TMP/haproxy; its frontend's bind lines are read from stdin, and it

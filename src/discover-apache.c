@@ -1,0 +1,443 @@
+/*
+ * discover-apache.c - discover_apache(): the TLS endpoints of Apache 2.4
+ * from a bundle (discover-int.h) of `apache2ctl -t -D DUMP_VHOSTS -D
+ * DUMP_RUN_CFG -D DUMP_INCLUDES` and the files that DUMP_INCLUDES lists.
+ *
+ * Apache prints no whole configuration, so its files are read for
+ * <VirtualHost> blocks; but only the blocks that DUMP_VHOSTS lists (by
+ * file and line) are taken, so that a block Apache leaves out (inside
+ * <IfModule> or <IfDefine> that does not hold) is not guessed into an
+ * endpoint.  A block with SSLEngine on (its own, or the main server's)
+ * gives one endpoint per port of its <VirtualHost> line, with its
+ * SSLCertificateFile/SSLCertificateKeyFile pairs (the key in the
+ * certificate's file when there is no key line), SSLCertificateChainFile,
+ * and ServerName (else its first literal ServerAlias) as the name sent; the
+ * main server's pairs when it has none of its own.  A value with a
+ * ${VARIABLE} (Define) is not resolved: the block is left to the user with a
+ * note.  Relative paths are relative to ServerRoot.  Pure: no I/O.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "discover.h"
+#include "discover-int.h"
+#include "util.h"
+
+#define AP_MAX_ADDRS 8      /* addresses of one <VirtualHost> line */
+#define AP_MAX_BLOCKS 1024  /* <VirtualHost> blocks read */
+
+struct ap_pairs {
+	char cert[DISCOVER_MAX_PAIRS][MAX_VALUE], key[DISCOVER_MAX_PAIRS][MAX_VALUE];
+	char chain[MAX_VALUE];
+	size_t n_cert, n_key;
+	int engine;                  /* SSLEngine: -1 unset, 0 off, 1 on */
+};
+
+struct ap_vhost {
+	char file[MAX_VALUE];
+	unsigned line;
+	char addrs[AP_MAX_ADDRS][MAX_VALUE];
+	size_t n_addrs;
+	char name[MAX_VALUE], alias[MAX_VALUE];
+	struct ap_pairs pairs;
+};
+
+struct ap_state {
+	struct discovered *d;
+	struct disc_section dump;    /* apache2ctl's output */
+	char root[MAX_VALUE];        /* ServerRoot */
+	struct ap_pairs main;
+	struct ap_vhost *vh;         /* the block being read; NULL outside one */
+	bool in_block;               /* first pass: inside a block, not the main server's */
+	bool pass_vhosts;            /* first pass: the main server; second: the blocks */
+	unsigned plain, unused, blocks, files;
+	bool noted_nested, noted_cut, noted_blocks, noted_files;
+};
+
+/* The words of one directive line, "quoted" ones unquoted; 0 for a comment. */
+static size_t ap_words(const char *line, char words[][MAX_VALUE], size_t max)
+{
+	const char *p = line;
+	size_t n = 0;
+
+	for (;;) {
+		size_t k = 0;
+
+		p += strspn(p, " \t\r");
+		if (!*p || (n == 0 && *p == '#') || n >= max)
+			return n;
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				if (k + 1 < MAX_VALUE)
+					words[n][k++] = *p;
+			}
+			p += *p == '"';
+		} else {
+			for (; *p && !strchr(" \t\r", *p); p++)
+				if (k + 1 < MAX_VALUE)
+					words[n][k++] = *p;
+		}
+		words[n++][k] = '\0';
+	}
+}
+
+/* An absolute path for a file named in the configuration. */
+static void ap_path(const struct ap_state *s, const char *v, char *out, size_t outlen)
+{
+	if (v[0] == '/' || strstr(v, "${"))
+		snprintf(out, outlen, "%s", v);
+	else
+		snprintf(out, outlen, "%s/%s", s->root, v);
+}
+
+static void ap_pair_line(const struct ap_state *s, struct ap_pairs *p, const char *d,
+			 const char *v)
+{
+	if (strcasecmp(d, "SSLEngine") == 0)
+		p->engine = strcasecmp(v, "on") == 0;
+	else if (strcasecmp(d, "SSLCertificateFile") == 0 && p->n_cert++ < DISCOVER_MAX_PAIRS)
+		ap_path(s, v, p->cert[p->n_cert - 1], MAX_VALUE);
+	else if (strcasecmp(d, "SSLCertificateKeyFile") == 0 && p->n_key++ < DISCOVER_MAX_PAIRS)
+		ap_path(s, v, p->key[p->n_key - 1], MAX_VALUE);
+	else if (strcasecmp(d, "SSLCertificateChainFile") == 0)
+		ap_path(s, v, p->chain, MAX_VALUE);
+}
+
+/* The first literal name of a ServerName or ServerAlias line, without scheme or port. */
+static void ap_name(char *out, char words[][MAX_VALUE], size_t n)
+{
+	for (size_t i = 1; i < n && !out[0]; i++) {
+		const char *v = strstr(words[i], "://") ? strstr(words[i], "://") + 3 : words[i];
+		size_t len = strcspn(v, ":/");
+
+		if (len > 0 && len < MAX_VALUE && !memchr(v, '*', len) && !memchr(v, '?', len) &&
+		    !memchr(v, '$', len))
+			snprintf(out, MAX_VALUE, "%.*s", (int)len, v);
+	}
+}
+
+static int ap_vhost_done(struct ap_state *s);
+
+static int ap_directive(struct ap_state *s, const char *file, unsigned line,
+			char words[][MAX_VALUE], size_t n)
+{
+	const char *d = words[0];
+
+	if (strcasecmp(d, "<VirtualHost") == 0) {
+		if (s->vh)
+			return disc_note_once(s->d, &s->noted_nested, "%s:%u: a <VirtualHost> inside "
+					      "another is not read", disc_show(file).s, line);
+		if (!s->pass_vhosts) {
+			s->in_block = true;
+			return 0;
+		}
+		if (++s->blocks > AP_MAX_BLOCKS)
+			return disc_note_once(s->d, &s->noted_blocks, "more than %d <VirtualHost> "
+					      "blocks: the rest are not read", AP_MAX_BLOCKS);
+		if (!(s->vh = calloc(1, sizeof(*s->vh))))
+			return -ENOMEM;
+		snprintf(s->vh->file, sizeof(s->vh->file), "%s", file);
+		s->vh->line = line;
+		s->vh->pairs.engine = -1;
+		for (size_t i = 1; i < n && s->vh->n_addrs < AP_MAX_ADDRS; i++) {
+			words[i][strcspn(words[i], ">")] = '\0';
+			if (words[i][0])
+				snprintf(s->vh->addrs[s->vh->n_addrs++], MAX_VALUE, "%s", words[i]);
+		}
+		return 0;
+	}
+	if (strcasecmp(d, "</VirtualHost>") == 0) {
+		s->in_block = false;
+		return ap_vhost_done(s);
+	}
+	if (n < 2)
+		return 0;
+	if (s->vh) {
+		if (strcasecmp(d, "ServerName") == 0)
+			ap_name(s->vh->name, words, n);
+		else if (strcasecmp(d, "ServerAlias") == 0)
+			ap_name(s->vh->alias, words, n);
+		else
+			ap_pair_line(s, &s->vh->pairs, d, words[1]);
+	} else if (!s->pass_vhosts && !s->in_block) {
+		ap_pair_line(s, &s->main, d, words[1]);
+	}
+	return 0;
+}
+
+/* The directive lines of one file, continuations ("\" at the end) joined. */
+static int ap_file(struct ap_state *s, const struct disc_section *f)
+{
+	char (*words)[MAX_VALUE] = calloc(MAX_ARGS, MAX_VALUE);
+	char line[MAX_LINE + 1];
+	const char *p = f->text, *end = f->text + f->len;
+	unsigned lineno = 0;
+	int r = words ? 0 : -ENOMEM;
+
+	while (r >= 0 && p < end) {
+		unsigned first = lineno + 1;
+		size_t n = 0;
+		bool cut = false, more = true;
+
+		while (more && p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+			lineno++;
+			more = len > 0 && p[len - 1] == '\\';
+			len -= more;
+			if (n + len > MAX_LINE || memchr(p, '\0', len)) {
+				cut = true;
+			} else {
+				memcpy(line + n, p, len);
+				n += len;
+			}
+			p += len + more + (nl != NULL);
+		}
+		line[n] = '\0';
+		if (cut)
+			r = disc_note_once(s->d, &s->noted_cut, "%s:%u: a line too long or with a NUL "
+					   "byte is not read", disc_show(f->path).s, first);
+		else if ((n = ap_words(line, words, MAX_ARGS)) > 0)
+			r = ap_directive(s, f->path, first, words, n);
+	}
+	s->in_block = false;
+	if (r >= 0 && s->vh) {
+		r = disc_note(s->d, "%s:%u: <VirtualHost> is not closed: not read",
+			      disc_show(f->path).s, s->vh->line);
+		free(s->vh);
+		s->vh = NULL;
+	}
+	free(words);
+	return r;
+}
+
+/* Whether DUMP_VHOSTS lists the block at file:line, that is, Apache uses it. */
+static bool ap_listed(const struct ap_state *s, const char *file, unsigned line)
+{
+	char want[MAX_VALUE + 32];
+	size_t n = (size_t)snprintf(want, sizeof(want), "(%s:%u)", file, line);
+
+	for (const char *p = s->dump.text, *end = p + s->dump.len;
+	     p && (size_t)(end - p) >= n; p = memchr(p + 1, '(', (size_t)(end - p - 1)))
+		if (memcmp(p, want, n) == 0)
+			return true;
+	return false;
+}
+
+/* Why a block's pairs cannot be listed; NULL when they can. */
+static const char *ap_pairs_problem(const struct ap_pairs *p)
+{
+	if (p->n_cert == 0)
+		return "no SSLCertificateFile";
+	if (p->n_key != 0 && p->n_key != p->n_cert)
+		return "its SSLCertificateFile and SSLCertificateKeyFile lines do not pair up";
+	if (p->n_cert > DISCOVER_MAX_PAIRS)
+		return "more SSLCertificateFile lines than key types";
+	for (size_t i = 0; i < p->n_cert; i++)
+		if (strstr(p->cert[i], "${") || (i < p->n_key && strstr(p->key[i], "${")))
+			return "a path names a ${variable} (Define), which certwatch does not resolve";
+	if (strstr(p->chain, "${"))
+		return "its chain file names a ${variable} (Define), which certwatch does not resolve";
+	return NULL;
+}
+
+/* "addr:port" of a <VirtualHost> line: where to connect, and the port; false if none. */
+static bool ap_addr(const char *a, char *out, size_t outlen, int *ret_port)
+{
+	const char *colon = a[0] == '[' ? strstr(a, "]:") : strrchr(a, ':');
+	char host[MAX_VALUE];
+	int port;
+
+	if (!colon || (port = disc_parse_port(colon + 1 + (a[0] == '['))) <= 0)
+		return false;
+	disc_copy_trim(a, (size_t)(colon - a) + (a[0] == '['), host, sizeof(host));
+	if (strcmp(host, "_default_") == 0)
+		snprintf(host, sizeof(host), "*");
+	disc_connect_address(host, out, outlen);
+	*ret_port = port;
+	return true;
+}
+
+static int ap_endpoints(struct ap_state *s, const struct ap_vhost *v, const char *label)
+{
+	const struct ap_pairs *p = v->pairs.n_cert ? &v->pairs : &s->main;
+	const char *problem = ap_pairs_problem(p), *sni = v->name[0] ? v->name : v->alias;
+	struct disc_pairs pairs = { .n = p->n_cert, .chain = p->chain[0] ? p->chain : NULL };
+	int ports[AP_MAX_ADDRS], r;
+	size_t n_ports = 0;
+
+	if (problem)
+		return disc_note(s->d, "%s (%s:%u): skipped: %s", disc_show(label).s,
+				 disc_show(v->file).s, v->line, problem);
+	for (size_t i = 0; i < p->n_cert; i++) {
+		pairs.cert[i] = p->cert[i];
+		pairs.key[i] = i < p->n_key ? p->key[i] : p->cert[i];
+	}
+	for (size_t i = 0; i < v->n_addrs; i++) {
+		char address[MAX_VALUE], name[MAX_VALUE];
+		int port;
+		bool seen = false;
+
+		if (!ap_addr(v->addrs[i], address, sizeof(address), &port)) {
+			r = disc_note(s->d, "%s (%s:%u): address %s has no port certwatch can read; "
+				      "skipped", disc_show(label).s, disc_show(v->file).s, v->line,
+				      disc_show(v->addrs[i]).s);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		/* *:443 beside [::]:443 is one service: one probe is enough. */
+		for (size_t j = 0; j < n_ports; j++)
+			seen |= ports[j] == port;
+		if (seen)
+			continue;
+		ports[n_ports++] = port;
+		snprintf(name, sizeof(name), n_ports > 1 ? "%.40s-%d" : "%.40s", label, port);
+		if ((r = disc_add_endpoint_pairs(s->d, name, address, (unsigned)port, -1,
+						 sni[0] ? sni : NULL, &pairs)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int ap_vhost_done(struct ap_state *s)
+{
+	struct ap_vhost *v = s->vh;
+	int engine = v && v->pairs.engine >= 0 ? v->pairs.engine : s->main.engine;
+	int r = 0;
+
+	if (!v)
+		return 0;
+	s->vh = NULL;
+	if (!ap_listed(s, v->file, v->line))
+		s->unused++;
+	else if (engine != 1)
+		s->plain++;
+	else
+		r = ap_endpoints(s, v, v->name[0] ? v->name : v->alias[0] ? v->alias : "default");
+	free(v);
+	return r;
+}
+
+/* The file a line of DUMP_INCLUDES lists ("  (*) /etc/apache2/apache2.conf"), or NULL. */
+static const char *ap_included(const char *line, bool cut)
+{
+	const char *p = line + strspn(line, " \t"), *close;
+
+	if (cut || *p != '(' || !(close = strstr(p, ") /")) || close - p > 12)
+		return NULL;
+	return close + 2;
+}
+
+struct ap_want {
+	discover_want_fn want;
+	void *userdata;
+};
+
+static int ap_include_line(const char *line, bool cut, void *userdata)
+{
+	struct ap_want *w = userdata;
+	const char *path = ap_included(line, cut);
+
+	return path ? w->want('f', path, w->userdata) : 0;
+}
+
+int discover_apache_wants(const char *bundle, size_t len, discover_want_fn want, void *userdata)
+{
+	struct ap_want w = { want, userdata };
+	struct disc_section dump;
+	size_t cursor = 0;
+
+	if (!disc_section_next(bundle, len, &cursor, &dump) || dump.kind != 'c')
+		return 0;
+	return disc_for_each_line(dump.text, dump.len, ap_include_line, &w);
+}
+
+struct ap_read {
+	struct ap_state *s;
+	const char *bundle;
+	size_t len;
+};
+
+/* Reads one included file for the pass at hand; a file not read is a note. */
+static int ap_read_line(const char *line, bool cut, void *userdata)
+{
+	struct ap_read *a = userdata;
+	const char *path = ap_included(line, cut);
+	struct disc_section f;
+	char why[100];
+
+	if (!path)
+		return 0;
+	/* A list naming files over and over must not multiply the work. */
+	if (++a->s->files > DISC_MAX_SECTIONS)
+		return disc_note_once(a->s->d, &a->s->noted_files, "more than %d included files: "
+				      "the rest are not read", DISC_MAX_SECTIONS);
+	if (disc_section_find(a->bundle, a->len, "f", path, &f))
+		return ap_file(a->s, &f);
+	if (a->s->pass_vhosts)
+		return 0;
+	if (!disc_section_find(a->bundle, a->len, "m", path, &f))
+		f = (struct disc_section){ .text = "" };
+	disc_copy_trim(f.text, f.len, why, sizeof(why));
+	return disc_note(a->s->d, "%s: not read%s%s", disc_show(path).s, why[0] ? ": " : "",
+			 disc_show(why).s);
+}
+
+/* ServerRoot as DUMP_RUN_CFG prints it: ServerRoot: "/etc/apache2". */
+static int ap_root_line(const char *line, bool cut, void *userdata)
+{
+	struct ap_state *s = userdata;
+
+	if (!cut && strncmp(line, "ServerRoot: \"", 13) == 0)
+		disc_copy_trim(line + 13, strcspn(line + 13, "\""), s->root, sizeof(s->root));
+	return 0;
+}
+
+int discover_apache(const char *bundle, size_t len, struct discovered *ret)
+{
+	struct ap_state *s = calloc(1, sizeof(*s));
+	struct ap_read a = { s, bundle, len };
+	size_t cursor = 0;
+	int r = -ENOMEM;
+
+	*ret = (struct discovered){ 0 };
+	if (!s)
+		goto out;
+	s->d = ret;
+	s->main.engine = -1;
+	snprintf(s->root, sizeof(s->root), "/etc/apache2");
+	if (!disc_section_next(bundle, len, &cursor, &s->dump) || s->dump.kind != 'c') {
+		r = disc_note(ret, "no output of apache2ctl -D DUMP_INCLUDES to read");
+		goto out;
+	}
+	disc_for_each_line(s->dump.text, s->dump.len, ap_root_line, s);
+	/* The main server first: its pairs and SSLEngine are the blocks' defaults. */
+	if ((r = disc_for_each_line(s->dump.text, s->dump.len, ap_read_line, &a)) < 0)
+		goto out;
+	s->pass_vhosts = true;
+	s->files = 0;
+	if ((r = disc_for_each_line(s->dump.text, s->dump.len, ap_read_line, &a)) < 0)
+		goto out;
+	if (s->plain && (r = disc_note(ret, "%u <VirtualHost> block%s without SSLEngine on skipped",
+				       s->plain, s->plain == 1 ? "" : "s")) < 0)
+		goto out;
+	if (s->unused)
+		r = disc_note(ret, "%u <VirtualHost> block%s that Apache does not use (DUMP_VHOSTS "
+			      "does not list %s) skipped", s->unused, s->unused == 1 ? "" : "s",
+			      s->unused == 1 ? "it" : "them");
+out:
+	if (r < 0)
+		discovered_done(ret);
+	free(s);
+	return r;
+}
