@@ -36,8 +36,9 @@ struct check_dane {
 };
 
 /*
- * The DANE part of an endpoint's item, or *ret NULL when dane = no and no
- * pin is set.  Returns 0, or -ENOMEM.
+ * The DANE part of an endpoint's item, or *ret NULL when no pin is set
+ * and its records are never looked up (dane = no, or auto for an endpoint
+ * that does not speak SMTP: dane_wanted()).  Returns 0, or -ENOMEM.
  */
 int check_dane_new(const struct conf_endpoint *ep, struct check_dane **ret);
 
