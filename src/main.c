@@ -165,8 +165,8 @@ static const struct verb verbs[] = {
 	  .takes = TAKES_CONFIG | TAKES_WAIT, .max_args = UINT_MAX,
 	  .conf = CONF_LOADED, .conf_error = EXIT_UNKNOWN, .run = cmd_sync },
 	{ .name = "discover", .synopsis = "",
-	  .help = "print a configuration for the local Dovecot, Postfix and nginx, from their "
-		  "own configuration dumps",
+	  .help = "print a configuration for the local Dovecot, Postfix, nginx, Exim, Apache "
+		  "and HAProxy, from their own configuration dumps and files",
 	  .conf = CONF_NONE, .run = cmd_discover },
 	{ .name = "nagios", .synopsis = "[OPTIONS]",
 	  .help = "a monitoring plugin (also installed as check_certwatch); 'certwatch nagios "
