@@ -295,7 +295,7 @@ static void decide(struct policy_state *st, const struct input *in, struct polic
 		rest(st, out);
 		return;
 	}
-	if (!(f->reload_wanted || f->renewal_unloaded) || !in->pc->can_reload || st->paused) {
+	if (!policy_facts_want_reload(f) || !in->pc->can_reload || st->paused) {
 		st->unverified = false;
 		rest_and_recheck(st, in->pc, f, in->now, out);
 		return;

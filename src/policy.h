@@ -84,6 +84,12 @@ struct policy_facts {
 	uint64_t recheck_in_usec;
 };
 
+/* Whether the facts ask for a reload: one wanted, or a renewal not yet loaded. */
+static inline bool policy_facts_want_reload(const struct policy_facts *f)
+{
+	return f->reload_wanted || f->renewal_unloaded;
+}
+
 /* From the configuration. */
 struct policy_conf {
 	uint64_t settle_usec;

@@ -139,7 +139,9 @@ static void describe_held(struct service *s)
 	const struct check_item *it;
 
 	s->held[0] = '\0';
-	if (!s->facts.vetoed || !s->facts.reload_wanted || s->facts.veto_index >= s->n_eps)
+	/* What the policy holds back (policy.c): a reload wanted, or a renewal not yet loaded. */
+	if (!s->facts.vetoed || !policy_facts_want_reload(&s->facts) ||
+	    s->facts.veto_index >= s->n_eps)
 		return;
 	it = s->eps[s->facts.veto_index].it;
 	snprintf(s->held, sizeof(s->held), "%s: the pair on disk is not valid (%.150s): no reload "

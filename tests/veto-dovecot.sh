@@ -14,7 +14,7 @@
 server_test 41 dovecot doveadm doveconf openssl
 
 ca_leaves 60 a.example.test a0 a1
-ca_leaves 60 b.example.test b0 b1
+ca_leaves 60 b.example.test b0 b1 b2
 for n in a b; do
 	disk_install rename "$TEST_TMP/live/$n" "$TEST_TMP/${n}0" || bail_out "cannot lay out $n's files"
 done
@@ -98,6 +98,21 @@ is "$(served_fp 127.0.0.1 "$dc_imaps" - a.example.test)" "$(leaf_fp a1)" "a serv
 is "$(served_fp 127.0.0.1 "$dc_imaps" - b.example.test)" "$(leaf_fp b1)" "b serves its new certificate"
 cw status --config "$conf" --json
 is "$(json_service "$cw_out" dovecot reload_held)" null "status: nothing holds a reload any more"
+
+# ---- b alone half-renewed --------------------------------------------------------------
+# Nothing else wants a reload: the renewal itself does, and b's broken pair
+# holds it back; the log and status still say which endpoint and why.
+
+mark=$(log_mark)
+cp "$TEST_TMP/b2.fullchain.pem" "$B/.fullchain.tmp" && mv -f "$B/.fullchain.tmp" "$B/fullchain.pem"
+ok "b alone half-renewed: the log names b and why the reload is held" \
+	wait_log "$mark" "dovecot: reload held: b.example.test: the pair on disk is not valid \\(key file .*does not belong to the certificate.*\\): no reload of dovecot until it is" 30 ||
+	diag "$(log_since "$mark")"
+unlike "$(log_since "$mark")" "reload held: *\\[" "no \"reload held\" line without a reason"
+cw status --config "$conf" --json
+like "$(json_service "$cw_out" dovecot reload_held)" "^b.example.test: the pair on disk is not valid" \
+	"status --json says b holds the reload, and why"
+is "$(reloads_started "$mark" dovecot)" 0 "no reload was started"
 
 daemon_stop_ok
 daemon_log_clean
