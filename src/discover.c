@@ -114,7 +114,9 @@ static const struct daemon_def {
 	{ "apache", "apache2.service",
 	  { { "apache2ctl", "/usr/sbin/apache2ctl",
 	      { "-t", "-D", "DUMP_VHOSTS", "-D", "DUMP_RUN_CFG", "-D", "DUMP_INCLUDES" } } },
-	  { NULL, NULL, { NULL } }, { NULL, NULL, { NULL } }, "apache" },
+	  /* Written only for an instance of its own (--apache-conf): the kind's unit is the system's. */
+	  { "apache2ctl", "/usr/sbin/apache2ctl", { "-k", "graceful" } },
+	  { "apache2ctl", "/usr/sbin/apache2ctl", { "-t" } }, "apache" },
 	/* haproxy -c: the files are read only when HAProxy would load them. */
 	{ "haproxy", "haproxy.service",
 	  { { "haproxy", "/usr/sbin/haproxy", { "-c", "-q" } } },
@@ -225,13 +227,21 @@ static void print_service(FILE *f, const struct discover_options *o, const char 
 	if (d->cert && d->format != PAIR_FORMAT_PEM)
 		conf_write_setting(f, "\t", "pair-format", pair_format_to_string(d->format));
 	conf_write_setting(f, "\t", "name", name);
-	/* A private instance is not the one systemd knows by the unit name. */
+	/*
+	 * A private instance is not the one systemd knows by the unit name,
+	 * nor the one a kind's recipe reloads: its own command overrides it.
+	 */
 	if (def->kind)
 		conf_write_setting(f, "\t", "kind", def->kind);
-	else if (!private && stat(o->systemd_dir ? o->systemd_dir : DEFAULT_SYSTEMD_DIR, &st) == 0)
+	if (!def->kind && !private &&
+	    stat(o->systemd_dir ? o->systemd_dir : DEFAULT_SYSTEMD_DIR, &st) == 0)
 		conf_write_setting(f, "\t", "reload-unit", def->unit);
-	else if (build_argv(o, search, which, &def->reload, argv, &prog) == 0)
+	else if ((!def->kind || private) && def->reload.program &&
+		 build_argv(o, search, which, &def->reload, argv, &prog) == 0)
 		conf_write_argv(f, "reload-command", argv);
+	else if (private && k && k->unit && k->method != RELOAD_METHOD_SELF)
+		fprintf(f, "\t# what kind %s falls back on, %s, is the system's: for this instance, "
+			"set reload-signal and pid-file (or reload-command)\n", def->kind, k->unit);
 	free(prog);
 	prog = NULL;
 	/* A kind's own test is for the system's instance. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,7 @@ enum {
 	TAKES_PROMETHEUS = 1 << 3,
 	TAKES_ENDPOINT   = 1 << 4,    /* adhoc.h's: one endpoint instead of the configured ones */
 	TAKES_WAIT       = 1 << 5,
+	TAKES_DAEMON     = 1 << 6,    /* where discover finds a daemon's configuration */
 };
 
 #define SYNC_WAIT_DEFAULT_USEC (120 * USEC_PER_SEC)
@@ -51,6 +53,7 @@ struct options {
 	const char *service;
 	bool json, prometheus;
 	uint64_t wait_usec;           /* how long sync waits */
+	struct discover_options discover;
 	struct adhoc endpoint;
 	char **args;                  /* the arguments after the options */
 	int argc;                     /* the command's own, for a verb that reads them itself */
@@ -114,16 +117,16 @@ static int cmd_sync(const struct options *o, const struct conf *c)
 static int cmd_discover(const struct options *o, const struct conf *c)
 {
 	char err[512] = "";
-	int n = discover_write(stdout, err, sizeof(err));
+	int n = discover_write_opts(stdout, &o->discover, err, sizeof(err));
 
-	(void)o;
 	(void)c;
 	if (n < 0) {
 		fprintf(stderr, "certwatch discover: %s\n", err[0] ? err : strerror(-n));
 		return EXIT_UNKNOWN;
 	}
-	fprintf(stderr, "certwatch: %d service%s found; review the output, then save it as %s "
-		"or in its conf.d directory\n", n, n == 1 ? "" : "s", CONF_DEFAULT_FILE);
+	fprintf(stderr, "certwatch: %d service%s found; review the output, then save it in the "
+		"conf.d directory beside %s, such as conf.d/local.conf\n", n, n == 1 ? "" : "s",
+		CONF_DEFAULT_FILE);
 	return 0;
 }
 
@@ -164,7 +167,7 @@ static const struct verb verbs[] = {
 		  "paused or failed (an ACME client's deploy hook); exit 0/1/2/3",
 	  .takes = TAKES_CONFIG | TAKES_WAIT, .max_args = UINT_MAX,
 	  .conf = CONF_LOADED, .conf_error = EXIT_UNKNOWN, .run = cmd_sync },
-	{ .name = "discover", .synopsis = "",
+	{ .name = "discover", .synopsis = "[--DAEMON-conf FILE...]", .takes = TAKES_DAEMON,
 	  .help = "print a configuration for the local Dovecot, Postfix, nginx, Exim, Apache "
 		  "and HAProxy, from their own configuration dumps and files",
 	  .conf = CONF_NONE, .run = cmd_discover },
@@ -185,15 +188,32 @@ static const struct common_option {
 	const char *arg;              /* NULL: takes no value */
 	unsigned takes;
 	const char *help;
+	size_t daemon_field;          /* TAKES_DAEMON: offsetof() in struct discover_options */
 } common_options[] = {
 	{ "config",     'c', "FILE", TAKES_CONFIG,
-	  "the configuration file, as before the command" },
-	{ "service",    's', "NAME", TAKES_SERVICE,    "only this service" },
-	{ "json",       0,   NULL,   TAKES_JSON,       "print JSON instead of a table" },
+	  "the configuration file, as before the command", 0 },
+	{ "service",    's', "NAME", TAKES_SERVICE,    "only this service", 0 },
+	{ "json",       0,   NULL,   TAKES_JSON,       "print JSON instead of a table", 0 },
 	{ "prometheus", 0,   NULL,   TAKES_PROMETHEUS,
-	  "print Prometheus text-format metrics instead of the table" },
+	  "print Prometheus text-format metrics instead of the table", 0 },
 	{ "wait",       'w', "DURATION", TAKES_WAIT,
-	  "how long to wait for the daemon (default 120s)" },
+	  "how long to wait for the daemon (default 120s)", 0 },
+	/* A daemon's configuration elsewhere than its package puts it (a second instance). */
+	{ "dovecot-conf", 0, "FILE", TAKES_DAEMON, "Dovecot's configuration: doveconf -c FILE",
+	  offsetof(struct discover_options, dovecot_conf) },
+	{ "postfix-dir",  0, "DIR",  TAKES_DAEMON, "Postfix's configuration directory: postconf -c DIR",
+	  offsetof(struct discover_options, postfix_dir) },
+	{ "nginx-conf",   0, "FILE", TAKES_DAEMON, "nginx's configuration: nginx -c FILE -T",
+	  offsetof(struct discover_options, nginx_conf) },
+	{ "nginx-prefix", 0, "DIR",  TAKES_DAEMON, "nginx's prefix: nginx -p DIR -T",
+	  offsetof(struct discover_options, nginx_prefix) },
+	{ "exim-conf",    0, "FILE", TAKES_DAEMON, "Exim's configuration: exim -C FILE -bP",
+	  offsetof(struct discover_options, exim_conf) },
+	{ "apache-conf",  0, "FILE", TAKES_DAEMON, "Apache's configuration: apache2ctl -f FILE",
+	  offsetof(struct discover_options, apache_conf) },
+	{ "haproxy-conf", 0, "FILE", TAKES_DAEMON,
+	  "HAProxy's configuration, instead of /etc/haproxy/haproxy.cfg",
+	  offsetof(struct discover_options, haproxy_conf) },
 };
 
 #define COMMON_VAL 0x100      /* getopt_long's value of a common option without a letter */
@@ -289,6 +309,9 @@ static int take_common(const struct verb *v, int c, const char *arg, struct opti
 		case TAKES_SERVICE: o->service = arg; break;
 		case TAKES_JSON: o->json = true; break;
 		case TAKES_PROMETHEUS: o->prometheus = true; break;
+		case TAKES_DAEMON:
+			*(const char **)((char *)&o->discover + opt->daemon_field) = arg;
+			break;
 		case TAKES_WAIT:
 			if (parse_duration(arg, &o->wait_usec) < 0 || o->wait_usec == 0)
 				return usage_error(v, "--wait %s is not a duration; write a number "

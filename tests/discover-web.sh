@@ -3,8 +3,9 @@
 # HAProxy (Debian's packages), on loopback: discover_write() reads Apache
 # through apache2ctl -f (DUMP_VHOSTS, DUMP_RUN_CFG, DUMP_INCLUDES, then the
 # files it includes) and HAProxy's configuration file with its crt
-# directory and crt-list (tests/discover-tool --apache-conf,
-# --haproxy-conf).  The services written, fed back as a configuration,
+# directory and crt-list (certwatch discover --apache-conf,
+# --haproxy-conf, as an administrator names a second instance).  The
+# services written, fed back as a configuration,
 # must make `certwatch check` report every endpoint OK, each seeing the
 # certificate openssl s_client sees with the same name.
 . "$TESTS_SRCDIR/lib.sh"
@@ -69,16 +70,23 @@ EOF
 
 # ---- discover, then check what it wrote -------------------------------------------
 
-"$TESTS_BUILDDIR/discover-tool" --apache-conf "$APACHE_CONF" --haproxy-conf "$HAPROXY_CONF" \
+"$CERTWATCH" discover --apache-conf "$APACHE_CONF" --haproxy-conf "$HAPROXY_CONF" \
 	>"$TEST_TMP/discovered" 2>"$TEST_TMP/discovered.err"
-is "$?" 0 "discover-tool exits 0" || diag "$(cat "$TEST_TMP/discovered.err")"
+is "$?" 0 "certwatch discover --apache-conf --haproxy-conf exits 0" ||
+	diag "$(cat "$TEST_TMP/discovered.err")"
 diag "$(cat "$TEST_TMP/discovered")"
 section() {    # SERVICE: that service's section of the output, with its comments
 	sed -n "/^# $1: /p; /^service $1 {/,/^}/p" "$TEST_TMP/discovered"
 }
 apache=$(section apache)
 haproxy=$(section haproxy)
-like "$apache" 'kind = "apache"' "apache: the service names kind apache, no reload of its own"
+like "$apache" 'kind = "apache"' "apache: the service names kind apache"
+like "$apache" "reload-command = {\"[^\"]*apache2ctl\", \"-f\", \"$APACHE_CONF\", \"-k\", \"graceful\"}" \
+	"apache: this instance's own graceful restart, not the kind's (the system's unit)"
+like "$apache" "reload-check = {\"[^\"]*apache2ctl\", \"-f\", \"$APACHE_CONF\", \"-t\"}" \
+	"apache: this instance's configuration is what reload-check tests"
+like "$haproxy" "# what kind haproxy falls back on, haproxy.service, is the system's" \
+	"haproxy: a comment says the kind's fallback reload is the system's unit"
 like "$apache" "# apache: api.test .*other.conf:1.: skipped: a path names a .\{variable\}" \
 	"apache: a \${CERTS} path is a comment, not a guess"
 like "$apache" "# apache: 1 <VirtualHost> block without SSLEngine on skipped" \
