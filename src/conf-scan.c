@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf-int.h"
 #include "conf-scan.h"
 
 enum tok { TOK_NONE, TOK_STR, TOK_OPEN, TOK_CLOSE, TOK_EQ, TOK_OTHER };
@@ -282,4 +283,24 @@ int conf_scan_config(char *buf, size_t len, struct conf_scan *ret)
 out:
 	conf_scan_free(&sc);
 	return r;
+}
+
+/*
+ * A string left open takes the rest of the file, braces and all: the
+ * quote is what is missing.  Where a string before it runs over a line
+ * end, the quote is most likely missing there, at the end of its line.
+ */
+void conf_scan_report_open_string(const struct conf_scan *sc, struct conf_errors *e,
+				  const char *file)
+{
+	if (sc->multiline_string_line && sc->multiline_string_line < sc->open_string_line)
+		conf_error(e, -EINVAL, file, sc->multiline_string_line, "the string that "
+			   "begins here runs over the end of its line, and the one that begins "
+			   "at line %u is still open at the end of the file: a closing quote (%c) "
+			   "is missing, most likely at the end of this line",
+			   sc->open_string_line, sc->multiline_string_quote);
+	else
+		conf_error(e, -EINVAL, file, sc->open_string_line, "the string that begins "
+			   "here is not closed: a closing quote (%c) is missing before the end of "
+			   "the file", sc->open_string_quote);
 }

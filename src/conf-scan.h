@@ -34,3 +34,13 @@ struct conf_scan {
 int conf_scan_config(char *buf, size_t len, struct conf_scan *ret);
 
 void conf_scan_free(struct conf_scan *sc);
+
+struct conf_errors;
+
+/*
+ * Reports the string the scan found still open at the end of file: the
+ * quote is what is missing, most likely at the end of the first string
+ * that runs over a line end before it, else before the end of the file.
+ */
+void conf_scan_report_open_string(const struct conf_scan *sc, struct conf_errors *e,
+				  const char *file);

@@ -412,27 +412,6 @@ static int take_globals(struct loader *l, cfg_t *cfg, const char *main_file)
 /* ---- files ------------------------------------------------------------------ */
 
 /*
- * A string left open takes the rest of the file, braces and all: the
- * quote is what is missing.  Where a string before it runs over a line
- * end, the quote is most likely missing there, at the end of its line.
- */
-static void report_open_string(struct loader *l)
-{
-	const struct conf_scan *sc = &l->scan;
-
-	if (sc->multiline_string_line && sc->multiline_string_line < sc->open_string_line)
-		loader_error(l, -EINVAL, l->file, sc->multiline_string_line, "the string that "
-			     "begins here runs over the end of its line, and the one that begins "
-			     "at line %u is still open at the end of the file: a closing quote (%c) "
-			     "is missing, most likely at the end of this line",
-			     sc->open_string_line, sc->multiline_string_quote);
-	else
-		loader_error(l, -EINVAL, l->file, sc->open_string_line, "the string that begins "
-			     "here is not closed: a closing quote (%c) is missing before the end of "
-			     "the file", sc->open_string_quote);
-}
-
-/*
  * Loads one file and adds its services (and, for the main file, the global
  * settings).  Errors in the file are reported; the return value is negative
  * only when loading cannot go on.
@@ -463,7 +442,7 @@ static int load_file(struct loader *l, const char *path, bool include)
 	if (r < 0)
 		return r;
 	if (l->scan.open_string_line) {
-		report_open_string(l);
+		conf_scan_report_open_string(&l->scan, &l->errors, l->file);
 		goto out;
 	}
 	if (l->scan.unclosed_line) {
