@@ -183,31 +183,36 @@ static int ap_file(struct ap_state *s, const struct disc_section *f)
 	int r = words ? 0 : -ENOMEM;
 
 	while (r >= 0 && p < end) {
-		unsigned first = lineno + 1;
 		size_t n = 0;
 		bool cut = false, more = true;
 
+		/*
+		 * As Apache: a "\" right before the newline (or CR LF) joins the
+		 * next line, and the directive counts as on its last line (the
+		 * line DUMP_VHOSTS gives for a <VirtualHost> continued so).
+		 */
 		while (more && p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			size_t whole = nl ? (size_t)(nl - p) : (size_t)(end - p), len = whole;
 
 			lineno++;
-			more = len > 0 && p[len - 1] == '\\';
-			len -= more;
+			len -= nl && len > 0 && p[len - 1] == '\r';
+			more = nl && len > 0 && p[len - 1] == '\\';
+			len = more ? len - 1 : whole;
 			if (n + len > MAX_LINE || memchr(p, '\0', len)) {
 				cut = true;
 			} else {
 				memcpy(line + n, p, len);
 				n += len;
 			}
-			p += len + more + (nl != NULL);
+			p += whole + (nl != NULL);
 		}
 		line[n] = '\0';
 		if (cut)
 			r = disc_note_once(s->d, &s->noted_cut, "%s:%u: a line too long or with a NUL "
-					   "byte is not read", disc_show(f->path).s, first);
+					   "byte is not read", disc_show(f->path).s, lineno);
 		else if ((n = ap_words(line, words, MAX_ARGS)) > 0)
-			r = ap_directive(s, f->path, first, words, n);
+			r = ap_directive(s, f->path, lineno, words, n);
 	}
 	s->in_block = false;
 	if (r >= 0 && s->vh) {

@@ -195,6 +195,40 @@ static void apache_hostile(void)
 	discovered_done(&d);
 }
 
+/* A bundle of a DUMP_VHOSTS fixture and one site file that it lists. */
+static struct bundle apache_site(const char *dump_fixture, const char *site_fixture,
+				 const char *path)
+{
+	struct bundle b = { 0 };
+	size_t len;
+	char *dump = fixture(dump_fixture, &len);
+
+	add(&b, 'c', "apache2ctl", dump, len);
+	free(dump);
+	add_text(&b, 'f', "/etc/apache2/apache2.conf", "IncludeOptional sites-enabled/*.conf\n");
+	add_fixture(&b, site_fixture, path);
+	return b;
+}
+
+static void apache_continued(void)
+{
+	struct bundle b = apache_site("apache-continued-dump.txt", "apache-continued.conf",
+				      "/etc/apache2/sites-enabled/continued.conf");
+	struct discovered d;
+
+	ok(discover_apache(b.text, b.len, &d) == 0, "apache: continued lines parse");
+	is_str(render(&d),
+	       "cont.example.org 127.0.0.1 48443 tls cont.example.org /etc/ssl/cont.pem "
+	       "/etc/ssl/cont.pem\n"
+	       "default 127.0.0.1 48444 tls - /etc/ssl/crlf.pem /etc/ssl/crlf.pem\n",
+	       "apache: a <VirtualHost> line continued is found at its last line, as DUMP_VHOSTS "
+	       "says; a continued ServerName; a comment continued takes the next line; "
+	       "a backslash before CR LF continues too");
+	ok(!strstr(notes(&d), "does not use"), "apache: ... no block taken for unused");
+	discovered_done(&d);
+	free(b.text);
+}
+
 static struct bundle haproxy_bundle(void)
 {
 	struct bundle b = { 0 };
@@ -365,6 +399,7 @@ int main(void)
 
 	apache_debian();
 	apache_hostile();
+	apache_continued();
 	haproxy_debian();
 	haproxy_hostile();
 	gather_from_disk(top);
