@@ -15,6 +15,14 @@
  * main server's pairs when it has none of its own.  A value with a
  * ${VARIABLE} (Define) is not resolved: the block is left to the user with a
  * note.  Relative paths are relative to ServerRoot.  Pure: no I/O.
+ *
+ * Conditional sections (<IfDefine>, <IfModule>, <If> ...) are never
+ * evaluated: around a whole block DUMP_VHOSTS already says whether Apache
+ * uses it, but one of the directives above inside one, in a block, leaves
+ * that block to the user with a note; in the main server's part, every
+ * block that takes that default from it.  Sections are counted by depth,
+ * per file as Apache closes them; one closed where it was not opened, or
+ * never closed, is a note.
  */
 #include "config.h"
 
@@ -31,6 +39,7 @@
 
 #define AP_MAX_ADDRS 8      /* addresses of one <VirtualHost> line */
 #define AP_MAX_BLOCKS 1024  /* <VirtualHost> blocks read */
+#define AP_WHY 600          /* why a block is skipped */
 
 struct ap_pairs {
 	char cert[DISCOVER_MAX_PAIRS][MAX_VALUE], key[DISCOVER_MAX_PAIRS][MAX_VALUE];
@@ -46,6 +55,13 @@ struct ap_vhost {
 	size_t n_addrs;
 	char name[MAX_VALUE], alias[MAX_VALUE];
 	struct ap_pairs pairs;
+	char why[AP_WHY];            /* why it is left to the user; "" if it is not */
+};
+
+/* An open conditional section (<IfModule mod_ssl.c>), for notes. */
+struct ap_cond {
+	char what[MAX_VALUE];
+	unsigned line;
 };
 
 struct ap_state {
@@ -53,6 +69,10 @@ struct ap_state {
 	struct disc_section dump;    /* apache2ctl's output */
 	char root[MAX_VALUE];        /* ServerRoot */
 	struct ap_pairs main;
+	char main_engine_why[AP_WHY], main_pairs_why[AP_WHY];  /* main's, conditional */
+	struct ap_cond conds[MAX_DEPTH];
+	unsigned depth;              /* conditional sections open in the file being read */
+	unsigned block_depth;        /* ... when its open <VirtualHost> began */
 	struct ap_vhost *vh;         /* the block being read; NULL outside one */
 	bool in_block;               /* first pass: inside a block, not the main server's */
 	bool pass_vhosts;            /* first pass: the main server; second: the blocks */
@@ -124,21 +144,137 @@ static void ap_name(char *out, char words[][MAX_VALUE], size_t n)
 	}
 }
 
+/* Keeps the first reason a block (or the main server's part) is left to the user. */
+__attribute__((format(printf, 2, 3)))
+static void ap_why(char why[AP_WHY], const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, AP_WHY, fmt, ap);
+	va_end(ap);
+}
+
+/* Apache's conditional sections, which discovery does not evaluate. */
+static const char *const ap_conditionals[] = {
+	"IfDefine", "IfModule", "IfVersion", "IfFile", "IfDirective", "IfSection", "If",
+	"ElseIf", "Else",
+};
+
+/* The directives of a block that change its endpoints. */
+static const char *const ap_matters[] = {
+	"SSLEngine", "SSLCertificateFile", "SSLCertificateKeyFile", "SSLCertificateChainFile",
+	"ServerName", "ServerAlias",
+};
+
+static bool ap_one_of(const char *word, size_t len, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == len && strncasecmp(word, list[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* 1 if word opens a conditional section ("<IfModule"), -1 if it closes one, else 0. */
+static int ap_conditional(const char *word)
+{
+	int dir = 1;
+
+	if (*word++ != '<')
+		return 0;
+	if (*word == '/') {
+		word++;
+		dir = -1;
+	}
+	return ap_one_of(word, strcspn(word, ">"), ap_conditionals,
+			 ELEMENTSOF(ap_conditionals)) ? dir : 0;
+}
+
+/* The innermost conditional section open, "<IfDefine X> at FILE:LINE"; depth > 0. */
+static void ap_cond_where(const struct ap_state *s, const char *file, char *out, size_t outlen)
+{
+	const struct ap_cond *c = &s->conds[(s->depth < MAX_DEPTH ? s->depth : MAX_DEPTH) - 1];
+
+	snprintf(out, outlen, "%s at %s:%u", disc_show(c->what).s, disc_show(file).s, c->line);
+}
+
+/*
+ * A conditional section opened (dir 1) or closed (-1).  Apache refuses a
+ * section closed where it was not opened (outside its <VirtualHost>, or
+ * never): the block is left to the user, the main server's line ignored.
+ */
+static int ap_section(struct ap_state *s, const char *file, unsigned line,
+		      char words[][MAX_VALUE], size_t n, int dir)
+{
+	if (dir > 0) {
+		if (s->depth < MAX_DEPTH) {
+			struct ap_cond *c = &s->conds[s->depth];
+			size_t k = (size_t)snprintf(c->what, sizeof(c->what), "%s", words[0]);
+
+			for (size_t i = 1; i < n && k < sizeof(c->what); i++)
+				k += (size_t)snprintf(c->what + k, sizeof(c->what) - k, " %s", words[i]);
+			c->line = line;
+		}
+		/* Deeper than MAX_DEPTH, only counted: notes name the deepest kept. */
+		s->depth++;
+		return 0;
+	}
+	if (s->depth > (s->in_block ? s->block_depth : 0)) {
+		s->depth--;
+		return 0;
+	}
+	if (s->vh)
+		ap_why(s->vh->why, "%s at %s:%u closes a section opened outside the block",
+		       disc_show(words[0]).s, disc_show(file).s, line);
+	else if (!s->pass_vhosts && !s->in_block)
+		return disc_note(s->d, "%s:%u: %s closes no open section: ignored",
+				 disc_show(file).s, line, disc_show(words[0]).s);
+	return 0;
+}
+
+/*
+ * A directive that matters inside a conditional section: discovery does not
+ * guess whether Apache reads it, so its block is left to the user; the main
+ * server's leaves the blocks that take that default from it.
+ */
+static void ap_in_conditional(struct ap_state *s, const char *file, const char *d)
+{
+	char where[AP_WHY];
+
+	ap_cond_where(s, file, where, sizeof(where));
+	if (s->vh)
+		ap_why(s->vh->why, "%s is inside %s, a condition certwatch does not evaluate",
+		       d, where);
+	else if (s->pass_vhosts || s->in_block)
+		return;
+	else if (strcasecmp(d, "SSLEngine") == 0)
+		ap_why(s->main_engine_why, "the main server's SSLEngine is inside %s, a condition "
+		       "certwatch does not evaluate", where);
+	else if (strncasecmp(d, "SSLCertificate", 14) == 0)
+		ap_why(s->main_pairs_why, "the main server's %s is inside %s, a condition "
+		       "certwatch does not evaluate", d, where);
+}
+
 static int ap_vhost_done(struct ap_state *s);
 
 static int ap_directive(struct ap_state *s, const char *file, unsigned line,
 			char words[][MAX_VALUE], size_t n)
 {
 	const char *d = words[0];
+	int dir = ap_conditional(d);
 
+	if (dir)
+		return ap_section(s, file, line, words, n, dir);
 	if (strcasecmp(d, "<VirtualHost") == 0) {
-		if (s->vh)
+		if (s->in_block)
 			return disc_note_once(s->d, &s->noted_nested, "%s:%u: a <VirtualHost> inside "
 					      "another is not read", disc_show(file).s, line);
-		if (!s->pass_vhosts) {
-			s->in_block = true;
+		s->in_block = true;
+		s->block_depth = s->depth;
+		if (!s->pass_vhosts)
 			return 0;
-		}
 		if (++s->blocks > AP_MAX_BLOCKS)
 			return disc_note_once(s->d, &s->noted_blocks, "more than %d <VirtualHost> "
 					      "blocks: the rest are not read", AP_MAX_BLOCKS);
@@ -155,11 +291,24 @@ static int ap_directive(struct ap_state *s, const char *file, unsigned line,
 		return 0;
 	}
 	if (strcasecmp(d, "</VirtualHost>") == 0) {
+		if (s->in_block && s->depth > s->block_depth) {
+			char where[AP_WHY];
+
+			ap_cond_where(s, file, where, sizeof(where));
+			if (s->vh)
+				ap_why(s->vh->why, "%s is not closed inside the block", where);
+			s->depth = s->block_depth;
+		}
 		s->in_block = false;
 		return ap_vhost_done(s);
 	}
 	if (n < 2)
 		return 0;
+	if (s->depth > (s->in_block ? s->block_depth : 0) &&
+	    ap_one_of(d, strlen(d), ap_matters, ELEMENTSOF(ap_matters))) {
+		ap_in_conditional(s, file, d);
+		return 0;
+	}
 	if (s->vh) {
 		if (strcasecmp(d, "ServerName") == 0)
 			ap_name(s->vh->name, words, n);
@@ -215,6 +364,14 @@ static int ap_file(struct ap_state *s, const struct disc_section *f)
 			r = ap_directive(s, f->path, lineno, words, n);
 	}
 	s->in_block = false;
+	if (r >= 0 && s->depth > 0 && !s->pass_vhosts) {
+		char where[AP_WHY];
+
+		ap_cond_where(s, f->path, where, sizeof(where));
+		r = disc_note(s->d, "%s is not closed by the end of its file: what follows it "
+			      "was taken as conditional", where);
+	}
+	s->depth = 0;
 	if (r >= 0 && s->vh) {
 		r = disc_note(s->d, "%s:%u: <VirtualHost> is not closed: not read",
 			      disc_show(f->path).s, s->vh->line);
@@ -314,21 +471,38 @@ static int ap_endpoints(struct ap_state *s, const struct ap_vhost *v, const char
 	return 0;
 }
 
+/* Why a block is left to the user: a reason of its own, or of the default it takes; or NULL. */
+static const char *ap_vhost_why(const struct ap_state *s, const struct ap_vhost *v, int engine)
+{
+	if (v->why[0])
+		return v->why;
+	if (v->pairs.engine < 0 && s->main_engine_why[0])
+		return s->main_engine_why;
+	if (engine == 1 && v->pairs.n_cert == 0 && s->main_pairs_why[0])
+		return s->main_pairs_why;
+	return NULL;
+}
+
 static int ap_vhost_done(struct ap_state *s)
 {
 	struct ap_vhost *v = s->vh;
 	int engine = v && v->pairs.engine >= 0 ? v->pairs.engine : s->main.engine;
+	const char *label, *why;
 	int r = 0;
 
 	if (!v)
 		return 0;
 	s->vh = NULL;
+	label = v->name[0] ? v->name : v->alias[0] ? v->alias : "default";
 	if (!ap_listed(s, v->file, v->line))
 		s->unused++;
+	else if ((why = ap_vhost_why(s, v, engine)))
+		r = disc_note(s->d, "%s (%s:%u): skipped: %s: write its endpoint by hand",
+			      disc_show(label).s, disc_show(v->file).s, v->line, why);
 	else if (engine != 1)
 		s->plain++;
 	else
-		r = ap_endpoints(s, v, v->name[0] ? v->name : v->alias[0] ? v->alias : "default");
+		r = ap_endpoints(s, v, label);
 	free(v);
 	return r;
 }

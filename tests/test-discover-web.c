@@ -195,9 +195,9 @@ static void apache_hostile(void)
 	discovered_done(&d);
 }
 
-/* A bundle of a DUMP_VHOSTS fixture and one site file that it lists. */
-static struct bundle apache_site(const char *dump_fixture, const char *site_fixture,
-				 const char *path)
+/* A bundle of a DUMP_VHOSTS fixture, apache2.conf (main_fixture, or a bare one), and one site file. */
+static struct bundle apache_site(const char *dump_fixture, const char *main_fixture,
+				 const char *site_fixture, const char *path)
 {
 	struct bundle b = { 0 };
 	size_t len;
@@ -205,14 +205,18 @@ static struct bundle apache_site(const char *dump_fixture, const char *site_fixt
 
 	add(&b, 'c', "apache2ctl", dump, len);
 	free(dump);
-	add_text(&b, 'f', "/etc/apache2/apache2.conf", "IncludeOptional sites-enabled/*.conf\n");
+	if (main_fixture)
+		add_fixture(&b, main_fixture, "/etc/apache2/apache2.conf");
+	else
+		add_text(&b, 'f', "/etc/apache2/apache2.conf",
+			 "IncludeOptional sites-enabled/*.conf\n");
 	add_fixture(&b, site_fixture, path);
 	return b;
 }
 
 static void apache_continued(void)
 {
-	struct bundle b = apache_site("apache-continued-dump.txt", "apache-continued.conf",
+	struct bundle b = apache_site("apache-continued-dump.txt", NULL, "apache-continued.conf",
 				      "/etc/apache2/sites-enabled/continued.conf");
 	struct discovered d;
 
@@ -225,6 +229,67 @@ static void apache_continued(void)
 	       "says; a continued ServerName; a comment continued takes the next line; "
 	       "a backslash before CR LF continues too");
 	ok(!strstr(notes(&d), "does not use"), "apache: ... no block taken for unused");
+	discovered_done(&d);
+	free(b.text);
+}
+
+static void apache_conditional(void)
+{
+	struct bundle b = apache_site("apache-conditional-dump.txt", NULL,
+				      "apache-conditional.conf",
+				      "/etc/apache2/sites-enabled/conditional.conf");
+	struct discovered d;
+
+	ok(discover_apache(b.text, b.len, &d) == 0, "apache: conditionals in blocks parse");
+	is_str(render(&d), "around.example.org 127.0.0.1 443 tls around.example.org "
+	       "/etc/ssl/around.pem /etc/ssl/around.pem\n",
+	       "apache: a block inside <IfModule> that DUMP_VHOSTS lists, a conditional without "
+	       "what matters inside it: an endpoint; none for the others");
+	like(notes(&d), "ec.example.org (/etc/apache2/sites-enabled/conditional.conf:2): skipped: "
+	     "SSLCertificateFile is inside <IfDefine NEVER_DEFINED> at "
+	     "/etc/apache2/sites-enabled/conditional.conf:7, a condition certwatch does not "
+	     "evaluate: write its endpoint by hand",
+	     "apache: a pair inside <IfDefine> in a block: the block skipped, said, no guess");
+	like(notes(&d), "on.example.org (/etc/apache2/sites-enabled/conditional.conf:11): skipped: "
+	     "SSLEngine is inside <ifmodule mod_nonexistent.c> at "
+	     "/etc/apache2/sites-enabled/conditional.conf:15",
+	     "apache: SSLEngine off inside <ifmodule> (any case): skipped, said");
+	ok(!strstr(notes(&d), "without SSLEngine on"), "apache: ... not counted as plain");
+	like(notes(&d), "nested.example.org (/etc/apache2/sites-enabled/conditional.conf:19): "
+	     "skipped: ServerAlias is inside <Else> at "
+	     "/etc/apache2/sites-enabled/conditional.conf:27",
+	     "apache: nested conditionals, <If> then <Else>: the innermost one named");
+	like(notes(&d), "unclosed.example.org (/etc/apache2/sites-enabled/conditional.conf:42): "
+	     "skipped: <IfFile /etc/x> at /etc/apache2/sites-enabled/conditional.conf:46 is not "
+	     "closed inside the block", "apache: a conditional not closed in its block");
+	like(notes(&d), "stray.example.org (/etc/apache2/sites-enabled/conditional.conf:48): "
+	     "skipped: </IfModule> at /etc/apache2/sites-enabled/conditional.conf:52 closes a "
+	     "section opened outside the block", "apache: a close without its opening in a block");
+	discovered_done(&d);
+	free(b.text);
+}
+
+static void apache_conditional_main(void)
+{
+	struct bundle b = apache_site("apache-inherit-dump.txt", "apache-inherit-main.conf",
+				      "apache-inherit.conf",
+				      "/etc/apache2/sites-enabled/inherit.conf");
+	struct discovered d;
+
+	ok(discover_apache(b.text, b.len, &d) == 0, "apache: the main server's conditionals");
+	is_str(render(&d), "own.example.org 127.0.0.1 443 tls own.example.org /etc/ssl/own.pem "
+	       "/etc/ssl/own.pem\n", "apache: a block with its own SSLEngine and pair: an endpoint");
+	like(notes(&d), "pairs.example.org (/etc/apache2/sites-enabled/inherit.conf:6): skipped: "
+	     "the main server's SSLCertificateFile is inside <IfModule mod_ssl.c> at "
+	     "/etc/apache2/apache2.conf:3, a condition certwatch does not evaluate: write its "
+	     "endpoint by hand", "apache: a block taking a conditional pair from the main server");
+	like(notes(&d), "engine.example.org (/etc/apache2/sites-enabled/inherit.conf:10): skipped: "
+	     "the main server's SSLEngine is inside <IfDefine !NOT> at "
+	     "/etc/apache2/apache2.conf:7", "apache: ... or a conditional SSLEngine, nested");
+	like(notes(&d), "/etc/apache2/apache2.conf:2: </IfVersion> closes no open section",
+	     "apache: a close without its opening, said");
+	like(notes(&d), "<IfModule unterminated.c> at /etc/apache2/apache2.conf:12 is not closed "
+	     "by the end of its file", "apache: a conditional never closed, said");
 	discovered_done(&d);
 	free(b.text);
 }
@@ -400,6 +465,8 @@ int main(void)
 	apache_debian();
 	apache_hostile();
 	apache_continued();
+	apache_conditional();
+	apache_conditional_main();
 	haproxy_debian();
 	haproxy_hostile();
 	gather_from_disk(top);
