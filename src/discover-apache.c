@@ -1,7 +1,8 @@
 /*
  * discover-apache.c - discover_apache(): the TLS endpoints of Apache 2.4
  * from a bundle (discover-int.h) of `apache2ctl -t -D DUMP_VHOSTS -D
- * DUMP_RUN_CFG -D DUMP_INCLUDES` and the files that DUMP_INCLUDES lists.
+ * DUMP_RUN_CFG -D DUMP_INCLUDES` and the files that DUMP_INCLUDES lists
+ * (what that output says: discover-apache-dump.c).
  *
  * Apache prints no whole configuration, so its files are read for
  * <VirtualHost> blocks; but only the blocks that DUMP_VHOSTS lists (by
@@ -34,6 +35,7 @@
 #include <strings.h>
 
 #include "discover.h"
+#include "discover-apache-dump.h"
 #include "discover-int.h"
 #include "util.h"
 
@@ -382,19 +384,6 @@ static int ap_file(struct ap_state *s, const struct disc_section *f)
 	return r;
 }
 
-/* Whether DUMP_VHOSTS lists the block at file:line, that is, Apache uses it. */
-static bool ap_listed(const struct ap_state *s, const char *file, unsigned line)
-{
-	char want[MAX_VALUE + 32];
-	size_t n = (size_t)snprintf(want, sizeof(want), "(%s:%u)", file, line);
-
-	for (const char *p = s->dump.text, *end = p + s->dump.len;
-	     p && (size_t)(end - p) >= n; p = memchr(p + 1, '(', (size_t)(end - p - 1)))
-		if (memcmp(p, want, n) == 0)
-			return true;
-	return false;
-}
-
 /* Why a block's pairs cannot be listed; NULL when they can. */
 static const char *ap_pairs_problem(const struct ap_pairs *p)
 {
@@ -494,7 +483,7 @@ static int ap_vhost_done(struct ap_state *s)
 		return 0;
 	s->vh = NULL;
 	label = v->name[0] ? v->name : v->alias[0] ? v->alias : "default";
-	if (!ap_listed(s, v->file, v->line))
+	if (!apache_dump_lists(&s->dump, v->file, v->line))
 		s->unused++;
 	else if ((why = ap_vhost_why(s, v, engine)))
 		r = disc_note(s->d, "%s (%s:%u): skipped: %s: write its endpoint by hand",
@@ -507,40 +496,6 @@ static int ap_vhost_done(struct ap_state *s)
 	return r;
 }
 
-/* The file a line of DUMP_INCLUDES lists ("  (*) /etc/apache2/apache2.conf"), or NULL. */
-static const char *ap_included(const char *line, bool cut)
-{
-	const char *p = line + strspn(line, " \t"), *close;
-
-	if (cut || *p != '(' || !(close = strstr(p, ") /")) || close - p > 12)
-		return NULL;
-	return close + 2;
-}
-
-struct ap_want {
-	discover_want_fn want;
-	void *userdata;
-};
-
-static int ap_include_line(const char *line, bool cut, void *userdata)
-{
-	struct ap_want *w = userdata;
-	const char *path = ap_included(line, cut);
-
-	return path ? w->want('f', path, w->userdata) : 0;
-}
-
-int discover_apache_wants(const char *bundle, size_t len, discover_want_fn want, void *userdata)
-{
-	struct ap_want w = { want, userdata };
-	struct disc_section dump;
-	size_t cursor = 0;
-
-	if (!disc_section_next(bundle, len, &cursor, &dump) || dump.kind != 'c')
-		return 0;
-	return disc_for_each_line(dump.text, dump.len, ap_include_line, &w);
-}
-
 struct ap_read {
 	struct ap_state *s;
 	const char *bundle;
@@ -551,7 +506,7 @@ struct ap_read {
 static int ap_read_line(const char *line, bool cut, void *userdata)
 {
 	struct ap_read *a = userdata;
-	const char *path = ap_included(line, cut);
+	const char *path = apache_dump_included(line, cut);
 	struct disc_section f;
 	char why[100];
 
@@ -572,16 +527,6 @@ static int ap_read_line(const char *line, bool cut, void *userdata)
 			 disc_show(why).s);
 }
 
-/* ServerRoot as DUMP_RUN_CFG prints it: ServerRoot: "/etc/apache2". */
-static int ap_root_line(const char *line, bool cut, void *userdata)
-{
-	struct ap_state *s = userdata;
-
-	if (!cut && strncmp(line, "ServerRoot: \"", 13) == 0)
-		disc_copy_trim(line + 13, strcspn(line + 13, "\""), s->root, sizeof(s->root));
-	return 0;
-}
-
 int discover_apache(const char *bundle, size_t len, struct discovered *ret)
 {
 	struct ap_state *s = calloc(1, sizeof(*s));
@@ -599,7 +544,7 @@ int discover_apache(const char *bundle, size_t len, struct discovered *ret)
 		r = disc_note(ret, "no output of apache2ctl -D DUMP_INCLUDES to read");
 		goto out;
 	}
-	disc_for_each_line(s->dump.text, s->dump.len, ap_root_line, s);
+	apache_dump_root(&s->dump, s->root, sizeof(s->root));
 	/* The main server first: its pairs and SSLEngine are the blocks' defaults. */
 	if ((r = disc_for_each_line(s->dump.text, s->dump.len, ap_read_line, &a)) < 0)
 		goto out;
