@@ -18,3 +18,10 @@ const char *apache_dump_included(const char *line, bool cut);
 
 /* ServerRoot as DUMP_RUN_CFG prints it into out; out untouched when it does not. */
 void apache_dump_root(const struct disc_section *dump, char *out, size_t outlen);
+
+/*
+ * Notes the blocks DUMP_VHOSTS says a macro made (mod_macro): discovery
+ * does not expand macros, so their endpoints are the user's to write.
+ * Returns 0 or -ENOMEM.
+ */
+int apache_dump_macros(const struct disc_section *dump, struct discovered *d);

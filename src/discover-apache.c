@@ -23,7 +23,9 @@
  * that block to the user with a note; in the main server's part, every
  * block that takes that default from it.  Sections are counted by depth,
  * per file as Apache closes them; one closed where it was not opened, or
- * never closed, is a note.
+ * never closed, is a note.  Macros (mod_macro) are not expanded: a <Macro>
+ * body is skipped, a block that says Use is left to the user, and the
+ * blocks a macro makes are noted from DUMP_VHOSTS.
  */
 #include "config.h"
 
@@ -75,6 +77,8 @@ struct ap_state {
 	struct ap_cond conds[MAX_DEPTH];
 	unsigned depth;              /* conditional sections open in the file being read */
 	unsigned block_depth;        /* ... when its open <VirtualHost> began */
+	bool in_macro;               /* inside <Macro>: Apache reads it only where it is used */
+	unsigned macro_line;
 	struct ap_vhost *vh;         /* the block being read; NULL outside one */
 	bool in_block;               /* first pass: inside a block, not the main server's */
 	bool pass_vhosts;            /* first pass: the main server; second: the blocks */
@@ -267,6 +271,16 @@ static int ap_directive(struct ap_state *s, const char *file, unsigned line,
 	const char *d = words[0];
 	int dir = ap_conditional(d);
 
+	/* DUMP_VHOSTS names the blocks a macro makes by the macro: see apache_dump_macros(). */
+	if (s->in_macro) {
+		s->in_macro = strcasecmp(d, "</Macro>") != 0;
+		return 0;
+	}
+	if (strcasecmp(d, "<Macro") == 0) {
+		s->in_macro = true;
+		s->macro_line = line;
+		return 0;
+	}
 	if (dir)
 		return ap_section(s, file, line, words, n, dir);
 	if (strcasecmp(d, "<VirtualHost") == 0) {
@@ -306,6 +320,9 @@ static int ap_directive(struct ap_state *s, const char *file, unsigned line,
 	}
 	if (n < 2)
 		return 0;
+	if (s->vh && strcasecmp(d, "Use") == 0)
+		ap_why(s->vh->why, "a macro is used at %s:%u (mod_macro), which certwatch does not "
+		       "expand", disc_show(file).s, line);
 	if (s->depth > (s->in_block ? s->block_depth : 0) &&
 	    ap_one_of(d, strlen(d), ap_matters, ELEMENTSOF(ap_matters))) {
 		ap_in_conditional(s, file, d);
@@ -374,6 +391,10 @@ static int ap_file(struct ap_state *s, const struct disc_section *f)
 			      "was taken as conditional", where);
 	}
 	s->depth = 0;
+	if (r >= 0 && s->in_macro && !s->pass_vhosts)
+		r = disc_note(s->d, "%s:%u: <Macro> is not closed by the end of its file",
+			      disc_show(f->path).s, s->macro_line);
+	s->in_macro = false;
 	if (r >= 0 && s->vh) {
 		r = disc_note(s->d, "%s:%u: <VirtualHost> is not closed: not read",
 			      disc_show(f->path).s, s->vh->line);
@@ -554,6 +575,8 @@ int discover_apache(const char *bundle, size_t len, struct discovered *ret)
 		goto out;
 	if (s->plain && (r = disc_note(ret, "%u <VirtualHost> block%s without SSLEngine on skipped",
 				       s->plain, s->plain == 1 ? "" : "s")) < 0)
+		goto out;
+	if ((r = apache_dump_macros(&s->dump, ret)) < 0)
 		goto out;
 	if (s->unused)
 		r = disc_note(ret, "%u <VirtualHost> block%s that Apache does not use (DUMP_VHOSTS "

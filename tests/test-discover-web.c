@@ -294,6 +294,35 @@ static void apache_conditional_main(void)
 	free(b.text);
 }
 
+static void apache_macro(void)
+{
+	struct bundle b = apache_site("apache-macro-dump.txt", NULL, "apache-macro.conf",
+				      "/etc/apache2/sites-enabled/macro.conf");
+	struct discovered d;
+	const char *n;
+
+	ok(discover_apache(b.text, b.len, &d) == 0 && d.n_endpoints == 0,
+	   "apache: blocks made by macros: no endpoint guessed");
+	n = notes(&d);
+	like(n, "a.example.org: defined by a macro (mod_macro) at "
+	     "/etc/apache2/sites-enabled/macro.conf:12 (Use tlshost): not read; write its "
+	     "endpoints by hand", "apache: a block a macro made, said where it is used");
+	like(n, "b.example.org: defined by a macro (mod_macro) at "
+	     "/etc/apache2/sites-enabled/macro.conf:13", "apache: ... each");
+	ok(strstr(n, "a.example.org: defined") &&
+	   !strstr(strstr(n, "a.example.org: defined") + 1, "a.example.org: defined"),
+	   "apache: ... once, though DUMP_VHOSTS lists it twice");
+	ok(!strstr(n, "does not use"), "apache: ... a macro's body is not a block Apache leaves out");
+	like(n, "uses.example.org (/etc/apache2/sites-enabled/macro.conf:14): skipped: a macro is "
+	     "used at /etc/apache2/sites-enabled/macro.conf:17 (mod_macro), which certwatch does "
+	     "not expand: write its endpoint by hand",
+	     "apache: a block that uses a macro: skipped, not given the macro body's pair");
+	like(n, "/etc/apache2/sites-enabled/macro.conf:19: <Macro> is not closed",
+	     "apache: a macro never closed, said");
+	discovered_done(&d);
+	free(b.text);
+}
+
 static struct bundle haproxy_bundle(void)
 {
 	struct bundle b = { 0 };
@@ -467,6 +496,7 @@ int main(void)
 	apache_continued();
 	apache_conditional();
 	apache_conditional_main();
+	apache_macro();
 	haproxy_debian();
 	haproxy_hostile();
 	gather_from_disk(top);
