@@ -12,7 +12,8 @@
  * gives one endpoint per port of its <VirtualHost> line, with its
  * SSLCertificateFile/SSLCertificateKeyFile pairs (the key in the
  * certificate's file when there is no key line), SSLCertificateChainFile,
- * and ServerName (else its first literal ServerAlias) as the name sent; the
+ * and ServerName (else its first literal ServerAlias that is a host name;
+ * one that is not is a note) as the name sent; the
  * main server's pairs when it has none of its own.  A value with a
  * ${VARIABLE} (Define) is not resolved: the block is left to the user with a
  * note.  Relative paths are relative to ServerRoot.  Pure: no I/O.
@@ -137,17 +138,43 @@ static void ap_pair_line(const struct ap_state *s, struct ap_pairs *p, const cha
 		ap_path(s, v, p->chain, MAX_VALUE);
 }
 
-/* The first literal name of a ServerName or ServerAlias line, without scheme or port. */
-static void ap_name(char *out, char words[][MAX_VALUE], size_t n)
+/* Whether v..v+len is made of a host name's characters: sent as SNI, written out. */
+static bool ap_host_name(const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = v[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.' || c == '_'))
+			return false;
+	}
+	return len > 0;
+}
+
+/*
+ * The first literal name of a ServerName or ServerAlias line, without
+ * scheme or port, into out; a name with other bytes (quotes, braces,
+ * blanks, non-ASCII) is left out with a note naming file:line.
+ */
+static int ap_name(struct ap_state *s, const char *file, unsigned line, char *out,
+		   char words[][MAX_VALUE], size_t n)
 {
 	for (size_t i = 1; i < n && !out[0]; i++) {
 		const char *v = strstr(words[i], "://") ? strstr(words[i], "://") + 3 : words[i];
 		size_t len = strcspn(v, ":/");
+		int r;
 
-		if (len > 0 && len < MAX_VALUE && !memchr(v, '*', len) && !memchr(v, '?', len) &&
-		    !memchr(v, '$', len))
+		if (len == 0 || len >= MAX_VALUE || memchr(v, '*', len) || memchr(v, '?', len) ||
+		    memchr(v, '$', len))
+			continue;
+		if (ap_host_name(v, len))
 			snprintf(out, MAX_VALUE, "%.*s", (int)len, v);
+		else if ((r = disc_note(s->d, "%s:%u: %s \"%s\" is not a host name: not used as "
+					"the name sent", disc_show(file).s, line, words[0],
+					disc_show(words[i]).s)) < 0)
+			return r;
 	}
+	return 0;
 }
 
 /* Keeps the first reason a block (or the main server's part) is left to the user. */
@@ -330,11 +357,10 @@ static int ap_directive(struct ap_state *s, const char *file, unsigned line,
 	}
 	if (s->vh) {
 		if (strcasecmp(d, "ServerName") == 0)
-			ap_name(s->vh->name, words, n);
-		else if (strcasecmp(d, "ServerAlias") == 0)
-			ap_name(s->vh->alias, words, n);
-		else
-			ap_pair_line(s, &s->vh->pairs, d, words[1]);
+			return ap_name(s, file, line, s->vh->name, words, n);
+		if (strcasecmp(d, "ServerAlias") == 0)
+			return ap_name(s, file, line, s->vh->alias, words, n);
+		ap_pair_line(s, &s->vh->pairs, d, words[1]);
 	} else if (!s->pass_vhosts && !s->in_block) {
 		ap_pair_line(s, &s->main, d, words[1]);
 	}

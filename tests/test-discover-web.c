@@ -323,6 +323,29 @@ static void apache_macro(void)
 	free(b.text);
 }
 
+static void apache_names(void)
+{
+	struct bundle b = apache_site("apache-names-dump.txt", NULL, "apache-names.conf",
+				      "/etc/apache2/sites-enabled/names.conf");
+	struct discovered d;
+
+	ok(discover_apache(b.text, b.len, &d) == 0, "apache: names that are not host names");
+	is_str(render(&d),
+	       "ok.example.org 127.0.0.1 443 tls ok.example.org /etc/ssl/names.pem "
+	       "/etc/ssl/names.pem\n"
+	       "default 127.0.0.1 8443 tls - /etc/ssl/quote.pem /etc/ssl/quote.pem\n",
+	       "apache: a ServerName with a blank, a ServerAlias non-ASCII or with braces, a quote: "
+	       "not sent; the first alias that is a host name is");
+	like(notes(&d), "names.conf:2: ServerName \"shop example.org\" is not a host name",
+	     "apache: ... each said with file:line");
+	like(notes(&d), "names.conf:3: ServerAlias \"caf\\xc3\\xa9.example.org\" is not",
+	     "apache: ... non-ASCII");
+	like(notes(&d), "names.conf:3: ServerAlias \"{x}.example.org\" is not", "apache: ... braces");
+	like(notes(&d), "names.conf:8: ServerName \"a\\\"b.example.org\" is not", "apache: ... a quote");
+	discovered_done(&d);
+	free(b.text);
+}
+
 static struct bundle haproxy_bundle(void)
 {
 	struct bundle b = { 0 };
@@ -497,6 +520,7 @@ int main(void)
 	apache_conditional();
 	apache_conditional_main();
 	apache_macro();
+	apache_names();
 	haproxy_debian();
 	haproxy_hostile();
 	gather_from_disk(top);
