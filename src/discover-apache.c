@@ -39,6 +39,7 @@
 
 #include "discover.h"
 #include "discover-apache-dump.h"
+#include "discover-apache-syntax.h"
 #include "discover-int.h"
 #include "util.h"
 
@@ -87,35 +88,6 @@ struct ap_state {
 	bool noted_nested, noted_cut, noted_blocks, noted_files;
 };
 
-/* The words of one directive line, "quoted" ones unquoted; 0 for a comment. */
-static size_t ap_words(const char *line, char words[][MAX_VALUE], size_t max)
-{
-	const char *p = line;
-	size_t n = 0;
-
-	for (;;) {
-		size_t k = 0;
-
-		p += strspn(p, " \t\r");
-		if (!*p || (n == 0 && *p == '#') || n >= max)
-			return n;
-		if (*p == '"') {
-			for (p++; *p && *p != '"'; p++) {
-				if (*p == '\\' && p[1])
-					p++;
-				if (k + 1 < MAX_VALUE)
-					words[n][k++] = *p;
-			}
-			p += *p == '"';
-		} else {
-			for (; *p && !strchr(" \t\r", *p); p++)
-				if (k + 1 < MAX_VALUE)
-					words[n][k++] = *p;
-		}
-		words[n++][k] = '\0';
-	}
-}
-
 /* An absolute path for a file named in the configuration. */
 static void ap_path(const struct ap_state *s, const char *v, char *out, size_t outlen)
 {
@@ -138,19 +110,6 @@ static void ap_pair_line(const struct ap_state *s, struct ap_pairs *p, const cha
 		ap_path(s, v, p->chain, MAX_VALUE);
 }
 
-/* Whether v..v+len is made of a host name's characters: sent as SNI, written out. */
-static bool ap_host_name(const char *v, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char c = v[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.' || c == '_'))
-			return false;
-	}
-	return len > 0;
-}
-
 /*
  * The first literal name of a ServerName or ServerAlias line, without
  * scheme or port, into out; a name with other bytes (quotes, braces,
@@ -167,7 +126,7 @@ static int ap_name(struct ap_state *s, const char *file, unsigned line, char *ou
 		if (len == 0 || len >= MAX_VALUE || memchr(v, '*', len) || memchr(v, '?', len) ||
 		    memchr(v, '$', len))
 			continue;
-		if (ap_host_name(v, len))
+		if (apache_host_name(v, len))
 			snprintf(out, MAX_VALUE, "%.*s", (int)len, v);
 		else if ((r = disc_note(s->d, "%s:%u: %s \"%s\" is not a host name: not used as "
 					"the name sent", disc_show(file).s, line, words[0],
@@ -188,41 +147,6 @@ static void ap_why(char why[AP_WHY], const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, AP_WHY, fmt, ap);
 	va_end(ap);
-}
-
-/* Apache's conditional sections, which discovery does not evaluate. */
-static const char *const ap_conditionals[] = {
-	"IfDefine", "IfModule", "IfVersion", "IfFile", "IfDirective", "IfSection", "If",
-	"ElseIf", "Else",
-};
-
-/* The directives of a block that change its endpoints. */
-static const char *const ap_matters[] = {
-	"SSLEngine", "SSLCertificateFile", "SSLCertificateKeyFile", "SSLCertificateChainFile",
-	"ServerName", "ServerAlias",
-};
-
-static bool ap_one_of(const char *word, size_t len, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strlen(list[i]) == len && strncasecmp(word, list[i], len) == 0)
-			return true;
-	return false;
-}
-
-/* 1 if word opens a conditional section ("<IfModule"), -1 if it closes one, else 0. */
-static int ap_conditional(const char *word)
-{
-	int dir = 1;
-
-	if (*word++ != '<')
-		return 0;
-	if (*word == '/') {
-		word++;
-		dir = -1;
-	}
-	return ap_one_of(word, strcspn(word, ">"), ap_conditionals,
-			 ELEMENTSOF(ap_conditionals)) ? dir : 0;
 }
 
 /* The innermost conditional section open, "<IfDefine X> at FILE:LINE"; depth > 0. */
@@ -296,7 +220,7 @@ static int ap_directive(struct ap_state *s, const char *file, unsigned line,
 			char words[][MAX_VALUE], size_t n)
 {
 	const char *d = words[0];
-	int dir = ap_conditional(d);
+	int dir = apache_conditional(d);
 
 	/* DUMP_VHOSTS names the blocks a macro makes by the macro: see apache_dump_macros(). */
 	if (s->in_macro) {
@@ -351,7 +275,7 @@ static int ap_directive(struct ap_state *s, const char *file, unsigned line,
 		ap_why(s->vh->why, "a macro is used at %s:%u (mod_macro), which certwatch does not "
 		       "expand", disc_show(file).s, line);
 	if (s->depth > (s->in_block ? s->block_depth : 0) &&
-	    ap_one_of(d, strlen(d), ap_matters, ELEMENTSOF(ap_matters))) {
+	    apache_matters(d)) {
 		ap_in_conditional(s, file, d);
 		return 0;
 	}
@@ -405,7 +329,7 @@ static int ap_file(struct ap_state *s, const struct disc_section *f)
 		if (cut)
 			r = disc_note_once(s->d, &s->noted_cut, "%s:%u: a line too long or with a NUL "
 					   "byte is not read", disc_show(f->path).s, lineno);
-		else if ((n = ap_words(line, words, MAX_ARGS)) > 0)
+		else if ((n = apache_words(line, words, MAX_ARGS)) > 0)
 			r = ap_directive(s, f->path, lineno, words, n);
 	}
 	s->in_block = false;
@@ -448,23 +372,6 @@ static const char *ap_pairs_problem(const struct ap_pairs *p)
 	return NULL;
 }
 
-/* "addr:port" of a <VirtualHost> line: where to connect, and the port; false if none. */
-static bool ap_addr(const char *a, char *out, size_t outlen, int *ret_port)
-{
-	const char *colon = a[0] == '[' ? strstr(a, "]:") : strrchr(a, ':');
-	char host[MAX_VALUE];
-	int port;
-
-	if (!colon || (port = disc_parse_port(colon + 1 + (a[0] == '['))) <= 0)
-		return false;
-	disc_copy_trim(a, (size_t)(colon - a) + (a[0] == '['), host, sizeof(host));
-	if (strcmp(host, "_default_") == 0)
-		snprintf(host, sizeof(host), "*");
-	disc_connect_address(host, out, outlen);
-	*ret_port = port;
-	return true;
-}
-
 static int ap_endpoints(struct ap_state *s, const struct ap_vhost *v, const char *label)
 {
 	const struct ap_pairs *p = v->pairs.n_cert ? &v->pairs : &s->main;
@@ -485,7 +392,7 @@ static int ap_endpoints(struct ap_state *s, const struct ap_vhost *v, const char
 		int port;
 		bool seen = false;
 
-		if (!ap_addr(v->addrs[i], address, sizeof(address), &port)) {
+		if (!apache_addr(v->addrs[i], address, sizeof(address), &port)) {
 			r = disc_note(s->d, "%s (%s:%u): address %s has no port certwatch can read; "
 				      "skipped", disc_show(label).s, disc_show(v->file).s, v->line,
 				      disc_show(v->addrs[i]).s);
