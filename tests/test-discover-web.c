@@ -195,6 +195,157 @@ static void apache_hostile(void)
 	discovered_done(&d);
 }
 
+/* A bundle of a DUMP_VHOSTS fixture, apache2.conf (main_fixture, or a bare one), and one site file. */
+static struct bundle apache_site(const char *dump_fixture, const char *main_fixture,
+				 const char *site_fixture, const char *path)
+{
+	struct bundle b = { 0 };
+	size_t len;
+	char *dump = fixture(dump_fixture, &len);
+
+	add(&b, 'c', "apache2ctl", dump, len);
+	free(dump);
+	if (main_fixture)
+		add_fixture(&b, main_fixture, "/etc/apache2/apache2.conf");
+	else
+		add_text(&b, 'f', "/etc/apache2/apache2.conf",
+			 "IncludeOptional sites-enabled/*.conf\n");
+	add_fixture(&b, site_fixture, path);
+	return b;
+}
+
+static void apache_continued(void)
+{
+	struct bundle b = apache_site("apache-continued-dump.txt", NULL, "apache-continued.conf",
+				      "/etc/apache2/sites-enabled/continued.conf");
+	struct discovered d;
+
+	ok(discover_apache(b.text, b.len, &d) == 0, "apache: continued lines parse");
+	is_str(render(&d),
+	       "cont.example.org 127.0.0.1 48443 tls cont.example.org /etc/ssl/cont.pem "
+	       "/etc/ssl/cont.pem\n"
+	       "default 127.0.0.1 48444 tls - /etc/ssl/crlf.pem /etc/ssl/crlf.pem\n",
+	       "apache: a <VirtualHost> line continued is found at its last line, as DUMP_VHOSTS "
+	       "says; a continued ServerName; a comment continued takes the next line; "
+	       "a backslash before CR LF continues too");
+	ok(!strstr(notes(&d), "does not use"), "apache: ... no block taken for unused");
+	discovered_done(&d);
+	free(b.text);
+}
+
+static void apache_conditional(void)
+{
+	struct bundle b = apache_site("apache-conditional-dump.txt", NULL,
+				      "apache-conditional.conf",
+				      "/etc/apache2/sites-enabled/conditional.conf");
+	struct discovered d;
+
+	ok(discover_apache(b.text, b.len, &d) == 0, "apache: conditionals in blocks parse");
+	is_str(render(&d), "around.example.org 127.0.0.1 443 tls around.example.org "
+	       "/etc/ssl/around.pem /etc/ssl/around.pem\n",
+	       "apache: a block inside <IfModule> that DUMP_VHOSTS lists, a conditional without "
+	       "what matters inside it: an endpoint; none for the others");
+	like(notes(&d), "ec.example.org (/etc/apache2/sites-enabled/conditional.conf:2): skipped: "
+	     "SSLCertificateFile is inside <IfDefine NEVER_DEFINED> at "
+	     "/etc/apache2/sites-enabled/conditional.conf:7, a condition certwatch does not "
+	     "evaluate: write its endpoint by hand",
+	     "apache: a pair inside <IfDefine> in a block: the block skipped, said, no guess");
+	like(notes(&d), "on.example.org (/etc/apache2/sites-enabled/conditional.conf:11): skipped: "
+	     "SSLEngine is inside <ifmodule mod_nonexistent.c> at "
+	     "/etc/apache2/sites-enabled/conditional.conf:15",
+	     "apache: SSLEngine off inside <ifmodule> (any case): skipped, said");
+	ok(!strstr(notes(&d), "without SSLEngine on"), "apache: ... not counted as plain");
+	like(notes(&d), "nested.example.org (/etc/apache2/sites-enabled/conditional.conf:19): "
+	     "skipped: ServerAlias is inside <Else> at "
+	     "/etc/apache2/sites-enabled/conditional.conf:27",
+	     "apache: nested conditionals, <If> then <Else>: the innermost one named");
+	like(notes(&d), "unclosed.example.org (/etc/apache2/sites-enabled/conditional.conf:42): "
+	     "skipped: <IfFile /etc/x> at /etc/apache2/sites-enabled/conditional.conf:46 is not "
+	     "closed inside the block", "apache: a conditional not closed in its block");
+	like(notes(&d), "stray.example.org (/etc/apache2/sites-enabled/conditional.conf:48): "
+	     "skipped: </IfModule> at /etc/apache2/sites-enabled/conditional.conf:52 closes a "
+	     "section opened outside the block", "apache: a close without its opening in a block");
+	discovered_done(&d);
+	free(b.text);
+}
+
+static void apache_conditional_main(void)
+{
+	struct bundle b = apache_site("apache-inherit-dump.txt", "apache-inherit-main.conf",
+				      "apache-inherit.conf",
+				      "/etc/apache2/sites-enabled/inherit.conf");
+	struct discovered d;
+
+	ok(discover_apache(b.text, b.len, &d) == 0, "apache: the main server's conditionals");
+	is_str(render(&d), "own.example.org 127.0.0.1 443 tls own.example.org /etc/ssl/own.pem "
+	       "/etc/ssl/own.pem\n", "apache: a block with its own SSLEngine and pair: an endpoint");
+	like(notes(&d), "pairs.example.org (/etc/apache2/sites-enabled/inherit.conf:6): skipped: "
+	     "the main server's SSLCertificateFile is inside <IfModule mod_ssl.c> at "
+	     "/etc/apache2/apache2.conf:3, a condition certwatch does not evaluate: write its "
+	     "endpoint by hand", "apache: a block taking a conditional pair from the main server");
+	like(notes(&d), "engine.example.org (/etc/apache2/sites-enabled/inherit.conf:10): skipped: "
+	     "the main server's SSLEngine is inside <IfDefine !NOT> at "
+	     "/etc/apache2/apache2.conf:7", "apache: ... or a conditional SSLEngine, nested");
+	like(notes(&d), "/etc/apache2/apache2.conf:2: </IfVersion> closes no open section",
+	     "apache: a close without its opening, said");
+	like(notes(&d), "<IfModule unterminated.c> at /etc/apache2/apache2.conf:12 is not closed "
+	     "by the end of its file", "apache: a conditional never closed, said");
+	discovered_done(&d);
+	free(b.text);
+}
+
+static void apache_macro(void)
+{
+	struct bundle b = apache_site("apache-macro-dump.txt", NULL, "apache-macro.conf",
+				      "/etc/apache2/sites-enabled/macro.conf");
+	struct discovered d;
+	const char *n;
+
+	ok(discover_apache(b.text, b.len, &d) == 0 && d.n_endpoints == 0,
+	   "apache: blocks made by macros: no endpoint guessed");
+	n = notes(&d);
+	like(n, "a.example.org: defined by a macro (mod_macro) at "
+	     "/etc/apache2/sites-enabled/macro.conf:12 (Use tlshost): not read; write its "
+	     "endpoints by hand", "apache: a block a macro made, said where it is used");
+	like(n, "b.example.org: defined by a macro (mod_macro) at "
+	     "/etc/apache2/sites-enabled/macro.conf:13", "apache: ... each");
+	ok(strstr(n, "a.example.org: defined") &&
+	   !strstr(strstr(n, "a.example.org: defined") + 1, "a.example.org: defined"),
+	   "apache: ... once, though DUMP_VHOSTS lists it twice");
+	ok(!strstr(n, "does not use"), "apache: ... a macro's body is not a block Apache leaves out");
+	like(n, "uses.example.org (/etc/apache2/sites-enabled/macro.conf:14): skipped: a macro is "
+	     "used at /etc/apache2/sites-enabled/macro.conf:17 (mod_macro), which certwatch does "
+	     "not expand: write its endpoint by hand",
+	     "apache: a block that uses a macro: skipped, not given the macro body's pair");
+	like(n, "/etc/apache2/sites-enabled/macro.conf:19: <Macro> is not closed",
+	     "apache: a macro never closed, said");
+	discovered_done(&d);
+	free(b.text);
+}
+
+static void apache_names(void)
+{
+	struct bundle b = apache_site("apache-names-dump.txt", NULL, "apache-names.conf",
+				      "/etc/apache2/sites-enabled/names.conf");
+	struct discovered d;
+
+	ok(discover_apache(b.text, b.len, &d) == 0, "apache: names that are not host names");
+	is_str(render(&d),
+	       "ok.example.org 127.0.0.1 443 tls ok.example.org /etc/ssl/names.pem "
+	       "/etc/ssl/names.pem\n"
+	       "default 127.0.0.1 8443 tls - /etc/ssl/quote.pem /etc/ssl/quote.pem\n",
+	       "apache: a ServerName with a blank, a ServerAlias non-ASCII or with braces, a quote: "
+	       "not sent; the first alias that is a host name is");
+	like(notes(&d), "names.conf:2: ServerName \"shop example.org\" is not a host name",
+	     "apache: ... each said with file:line");
+	like(notes(&d), "names.conf:3: ServerAlias \"caf\\xc3\\xa9.example.org\" is not",
+	     "apache: ... non-ASCII");
+	like(notes(&d), "names.conf:3: ServerAlias \"{x}.example.org\" is not", "apache: ... braces");
+	like(notes(&d), "names.conf:8: ServerName \"a\\\"b.example.org\" is not", "apache: ... a quote");
+	discovered_done(&d);
+	free(b.text);
+}
+
 static struct bundle haproxy_bundle(void)
 {
 	struct bundle b = { 0 };
@@ -365,6 +516,11 @@ int main(void)
 
 	apache_debian();
 	apache_hostile();
+	apache_continued();
+	apache_conditional();
+	apache_conditional_main();
+	apache_macro();
+	apache_names();
 	haproxy_debian();
 	haproxy_hostile();
 	gather_from_disk(top);
