@@ -118,33 +118,40 @@ static const struct daemon_def {
 	const char *unit;        /* systemd unit */
 	struct daemon_cmd dumps[2], reload, check;
 	const char *kind;        /* instead of reload and check: the kind that knows them */
+	const char *why_mark;    /* marks the line of stderr that says why a dump failed;
+				  * NULL: the first line */
 } daemons[] = {
 	{ "dovecot", "dovecot.service",
 	  { { "doveconf", "/usr/bin/doveconf", { "-P", "-n" } },
 	    { "doveconf", "/usr/bin/doveconf", { "-h", "protocols" } } },
 	  { "doveadm", "/usr/bin/doveadm", { "reload" } },
-	  { "doveconf", "/usr/bin/doveconf", { "-n" } }, NULL },
+	  { "doveconf", "/usr/bin/doveconf", { "-n" } }, NULL, NULL },
 	{ "postfix", "postfix.service",
 	  { { "postconf", "/usr/sbin/postconf", { "-n", "-x" } },
 	    { "postconf", "/usr/sbin/postconf", { "-M", "-x" } } },
 	  { "postfix", "/usr/sbin/postfix", { "reload" } },
-	  { "postfix", "/usr/sbin/postfix", { "check" } }, NULL },
+	  { "postfix", "/usr/sbin/postfix", { "check" } }, NULL, NULL },
 	{ "nginx", "nginx.service",
 	  { { "nginx", "/usr/sbin/nginx", { "-T" } } },
 	  { "nginx", "/usr/sbin/nginx", { "-s", "reload" } },
-	  { "nginx", "/usr/sbin/nginx", { "-t" } }, NULL },
+	  { "nginx", "/usr/sbin/nginx", { "-t" } }, NULL, NULL },
 	{ "exim", "exim4.service",
 	  { { "exim", "/usr/sbin/exim", { "-bP", DISCOVER_EXIM_OPTIONS } } },
-	  { NULL, NULL, { NULL } }, { NULL, NULL, { NULL } }, "exim" },
+	  { NULL, NULL, { NULL } }, { NULL, NULL, { NULL } }, "exim", NULL },
 	/* apache2ctl, as Debian runs Apache: it reads /etc/apache2/envvars. */
 	{ "apache", "apache2.service",
 	  { { "apache2ctl", "/usr/sbin/apache2ctl",
 	      { "-t", "-D", "DUMP_VHOSTS", "-D", "DUMP_RUN_CFG", "-D", "DUMP_INCLUDES" } } },
-	  { NULL, NULL, { NULL } }, { NULL, NULL, { NULL } }, "apache" },
-	/* haproxy -c: the files are read only when HAProxy would load them. */
+	  { NULL, NULL, { NULL } }, { NULL, NULL, { NULL } }, "apache", NULL },
+	/*
+	 * haproxy -c: the files are read only when HAProxy would load them.
+	 * Without -q, which silences the reason too: HAProxy 2.6 prints
+	 * "[NOTICE]" lines (its version, its path), then "[ALERT]" ones.
+	 */
 	{ "haproxy", "haproxy.service",
-	  { { "haproxy", "/usr/sbin/haproxy", { "-c", "-q" } } },
-	  { NULL, NULL, { NULL } }, { "haproxy", "/usr/sbin/haproxy", { "-c", "-q" } }, "haproxy" },
+	  { { "haproxy", "/usr/sbin/haproxy", { "-c" } } },
+	  { NULL, NULL, { NULL } }, { "haproxy", "/usr/sbin/haproxy", { "-c" } }, "haproxy",
+	  "[ALERT]" },
 };
 
 #define MAX_CMD_ARGS 12
@@ -306,12 +313,15 @@ static int print_service(FILE *f, const struct discover_options *o, const char *
 	return 0;
 }
 
-/* The first line of a command's stderr, escaped, for a comment. */
-static void first_line(const struct cmd_result *c, char *out, size_t outlen)
+/* The line of a command's stderr that says why (its first with mark, else its first), escaped. */
+static void why_line(const struct cmd_result *c, const char *mark, char *out, size_t outlen)
 {
-	size_t n = strcspn(c->err, "\n");
+	const char *line = mark ? strstr(c->err, mark) : NULL;
 
-	escape_bytes(c->err, n, out, outlen);
+	while (line && line > c->err && line[-1] != '\n')
+		line--;
+	line = line ? line : c->err;
+	escape_bytes(line, strcspn(line, "\n"), out, outlen);
 }
 
 /* Apache and HAProxy: the bundle of their files, then their parser. */
@@ -370,7 +380,7 @@ static int discover_one(FILE *f, const struct discover_options *o, const char *s
 			r = 0;
 			goto out;
 		}
-		first_line(&res[k], msg, sizeof(msg));
+		why_line(&res[k], def->why_mark, msg, sizeof(msg));
 		if (res[k].timed_out)
 			fprintf(f, "# %s: %s did not finish in time\n", def->service, what);
 		else if (res[k].too_long)

@@ -729,6 +729,27 @@ static void names_unique_per_listener_not_per_service(void)
 	pki_free();
 }
 
+/* HAProxy 2.6's haproxy -c, failing: "[NOTICE]" lines first, then why. */
+static void haproxy_check_failure_says_why(void)
+{
+	char bin[PATH_MAX + 16];
+	struct discover_options o = { .haproxy_conf = "/nonexistent/haproxy.cfg" };
+	char *out;
+	int r;
+
+	snprintf(bin, sizeof(bin), "%s/hapbin", top);
+	put_script(bin, "haproxy", "case \"$*\" in *-q*) exit 1 ;; esac\n"
+		   "echo '[NOTICE]   (1) : haproxy version is 2.6.12' >&2\n"
+		   "echo '[NOTICE]   (1) : path to executable is /usr/sbin/haproxy' >&2\n"
+		   "echo \"[ALERT]    (1) : config : parsing [h.cfg:2] : unknown keyword 'x'\" >&2\n"
+		   "exit 1");
+	o.search_path = bin;
+	out = write_to_string(&o, &r);
+	like(out, "# haproxy: haproxy -c failed (exit 1): [ALERT]    (1) : config : parsing "
+	     "[h.cfg:2] : unknown keyword 'x'\n", "haproxy -c: a failure says HAProxy's reason");
+	free(out);
+}
+
 int main(void)
 {
 	const char *src = getenv("TESTS_SRCDIR");
@@ -757,6 +778,7 @@ int main(void)
 	names_the_loader_refuses_are_left_out();
 	endpoints_past_the_bound_counted_once();
 	names_unique_per_listener_not_per_service();
+	haproxy_check_failure_says_why();
 
 	{
 		char cmd[PATH_MAX + 16];
