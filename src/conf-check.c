@@ -97,15 +97,21 @@ static bool made_of(const char *v, size_t max, const char *set)
 	return n > 0 && n <= max && strspn(v, set) == n;
 }
 
-static int check_host(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+const char *conf_host_problem(const char *v)
 {
-	const char *v = cfg_opt_getnstr(opt, 0);
-
 	const char *why = host_name_problem(v);
 
 	if (!why && (!made_of(v, CONF_MAX_HOST, ALNUM ".-_:%") || v[0] == '-'))
 		why = "is not a host name or address; write one such as \"mail.example.com\" or "
 		      "\"192.0.2.1\"";
+	return why;
+}
+
+static int check_host(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	const char *why = conf_host_problem(v);
+
 	if (why)
 		return fail(msg, len, "%s = \"%s\" %s", row->name, conf_show(v).s, why);
 	return 0;

@@ -153,4 +153,12 @@ void conf_write_quoted(FILE *f, const char *s);
 void conf_write_setting(FILE *f, const char *indent, const char *key, const char *value);
 void conf_write_argv(FILE *f, const char *key, char *const argv[]);
 
+/*
+ * Why v cannot be the value of a host setting (name, address, ehlo-name,
+ * dane-name), in words that follow the value; NULL when it can.  The
+ * loader's own check, for `certwatch discover` to write only values that
+ * load.
+ */
+const char *conf_host_problem(const char *v);
+
 void conf_free(struct conf *c);

@@ -4,8 +4,10 @@
  * certificate files and lists it names; HAProxy has no dump of its own.
  *
  * Every "bind ADDR:PORT[,ADDR:PORT] ... ssl" line of a frontend or listen
- * section gives one endpoint per address and certificate: each "crt PATH"
- * (a file, or a directory whose every file but *.key, *.ocsp, *.issuer and
+ * section gives one endpoint per address and certificate (a TLS bind of
+ * another section, peers or log-forward, is a note: nothing probes it):
+ * each "crt PATH" (a file, or a directory whose every file but *.key,
+ * *.ocsp, *.issuer and
  * *.sctl is one) and each line "PATH [options] [sni filters]" of a
  * "crt-list FILE", relative to crt-base.  HAProxy's certificate file is a
  * combined PEM, the key in it or, when PATH.key exists, in that file.  The
@@ -13,7 +15,10 @@
  * then takes one from the certificate.  "stats socket PATH ... level admin"
  * in global is the runtime API that kind haproxy takes renewals through.
  * Addresses and paths with $VARIABLES, unix sockets and port ranges are
- * left to the user with a note.  Pure: no I/O.
+ * left to the user with a note, and so is a bind inside a conditional
+ * block (".if COND" ... ".endif", HAProxy 2.4 and later): whether COND
+ * holds is HAProxy's to decide at start-up, from its environment and
+ * build, which discovery cannot see.  Pure: no I/O.
  */
 #include "config.h"
 
@@ -36,7 +41,13 @@ struct hp_state {
 	void *userdata;
 	char crt_base[MAX_VALUE];
 	char proxy[MAX_VALUE];       /* the frontend or listen section; "" elsewhere */
+	char section[MAX_VALUE];     /* any section: its keyword and name, for notes */
 	bool global;
+	const char *file;            /* the configuration file, for notes */
+	unsigned line;               /* the line being read */
+	unsigned cond_depth;         /* .if blocks open around it */
+	unsigned cond_line;          /* where the outermost one opened */
+	bool noted_endif;
 	char (*words)[MAX_VALUE];    /* of the line being read */
 	unsigned certs;
 	bool noted_certs;
@@ -99,6 +110,8 @@ static struct disc_shown hp_why(const struct hp_state *s, const char *path)
 	struct disc_section m;
 	char why[100];
 
+	if (disc_section_find(s->bundle, s->len, "d", path, &m))
+		return disc_show("a directory, which HAProxy does not look into");
 	if (!disc_section_find(s->bundle, s->len, "m", path, &m))
 		m = (struct disc_section){ .text = "" };
 	disc_copy_trim(m.text, m.len, why, sizeof(why));
@@ -127,9 +140,13 @@ static void hp_label(const char *proxy, const char *cert, char *out, size_t outl
 	snprintf(out, outlen, "%.30s-%.*s", proxy, (int)(n < 30 ? n : 30), base);
 }
 
-/* One certificate of a bind address, if it is a file: an endpoint with its pair. */
+/*
+ * One certificate of a bind address, if it is a file: an endpoint with its
+ * pair.  listed: an entry of a crt directory, whose note names no proxy, so
+ * that it is said once however many bind lines name the directory.
+ */
 static int hp_cert(struct hp_state *s, const struct hp_bind *b, const char *cert,
-		   const char *sni)
+		   const char *sni, bool listed)
 {
 	char key[MAX_VALUE + 8], label[MAX_NAME + 1];
 	struct disc_section x;
@@ -139,10 +156,12 @@ static int hp_cert(struct hp_state *s, const struct hp_bind *b, const char *cert
 	if (!cert[0])
 		return s->want ? 0 : disc_note(s->d, "%s: an empty certificate path; skipped",
 					       disc_show(b->proxy).s);
+	/* Past the bound, each would be an endpoint past the endpoints' bound too. */
 	if (++s->certs > HP_MAX_CERTS)
-		return s->want ? 0 : disc_note_once(s->d, &s->noted_certs, "more than %d "
-						    "certificates: the rest are not listed",
-						    HP_MAX_CERTS);
+		return s->want ? 0 : s->d->n_endpoints >= DISCOVER_MAX_ENDPOINTS ?
+		       disc_skip_endpoint(s->d) :
+		       disc_note_once(s->d, &s->noted_certs, "more than %d certificates: the rest "
+				      "are not listed", HP_MAX_CERTS);
 	if (s->want)
 		return (r = s->want('p', cert, s->userdata)) < 0 ? r :
 		       s->want('p', key, s->userdata);
@@ -150,7 +169,9 @@ static int hp_cert(struct hp_state *s, const struct hp_bind *b, const char *cert
 		return disc_note(s->d, "%s: certificate %s names a variable, which certwatch does "
 				 "not resolve; skipped", disc_show(b->proxy).s, disc_show(cert).s);
 	if (!disc_section_find(s->bundle, s->len, "x", cert, &x))
-		return disc_note(s->d, "%s: crt %s: %s", disc_show(b->proxy).s, disc_show(cert).s,
+		return listed ? disc_note(s->d, "crt %s: %s; skipped", disc_show(cert).s,
+					  hp_why(s, cert).s) :
+		       disc_note(s->d, "%s: crt %s: %s", disc_show(b->proxy).s, disc_show(cert).s,
 				 hp_why(s, cert).s);
 	hp_label(b->proxy, cert, label, sizeof(label));
 	return disc_add_endpoint(s->d, label, b->address, (unsigned)b->port, -1, sni, cert,
@@ -167,7 +188,7 @@ static int hp_crt(struct hp_state *s, const struct hp_bind *b, const char *arg)
 
 	hp_path(s, arg, path, sizeof(path));
 	if (!disc_section_find(s->bundle, s->len, "d", path, &f))
-		return hp_cert(s, b, path, NULL);
+		return hp_cert(s, b, path, NULL, false);
 	for (const char *p = f.text, *end = f.text + f.len; r >= 0 && p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -178,7 +199,7 @@ static int hp_crt(struct hp_state *s, const struct hp_bind *b, const char *arg)
 				memcmp(p + n - strlen(extra[i]), extra[i], strlen(extra[i])) == 0;
 		snprintf(cert, sizeof(cert), "%s/%.*s", path, (int)n, p);
 		if (!skip)
-			r = hp_cert(s, b, cert, NULL);
+			r = hp_cert(s, b, cert, NULL, true);
 		p += n + 1;
 	}
 	return r;
@@ -207,7 +228,7 @@ static int hp_list_line(const char *line, bool cut, void *userdata)
 		if (l->words[i][0] != '!' && !strchr(l->words[i], '*'))
 			sni = l->words[i];
 	hp_path(l->s, l->words[0], cert, sizeof(cert));
-	return hp_cert(l->s, l->b, cert, sni);
+	return hp_cert(l->s, l->b, cert, sni, false);
 }
 
 /* "crt-list FILE". */
@@ -313,34 +334,81 @@ static int hp_stats_socket(struct hp_state *s, char words[][MAX_VALUE], size_t n
 	return disc_dup_or_null(words[2], &s->d->control_socket);
 }
 
+/* HAProxy 2.6's section keywords; each ends the section before it. */
+static const char *const hp_sections[] = {
+	"global", "defaults", "frontend", "listen", "backend", "peers", "resolvers", "userlist",
+	"mailers", "program", "http-errors", "ring", "log-forward", "cache", "fcgi-app",
+};
+
+static void hp_section(struct hp_state *s, size_t which, char words[][MAX_VALUE], size_t n)
+{
+	bool proxy = which == 2 || which == 3;
+
+	s->global = which == 0;
+	snprintf(s->proxy, sizeof(s->proxy), "%s", !proxy ? "" : n > 1 ? words[1] : "haproxy");
+	snprintf(s->section, sizeof(s->section), "%s%s%.200s", hp_sections[which],
+		 n > 1 ? " " : "", n > 1 ? words[1] : "");
+}
+
+/*
+ * ".if", ".elif", ".else", ".endif": only counted.  Nesting needs no bound
+ * of its own: a counter per line of a bounded file.
+ */
+static int hp_condition(struct hp_state *s, const char *word)
+{
+	if (strcmp(word, ".if") == 0 && s->cond_depth++ == 0)
+		s->cond_line = s->line;
+	else if (strcmp(word, ".endif") == 0 && s->cond_depth > 0)
+		s->cond_depth--;
+	else if (strcmp(word, ".endif") == 0 && !s->want)
+		return disc_note_once(s->d, &s->noted_endif, "%s:%u: .endif without .if",
+				      disc_show(s->file).s, s->line);
+	return 0;
+}
+
+/* A bind line that is no endpoint (inside .if, or of another section): a note, if TLS. */
+static int hp_bind_not_read(struct hp_state *s, char words[][MAX_VALUE], size_t n)
+{
+	bool ssl = false;
+
+	for (size_t i = 2; i < n; i++)
+		ssl |= strcmp(words[i], "ssl") == 0;
+	if (!ssl || s->want)
+		return 0;
+	if (s->cond_depth > 0)
+		return disc_note(s->d, "%s:%u: bind %s: inside .if: not evaluated; write it by hand",
+				 disc_show(s->file).s, s->line, disc_show(words[1]).s);
+	return disc_note(s->d, "%s: bind %s ssl: not a frontend or listen, so not an endpoint; "
+			 "write one by hand to watch its certificates", disc_show(s->section).s,
+			 disc_show(words[1]).s);
+}
+
 static int hp_line(const char *line, bool cut, void *userdata)
 {
-	static const char *const sections[] = {
-		"global", "defaults", "frontend", "listen", "backend", "peers", "resolvers",
-		"userlist", "mailers", "program", "http-errors", "ring", "cache",
-	};
 	struct hp_state *s = userdata;
 	char (*words)[MAX_VALUE] = s->words;
 	size_t n = cut ? 0 : hp_words(line, words, MAX_ARGS);
-	int r = 0;
 
-	for (size_t i = 0; n > 0 && i < ELEMENTSOF(sections); i++)
-		if (strcmp(words[0], sections[i]) == 0) {
-			bool proxy = i == 2 || i == 3;
-
-			s->global = i == 0;
-			snprintf(s->proxy, sizeof(s->proxy), "%s", !proxy ? "" : n > 1 ? words[1] :
-				 "haproxy");
-			n = 0;
+	s->line++;
+	if (n > 0 && words[0][0] == '.')
+		return hp_condition(s, words[0]);
+	for (size_t i = 0; n > 0 && i < ELEMENTSOF(hp_sections); i++)
+		if (strcmp(words[0], hp_sections[i]) == 0) {
+			hp_section(s, i, words, n);
+			return 0;
 		}
-	if (n >= 2 && s->proxy[0] && strcmp(words[0], "bind") == 0)
-		r = hp_bind(s, words, n);
-	else if (n >= 2 && s->global && strcmp(words[0], "crt-base") == 0)
+	if (n >= 2 && strcmp(words[0], "bind") == 0)
+		return s->proxy[0] && s->cond_depth == 0 ? hp_bind(s, words, n) :
+		       hp_bind_not_read(s, words, n);
+	/* Settings inside .if may not hold: none is taken. */
+	if (s->cond_depth > 0)
+		return 0;
+	if (n >= 2 && s->global && strcmp(words[0], "crt-base") == 0)
 		snprintf(s->crt_base, sizeof(s->crt_base), "%s", words[1]);
 	else if (n >= 3 && s->global && strcmp(words[0], "stats") == 0 &&
 		 strcmp(words[1], "socket") == 0)
-		r = hp_stats_socket(s, words, n);
-	return r;
+		return hp_stats_socket(s, words, n);
+	return 0;
 }
 
 /* Walks the configuration, the first file of the bundle. */
@@ -357,8 +425,12 @@ static int hp_walk(struct hp_state *s)
 			continue;
 		if (!(s->words = calloc(MAX_ARGS, MAX_VALUE)))
 			return -ENOMEM;
+		s->file = f.path;
 		r = disc_for_each_line(f.text, f.len, hp_line, s);
 		free(s->words);
+		if (r >= 0 && s->cond_depth > 0 && !s->want)
+			r = disc_note(s->d, "%s:%u: .if without .endif: the rest of the file was "
+				      "taken as inside it", disc_show(f.path).s, s->cond_line);
 		return r;
 	}
 	return s->want ? 0 : disc_note(s->d, "no configuration file to read");

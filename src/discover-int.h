@@ -41,6 +41,13 @@ int disc_note_once(struct discovered *d, bool *noted, const char *fmt, ...);
 /* Whether a value may be written into certwatch.conf and mean the same. */
 bool disc_printable(const char *s);
 
+/*
+ * Why name cannot be written as an endpoint's name (certwatch.conf's own
+ * check of host settings, or an IP address, which SNI never carries), in
+ * words that follow the value; NULL when it can.
+ */
+const char *disc_name_problem(const char *name);
+
 /* *ret = a copy of s, or NULL for NULL; 0 or -ENOMEM. */
 int disc_dup_or_null(const char *s, char **ret);
 
@@ -57,8 +64,11 @@ struct disc_pairs {
 };
 
 /*
- * Adds an endpoint named after base (made valid and unique); a value that
- * cannot be written out drops it with a note.  NULL sni: the service's;
+ * Adds an endpoint named after base (made valid and unique); a path or
+ * address that cannot be written out drops it with a note, an sni that
+ * disc_name_problem() refuses is left out with a note.  Past
+ * DISCOVER_MAX_ENDPOINTS an endpoint is counted (disc_skip_endpoint()),
+ * not added.  NULL sni: the service's;
  * pairs with n 0 (or a NULL cert and key): the service's.  Returns 0 or
  * -ENOMEM.
  */
@@ -68,6 +78,13 @@ int disc_add_endpoint_pairs(struct discovered *d, const char *base, const char *
 int disc_add_endpoint(struct discovered *d, const char *base, const char *address,
 		      unsigned port, int starttls, const char *sni, const char *cert,
 		      const char *key);
+
+/*
+ * Counts one endpoint that a bound left out, in the one note that says how
+ * many were: a parser that stops looking at its own bound calls it for
+ * each endpoint it did not look at.  Returns 0 or -ENOMEM.
+ */
+int disc_skip_endpoint(struct discovered *d);
 
 /* The daemon's default pairs; nothing for n 0 or a value that cannot be written out. */
 int disc_set_service_pairs(struct discovered *d, const struct disc_pairs *pairs);

@@ -3,10 +3,14 @@
  * the one way to add an endpoint or a note to it, and freeing it.
  *
  * Both are bounded (DISCOVER_MAX_ENDPOINTS, DISCOVER_MAX_NOTES): a hostile
- * or enormous dump cannot make the output grow without end.  An endpoint
- * whose address, name or paths could not be written into certwatch.conf
- * as they are is dropped with a note, and every endpoint gets a name that
- * is valid and unique within its service.
+ * or enormous dump cannot make the output grow without end; the endpoints
+ * past the bound are counted in one note, and a note already said is not
+ * said again.  An endpoint whose address or paths could not be written
+ * into certwatch.conf as they are is dropped with a note; a name to send
+ * that the configuration loader would refuse is left out with a note, as
+ * one line the loader refuses would refuse the whole file.  Every
+ * endpoint gets an endpoint name that is valid and unique within its
+ * service.
  */
 #include "config.h"
 
@@ -17,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
+#include "conf.h"
 #include "discover.h"
 #include "discover-int.h"
 
@@ -75,6 +82,10 @@ static int vnote(struct discovered *d, const char *fmt, va_list ap)
 	if (!d->notes && !(d->notes = calloc(DISCOVER_MAX_NOTES, sizeof(*d->notes))))
 		return -ENOMEM;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* The same file named on many lines says the same thing: once is enough. */
+	for (size_t i = 0; i < d->n_notes; i++)
+		if (strcmp(d->notes[i], buf) == 0)
+			return 0;
 	if (!(d->notes[d->n_notes] = strdup(buf)))
 		return -ENOMEM;
 	d->n_notes++;
@@ -104,6 +115,43 @@ int disc_note_once(struct discovered *d, bool *noted, const char *fmt, ...)
 	r = vnote(d, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+#define SKIPPED_NOTE_SIZE 128
+
+int disc_skip_endpoint(struct discovered *d)
+{
+	if (!d->skipped_note) {
+		/* Notes full: the count matters more than the last of them. */
+		size_t slot = d->n_notes < DISCOVER_MAX_NOTES ? d->n_notes : DISCOVER_MAX_NOTES - 1;
+		char *note = malloc(SKIPPED_NOTE_SIZE);
+
+		if (!note || (!d->notes && !(d->notes = calloc(DISCOVER_MAX_NOTES,
+							       sizeof(*d->notes))))) {
+			free(note);
+			return -ENOMEM;
+		}
+		if (slot < d->n_notes)
+			free(d->notes[slot]);
+		else
+			d->n_notes++;
+		d->notes[slot] = d->skipped_note = note;
+	}
+	d->n_skipped++;
+	snprintf(d->skipped_note, SKIPPED_NOTE_SIZE, "%zu more endpoints not listed: at most %d "
+		 "are; write the others by hand", d->n_skipped, DISCOVER_MAX_ENDPOINTS);
+	return 0;
+}
+
+const char *disc_name_problem(const char *name)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	const char *why = conf_host_problem(name);
+
+	/* RFC 6066, 3: "Literal IPv4 and IPv6 addresses are not permitted in HostName". */
+	if (!why && (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1))
+		why = "is an IP address, which SNI does not carry";
+	return why;
 }
 
 static bool valid_name_char(char c)
@@ -201,16 +249,22 @@ int disc_add_endpoint_pairs(struct discovered *d, const char *base, const char *
 	struct discovered_endpoint *e;
 	char name[MAX_NAME + 1];
 	const char *cert = pairs->n ? pairs->cert[0] : NULL, *key = pairs->n ? pairs->key[0] : NULL;
+	const char *why;
 	int r;
 
 	if (port == 0 || port > 65535)
 		return disc_note(d, "%s: port %u is not usable", disc_show(base).s, port);
-	if (!disc_printable(address) || (sni && !disc_printable(sni)) || !pairs_printable(pairs))
-		return disc_note(d, "%s: skipped: a path or name holds control characters",
+	if (!disc_printable(address) || !pairs_printable(pairs))
+		return disc_note(d, "%s: skipped: a path or address holds control characters",
 				 disc_show(base).s);
 	if (d->n_endpoints >= DISCOVER_MAX_ENDPOINTS)
-		return disc_note(d, "%s: skipped: more than %d endpoints", disc_show(base).s,
-				 DISCOVER_MAX_ENDPOINTS);
+		return disc_skip_endpoint(d);
+	if (sni && (why = disc_name_problem(sni))) {
+		if ((r = disc_note(d, "%s: name \"%s\" %s; left out", disc_show(base).s,
+				   disc_show(sni).s, why)) < 0)
+			return r;
+		sni = NULL;
+	}
 	if (!d->endpoints &&
 	    !(d->endpoints = calloc(DISCOVER_MAX_ENDPOINTS, sizeof(*d->endpoints))))
 		return -ENOMEM;

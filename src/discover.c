@@ -27,7 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <arpa/inet.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "discover.h"
@@ -47,8 +47,42 @@
 /* The rows of daemons[], in order. */
 enum { DOVECOT, POSTFIX, NGINX, EXIM, APACHE, HAPROXY };
 
-/* A name the certificate covers: the daemon's host name, else its first DNS name. */
-static char *name_from_cert(const char *cert, const char *hostname, const struct discovered *d)
+/* The service's own entry in the names of its endpoints. */
+#define SERVICE SIZE_MAX
+
+/*
+ * Whether name is sent by another endpoint on endpoint i's listener
+ * (address and port): the daemon would pick that one's pair for it.  A
+ * name on another listener is no conflict: SNI picks among the pairs of
+ * one listener only.  names[] holds the names chosen so far for endpoints
+ * without sni; for the service (i SERVICE), every endpoint that would send
+ * its name is checked.
+ */
+static bool name_taken(const struct discovered *d, char *const names[], size_t i,
+		       const char *name)
+{
+	const struct discovered_endpoint *e = i == SERVICE ? NULL : &d->endpoints[i];
+
+	for (size_t j = 0; j < d->n_endpoints; j++) {
+		const struct discovered_endpoint *o = &d->endpoints[j];
+		const char *sent = o->sni ? o->sni : names[j];
+
+		if (!e && !sent && name_taken(d, names, j, name))
+			return true;
+		if (e && j != i && sent && o->port == e->port &&
+		    strcmp(o->address, e->address) == 0 && strcasecmp(sent, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A name the certificate covers, for endpoint i (or the service): the
+ * daemon's host name, else the first DNS name that no other endpoint on
+ * its listener sends.  NULL: none.
+ */
+static char *name_from_cert(const char *cert, const char *hostname, const struct discovered *d,
+			    char *const names[], size_t i)
 {
 	struct disk_pair p;
 	char *name = NULL;
@@ -56,20 +90,12 @@ static char *name_from_cert(const char *cert, const char *hostname, const struct
 	if (!cert || disk_pair_load(cert, NULL, NULL, NULL, time(NULL), &p) < 0)
 		return NULL;
 	if (p.have_leaf) {
-		if (hostname && disc_printable(hostname) && cert_info_covers(&p.leaf, hostname))
+		if (hostname && !disc_name_problem(hostname) && cert_info_covers(&p.leaf, hostname))
 			name = strdup(hostname);
-		for (size_t i = 0; !name && i < p.leaf.n_sans; i++) {
-			const char *san = p.leaf.sans[i];
-			unsigned char buf[16];
-			bool taken = false;
+		for (size_t k = 0; !name && k < p.leaf.n_sans; k++) {
+			const char *san = p.leaf.sans[k];
 
-			if (strchr(san, '*') || !disc_printable(san) ||
-			    inet_pton(AF_INET, san, buf) == 1 || inet_pton(AF_INET6, san, buf) == 1)
-				continue;
-			/* Another endpoint sends it: the daemon would pick that one's pair. */
-			for (size_t j = 0; j < d->n_endpoints; j++)
-				taken |= d->endpoints[j].sni && strcasecmp(d->endpoints[j].sni, san) == 0;
-			if (!taken)
+			if (!disc_name_problem(san) && !name_taken(d, names, i, san))
 				name = strdup(san);
 		}
 	}
@@ -92,35 +118,42 @@ static const struct daemon_def {
 	const char *unit;        /* systemd unit */
 	struct daemon_cmd dumps[2], reload, check;
 	const char *kind;        /* instead of reload and check: the kind that knows them */
+	const char *why_mark;    /* marks the line of stderr that says why a dump failed;
+				  * NULL: the first line */
 } daemons[] = {
 	{ "dovecot", "dovecot.service",
 	  { { "doveconf", "/usr/bin/doveconf", { "-P", "-n" } },
 	    { "doveconf", "/usr/bin/doveconf", { "-h", "protocols" } } },
 	  { "doveadm", "/usr/bin/doveadm", { "reload" } },
-	  { "doveconf", "/usr/bin/doveconf", { "-n" } }, NULL },
+	  { "doveconf", "/usr/bin/doveconf", { "-n" } }, NULL, NULL },
 	{ "postfix", "postfix.service",
 	  { { "postconf", "/usr/sbin/postconf", { "-n", "-x" } },
 	    { "postconf", "/usr/sbin/postconf", { "-M", "-x" } } },
 	  { "postfix", "/usr/sbin/postfix", { "reload" } },
-	  { "postfix", "/usr/sbin/postfix", { "check" } }, NULL },
+	  { "postfix", "/usr/sbin/postfix", { "check" } }, NULL, NULL },
 	{ "nginx", "nginx.service",
 	  { { "nginx", "/usr/sbin/nginx", { "-T" } } },
 	  { "nginx", "/usr/sbin/nginx", { "-s", "reload" } },
-	  { "nginx", "/usr/sbin/nginx", { "-t" } }, NULL },
+	  { "nginx", "/usr/sbin/nginx", { "-t" } }, NULL, NULL },
 	{ "exim", "exim4.service",
 	  { { "exim", "/usr/sbin/exim", { "-bP", DISCOVER_EXIM_OPTIONS } } },
-	  { NULL, NULL, { NULL } }, { NULL, NULL, { NULL } }, "exim" },
+	  { NULL, NULL, { NULL } }, { NULL, NULL, { NULL } }, "exim", NULL },
 	/* apache2ctl, as Debian runs Apache: it reads /etc/apache2/envvars. */
 	{ "apache", "apache2.service",
 	  { { "apache2ctl", "/usr/sbin/apache2ctl",
 	      { "-t", "-D", "DUMP_VHOSTS", "-D", "DUMP_RUN_CFG", "-D", "DUMP_INCLUDES" } } },
 	  /* Written only for an instance of its own (--apache-conf): the kind's unit is the system's. */
 	  { "apache2ctl", "/usr/sbin/apache2ctl", { "-k", "graceful" } },
-	  { "apache2ctl", "/usr/sbin/apache2ctl", { "-t" } }, "apache" },
-	/* haproxy -c: the files are read only when HAProxy would load them. */
+	  { "apache2ctl", "/usr/sbin/apache2ctl", { "-t" } }, "apache", NULL },
+	/*
+	 * haproxy -c: the files are read only when HAProxy would load them.
+	 * Without -q, which silences the reason too: HAProxy 2.6 prints
+	 * "[NOTICE]" lines (its version, its path), then "[ALERT]" ones.
+	 */
 	{ "haproxy", "haproxy.service",
-	  { { "haproxy", "/usr/sbin/haproxy", { "-c", "-q" } } },
-	  { NULL, NULL, { NULL } }, { "haproxy", "/usr/sbin/haproxy", { "-c", "-q" } }, "haproxy" },
+	  { { "haproxy", "/usr/sbin/haproxy", { "-c" } } },
+	  { NULL, NULL, { NULL } }, { "haproxy", "/usr/sbin/haproxy", { "-c" } }, "haproxy",
+	  "[ALERT]" },
 };
 
 #define MAX_CMD_ARGS 12
@@ -190,14 +223,9 @@ static int pair_types(const struct discovered_pair *p, enum key_type *ret, size_
 
 /* An endpoint's settings after its address: its name, pair and key type. */
 static void print_endpoint_pair(FILE *f, const struct discovered *d,
-				const struct discovered_endpoint *e)
+				const struct discovered_endpoint *e, const char *name)
 {
-	char *ename = NULL;
-
-	/* An endpoint with a pair of its own needs a name its certificate covers. */
-	if (!e->sni && e->cert)
-		ename = name_from_cert(e->cert, NULL, d);
-	conf_write_setting(f, "\t\t", "name", e->sni ? e->sni : ename);
+	conf_write_setting(f, "\t\t", "name", e->sni ? e->sni : name);
 	conf_write_setting(f, "\t\t", "cert", e->cert);
 	conf_write_setting(f, "\t\t", "key", e->key);
 	conf_write_setting(f, "\t\t", "chain", e->chain);
@@ -205,11 +233,44 @@ static void print_endpoint_pair(FILE *f, const struct discovered *d,
 		conf_write_setting(f, "\t\t", "pair-format", pair_format_to_string(e->format));
 	if (e->key_type != KEY_TYPE_AUTO)
 		conf_write_setting(f, "\t\t", "key-type", key_type_to_string(e->key_type));
-	free(ename);
 }
 
-static void print_service(FILE *f, const struct discover_options *o, const char *search,
-			  size_t which, const struct discovered *d)
+/*
+ * The names to write where the daemon gave none: for each endpoint with a
+ * pair of its own (its certificate must cover the name sent), then for the
+ * service.  *ret_names has d->n_endpoints entries, NULL where none.
+ */
+static int choose_names(const struct discovered *d, char ***ret_names, char **ret_service)
+{
+	char **names = calloc(d->n_endpoints + 1, sizeof(*names));
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_endpoints; i++)
+		if (!d->endpoints[i].sni && d->endpoints[i].cert)
+			names[i] = name_from_cert(d->endpoints[i].cert, NULL, d, names, i);
+	*ret_service = d->cert ? name_from_cert(d->cert, d->hostname, d, names, SERVICE) : NULL;
+	*ret_names = names;
+	return 0;
+}
+
+static void print_endpoints(FILE *f, const struct discovered *d, char *const names[])
+{
+	for (size_t i = 0; i < d->n_endpoints; i++) {
+		const struct discovered_endpoint *e = &d->endpoints[i];
+
+		fprintf(f, "\tendpoint %s {\n", e->name);
+		conf_write_setting(f, "\t\t", "address", e->address);
+		fprintf(f, "\t\tport = %u\n", e->port);
+		if (e->starttls >= 0 && (size_t)e->starttls < starttls_n_drivers)
+			fprintf(f, "\t\tstarttls = \"%s\"\n", starttls_drivers[e->starttls].name);
+		print_endpoint_pair(f, d, e, names[i]);
+		fputs("\t}\n", f);
+	}
+}
+
+static int print_service(FILE *f, const struct discover_options *o, const char *search,
+			 size_t which, const struct discovered *d)
 {
 	const struct daemon_def *def = &daemons[which];
 	bool private = which == DOVECOT ? !!o->dovecot_conf : which == POSTFIX ? !!o->postfix_dir
@@ -217,9 +278,11 @@ static void print_service(FILE *f, const struct discover_options *o, const char 
 		       : which == HAPROXY ? !!o->haproxy_conf : o->nginx_conf || o->nginx_prefix;
 	const struct kind *k = def->kind ? kind_find(def->kind) : NULL;
 	struct stat st;
-	char *argv[MAX_CMD_ARGS], *prog = NULL;
-	char *name = d->cert ? name_from_cert(d->cert, d->hostname, d) : NULL;
+	char *argv[MAX_CMD_ARGS], *prog = NULL, *name = NULL, **names = NULL;
+	int r = choose_names(d, &names, &name);
 
+	if (r < 0)
+		return r;
 	fprintf(f, "service %s {\n", def->service);
 	conf_write_setting(f, "\t", "cert", d->cert);
 	conf_write_setting(f, "\t", "key", d->key);
@@ -251,27 +314,24 @@ static void print_service(FILE *f, const struct discover_options *o, const char 
 	free(prog);
 	if (d->control_socket && (!k || !k->socket || strcmp(k->socket, d->control_socket) != 0))
 		conf_write_setting(f, "\t", "control-socket", d->control_socket);
-	for (size_t i = 0; i < d->n_endpoints; i++) {
-		const struct discovered_endpoint *e = &d->endpoints[i];
-
-		fprintf(f, "\tendpoint %s {\n", e->name);
-		conf_write_setting(f, "\t\t", "address", e->address);
-		fprintf(f, "\t\tport = %u\n", e->port);
-		if (e->starttls >= 0 && (size_t)e->starttls < starttls_n_drivers)
-			fprintf(f, "\t\tstarttls = \"%s\"\n", starttls_drivers[e->starttls].name);
-		print_endpoint_pair(f, d, e);
-		fputs("\t}\n", f);
-	}
+	print_endpoints(f, d, names);
 	fputs("}\n", f);
+	for (size_t i = 0; i < d->n_endpoints; i++)
+		free(names[i]);
+	free(names);
 	free(name);
+	return 0;
 }
 
-/* The first line of a command's stderr, escaped, for a comment. */
-static void first_line(const struct cmd_result *c, char *out, size_t outlen)
+/* The line of a command's stderr that says why (its first with mark, else its first), escaped. */
+static void why_line(const struct cmd_result *c, const char *mark, char *out, size_t outlen)
 {
-	size_t n = strcspn(c->err, "\n");
+	const char *line = mark ? strstr(c->err, mark) : NULL;
 
-	escape_bytes(c->err, n, out, outlen);
+	while (line && line > c->err && line[-1] != '\n')
+		line--;
+	line = line ? line : c->err;
+	escape_bytes(line, strcspn(line, "\n"), out, outlen);
 }
 
 /* Apache and HAProxy: the bundle of their files, then their parser. */
@@ -330,7 +390,7 @@ static int discover_one(FILE *f, const struct discover_options *o, const char *s
 			r = 0;
 			goto out;
 		}
-		first_line(&res[k], msg, sizeof(msg));
+		why_line(&res[k], def->why_mark, msg, sizeof(msg));
 		if (res[k].timed_out)
 			fprintf(f, "# %s: %s did not finish in time\n", def->service, what);
 		else if (res[k].too_long)
@@ -368,8 +428,9 @@ static int discover_one(FILE *f, const struct discover_options *o, const char *s
 		r = 0;
 		goto out;
 	}
-	print_service(f, o, search, which, &d);
-	r = 1;
+	r = print_service(f, o, search, which, &d);
+	if (r >= 0)
+		r = 1;
 out:
 	discovered_done(&d);
 	cmd_result_done(&res[0]);

@@ -65,6 +65,8 @@ struct discovered {
 	size_t n_endpoints;
 	char **notes;       /* printable one-liners: what was skipped and why */
 	size_t n_notes;
+	size_t n_skipped;   /* endpoints past DISCOVER_MAX_ENDPOINTS, counted */
+	char *skipped_note; /* one of notes: says n_skipped */
 };
 
 void discovered_done(struct discovered *d);

@@ -49,7 +49,7 @@ const struct kind kinds[] = {
 	  .how = "Apache reads its certificates again at a graceful restart (the unit's "
 		 "reload); busy children finish their requests first" },
 	{ "haproxy", "HAProxy", RELOAD_METHOD_HAPROXY, .unit = "haproxy.service",
-	  .check = { "/usr/sbin/haproxy", "-c", "-q", "-f", "/etc/haproxy/haproxy.cfg" },
+	  .check = { "/usr/sbin/haproxy", "-c", "-f", "/etc/haproxy/haproxy.cfg" },
 	  .socket = "/run/haproxy/admin.sock",
 	  .ports = { HTTPS_PORTS },
 	  .how = "HAProxy takes every certificate it uses again through its runtime API "

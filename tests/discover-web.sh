@@ -93,7 +93,7 @@ like "$apache" "# apache: 1 <VirtualHost> block without SSLEngine on skipped" \
 	"apache: the plain virtual host is a comment"
 like "$haproxy" 'kind = "haproxy"' "haproxy: the service names kind haproxy"
 like "$haproxy" "control-socket = \"$HAPROXY_SOCK\"" "haproxy: its admin socket, found in global"
-like "$haproxy" "reload-check = {\"[^\"]*haproxy\", \"-f\", \"$HAPROXY_CONF\", \"-c\", \"-q\"}" \
+like "$haproxy" "reload-check = {\"[^\"]*haproxy\", \"-f\", \"$HAPROXY_CONF\", \"-c\"}" \
 	"haproxy: the private configuration is tested with haproxy -c"
 
 printf '%s\n%s\n' "$apache" "$haproxy" | write_conf "$TEST_TMP/etc/certwatch.conf"

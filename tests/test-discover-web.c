@@ -453,6 +453,126 @@ static void haproxy_hostile(void)
 	discovered_done(&d);
 }
 
+static void haproxy_conditions_and_sections(void)
+{
+	static const char cfg[] =
+		"global\n\tcrt-base /c\n"
+		"frontend fe\n"
+		"\tbind :443 ssl crt a.pem\n"
+		".if defined(NEVER_SET)\n"
+		"\tbind :8443 ssl crt a.pem\n"
+		"  .if version_atleast(2.4)\n"
+		"\tbind :8444 ssl crt a.pem\n"
+		"  .endif\n"
+		".elif streq(\"$X\",y)\n"
+		"\tbind :8445 ssl crt a.pem\n"
+		".else\n"
+		"\tbind :8446 ssl crt a.pem\n"
+		"\tbind :8080\n"
+		".endif\n"
+		"\tbind :444 ssl crt a.pem\n"
+		".endif\n"
+		"log-forward syslog\n"
+		"\tbind :6514 ssl crt a.pem\n"
+		"peers mypeers\n"
+		"\tbind :10000 ssl crt a.pem\n"
+		"fcgi-app php\n"
+		"\tbind :8447 ssl crt a.pem\n"
+		"listen li\n"
+		"\tbind :445 ssl crt a.pem\n"
+		".if defined(HAPROXY_LOCALPEER)\n"
+		"\tbind :8448 ssl crt a.pem\n";
+	struct bundle b = { 0 };
+	struct discovered d;
+
+	add_text(&b, 'f', "/h.cfg", cfg);
+	add_text(&b, 'x', "/c/a.pem", "");
+	ok(discover_haproxy(b.text, b.len, &d) == 0, "haproxy conditions: parse");
+	is_str(render(&d),
+	       "fe-a 127.0.0.1 443 tls - /c/a.pem /c/a.pem\n"
+	       "fe-a-2 127.0.0.1 444 tls - /c/a.pem /c/a.pem\n"
+	       "li-a 127.0.0.1 445 tls - /c/a.pem /c/a.pem\n",
+	       "haproxy conditions: only binds outside .if blocks and in frontend or listen");
+	like(notes(&d), "/h.cfg:6: bind :8443: inside .if: not evaluated; write it by hand",
+	     "haproxy conditions: a bind inside .if, said with file:line");
+	like(notes(&d), "/h.cfg:8: bind :8444: inside .if", "haproxy conditions: nested, said");
+	like(notes(&d), "/h.cfg:11: bind :8445: inside .if", "haproxy conditions: .elif, said");
+	like(notes(&d), "/h.cfg:13: bind :8446: inside .if", "haproxy conditions: .else, said");
+	ok(!strstr(notes(&d), ":8080"), "haproxy conditions: a bind without ssl, not said");
+	like(notes(&d), "/h.cfg:17: .endif without .if", "haproxy conditions: a stray .endif");
+	like(notes(&d), "/h.cfg:26: .if without .endif: the rest of the file was taken as inside it",
+	     "haproxy conditions: an unterminated .if, said where it opened");
+	like(notes(&d), "/h.cfg:27: bind :8448: inside .if", "haproxy conditions: ... and its bind");
+	like(notes(&d), "log-forward syslog: bind :6514 ssl: not a frontend or listen",
+	     "haproxy sections: log-forward starts a section; its TLS bind, said");
+	like(notes(&d), "peers mypeers: bind :10000 ssl: not a frontend", "haproxy: peers, said");
+	like(notes(&d), "fcgi-app php: bind :8447 ssl", "haproxy sections: fcgi-app is one");
+	discovered_done(&d);
+	free(b.text);
+}
+
+static void haproxy_bounds_and_names(void)
+{
+	struct bundle b = { 0 };
+	struct discovered d;
+	char *list = malloc(12001 * 24 + 1);
+	size_t n = 0;
+
+	for (int i = 0; i < 12001 && list; i++)
+		n += (size_t)sprintf(list + n, "/a.pem h%d.hap.test\n", i);
+	if (!list)
+		abort();
+	add_text(&b, 'f', "/h.cfg", "frontend fe\n\tbind :443 ssl crt-list /l\n");
+	add_text(&b, 'f', "/l", list);
+	add_text(&b, 'x', "/a.pem", "");
+	ok(discover_haproxy(b.text, b.len, &d) == 0 && d.n_endpoints == DISCOVER_MAX_ENDPOINTS,
+	   "haproxy bounds: 12,001 crt-list lines give %d endpoints", DISCOVER_MAX_ENDPOINTS);
+	is_str(notes(&d), "10977 more endpoints not listed: at most 1024 are; write the others by "
+	       "hand\nno stats socket with level admin in global: a renewal reloads "
+	       "haproxy.service\n", "haproxy bounds: one note counts the rest");
+	discovered_done(&d);
+	free(b.text);
+	free(list);
+
+	b = (struct bundle){ 0 };
+	add_text(&b, 'f', "/h.cfg", "frontend fe\n\tbind :443 ssl crt-list /l\n");
+	add_text(&b, 'f', "/l", "/a.pem caf\xe9.hap.test\n/a.pem blog.hap.test}\n/a.pem 192.0.2.7\n"
+		 "/a.pem [alpn h2] !x.test *.w.test ok.hap.test\n");
+	add_text(&b, 'x', "/a.pem", "");
+	ok(discover_haproxy(b.text, b.len, &d) == 0, "haproxy names: parse");
+	is_str(render(&d), "fe-a 127.0.0.1 443 tls - /a.pem /a.pem\n"
+	       "fe-a-2 127.0.0.1 443 tls - /a.pem /a.pem\n"
+	       "fe-a-3 127.0.0.1 443 tls - /a.pem /a.pem\n"
+	       "fe-a-4 127.0.0.1 443 tls ok.hap.test /a.pem /a.pem\n",
+	       "haproxy names: filters the loader would refuse are not sent");
+	like(notes(&d), "fe-a: name \"caf\\xe9.hap.test\" is in Unicode", "haproxy names: Latin-1");
+	like(notes(&d), "fe-a: name \"blog.hap.test}\" is not a host name", "haproxy names: a brace");
+	like(notes(&d), "fe-a: name \"192.0.2.7\" is an IP address", "haproxy names: an IP literal");
+	discovered_done(&d);
+	free(b.text);
+}
+
+static void haproxy_crt_dir_notes_once(void)
+{
+	struct bundle b = { 0 };
+	struct discovered d;
+
+	add_text(&b, 'f', "/h.cfg", "frontend fe\n\tbind :443 ssl crt /d\n\tbind :444 ssl crt /d\n"
+		 "frontend fe2\n\tbind :445,:446 ssl crt /d/\n");
+	add_text(&b, 'd', "/d", "a.pem\nfifo.pem\nsub\n");
+	add_text(&b, 'x', "/d/a.pem", "");
+	add_text(&b, 'm', "/d/fifo.pem", "not a regular file");
+	add_text(&b, 'd', "/d/sub", "x.pem\n");
+	ok(discover_haproxy(b.text, b.len, &d) == 0 && d.n_endpoints == 4,
+	   "haproxy crt dir: one endpoint per bind address");
+	is_str(notes(&d), "crt /d/fifo.pem: not a regular file; skipped\n"
+	       "crt /d/sub: a directory, which HAProxy does not look into; skipped\n"
+	       "no stats socket with level admin in global: a renewal reloads haproxy.service\n",
+	       "haproxy crt dir: a FIFO and a subdirectory, each said once");
+	discovered_done(&d);
+	free(b.text);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
 	char path[PATH_MAX * 2];
@@ -524,6 +644,9 @@ int main(void)
 	haproxy_debian();
 	haproxy_hostile();
 	gather_from_disk(top);
+	haproxy_conditions_and_sections();
+	haproxy_bounds_and_names();
+	haproxy_crt_dir_notes_once();
 
 	{
 		char cmd[PATH_MAX + 16];

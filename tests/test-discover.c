@@ -17,12 +17,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "conf.h"
 #include "discover.h"
+#include "discover-int.h"
 #include "starttls.h"
 #include "util.h"
 #include "../tests/tap.h"
 #include "../tests/discover-fixture.h"
+#include "../tests/pki.h"
 
 static char top[PATH_MAX];
 
@@ -223,10 +227,12 @@ static void nginx_stream_relative_quotes_and_skips(void)
 	ok(discover_nginx(dump, sizeof(dump) - 1, &d) == 0, "nginx edge cases: parse");
 	is_str(render(&d),
 	       "stream 127.0.0.1 6514 tls - /etc/ssl/syslog.pem /etc/nginx/syslog.key\n"
-	       "a-b.example ::1 8443 tls a\"b.example /etc/nginx/certs/a.pem "
+	       "a-b.example ::1 8443 tls - /etc/nginx/certs/a.pem "
 	       "/etc/nginx/certs/a key.pem\n",
 	       "nginx: a stream server with stream-level pair, a relative include and relative "
 	       "paths, [::] to ::1, quotes and escapes, unix and quic listeners ignored");
+	like(notes(&d), "a\\\"b.example: name \"a\\\"b.example\" is not a host name",
+	     "nginx: a server_name the loader refuses is not sent, said");
 	like(notes(&d), "dyn.example.com: skipped: the certificate is chosen at run time",
 	     "nginx: a certificate from a variable is named in a note");
 	like(notes(&d), "pp.example.com: skipped: it expects the PROXY protocol",
@@ -607,6 +613,143 @@ static void exim_ports_and_lists(void)
 	discovered_done(&d);
 }
 
+/* ---- the common layer: names, bounds ------------------------------------------------ */
+
+static void names_the_loader_refuses_are_left_out(void)
+{
+	static const char *const bad[] = { "caf\xe9.hap.test", "blog.hap.test}", "192.0.2.1",
+					   "::1", "-x.example", "a\tb" };
+	struct discovered d = { 0 };
+	char pair[64];
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		snprintf(pair, sizeof(pair), "/c/%zu.pem", i);
+		ok(disc_add_endpoint(&d, "fe", "127.0.0.1", 443, -1, bad[i], pair, pair) == 0,
+		   "names: endpoint %zu added", i);
+	}
+	ok(d.n_endpoints == ELEMENTSOF(bad), "names: every endpoint kept, with its own pair");
+	for (size_t i = 0; i < d.n_endpoints; i++)
+		ok(!d.endpoints[i].sni, "names: endpoint %zu sends no name the loader refuses", i);
+	like(notes(&d), "fe: name \"caf\\xe9.hap.test\" is in Unicode", "names: Latin-1, said escaped");
+	like(notes(&d), "fe: name \"blog.hap.test}\" is not a host name", "names: a brace, said");
+	like(notes(&d), "fe: name \"192.0.2.1\" is an IP address, which SNI does not carry",
+	     "names: an IPv4 literal is no SNI name");
+	like(notes(&d), "fe: name \"::1\" is an IP address", "names: nor is an IPv6 one");
+	like(notes(&d), "fe: name \"a\\tb\" is not a host name", "names: a tab, said escaped");
+	ok(disc_name_problem("api.hap.test") == NULL && disc_name_problem("xn--caf-dma.test") == NULL,
+	   "names: host names and A-labels pass");
+	discovered_done(&d);
+}
+
+static void endpoints_past_the_bound_counted_once(void)
+{
+	struct discovered d = { 0 };
+	bool added = true;
+
+	for (int i = 0; i < DISCOVER_MAX_ENDPOINTS + 10; i++)
+		added &= disc_add_endpoint(&d, "e", "127.0.0.1", 443, -1, NULL, NULL, NULL) == 0;
+	ok(added && d.n_endpoints == DISCOVER_MAX_ENDPOINTS, "bound: %d endpoints kept",
+	   DISCOVER_MAX_ENDPOINTS);
+	is_str(notes(&d), "10 more endpoints not listed: at most 1024 are; write the others by hand\n",
+	       "bound: one note counts the endpoints left out");
+	discovered_done(&d);
+
+	for (int i = 0; i < DISCOVER_MAX_NOTES + 5; i++)
+		disc_note(&d, "note %d", i);
+	disc_note(&d, "note 0");
+	for (int i = 0; i < DISCOVER_MAX_ENDPOINTS + 2; i++)
+		disc_add_endpoint(&d, "e", "127.0.0.1", 443, -1, NULL, NULL, NULL);
+	ok(d.n_notes == DISCOVER_MAX_NOTES, "bound: notes stay bounded");
+	like(notes(&d), "2 more endpoints not listed", "bound: ... and the count is kept when full");
+	discovered_done(&d);
+
+	disc_note(&d, "same");
+	disc_note(&d, "same");
+	is_str(notes(&d), "same\n", "notes: the same note is said once");
+	discovered_done(&d);
+}
+
+/* A PEM certificate for sans, signed by pki.h's intermediate. */
+static void put_cert(const char *path, const char *sans)
+{
+	X509 *x = pki_cert("hap", k_leaf, inter, k_int, sans, -DAY, 90 * DAY);
+	FILE *f = fopen(path, "we");
+
+	if (!f || !PEM_write_X509(f, x) || !PEM_write_PrivateKey(f, k_leaf, NULL, NULL, 0, NULL,
+								   NULL) || fclose(f) != 0)
+		abort();
+	X509_free(x);
+}
+
+static void names_unique_per_listener_not_per_service(void)
+{
+	char dir[PATH_MAX + 16], path[PATH_MAX + 32], text[PATH_MAX * 4], bin[PATH_MAX + 16];
+	struct discover_options o = { 0 };
+	const char *fe_b_api;
+	char *out;
+	FILE *f;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/hap", top);
+	snprintf(bin, sizeof(bin), "%s/hapbin", top);
+	snprintf(path, sizeof(path), "%s/certs", dir);
+	if (mkdir(dir, 0700) < 0 || mkdir(path, 0700) < 0 || mkdir(bin, 0700) < 0)
+		abort();
+	put_script(bin, "haproxy", "exit 0");
+	pki_make();
+	snprintf(path, sizeof(path), "%s/certs/0www.pem", dir);
+	put_cert(path, "DNS:www.hap.test");
+	snprintf(path, sizeof(path), "%s/certs/api.pem", dir);
+	put_cert(path, "DNS:api.hap.test");
+	snprintf(path, sizeof(path), "%s/list", dir);
+	if (!(f = fopen(path, "we")) || fputs("api.pem api.hap.test\n", f) < 0 || fclose(f) != 0)
+		abort();
+	snprintf(text, sizeof(text), "global\n\tcrt-base %s/certs\nfrontend fe_a\n"
+		 "\tbind 127.0.0.1:8441 ssl crt-list %s/list crt api.pem\nfrontend fe_b\n"
+		 "\tbind 127.0.0.1:8442 ssl crt %s/certs\n", dir, dir, dir);
+	snprintf(path, sizeof(path), "%s/haproxy.cfg", dir);
+	if (!(f = fopen(path, "we")) || fputs(text, f) < 0 || fclose(f) != 0)
+		abort();
+	o.search_path = bin;
+	o.haproxy_conf = path;
+	out = write_to_string(&o, &r);
+	ok(r == 1, "listener names: the haproxy service written");
+	fe_b_api = out ? strstr(out, "endpoint fe_b-api {") : NULL;
+	ok(fe_b_api && strncmp(strstr(fe_b_api, "port = "), "port = 8442\n\t\tname = "
+			       "\"api.hap.test\"", 34) == 0,
+	   "listener names: fe_b's api.pem is probed as api.hap.test, which fe_a's crt-list sends "
+	   "on another port");
+	like(out, "endpoint fe_a-api {\n\t\taddress = \"127.0.0.1\"\n\t\tport = 8441\n\t\tname = "
+	     "\"api.hap.test\"", "listener names: fe_a's crt-list line sends its filter");
+	like(out, "endpoint fe_a-api-2 {\n\t\taddress = \"127.0.0.1\"\n\t\tport = 8441\n\t\tcert",
+	     "listener names: on fe_a's own listener the name is taken: none given");
+	like(out, "endpoint fe_b-0www {\n\t\taddress = \"127.0.0.1\"\n\t\tport = 8442\n\t\tname = "
+	     "\"www.hap.test\"", "listener names: each certificate of a crt dir, its own name");
+	free(out);
+	pki_free();
+}
+
+/* HAProxy 2.6's haproxy -c, failing: "[NOTICE]" lines first, then why. */
+static void haproxy_check_failure_says_why(void)
+{
+	char bin[PATH_MAX + 16];
+	struct discover_options o = { .haproxy_conf = "/nonexistent/haproxy.cfg" };
+	char *out;
+	int r;
+
+	snprintf(bin, sizeof(bin), "%s/hapbin", top);
+	put_script(bin, "haproxy", "case \"$*\" in *-q*) exit 1 ;; esac\n"
+		   "echo '[NOTICE]   (1) : haproxy version is 2.6.12' >&2\n"
+		   "echo '[NOTICE]   (1) : path to executable is /usr/sbin/haproxy' >&2\n"
+		   "echo \"[ALERT]    (1) : config : parsing [h.cfg:2] : unknown keyword 'x'\" >&2\n"
+		   "exit 1");
+	o.search_path = bin;
+	out = write_to_string(&o, &r);
+	like(out, "# haproxy: haproxy -c failed (exit 1): [ALERT]    (1) : config : parsing "
+	     "[h.cfg:2] : unknown keyword 'x'\n", "haproxy -c: a failure says HAProxy's reason");
+	free(out);
+}
+
 int main(void)
 {
 	const char *src = getenv("TESTS_SRCDIR");
@@ -632,6 +775,10 @@ int main(void)
 	exim_ports_and_lists();
 	garbage_never_crashes();
 	write_with_stand_ins();
+	names_the_loader_refuses_are_left_out();
+	endpoints_past_the_bound_counted_once();
+	names_unique_per_listener_not_per_service();
+	haproxy_check_failure_says_why();
 
 	{
 		char cmd[PATH_MAX + 16];
