@@ -54,7 +54,9 @@ enum { DOVECOT, POSTFIX, NGINX, EXIM, APACHE, HAPROXY };
  * Whether name is sent by another endpoint on endpoint i's listener
  * (address and port): the daemon would pick that one's pair for it.  A
  * name on another listener is no conflict: SNI picks among the pairs of
- * one listener only.  names[] holds the names chosen so far for endpoints
+ * one listener only; nor is one of another key type on the same listener
+ * (nginx's two ssl_certificate, Dovecot's ssl_alt_cert): the client's
+ * offer picks between those.  names[] holds the names chosen so far for endpoints
  * without sni; for the service (i SERVICE), every endpoint that would send
  * its name is checked.
  */
@@ -69,7 +71,8 @@ static bool name_taken(const struct discovered *d, char *const names[], size_t i
 
 		if (!e && !sent && name_taken(d, names, j, name))
 			return true;
-		if (e && j != i && sent && o->port == e->port &&
+		/* Pairs of one name per key type share it: the key type picks between them. */
+		if (e && j != i && sent && o->port == e->port && o->key_type == e->key_type &&
 		    strcmp(o->address, e->address) == 0 && strcasecmp(sent, name) == 0)
 			return true;
 	}
@@ -446,8 +449,8 @@ int discover_write_opts(FILE *out, const struct discover_options *o, char *err, 
 	int found = 0, r;
 
 	fputs("# Written by certwatch discover from the daemons' own configuration dumps.\n"
-	      "# Review it, then install it as /etc/certwatch/conf.d/NAME.conf (root's, mode 0600).\n",
-	      out);
+	      "# Review it, then save it in the conf.d directory beside " CONF_DEFAULT_FILE ",\n"
+	      "# such as conf.d/local.conf (root's, mode 0600).\n", out);
 	for (size_t i = 0; i < ELEMENTSOF(daemons); i++) {
 		if ((r = discover_one(out, o, search, i)) < 0) {
 			snprintf(err, errlen, "discovering %s: %s", daemons[i].service, strerror(-r));

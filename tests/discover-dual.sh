@@ -106,7 +106,8 @@ is "$cw_rc" 0 "the discovered configuration passes --test-config"
 cw --config "$conf" check --json
 summary=$(check_summary "$cw_out")
 is "$cw_rc/$summary" "0/21 endpoints, not OK: none" \
-	"certwatch check: every certificate a client can get is found OK"
+	"certwatch check: every certificate a client can get is found OK" ||
+	diag "$cw_err"
 for n in www:nginx:www.test mail:dovecot:imaps sub:postfix:smtpd-$pf_sub; do
 	p=${n%%:*} rest=${n#*:} svc=${rest%%:*} ep=${rest#*:}
 	is "$(json_endpoint "$cw_out" "$svc" "$ep-rsa" served.sha256)/$(json_endpoint "$cw_out" "$svc" "$ep-ecdsa" served.sha256)" \
