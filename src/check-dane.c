@@ -12,6 +12,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,35 +23,49 @@
 #include "check-dane.h"
 #include "starttls.h"
 
+/* An IPv4 or IPv6 address written as such, which no TLSA record can hang off. */
+static bool ip_literal(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
 int check_dane_new(const struct conf_endpoint *ep, struct check_dane **ret)
 {
+	const char *name = ep->dane_name ? ep->dane_name : ep->sni ? ep->sni : ep->address;
+	bool smtp = ep->starttls >= 0 && strcmp(starttls_drivers[ep->starttls].name, "smtp") == 0;
+	enum dane_mode mode = (enum dane_mode)ep->dane;
 	struct check_dane *d;
 	size_t n = 0;
 	char err[128];
 
 	while (ep->pins && ep->pins[n])
 		n++;
-	bool smtp = ep->starttls >= 0 && strcmp(starttls_drivers[ep->starttls].name, "smtp") == 0;
-
 	*ret = NULL;
+	/*
+	 * TLSA records belong to a domain name (RFC 6698 section 3): an
+	 * endpoint known only by its address has none for auto to look up.
+	 */
+	if (mode == DANE_MODE_AUTO && ip_literal(name))
+		mode = DANE_MODE_NO;
 	/*
 	 * Without pins, an endpoint whose records are never looked up has no
 	 * DANE part: no, and auto for what is not SMTP (a look-up is what
 	 * would make auto want them).  On a host of 10,000 HTTPS virtual
 	 * hosts, that is most of the daemon's memory saved.
 	 */
-	if (n == 0 && (ep->dane == DANE_MODE_NO ||
-		       !dane_wanted((enum dane_mode)ep->dane, ep->port, smtp, NULL)))
+	if (n == 0 && (mode == DANE_MODE_NO || !dane_wanted(mode, ep->port, smtp, NULL)))
 		return 0;
 	d = calloc(1, sizeof(*d));
 	if (!d || (n && !(d->pins = calloc(n, sizeof(*d->pins))))) {
 		free(d);
 		return -ENOMEM;
 	}
-	d->mode = (enum dane_mode)ep->dane;
+	d->mode = mode;
 	d->override = ep->dane_override;
 	d->smtp = smtp;
-	d->name = ep->dane_name ? ep->dane_name : ep->sni ? ep->sni : ep->address;
+	d->name = name;
 	/* Checked when the configuration was loaded. */
 	for (size_t i = 0; i < n; i++)
 		if (tlsa_pin_parse(ep->pins[i], &d->pins[d->n_pins], err, sizeof(err)) == 0)

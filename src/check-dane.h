@@ -38,7 +38,8 @@ struct check_dane {
 /*
  * The DANE part of an endpoint's item, or *ret NULL when no pin is set
  * and its records are never looked up (dane = no, or auto for an endpoint
- * that does not speak SMTP: dane_wanted()).  Returns 0, or -ENOMEM.
+ * that does not speak SMTP, dane_wanted(), or whose TLSA name is an IP
+ * address).  Returns 0, or -ENOMEM.
  */
 int check_dane_new(const struct conf_endpoint *ep, struct check_dane **ret);
 
