@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "check-dane.h"
+#include "conf.h"
 #include "dane-judge.h"
 #include "pki.h"
 #include "tap.h"
@@ -356,6 +358,38 @@ static void test_wanted(void)
 	   "mode names");
 }
 
+/* Which endpoints get a DANE part at all (check_dane_new()). */
+static void test_part(void)
+{
+	struct conf_endpoint ep = { .address = (char *)"127.0.0.1", .port = 25, .starttls = -1,
+				    .dane = DANE_MODE_AUTO };
+	struct check_dane *d = NULL;
+
+	ok(check_dane_new(&ep, &d) == 0 && !d,
+	   "auto, SMTP, known only by its IPv4 address: no look-up, no DANE part");
+	ep.address = (char *)"::1";
+	ok(check_dane_new(&ep, &d) == 0 && !d, "the same with an IPv6 address");
+	ep.sni = (char *)"mx.example.test";
+	ok(check_dane_new(&ep, &d) == 0 && d && d->mode == DANE_MODE_AUTO &&
+	   strcmp(d->name, "mx.example.test") == 0, "with a name: looked up under that name");
+	check_dane_free(d);
+	d = NULL;
+	ep.sni = NULL;
+	ep.dane_name = (char *)"mx.example.test";
+	ok(check_dane_new(&ep, &d) == 0 && d && strcmp(d->name, "mx.example.test") == 0,
+	   "with dane-name: looked up under it");
+	check_dane_free(d);
+	d = NULL;
+	ep.dane_name = NULL;
+	ep.port = 443;
+	ok(check_dane_new(&ep, &d) == 0 && !d, "auto, HTTPS: no DANE part");
+	ep.dane = DANE_MODE_YES;
+	ep.address = (char *)"127.0.0.1";
+	ok(check_dane_new(&ep, &d) == 0 && d && d->mode == DANE_MODE_YES,
+	   "yes: kept as asked, an address or not");
+	check_dane_free(d);
+}
+
 int main(void)
 {
 	struct dane_answer *all[] = { &only_cur, &only_next, &both, &ca, &pkix, &none, &insecure,
@@ -366,6 +400,7 @@ int main(void)
 	test_lines_and_recheck();
 	test_track();
 	test_wanted();
+	test_part();
 	for (size_t i = 0; i < ELEMENTSOF(all); i++)
 		dane_answer_done(all[i]);
 	pki_free();
