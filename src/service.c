@@ -2,8 +2,9 @@
  * service.c - one guarded service at run time; see service.h.
  *
  * The policy (policy.c) decides; this file carries its actions out: it arms
- * the service's timer, runs a reconcile pass over the endpoints, starts the
- * reload-check and the reload, and turns every outcome back into an event.
+ * the service's timer, runs a reconcile pass over the endpoints
+ * (service-pass.c), starts the reload-check and the reload, and turns
+ * every outcome back into an event.
  * Events wait in a small queue and are dispatched one at a time from a
  * defer source, so a failure found while acting (a reload that cannot even
  * start) is an event like any other and nothing re-enters the machine.
@@ -22,10 +23,10 @@
 #include "events.h"
 #include "focus.h"
 #include "log.h"
-#include "reconcile.h"
 #include "reload-log.h"
 #include "saved-view.h"
 #include "service.h"
+#include "service-int.h"
 #include "util.h"
 
 #define BACKOFF_FIRST_USEC    (30 * USEC_PER_SEC)
@@ -41,43 +42,6 @@
 #define RECHECK_USEC          USEC_PER_SEC
 #define RECHECK_MAX_USEC      (300 * USEC_PER_SEC)
 #define TIMER_ACCURACY        USEC_PER_MSEC
-#define QUEUE_MAX          16    /* more than the distinct events: duplicates are merged */
-
-/* One endpoint: what a probe callback needs, and the verdict last logged. */
-struct endpoint_ref {
-	struct service *s;
-	struct check_item *it;
-	struct disk_seen disk;        /* the disk leaf last seen */
-	char state[24];               /* the state last logged, "" if none */
-	uint8_t target[SHA256_LEN];   /* the disk leaf when the reload started */
-	bool has_target;
-	bool dane_held;               /* the last pass held its reload for DANE or pins */
-	uint64_t saved;               /* saved_print() of its record when last looked at */
-	bool renewed;                 /* the disk leaf changed since the last reload started */
-};
-
-struct service {
-	const struct service_env *env;
-	const struct conf_service *conf;
-	struct policy_conf pc;
-	struct policy_state ps;
-	struct policy_facts facts;    /* of the last pass, for EVENT_PROBED */
-	sd_event_source *timer;
-	sd_event_source *defer;
-	enum policy_event queue[QUEUE_MAX];
-	unsigned q_head, q_len;
-	struct reload_op *op;
-	struct endpoint_ref *eps;
-	size_t n_eps;
-	unsigned pending;             /* probes and TLSA look-ups of the pass in flight */
-	struct focus focus;           /* the endpoints the passes look at (focus.h) */
-	bool unsaved;                 /* an endpoint's record changed in the last pass */
-	char last_result[256];
-	char reload_said[256];        /* the reload method's own result */
-	char held[256];               /* why a reload wanted is held back, "" when none */
-	uint64_t reloads_ok, reloads_failed;   /* kept in the state file */
-	unsigned long looks;          /* reconcile passes finished, for certwatch sync */
-};
 
 static int local_minute(void)
 {
@@ -125,154 +89,6 @@ static int on_defer(sd_event_source *src, void *userdata)
 	s->q_len--;
 	dispatch(s, ev);
 	return 0;
-}
-
-/* ---- a reconcile pass ---------------------------------------------------- */
-
-/*
- * Why the reload the last pass wanted must wait: the endpoint whose pair
- * must not be loaded, and what is wrong with it.  Said in the log (once)
- * and kept for status.
- */
-static void describe_held(struct service *s)
-{
-	const struct check_item *it;
-
-	s->held[0] = '\0';
-	/* What the policy holds back (policy.c): a reload wanted, or a renewal not yet loaded. */
-	if (!s->facts.vetoed || !policy_facts_want_reload(&s->facts) ||
-	    s->facts.veto_index >= s->n_eps)
-		return;
-	it = s->eps[s->facts.veto_index].it;
-	snprintf(s->held, sizeof(s->held), "%s: the pair on disk is not valid (%.150s): no reload "
-		 "of %s until it is", it->endpoint, it->disk.detail, s->conf->name);
-}
-
-/* Logs each endpoint's verdict where it differs from the one logged last. */
-static void log_verdicts(struct service *s)
-{
-	for (size_t i = 0; i < s->n_eps; i++) {
-		struct endpoint_ref *e = &s->eps[i];
-		const char *now = verdict_state_to_string(e->it->verdict.state);
-
-		if (!s->focus.in[i])
-			continue;
-		event_verdict_changed(s->conf->name, e->it, e->state[0] ? e->state : NULL);
-		snprintf(e->state, sizeof(e->state), "%s", now);
-	}
-}
-
-/*
- * Logs a new certificate on disk and remembers it until a reload starts:
- * a pass that sees it served already may have met a process started after
- * the renewal while older ones still hold the old pair (policy.h).
- */
-static void note_renewal(struct service *s, struct endpoint_ref *e)
-{
-	char seen[sizeof(e->disk.sha256)];
-
-	memcpy(seen, e->disk.sha256, sizeof(seen));
-	event_disk_changed(s->conf->name, e->it, &e->disk);
-	if (!seen[0] || strcmp(seen, e->disk.sha256) == 0)
-		return;
-	e->renewed = true;
-	if (s->pc.can_reload && e->it->verdict.in_sync)
-		log_info("%s/%s: the renewal is served on a fresh connection already; it is "
-			 "reloaded all the same: processes started before it may still hold the old pair",
-			 s->conf->name, e->it->endpoint);
-}
-
-/*
- * Judges every endpoint in focus, logs a new certificate on disk at once,
- * sums up the facts.  The verdicts are logged when they differ from the
- * last ones logged, but not pass by pass during a verification: old
- * processes answering every other connection would make them flap; the
- * verification's end logs them.
- */
-static void finish_pass(struct service *s)
-{
-	bool verifying = s->ps.phase == PHASE_VERIFYING;
-	time_t now = time(NULL);
-
-	s->facts = RECONCILE_FACTS_INIT;
-	s->looks++;
-	for (size_t i = 0; i < s->n_eps; i++) {
-		struct endpoint_ref *e = &s->eps[i];
-		struct check_item *it = e->it;
-
-		if (!s->focus.in[i]) {
-			focus_fold_unseen(&s->facts, &it->verdict, e->renewed);
-			continue;
-		}
-		check_item_judge(it, now);
-		event_key_mode(it);
-		note_renewal(s, e);
-		event_dane_hold(s->conf->name, it, e->dane_held);
-		e->dane_held = it->verdict.dane_held;
-		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
-				    verifying && e->has_target ? e->target : NULL);
-		/* A renewal held for DANE or pins is not loaded by a reload either. */
-		if (e->renewed && !it->verdict.dane_held)
-			s->facts.renewal_unloaded = true;
-		s->unsaved |= saved_print(it) != e->saved;
-		e->saved = saved_print(it);
-		/* Its facts are what the service keeps: memory follows the host's size, not its certificates. */
-		check_item_let_go(it);
-	}
-	if (!verifying)
-		log_verdicts(s);
-	describe_held(s);
-	service_post(s, EVENT_PROBED);
-}
-
-static void on_probe_done(const struct probe_target *t, struct probe_result *r, void *userdata)
-{
-	struct endpoint_ref *e = userdata;
-	struct service *s = e->s;
-
-	(void)t;
-	probe_result_done(&e->it->probe);
-	e->it->probe = *r;   /* takes r's allocations */
-	if (--s->pending == 0)
-		finish_pass(s);
-}
-
-static void on_lookup_done(void *userdata)
-{
-	struct endpoint_ref *e = userdata;
-	struct service *s = e->s;
-
-	if (--s->pending == 0)
-		finish_pass(s);
-}
-
-static void start_pass(struct service *s)
-{
-	if (s->pending > 0)
-		return;   /* one pass at a time; its result is what the policy waits for */
-	focus_choose(&s->focus, s->ps.phase == PHASE_VERIFYING);
-	for (size_t i = 0; i < s->n_eps; i++) {
-		int r;
-
-		if (!s->focus.in[i])
-			continue;
-		check_item_aim(s->eps[i].it, time(NULL));
-		r = probe_start(s->env->engine, &s->eps[i].it->target, on_probe_done, &s->eps[i]);
-
-		if (r < 0) {
-			log_error("%s/%s: cannot start a probe: %s", s->conf->name,
-				  s->eps[i].it->endpoint, strerror(-r));
-			continue;
-		}
-		s->pending++;
-		r = check_dane_start(s->eps[i].it, s->env->resolver, on_lookup_done, &s->eps[i]);
-		if (r < 0)
-			log_error("%s/%s: cannot look up its TLSA records: %s", s->conf->name,
-				  s->eps[i].it->endpoint, dane_resolver_error(s->env->resolver));
-		s->pending += r > 0;
-	}
-	if (s->pending == 0)
-		finish_pass(s);
 }
 
 /* ---- the reload-check and the reload ---------------------------------- */
@@ -391,7 +207,7 @@ static void act(struct service *s, const struct policy_out *o)
 		arm(s, o->timer_at);
 		break;
 	case DO_PROBE:
-		start_pass(s);
+		service_pass_start(s);
 		break;
 	case DO_RUN_CHECK:
 		r = reload_command_start(s->env->event, "reload-check", s->conf->reload_check,
@@ -425,7 +241,7 @@ static void dispatch(struct service *s, enum policy_event ev)
 	if (before == PHASE_VERIFYING && o.outcome == OUTCOME_RELOAD_FAILED)
 		describe_unverified(s);
 	if (before == PHASE_VERIFYING && s->ps.phase != PHASE_VERIFYING)
-		log_verdicts(s);
+		service_pass_log_verdicts(s);
 	event_note(&(struct event_context) {
 			.service = s->conf->name,
 			.failures = s->ps.failures,
