@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf-int.h"
 #include "dane-judge.h"
@@ -401,4 +402,30 @@ int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size
 	check_fn *check = (unsigned)row->type < _CONF_TYPE_MAX ? checks[row->type] : NULL;
 
 	return check ? check(row, opt, msg, len) : 0;
+}
+
+/*
+ * metrics-file: node_exporter's textfile collector reads only *.prom files
+ * of a directory that exists; a name it would never read, or a directory
+ * that is not there, is said now rather than at the first write.
+ */
+void conf_check_metrics_file(struct conf_errors *e, const char *file, unsigned line,
+			     const char *path)
+{
+	static const char suffix[] = ".prom";
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *dir = !slash ? NULL :
+				   strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	const char *base = slash ? slash + 1 : path;
+	size_t n = strlen(base);
+	struct stat st;
+
+	if (n <= strlen(suffix) || strcmp(base + n - strlen(suffix), suffix) != 0)
+		conf_error(e, -EINVAL, file, line, "metrics-file %s is not named NAME.prom, "
+			   "the only files node_exporter's textfile collector reads; name it, for "
+			   "example, certwatch.prom", path);
+	else if (dir && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+		conf_error(e, -ENOENT, file, line, "the directory of metrics-file %s does not "
+			   "exist; create it (Debian's prometheus-node-exporter reads "
+			   "/var/lib/prometheus/node-exporter), or unset metrics-file", path);
 }

@@ -116,6 +116,16 @@ void conf_reload_methods(char *buf, size_t len, const char *conj);
  */
 int conf_check_value(const struct conf_row *row, cfg_opt_t *opt, char *msg, size_t len);
 
+struct conf_errors;
+
+/*
+ * metrics-file set at file:line: said to e when node_exporter's textfile
+ * collector would never read it (a name not ending in .prom, a directory
+ * that is not there).
+ */
+void conf_check_metrics_file(struct conf_errors *e, const char *file, unsigned line,
+			     const char *path);
+
 /* A reload-signal name, with or without "SIG", to its number; 0 if unknown. */
 int conf_signal_lookup(const char *name);
 const char *conf_signal_name(int signo);

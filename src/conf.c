@@ -357,29 +357,6 @@ out:
 	return r;
 }
 
-/*
- * metrics-file: node_exporter's textfile collector reads only *.prom files
- * of a directory that exists; a name it would never read, or a directory
- * that is not there, is said now rather than at the first write.
- */
-static void check_metrics_file(struct loader *l, const char *path, unsigned line)
-{
-	static const char suffix[] = ".prom";
-	_cleanup_free_ char *dir = dir_of(path);
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	size_t n = strlen(base);
-	struct stat st;
-
-	if (n <= strlen(suffix) || strcmp(base + n - strlen(suffix), suffix) != 0)
-		loader_error(l, -EINVAL, l->file, line, "metrics-file %s is not named NAME.prom, "
-			     "the only files node_exporter's textfile collector reads; name it, for "
-			     "example, certwatch.prom", path);
-	else if (dir && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
-		loader_error(l, -ENOENT, l->file, line, "the directory of metrics-file %s does not "
-			     "exist; create it (Debian's prometheus-node-exporter reads "
-			     "/var/lib/prometheus/node-exporter), or unset metrics-file", path);
-}
-
 static int take_globals(struct loader *l, cfg_t *cfg, const char *main_file)
 {
 	struct conf *c = l->conf;
@@ -400,7 +377,7 @@ static int take_globals(struct loader *l, cfg_t *cfg, const char *main_file)
 		return -ENOMEM;
 	l->include_dir_line = l->scan.include_dir_line;
 	if (c->metrics_file)
-		check_metrics_file(l, c->metrics_file, l->scan.metrics_file_line);
+		conf_check_metrics_file(&l->errors, l->file, l->scan.metrics_file_line, c->metrics_file);
 	if (c->crit_days >= c->warn_days)
 		loader_error(l, -EINVAL, l->file,
 			     l->scan.crit_days_line ? l->scan.crit_days_line : l->scan.warn_days_line,
