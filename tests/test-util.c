@@ -1,6 +1,6 @@
 /*
  * test-util.c - durations, escaping of untrusted bytes, hex fingerprints,
- * and opening files that can never block.
+ * opening files that can never block, and messages sized to what they say.
  */
 #include "config.h"
 
@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "hostname.h"
+#include "msg.h"
 #include "tap.h"
 #include "util.h"
 
@@ -184,6 +185,29 @@ static void hostnames(void)
 	   hostname_fqdn());
 }
 
+static void messages(void)
+{
+	char *m = NULL;
+
+	ok(msg_set(&m, 16, "%s", "") == 0 && m == NULL, "an empty message is no allocation");
+	is_str(msg_text(m), "", "no message reads as \"\"");
+	msg_set(&m, 16, "%s %d", "it is", 42);
+	is_str(m, "it is 42", "a message is formatted");
+	msg_set(&m, 16, "(%s)", m);
+	is_str(m, "(it is 42)", "a message may be formatted from itself");
+	msg_append(&m, 16, "; %s", "and more");
+	is_str(m, "(it is 42); and", "an appended message is cut where its buffer was (15 bytes)");
+	msg_append(&m, 16, "%s", "x");
+	is_str(m, "(it is 42); and", "nothing is appended to a full message");
+	msg_set(&m, 8, "0123456789");
+	is_str(m, "0123456", "a message is cut to room - 1 bytes, as snprintf() cuts");
+	msg_clear(&m);
+	ok(m == NULL, "a cleared message is NULL");
+	msg_append(&m, 16, "%s", "first");
+	is_str(m, "first", "appending to no message starts one");
+	msg_clear(&m);
+}
+
 int main(void)
 {
 	durations();
@@ -193,5 +217,6 @@ int main(void)
 	hex();
 	regular_files();
 	hostnames();
+	messages();
 	return tap_done();
 }
