@@ -225,7 +225,7 @@ static void long_line(FILE *f, const struct check_item *it, const struct judged 
 		if (p->status == PROBE_OK)
 			nagios_put(f, ", %s %s, handshake %.3f s, chain %s; days ranges -w %s -c %s",
 			    p->tls_version, p->cipher, (double)p->handshake_usec / 1e6,
-			    p->verified ? "verified" : p->verify_error, w, c);
+			    p->verified ? "verified" : msg_text(p->verify_error), w, c);
 	}
 }
 

@@ -77,7 +77,7 @@ static void probe_fail(struct probe *p, enum probe_status status, const char *fm
 	p->result.status = status;
 	p->result.phase = p->phase;
 	va_start(ap, fmt);
-	vsnprintf(p->result.detail, sizeof(p->result.detail), fmt, ap);
+	msg_vset(&p->result.detail, PROBE_DETAIL_MAX, fmt, ap);
 	va_end(ap);
 	probe_end(p);
 }
@@ -404,7 +404,7 @@ static void handshake_succeeded(struct probe *p)
 static void handshake_step(struct probe *p)
 {
 	enum probe_status status;
-	char why[256];
+	char why[256], said[PROBE_DETAIL_MAX];
 	int r, err, saved_errno;
 
 	/* The error queue is per thread and shared by every probe. */
@@ -425,7 +425,8 @@ static void handshake_step(struct probe *p)
 	}
 	status = probe_tls_failure(&p->tls, err, saved_errno, why, sizeof(why));
 	if (status == PROBE_TLS_ALERT &&
-	    probe_tls_cert_before_alert(p->ssl, &p->tls, p->result.detail, sizeof(p->result.detail))) {
+	    probe_tls_cert_before_alert(p->ssl, &p->tls, said, sizeof(said))) {
+		msg_set(&p->result.detail, PROBE_DETAIL_MAX, "%s", said);
 		handshake_succeeded(p);
 		return;
 	}

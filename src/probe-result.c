@@ -90,8 +90,8 @@ enum probe_status probe_result_from_ssl(struct probe_result *r, SSL *ssl, const 
 	r->verified = verify == X509_V_OK;
 	r->verify_code = (int)verify;
 	if (!r->verified)
-		snprintf(r->verify_error, sizeof(r->verify_error), "%s",
-			 X509_verify_cert_error_string(verify));
+		msg_set(&r->verify_error, PROBE_VERIFY_ERROR_MAX, "%s",
+			X509_verify_cert_error_string(verify));
 	r->name_covered = !sni || cert_info_covers(&r->leaf, sni);
 	snprintf(r->tls_version, sizeof(r->tls_version), "%s", SSL_get_version(ssl));
 	snprintf(r->cipher, sizeof(r->cipher), "%s", SSL_get_cipher_name(ssl));
@@ -105,4 +105,6 @@ void probe_result_done(struct probe_result *r)
 	cert_info_done(&r->leaf);
 	memset(&r->leaf, 0, sizeof(r->leaf));
 	cert_chain_done(&r->chain);
+	msg_clear(&r->detail);
+	msg_clear(&r->verify_error);
 }

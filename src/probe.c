@@ -131,8 +131,8 @@ static void on_starved(struct probe *p, int error)
 		format_duration(p->target.timeout_usec, dur, sizeof(dur));
 		p->result.status = PROBE_CONNECT_FAILED;
 		p->result.phase = PROBE_PHASE_CONNECT;
-		snprintf(p->result.detail, sizeof(p->result.detail), "certwatch itself could not "
-			 "open a socket within %s: %s (its own limit, not the server's fault)", dur,
+		msg_set(&p->result.detail, PROBE_DETAIL_MAX, "certwatch itself could not "
+			"open a socket within %s: %s (its own limit, not the server's fault)", dur,
 			 strerror(error));
 		on_ended(p);
 		return;

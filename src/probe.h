@@ -18,6 +18,7 @@
 #include <systemd/sd-event.h>
 
 #include "key-type.h"
+#include "msg.h"
 #include "x509.h"
 
 enum probe_status {
@@ -65,10 +66,14 @@ struct probe_target {
 	bool any_if_refused;
 };
 
+/* The bounds of a result's messages (msg.h), the NUL included. */
+#define PROBE_DETAIL_MAX       512
+#define PROBE_VERIFY_ERROR_MAX 128
+
 struct probe_result {
 	enum probe_status status;
 	enum probe_phase phase;     /* where it ended (the failing phase on error) */
-	char detail[512];           /* human message; peer data escaped */
+	char *detail;               /* human message (msg.h), NULL if none; peer data escaped */
 	char peer[64];              /* the address connected to, "ip:port" or "[ip6]:port" */
 	enum key_type key_type;     /* what the handshake asked for */
 	/* On PROBE_OK: */
@@ -77,7 +82,7 @@ struct probe_result {
 	size_t chain_len;           /* certificates the server sent after the leaf */
 	bool verified;              /* chain verified against the system trust store */
 	int verify_code;            /* X509_V_OK, or OpenSSL's X509_V_ERR_* */
-	char verify_error[128];     /* why not, when !verified */
+	char *verify_error;         /* why not, when !verified (msg.h) */
 	bool name_covered;          /* the leaf covers sni (true when no sni) */
 	char tls_version[16];       /* "TLSv1.3" */
 	char cipher[64];

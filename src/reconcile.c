@@ -231,7 +231,7 @@ static void judge_chain(const struct probe_result *served, const struct disk_pai
 		else
 			snprintf(v->reason, sizeof(v->reason), "the served chain does not lead to a "
 				 "trusted root (%s) while the chain on disk does: reload pending%s%s",
-				 served->verify_error, bad[0] ? "; " : "", bad);
+				 msg_text(served->verify_error), bad[0] ? "; " : "", bad);
 		return;
 	}
 	if (bad[0]) {
@@ -255,7 +255,7 @@ static void reconcile_pair(const struct probe_result *served, const struct disk_
 	memset(ret, 0, sizeof(*ret));
 	if (served->status != PROBE_OK) {
 		set(ret, STATE_UNREACHABLE, ACTION_NONE, SEVERITY_CRITICAL);
-		snprintf(ret->reason, sizeof(ret->reason), "%s", served->detail);
+		snprintf(ret->reason, sizeof(ret->reason), "%s", msg_text(served->detail));
 		return;
 	}
 	served_problem(served, name, now, problem, sizeof(problem));

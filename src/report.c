@@ -216,7 +216,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	json_str(f, probe_status_to_string(p->status));
 	json_kv(f, "phase", probe_phase_to_string(p->phase));
 	json_kv(f, "key_type", key_type_to_string(p->key_type));
-	json_kv(f, "detail", p->detail);
+	json_kv(f, "detail", msg_text(p->detail));
 	json_kv(f, "peer", p->peer);
 	fprintf(f, ", \"seconds\": %.3f, \"handshake_seconds\": %.3f}",
 		(double)p->total_usec / 1e6, (double)p->handshake_usec / 1e6);
@@ -229,7 +229,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 		fprintf(f, ", \"chain_length\": %zu, \"verified\": %s, ", p->chain_len,
 			p->verified ? "true" : "false");
 		json_key(f, "verify_error");
-		json_str(f, p->verified ? NULL : p->verify_error);
+		json_str(f, p->verified ? NULL : msg_text(p->verify_error));
 		fprintf(f, ", \"name_covered\": %s, ", p->name_covered ? "true" : "false");
 		json_key(f, "tls_version");
 		json_str(f, p->tls_version);

@@ -153,8 +153,8 @@ static void describe_unverified(struct service *s)
 				    it->disk.leaf.sha256, want);
 		if (it->probe.status != PROBE_OK) {
 			snprintf(s->last_result, sizeof(s->last_result), "%s still fails after %s "
-				 "(%s), expected %s; the %s", it->endpoint, after, it->probe.detail,
-				 want, s->reload_said);
+				 "(%s), expected %s; the %s", it->endpoint, after,
+				 msg_text(it->probe.detail), want, s->reload_said);
 			return;
 		}
 		sha256_to_short_hex(it->probe.leaf.sha256, served);

@@ -17,6 +17,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "key-type.h"
+#include "msg.h"
 #include "pair-format.h"
 #include "util.h"
 

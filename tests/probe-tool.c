@@ -42,7 +42,7 @@ static void print_one(const struct probe_result *r)
 
 	printf("status: %s\nphase: %s\ndetail: %s\npeer: %s\n",
 	       probe_status_to_string(r->status), probe_phase_to_string(r->phase),
-	       r->detail, r->peer);
+	       msg_text(r->detail), r->peer);
 	if (r->status != PROBE_OK)
 		return;
 	sha256_to_hex(r->leaf.sha256, hex);
@@ -53,7 +53,7 @@ static void print_one(const struct probe_result *r)
 	       r->leaf.subject ? r->leaf.subject : "", r->leaf.issuer ? r->leaf.issuer : "",
 	       (int64_t)r->leaf.not_after);
 	printf("chain: %zu\nverified: %s\nverify-error: %s\nname-covered: %s\n",
-	       r->chain_len, r->verified ? "yes" : "no", r->verify_error,
+	       r->chain_len, r->verified ? "yes" : "no", msg_text(r->verify_error),
 	       r->name_covered ? "yes" : "no");
 	printf("tls-version: %s\ncipher: %s\n", r->tls_version, r->cipher);
 	printf("connect-usec: %" PRIu64 "\nhandshake-usec: %" PRIu64 "\ntotal-usec: %" PRIu64 "\n",
@@ -72,7 +72,7 @@ static void on_done(const struct probe_target *t, struct probe_result *r, void *
 		print_one(r);
 	else
 		printf("%u %s %s %s\n", slot->index, probe_status_to_string(r->status),
-		       probe_phase_to_string(r->phase), r->detail);
+		       probe_phase_to_string(r->phase), msg_text(r->detail));
 	fflush(stdout);
 	probe_result_done(r);
 }

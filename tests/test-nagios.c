@@ -219,8 +219,7 @@ static void test_output(void)
 	item(&items[2], "dovecot", "pop3");
 	items[2].probe.status = PROBE_CONNECT_REFUSED;
 	items[2].probe.phase = PROBE_PHASE_CONNECT;
-	snprintf(items[2].probe.detail, sizeof(items[2].probe.detail),
-		 "connection refused | injected 'x'=1");
+	msg_set(&items[2].probe.detail, PROBE_DETAIL_MAX, "connection refused | injected 'x'=1");
 	decide(items, 3, now);
 
 	out = render(items, 2, NULL, NULL, 0, now, &sev);

@@ -199,11 +199,12 @@ static void unreachable(void)
 		struct probe_result s = { .status = failures[i] };
 		char what[96];
 
-		snprintf(s.detail, sizeof(s.detail), "probe failed: %s",
-			 probe_status_to_string(failures[i]));
+		msg_set(&s.detail, PROBE_DETAIL_MAX, "probe failed: %s",
+			probe_status_to_string(failures[i]));
 		snprintf(what, sizeof(what), "probe %s", probe_status_to_string(failures[i]));
 		expect(what, &s, &d, &TH, STATE_UNREACHABLE, ACTION_NONE, SEVERITY_CRITICAL,
 		       s.detail);
+		probe_result_done(&s);
 	}
 }
 
