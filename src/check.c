@@ -380,8 +380,8 @@ void check_item_judge(struct check_item *it, time_t now)
 	r = disk_pair_load_files(&(struct pair_files) ITEM_PAIR(it), it->target.sni, now, &it->disk);
 	if (r < 0) {
 		it->disk.status = X509_UNREADABLE;
-		snprintf(it->disk.detail, sizeof(it->disk.detail), "cannot load %s: %s", it->cert,
-			 strerror(-r));
+		msg_set(&it->disk.detail, X509_DETAIL_MAX, "cannot load %s: %s", it->cert,
+			strerror(-r));
 	}
 	/*
 	 * Whether the chain on disk leads to a trusted root is asked only of

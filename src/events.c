@@ -194,7 +194,7 @@ void event_key_mode(const struct check_item *it)
 	if (!it->cert || !it->key)
 		return;
 	i = key_said_index(it->key);
-	if (!it->disk.key_warning[0]) {
+	if (!it->disk.key_warning) {
 		if (i < n_keys_said && it->disk.status != X509_UNREADABLE) {
 			free(keys_said[i]);
 			keys_said[i] = keys_said[--n_keys_said];

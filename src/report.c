@@ -20,12 +20,12 @@ void report_key_warnings(FILE *f, const struct check_item *items, size_t n)
 		const struct check_item *it = &items[i];
 		bool said = false;
 
-		if (!it->cert || !it->key || !it->disk.key_warning[0])
+		if (!it->cert || !it->key || !it->disk.key_warning)
 			continue;
 		/* Endpoints often share a pair: once per key file. */
 		for (size_t j = 0; j < i && !said; j++)
 			said = items[j].cert && items[j].key && strcmp(items[j].key, it->key) == 0 &&
-			       items[j].disk.key_warning[0];
+			       items[j].disk.key_warning;
 		if (!said)
 			fprintf(f, "certwatch: warning: %s\n", it->disk.key_warning);
 	}
@@ -244,8 +244,9 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 		json_key(f, "cert");
 		json_str(f, it->cert);
 		json_kv(f, "status", x509_status_to_string(it->disk.status));
-		json_kv(f, "detail", it->disk.status == X509_VALID ? NULL : it->disk.detail);
-		json_kv(f, "key_warning", it->disk.key_warning[0] ? it->disk.key_warning : NULL);
+		json_kv(f, "detail", it->disk.status == X509_VALID ? NULL :
+			msg_text(it->disk.detail));
+		json_kv(f, "key_warning", it->disk.key_warning);
 		if (it->disk.have_leaf) {
 			fputs(", ", f);
 			json_cert_fields(f, &it->disk.leaf, now);
@@ -254,7 +255,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 			if (it->disk.trust_checked) {
 				fprintf(f, ", \"trusted\": %s", it->disk.trusted ? "true" : "false");
 				json_kv(f, "trust_error", it->disk.trusted ? NULL :
-					it->disk.trust_error);
+					msg_text(it->disk.trust_error));
 			}
 			if (p->status == PROBE_OK)
 				fprintf(f, ", \"same_key_as_served\": %s",

@@ -38,7 +38,7 @@ static void describe_held(struct service *s)
 		return;
 	it = s->eps[s->facts.veto_index].it;
 	snprintf(s->held, sizeof(s->held), "%s: the pair on disk is not valid (%.150s): no reload "
-		 "of %s until it is", it->endpoint, it->disk.detail, s->conf->name);
+		 "of %s until it is", it->endpoint, msg_text(it->disk.detail), s->conf->name);
 }
 
 /* Logs each endpoint's verdict where it differs from the one logged last (service-int.h). */

@@ -201,10 +201,10 @@ static void key_mode_check(const struct pem_file *f, struct disk_pair *p)
 	if (!(m & (S_IRGRP | S_IROTH)))
 		return;
 	path_text(f->path, path);
-	snprintf(p->key_warning, sizeof(p->key_warning),
-		 "key file %s is readable by %s (mode %04o): chmod 600 it%s", path,
-		 m & S_IROTH ? (m & S_IRGRP ? "group and others" : "others") : "its group",
-		 (unsigned)(m & 07777), m & S_IROTH ? "" : ", unless that group must read it");
+	msg_set(&p->key_warning, X509_KEY_WARNING_MAX,
+		"key file %s is readable by %s (mode %04o): chmod 600 it%s", path,
+		m & S_IROTH ? (m & S_IRGRP ? "group and others" : "others") : "its group",
+		(unsigned)(m & 07777), m & S_IROTH ? "" : ", unless that group must read it");
 }
 
 /*

@@ -45,6 +45,6 @@ void pair_status(struct disk_pair *p, enum x509_status s, const char *fmt, ...)
 
 	p->status = s;
 	va_start(ap, fmt);
-	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
+	msg_vset(&p->detail, X509_DETAIL_MAX, fmt, ap);
 	va_end(ap);
 }

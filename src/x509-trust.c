@@ -57,8 +57,8 @@ int disk_pair_trust(struct disk_pair *p, const char *name, time_t now)
 		goto out;
 	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), now);
 	p->trusted = X509_verify_cert(ctx) == 1;
-	snprintf(p->trust_error, sizeof(p->trust_error), "%s", p->trusted ? "" :
-		 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	msg_set(&p->trust_error, X509_TRUST_ERROR_MAX, "%s", p->trusted ? "" :
+		X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 	p->trust_checked = true;
 	r = 0;
 out:

@@ -107,11 +107,9 @@ static bool key_is_encrypted(const struct pem_file *f)
  */
 static void key_cannot_check(struct disk_pair *p, const char *path)
 {
-	size_t used = strlen(p->key_warning);
-
-	snprintf(p->key_warning + used, sizeof(p->key_warning) - used, "%skey file %s is "
-		 "encrypted: certwatch cannot check that it belongs to the certificate",
-		 used ? "; " : "", path);
+	msg_append(&p->key_warning, X509_KEY_WARNING_MAX, "%skey file %s is encrypted: "
+		   "certwatch cannot check that it belongs to the certificate",
+		   p->key_warning ? "; " : "", path);
 }
 
 /* *ret stays NULL for a key that cannot be checked (key_cannot_check()). */
@@ -332,15 +330,13 @@ static void note_ids(const struct pem_file *files, size_t n, const struct pair_f
 	}
 }
 
-/* Keeps what p says of the files in pp.  Returns 0 or -ENOMEM. */
-static int keep_messages(const struct disk_pair *p, struct pair_parsed *pp)
+/* Hands what p says of the files over to pp. */
+static void keep_messages(struct disk_pair *p, struct pair_parsed *pp)
 {
 	pp->status = p->status;
-	if (p->detail[0] && !(pp->detail = strdup(p->detail)))
-		return -ENOMEM;
-	if (p->key_warning[0] && !(pp->key_warning = strdup(p->key_warning)))
-		return -ENOMEM;
-	return 0;
+	pp->detail = p->detail;
+	pp->key_warning = p->key_warning;
+	p->detail = p->key_warning = NULL;
 }
 
 /* Reads, parses and checks the files of pf into pp.  Returns 0 or -ENOMEM. */
@@ -384,7 +380,8 @@ out:
 	/* Leave no stale OpenSSL error for a later SSL_get_error() to misread. */
 	ERR_clear_error();
 	if (r >= 0)
-		r = keep_messages(&p, pp);
+		keep_messages(&p, pp);
+	disk_pair_done(&p);
 	return r < 0 ? r : 0;
 }
 
@@ -395,8 +392,9 @@ static int pair_judge(const struct pair_parsed *pp, const char *name, time_t now
 	int r;
 
 	ret->status = pp->status;
-	snprintf(ret->detail, sizeof(ret->detail), "%s", pp->detail ?: "");
-	snprintf(ret->key_warning, sizeof(ret->key_warning), "%s", pp->key_warning ?: "");
+	if (msg_set(&ret->detail, X509_DETAIL_MAX, "%s", msg_text(pp->detail)) < 0 ||
+	    msg_set(&ret->key_warning, X509_KEY_WARNING_MAX, "%s", msg_text(pp->key_warning)) < 0)
+		return -ENOMEM;
 	if (pp->n == 0)
 		return 0;
 	r = cert_info_from_x509(pp->certs[0], &ret->leaf);
@@ -437,6 +435,8 @@ int disk_pair_load_files(const struct pair_files *pf, const char *name, time_t n
 	}
 	r = pair_judge(pp, name, now, ret);
 	pair_parsed_unref(pp);
+	if (r < 0)
+		disk_pair_done(ret);
 	return r;
 }
 
@@ -473,6 +473,7 @@ int pair_files_key_types(const struct pair_files *pf, enum key_type *ret, size_t
 		r = 0;
 	for (size_t i = 0; i < ELEMENTSOF(files); i++)
 		pem_file_done(&files[i]);
+	disk_pair_done(&p);
 	return r;
 }
 
@@ -482,5 +483,8 @@ void disk_pair_done(struct disk_pair *p)
 		return;
 	cert_info_done(&p->leaf);
 	cert_chain_done(&p->chain);
+	free(p->detail);
+	free(p->trust_error);
+	free(p->key_warning);
 	memset(p, 0, sizeof(*p));
 }

@@ -64,9 +64,14 @@ struct cert_chain {
 					   * reference each; NULL when there is no leaf */
 };
 
+/* The bounds of a pair's messages (msg.h), the NUL included. */
+#define X509_DETAIL_MAX      512
+#define X509_TRUST_ERROR_MAX 128
+#define X509_KEY_WARNING_MAX 512
+
 struct disk_pair {
 	enum x509_status status;          /* the first problem found, or X509_VALID */
-	char detail[512];                 /* the human message for status */
+	char *detail;                     /* the human message for status (msg.h), or NULL */
 	bool have_leaf;                   /* leaf and chain are filled in */
 	struct cert_info leaf;
 	struct cert_chain chain;          /* the leaf and what follows it in the files */
@@ -78,13 +83,13 @@ struct disk_pair {
 	 * root of the system's trust store, and why not.
 	 */
 	bool trust_checked, trusted;
-	char trust_error[128];
+	char *trust_error;                /* msg.h; NULL when trusted */
 	/*
 	 * Not a problem that refuses the pair, but one its caller should say
-	 * once per key file: the key is readable by group or others.  "" when
-	 * not; else the message, naming the file and the fix.
+	 * once per key file: the key is readable by group or others.  NULL
+	 * when not; else the message (msg.h), naming the file and the fix.
 	 */
-	char key_warning[512];
+	char *key_warning;
 };
 
 /*
@@ -172,7 +177,9 @@ int pair_files_key_types(const struct pair_files *f, enum key_type *ret, size_t 
  * the key checks are skipped and key_matches stays false).  Checks, in order: files
  * present and readable, PEM, a certificate, the key, key matches leaf,
  * chain order, validity at now, name covered (when name is not NULL).
- * Always fills *ret with what could be learnt; returns 0, or -ENOMEM.
+ * Always fills *ret with what could be learnt; returns 0, or -ENOMEM with
+ * *ret empty.  *ret is overwritten: the caller lets go of a pair it held
+ * before (disk_pair_done()), and of this one too, its messages included.
  * The verdict is ret->status and ret->detail; ret->key_warning is apart.
  * Never blocks on a file: one that is not a regular file (a FIFO nobody
  * writes to, a directory, a device) is X509_UNREADABLE at once.

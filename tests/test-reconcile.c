@@ -37,11 +37,12 @@ static struct probe_result served(struct cert_info ci)
 	return r;
 }
 
+/* The detail is borrowed (these pairs are never freed), NULL when "" as msg.h has it. */
 static struct disk_pair disk(struct cert_info ci, enum x509_status st, const char *detail)
 {
-	struct disk_pair d = { .status = st, .have_leaf = true, .leaf = ci };
+	struct disk_pair d = { .status = st, .have_leaf = true, .leaf = ci,
+			       .detail = detail[0] ? (char *)detail : NULL };
 
-	snprintf(d.detail, sizeof(d.detail), "%s", detail);
 	return d;
 }
 
