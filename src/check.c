@@ -451,6 +451,7 @@ void check_items_free(struct check_item *items, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		probe_result_done(&items[i].probe);
 		disk_pair_done(&items[i].disk);
+		verdict_done(&items[i].verdict);
 		check_dane_free(items[i].dane);
 	}
 	free(items);

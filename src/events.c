@@ -81,7 +81,7 @@ void event_verdict_changed(const char *service, const struct check_item *it,
 	log_full(it->verdict.severity == SEVERITY_OK ? LOG_INFO :
 		 it->verdict.severity == SEVERITY_WARNING ? LOG_WARNING : LOG_ERR,
 		 kind, fields, "%s/%s: %s: %s", service, it->endpoint, st,
-		 it->verdict.reason);
+		 msg_text(it->verdict.reason));
 }
 
 void event_dane_hold(const char *service, const struct check_item *it, bool was_held)
@@ -97,11 +97,11 @@ void event_dane_hold(const char *service, const struct check_item *it, bool was_
 	if (held)
 		log_full(it->verdict.severity == SEVERITY_CRITICAL ? LOG_ERR : LOG_WARNING,
 			 LOG_KIND_DANE_HELD, fields, "%s/%s: reload held: %s", service, it->endpoint,
-			 it->verdict.reason);
+			 msg_text(it->verdict.reason));
 	else
 		log_full(LOG_NOTICE, LOG_KIND_DANE_RELEASED, fields, "%s/%s: reload no longer held "
 			 "for DANE or pins: %s: %s", service, it->endpoint,
-			 verdict_state_to_string(it->verdict.state), it->verdict.reason);
+			 verdict_state_to_string(it->verdict.state), msg_text(it->verdict.reason));
 }
 
 void event_note(const struct event_context *c, const struct policy_out *o)

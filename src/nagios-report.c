@@ -95,7 +95,7 @@ static void fragment(FILE *f, const struct check_item *it, const struct judged *
 				    sizeof(range));
 		nagios_put(f, "%s has %.1f days left, outside %s", name, j->days, range);
 	} else
-		nagios_put(f, "%s: %s", name, it->verdict.reason);
+		nagios_put(f, "%s: %s", name, msg_text(it->verdict.reason));
 }
 
 static void status_line(FILE *f, const struct check_item *items, const struct judged *j,
@@ -200,7 +200,7 @@ static void long_line(FILE *f, const struct check_item *it, const struct judged 
 	fputc('\n', f);
 	nagios_put(f, "[%s] %s (%s:%u %s): %s - %s", severity_to_string(j->severity), name,
 	    it->target.host, (unsigned)it->target.port, check_item_protocol(it),
-	    verdict_state_to_string(it->verdict.state), it->verdict.reason);
+	    verdict_state_to_string(it->verdict.state), msg_text(it->verdict.reason));
 	nagios_range_format(&j->warn, w, sizeof(w));
 	nagios_range_format(&j->crit, c, sizeof(c));
 	if (j->by_range)

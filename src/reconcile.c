@@ -3,11 +3,13 @@
  *
  * Input: what the endpoint serves (S), what is on disk (D), thresholds and
  * the time.  Output: a state, an action and a severity, with a reason an
- * administrator can act on.  Pure: no I/O, no clock, no allocation.
+ * administrator can act on.  Pure: no I/O, no clock; nothing allocated but
+ * the reason (msg.h).
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/x509_vfy.h>
@@ -107,21 +109,21 @@ static void judge_lifetime(const struct cert_info *s, bool compared,
 	format_when(s->not_after, when, sizeof(when));
 	if (left <= 0) {
 		set(v, STATE_EXPIRED, ACTION_NONE, SEVERITY_CRITICAL);
-		snprintf(v->reason, sizeof(v->reason),
-			 "the served certificate expired on %s%s", when,
-			 compared ? " and the file on disk is the same one: renewal is not happening" : "");
+		msg_set(&v->reason, VERDICT_REASON_MAX,
+			"the served certificate expired on %s%s", when,
+			compared ? " and the file on disk is the same one: renewal is not happening" : "");
 	} else if (left < warn) {
 		set(v, STATE_RENEWAL_OVERDUE, ACTION_NONE,
 		    left < crit ? SEVERITY_CRITICAL : SEVERITY_WARNING);
-		snprintf(v->reason, sizeof(v->reason),
-			 "the served certificate expires on %s (%.1f days left)%s", when,
-			 (double)left / SEC_PER_DAY,
-			 compared ? " and no renewal is on disk: check the ACME client" : "");
+		msg_set(&v->reason, VERDICT_REASON_MAX,
+			"the served certificate expires on %s (%.1f days left)%s", when,
+			(double)left / SEC_PER_DAY,
+			compared ? " and no renewal is on disk: check the ACME client" : "");
 	} else {
 		set(v, STATE_OK, ACTION_NONE, SEVERITY_OK);
-		snprintf(v->reason, sizeof(v->reason), "%s until %s (%.0f days left)",
-			 compared ? "served certificate is the one on disk, valid" : "valid",
-			 when, (double)left / SEC_PER_DAY);
+		msg_set(&v->reason, VERDICT_REASON_MAX, "%s until %s (%.0f days left)",
+			compared ? "served certificate is the one on disk, valid" : "valid",
+			when, (double)left / SEC_PER_DAY);
 	}
 }
 
@@ -225,21 +227,21 @@ static void judge_chain(const struct probe_result *served, const struct disk_pai
 		chain_list(sc, slist, sizeof(slist));
 		chain_list(dc, dlist, sizeof(dlist));
 		if (differs)
-			snprintf(v->reason, sizeof(v->reason), "the served leaf is the one on disk, but "
-				 "the chain on disk differs: reload pending (served after the leaf: %s; "
-				 "on disk: %s)%s%s", slist, dlist, bad[0] ? "; " : "", bad);
+			msg_set(&v->reason, VERDICT_REASON_MAX, "the served leaf is the one on disk, but "
+				"the chain on disk differs: reload pending (served after the leaf: %s; "
+				"on disk: %s)%s%s", slist, dlist, bad[0] ? "; " : "", bad);
 		else
-			snprintf(v->reason, sizeof(v->reason), "the served chain does not lead to a "
-				 "trusted root (%s) while the chain on disk does: reload pending%s%s",
-				 msg_text(served->verify_error), bad[0] ? "; " : "", bad);
+			msg_set(&v->reason, VERDICT_REASON_MAX, "the served chain does not lead to a "
+				"trusted root (%s) while the chain on disk does: reload pending%s%s",
+				msg_text(served->verify_error), bad[0] ? "; " : "", bad);
 		return;
 	}
 	if (bad[0]) {
 		set(v, STATE_SERVED_INVALID, ACTION_NONE, worse(v->severity, date_rejected ?
 								 SEVERITY_CRITICAL : SEVERITY_WARNING));
-		snprintf(v->reason, sizeof(v->reason), "%s; the chain on disk is the same: replace "
-			 "that certificate in it%s", bad, date_rejected ?
-			 " (clients that find no other path reject the chain)" : "");
+		msg_set(&v->reason, VERDICT_REASON_MAX, "%s; the chain on disk is the same: replace "
+			"that certificate in it%s", bad, date_rejected ?
+			" (clients that find no other path reject the chain)" : "");
 	}
 }
 
@@ -252,16 +254,16 @@ static void reconcile_pair(const struct probe_result *served, const struct disk_
 	long long warn, crit, left;
 	char sfp[SHA256_SHORT_HEX_LEN], dfp[SHA256_SHORT_HEX_LEN], swhen[40], dwhen[40], problem[200];
 
-	memset(ret, 0, sizeof(*ret));
+	verdict_done(ret);
 	if (served->status != PROBE_OK) {
 		set(ret, STATE_UNREACHABLE, ACTION_NONE, SEVERITY_CRITICAL);
-		snprintf(ret->reason, sizeof(ret->reason), "%s", msg_text(served->detail));
+		msg_set(&ret->reason, VERDICT_REASON_MAX, "%s", msg_text(served->detail));
 		return;
 	}
 	served_problem(served, name, now, problem, sizeof(problem));
 	if (!disk && problem[0]) {
 		set(ret, STATE_SERVED_INVALID, ACTION_NONE, SEVERITY_CRITICAL);
-		snprintf(ret->reason, sizeof(ret->reason), "%s", problem);
+		msg_set(&ret->reason, VERDICT_REASON_MAX, "%s", problem);
 		return;
 	}
 	if (!disk) {
@@ -274,9 +276,9 @@ static void reconcile_pair(const struct probe_result *served, const struct disk_
 		/* Expiry says the most; a broken pair on disk comes next, then the chain. */
 		if (ret->state != STATE_EXPIRED && disk->status != X509_VALID) {
 			set(ret, STATE_DISK_INVALID, ACTION_NONE, SEVERITY_CRITICAL);
-			snprintf(ret->reason, sizeof(ret->reason),
-				 "the served certificate is the one on disk, but the pair on disk "
-				 "is not usable: %s", disk->detail);
+			msg_set(&ret->reason, VERDICT_REASON_MAX,
+				"the served certificate is the one on disk, but the pair on disk "
+				"is not usable: %s", msg_text(disk->detail));
 		} else if (ret->state != STATE_EXPIRED)
 			judge_chain(served, disk, now, ret);
 		return;
@@ -288,9 +290,9 @@ static void reconcile_pair(const struct probe_result *served, const struct disk_
 	format_when(s->not_after, swhen, sizeof(swhen));
 	if (disk->status != X509_VALID) {
 		set(ret, STATE_DISK_INVALID, ACTION_NONE, SEVERITY_CRITICAL);
-		snprintf(ret->reason, sizeof(ret->reason),
-			 "%s; no reload: the service keeps serving %s (expires %s)",
-			 disk->detail, sfp, swhen);
+		msg_set(&ret->reason, VERDICT_REASON_MAX,
+			"%s; no reload: the service keeps serving %s (expires %s)",
+			msg_text(disk->detail), sfp, swhen);
 		return;
 	}
 
@@ -300,27 +302,33 @@ static void reconcile_pair(const struct probe_result *served, const struct disk_
 	if (disk->leaf.not_after < s->not_after && !th->allow_downgrade && !problem[0]) {
 		set(ret, STATE_OLDER_ON_DISK, ACTION_NONE,
 		    left < crit ? SEVERITY_CRITICAL : SEVERITY_WARNING);
-		snprintf(ret->reason, sizeof(ret->reason),
-			 "the certificate on disk (%s, expires %s) expires before the served one "
-			 "(%s, expires %s); no reload, it would downgrade (allow-downgrade = true "
-			 "permits it)", dfp, dwhen, sfp, swhen);
+		msg_set(&ret->reason, VERDICT_REASON_MAX,
+			"the certificate on disk (%s, expires %s) expires before the served one "
+			"(%s, expires %s); no reload, it would downgrade (allow-downgrade = true "
+			"permits it)", dfp, dwhen, sfp, swhen);
 		return;
 	}
 	set(ret, STATE_STALE, ACTION_RELOAD,
 	    left < crit || problem[0] ? SEVERITY_CRITICAL : SEVERITY_WARNING);
 	if (problem[0])
-		snprintf(ret->reason, sizeof(ret->reason),
-			 "%s (%s), while the valid %s (expires %s) is on disk: reload pending", problem,
-			 sfp, dfp, dwhen);
+		msg_set(&ret->reason, VERDICT_REASON_MAX,
+			"%s (%s), while the valid %s (expires %s) is on disk: reload pending", problem,
+			sfp, dfp, dwhen);
 	else if (left <= 0)
-		snprintf(ret->reason, sizeof(ret->reason),
-			 "the service serves %s, which expired on %s, while %s (expires %s) is "
-			 "on disk: reload the service", sfp, swhen, dfp, dwhen);
+		msg_set(&ret->reason, VERDICT_REASON_MAX,
+			"the service serves %s, which expired on %s, while %s (expires %s) is "
+			"on disk: reload the service", sfp, swhen, dfp, dwhen);
 	else
-		snprintf(ret->reason, sizeof(ret->reason),
-			 "the service serves %s (expires %s, %.1f days left) while %s "
-			 "(expires %s) is on disk: reload pending", sfp, swhen,
-			 (double)left / SEC_PER_DAY, dfp, dwhen);
+		msg_set(&ret->reason, VERDICT_REASON_MAX,
+			"the service serves %s (expires %s, %.1f days left) while %s "
+			"(expires %s) is on disk: reload pending", sfp, swhen,
+			(double)left / SEC_PER_DAY, dfp, dwhen);
+}
+
+void verdict_done(struct verdict *v)
+{
+	free(v->reason);
+	memset(v, 0, sizeof(*v));
 }
 
 void reconcile(const struct probe_result *served, const struct disk_pair *disk,
@@ -335,16 +343,13 @@ void reconcile_dane(struct verdict *v, const struct dane_verdict *d)
 {
 	bool refused = d->served == DANE_SIDE_MISMATCH || d->served_pins == DANE_SIDE_MISMATCH;
 	bool held = d->action == DANE_ACTION_HOLD && v->action == ACTION_RELOAD;
-	char was[sizeof(v->reason)];
-	size_t len = strlen(v->reason);
 
 	v->severity = worse(v->severity, d->severity);
 	if (!refused && !held) {
 		if (d->severity > SEVERITY_OK && d->reason[0])
-			snprintf(v->reason + len, sizeof(v->reason) - len, "; %s", d->reason);
+			msg_append(&v->reason, VERDICT_REASON_MAX, "; %s", d->reason);
 		return;
 	}
-	snprintf(was, sizeof(was), "%s", v->reason);
 	if (held) {
 		v->state = STATE_DANE_HOLD;
 		v->action = ACTION_NONE;
@@ -356,7 +361,8 @@ void reconcile_dane(struct verdict *v, const struct dane_verdict *d)
 		v->state = STATE_DANE_MISMATCH;
 		v->in_sync = false;
 	}
-	snprintf(v->reason, sizeof(v->reason), "%s (%s)", d->reason, was);
+	/* What was said is kept inside: msg_set() reads the old reason before freeing it. */
+	msg_set(&v->reason, VERDICT_REASON_MAX, "%s (%s)", d->reason, msg_text(v->reason));
 }
 
 void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,

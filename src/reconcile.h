@@ -68,13 +68,20 @@ struct verdict {
 	 */
 	bool dane_held;
 	uint64_t recheck_usec;
-	char reason[1024];
+	char *reason;           /* msg.h, cut at VERDICT_REASON_MAX; see verdict_done() */
 };
+
+#define VERDICT_REASON_MAX 1024
+
+/* Frees the verdict's reason and zeroes it: where a verdict's life ends. */
+void verdict_done(struct verdict *v);
 
 /*
  * served: the probe's result (any status).  disk: the configured pair, or
  * NULL when there is nothing to compare with (ad-hoc checks).  name: the
- * name the endpoint must present a certificate for, or NULL.
+ * name the endpoint must present a certificate for, or NULL.  *ret is
+ * zeroed or a verdict made before, which this one replaces (its reason
+ * freed).
  */
 void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 	       const char *name, const struct thresholds *th, time_t now,

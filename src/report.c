@@ -49,7 +49,7 @@ void report_table(FILE *f, const struct check_item *items, size_t n, time_t now)
 			sha256_to_short_hex(it->disk.leaf.sha256, disk);
 		fprintf(f, "%-12s %-10s %-11s %-12s %-12s %6s  %-15s %s\n",
 			it->service, it->endpoint, check_item_protocol(it), served, disk, days,
-			verdict_state_to_string(it->verdict.state), it->verdict.reason);
+			verdict_state_to_string(it->verdict.state), msg_text(it->verdict.reason));
 	}
 	report_key_warnings(stderr, items, n);
 }
@@ -209,7 +209,7 @@ static void json_item(FILE *f, const struct check_item *it, time_t now)
 	json_kv(f, "state", verdict_state_to_string(it->verdict.state));
 	json_kv(f, "severity", severity_to_string(it->verdict.severity));
 	json_kv(f, "action", verdict_action_to_string(it->verdict.action));
-	json_kv(f, "reason", it->verdict.reason);
+	json_kv(f, "reason", msg_text(it->verdict.reason));
 
 	fputs(", \"probe\": {", f);
 	json_key(f, "status");

@@ -41,7 +41,7 @@ uint64_t saved_print(const struct check_item *it)
 	int v[2] = { it->verdict.state, it->verdict.severity };
 	uint64_t h = fold(FNV_OFFSET, v, sizeof(v));
 
-	h = fold(h, it->verdict.reason, strlen(it->verdict.reason));
+	h = fold(h, msg_text(it->verdict.reason), strlen(msg_text(it->verdict.reason)));
 	if (it->probe.status == PROBE_OK)
 		h = fold(h, it->probe.leaf.sha256, sizeof(it->probe.leaf.sha256));
 	if (it->disk.have_leaf)

@@ -101,8 +101,17 @@ static struct cert_info leaf(time_t now, double used_days, double lifetime_days,
 	return ci;
 }
 
+/* Lets go of the messages an item was given (its certificates are the test's own). */
+static void item_done(struct check_item *it)
+{
+	msg_clear(&it->probe.detail);
+	verdict_done(&it->verdict);
+}
+
+/* it: zeroed, or an item made before, which is let go of. */
 static void item(struct check_item *it, const char *service, const char *endpoint)
 {
+	item_done(it);
 	memset(it, 0, sizeof(*it));
 	it->service = service;
 	it->endpoint = endpoint;
@@ -205,7 +214,7 @@ out:
 static void test_output(void)
 {
 	time_t now = 1767225600;   /* 2026-01-01 */
-	struct check_item items[4];
+	struct check_item items[4] = { 0 };
 	enum severity sev;
 	char *out;
 
@@ -307,6 +316,8 @@ static void test_output(void)
 	ok(sev == SEVERITY_UNKNOWN && well_formed(out, SEVERITY_UNKNOWN),
 	   "no endpoints at all: UNKNOWN, still well formed");
 	free(out);
+	for (size_t i = 0; i < ELEMENTSOF(items); i++)
+		item_done(&items[i]);
 }
 
 int main(void)

@@ -52,7 +52,7 @@ static void expect(const char *what, const struct probe_result *s, const struct 
 		   const struct thresholds *th, enum verdict_state st, enum verdict_action a,
 		   enum severity sev, const char *reason_part)
 {
-	struct verdict v;
+	struct verdict v = { 0 };
 
 	reconcile(s, d, "mail.example.com", th, NOW, &v);
 	ok(v.state == st && v.action == a && v.severity == sev,
@@ -63,6 +63,7 @@ static void expect(const char *what, const struct probe_result *s, const struct 
 		       verdict_action_to_string(v.action), severity_to_string(v.severity), v.reason);
 	if (reason_part)
 		like(v.reason, reason_part, "%s: the reason says \"%s\"", what, reason_part);
+	verdict_done(&v);
 }
 
 static void served_equals_disk(void)
@@ -250,7 +251,7 @@ static void facts_of_a_service(void)
 	struct disk_pair d_same = disk(cert(1, -60, 30), X509_VALID, "");
 	struct disk_pair d_new = disk(cert(2, -1, 89), X509_VALID, "");
 	struct policy_facts f;
-	struct verdict v;
+	struct verdict v = { 0 };
 
 	f = RECONCILE_FACTS_INIT;
 	reconcile(&same, &d_same, "mail.example.com", &TH, NOW, &v);
@@ -285,6 +286,7 @@ static void facts_of_a_service(void)
 	reconcile_facts_add(&f, &v, &old, &TH, NOW, old.leaf.sha256);
 	ok(f.all_served && f.reload_wanted, "facts: serving what the reload was for counts as "
 	   "served while verifying, and the newer file still wants a reload");
+	verdict_done(&v);
 }
 
 /*
@@ -302,7 +304,7 @@ static void a_broken_sibling_vetoes_the_reload(void)
 	struct disk_pair b_other_expired = disk(cert(5, -90, -1), X509_EXPIRED, "expired");
 	struct disk_pair b_missing = { .status = X509_MISSING };
 	struct policy_facts f = RECONCILE_FACTS_INIT;
-	struct verdict va, vb;
+	struct verdict va = { 0 }, vb = { 0 };
 
 	reconcile(&a_old, &a_new, "a.example.test", &TH, NOW, &va);
 	reconcile(&b_served, &b_half, "b.example.test", &TH, NOW, &vb);
@@ -335,6 +337,8 @@ static void a_broken_sibling_vetoes_the_reload(void)
 	reconcile_facts_add(&f, &vb, &b_served, &TH, NOW, NULL);
 	ok(f.vetoed && f.veto_index == 0 && f.n_added == 3,
 	   "veto: the first endpoint that vetoes is the one named");
+	verdict_done(&va);
+	verdict_done(&vb);
 }
 
 /* A chain of certificates after a leaf, for the rows on chains. */
@@ -358,7 +362,7 @@ static void chains(void)
 	struct probe_result s = served(cert(1, -30, 60));
 	struct disk_pair d = disk(cert(1, -30, 60), X509_VALID, "");
 	struct policy_facts f;
-	struct verdict v;
+	struct verdict v = { 0 };
 
 	s.chain = chain_of(s_new, 1);
 	d.chain = chain_of(s_new, 1);
@@ -408,6 +412,7 @@ static void chains(void)
 	reconcile(&s, &d, "mail.example.com", &TH, NOW, &v);
 	reconcile_facts_add(&f, &v, &s, &TH, NOW, d.leaf.sha256);
 	ok(f.all_served && !f.reload_wanted, "facts: the new chain served is");
+	verdict_done(&v);
 }
 
 static struct dane_verdict dane(enum dane_action a, enum severity sev, enum dane_side served_side,
@@ -424,7 +429,7 @@ static void expect_dane(const char *what, const struct probe_result *s, const st
 			const struct dane_verdict *dv, enum verdict_state st, enum verdict_action a,
 			enum severity sev, bool in_sync, const char *reason_part)
 {
-	struct verdict v;
+	struct verdict v = { 0 };
 
 	reconcile(s, d, "mx.example.com", &TH, NOW, &v);
 	reconcile_dane(&v, dv);
@@ -437,6 +442,7 @@ static void expect_dane(const char *what, const struct probe_result *s, const st
 		       verdict_action_to_string(v.action), severity_to_string(v.severity), v.reason);
 	if (reason_part)
 		like(v.reason, reason_part, "dane: %s: the reason says so", what);
+	verdict_done(&v);
 }
 
 /* The rows of the decision table that DANE records and pins add. */
@@ -505,7 +511,7 @@ static void dane_facts(void)
 					DANE_SIDE_NOT_JUDGED, 300 * USEC_PER_SEC, "held");
 	struct dane_verdict sooner = hold;
 	struct policy_facts f = RECONCILE_FACTS_INIT;
-	struct verdict v;
+	struct verdict v = { 0 };
 
 	sooner.recheck_usec = 120 * USEC_PER_SEC;
 	reconcile(&old, &d_new, "mx.example.com", &TH, NOW, &v);
@@ -523,6 +529,7 @@ static void dane_facts(void)
 	reconcile_facts_add(&f, &v, &old, &TH, NOW, NULL);
 	ok(f.reload_wanted && f.recheck_in_usec == 0,
 	   "dane facts: without a hold, a reload is wanted and there is no hint");
+	verdict_done(&v);
 }
 
 static void every_enum_has_a_name(void)
