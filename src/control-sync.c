@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "msg.h"
 #include "state.h"
 #include "util.h"
 
@@ -117,7 +118,7 @@ static int report(const struct ask *a, char *const *services, size_t n)
 		for (size_t j = 0; j < st.n_endpoints; j++)
 			if (strcmp(st.endpoints[j].service, sv->name) == 0)
 				printf("  %s %s: %s\n", st.endpoints[j].endpoint,
-				       st.endpoints[j].state, st.endpoints[j].reason);
+				       st.endpoints[j].state, msg_text(st.endpoints[j].reason));
 	}
 	state_done(&st);
 	return worst;

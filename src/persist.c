@@ -43,7 +43,7 @@ static void endpoint_record(const struct check_item *it, struct state_endpoint *
 		sha256_to_hex(it->disk.leaf.sha256, e->disk);
 	snprintf(e->state, sizeof(e->state), "%s", verdict_state_to_string(it->verdict.state));
 	snprintf(e->severity, sizeof(e->severity), "%s", severity_to_string(it->verdict.severity));
-	snprintf(e->reason, sizeof(e->reason), "%s", msg_text(it->verdict.reason));
+	e->reason = it->verdict.reason;
 }
 
 int persist_snapshot(const struct persist_source *src, struct state *ret)

@@ -51,7 +51,8 @@ unsigned long persist_writes(const struct persist *p);
 
 /*
  * The records the state file would get now, indexed (state_index()); the
- * names are borrowed from the services, so release with persist_snapshot_done().
+ * names and reasons are borrowed from the services and their endpoints'
+ * verdicts, so release with persist_snapshot_done().
  */
 int persist_snapshot(const struct persist_source *src, struct state *ret);
 void persist_snapshot_done(struct state *st);

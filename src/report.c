@@ -330,7 +330,7 @@ void report_status_table(FILE *f, const struct state *s, bool running)
 
 		fprintf(f, "%-12s %-10s %-12.12s %-12.12s %-15s %s\n", e->service, e->endpoint,
 			e->served[0] ? e->served : "-", e->disk[0] ? e->disk : "-", e->state,
-			e->reason);
+			msg_text(e->reason));
 	}
 }
 
@@ -375,7 +375,7 @@ void report_status_json(FILE *f, const struct state *s, bool running)
 		json_kv(f, "disk_sha256", e->disk[0] ? e->disk : NULL);
 		json_kv(f, "state", e->state);
 		json_kv(f, "severity", e->severity);
-		json_kv(f, "reason", e->reason);
+		json_kv(f, "reason", msg_text(e->reason));
 		fputs("}", f);
 	}
 	fputs("]}\n", f);

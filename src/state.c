@@ -68,7 +68,7 @@ static const struct field endpoint_fields[] = {
 	F(state_endpoint, FIELD_BUFFER, state,            "state",            false),
 	F(state_endpoint, FIELD_BUFFER, severity,         "severity",         false),
 	F(state_endpoint, FIELD_I64,    served_not_after, "served_not_after", false),
-	F(state_endpoint, FIELD_BUFFER, reason,           "reason",           false),
+	F(state_endpoint, FIELD_STRING, reason,           "reason",           false),
 };
 
 /* The header lines: "KEY VALUE" each, fields of struct state. */
@@ -472,6 +472,7 @@ void state_done(struct state *s)
 	for (size_t i = 0; i < s->n_endpoints; i++) {
 		free(s->endpoints[i].service);
 		free(s->endpoints[i].endpoint);
+		free(s->endpoints[i].reason);
 	}
 	free(s->services);
 	free(s->endpoints);

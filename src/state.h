@@ -52,7 +52,8 @@ struct state_endpoint {
 	char served[65], disk[65];    /* SHA-256 hex, "" when unknown */
 	char state[24], severity[12];
 	int64_t served_not_after;     /* 0 when unknown */
-	char reason[1024];
+	/* Loaded: allocated, as the names are; a snapshot's borrows the verdict's.  NULL: none. */
+	char *reason;
 };
 
 struct state {

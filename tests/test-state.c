@@ -36,7 +36,7 @@ static void round_trip(void)
 		.service = (char *)"mail server", .endpoint = (char *)"imap%s",
 		.served = "aa", .disk = "", .state = "STALE", .severity = "WARNING",
 		.served_not_after = 1800000000,
-		.reason = "the service serves aa\nwhile bb=\"x\" is on disk",
+		.reason = (char *)"the service serves aa\nwhile bb=\"x\" is on disk",
 	};
 	struct state s = { .pid = 42, .written = 1700000000, .services = &svc, .n_services = 1,
 			   .endpoints = &ep, .n_endpoints = 1,
