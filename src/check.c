@@ -179,6 +179,7 @@ static void on_probe_done(const struct probe_target *t, struct probe_result *r, 
 	struct slot *sl = userdata;
 
 	(void)t;
+	probe_result_done(&sl->it->probe);
 	sl->it->probe = *r;   /* takes r's allocations */
 	sl->probed = true;
 	if (!sl->looking_up)
