@@ -272,7 +272,7 @@ static int mark_used(struct watcher *w, struct todo **todo, size_t *n, size_t *c
 		const struct wpath *p = &w->paths[i];
 
 		for (size_t j = 0; j < p->chain.n; j++) {
-			const char *dir = p->chain.steps[j].dir;
+			const char *dir = chain_dir(&p->chain, j);
 			struct stat st;
 			struct dwatch *d;
 
@@ -358,8 +358,8 @@ static int index_entries(struct watcher *w)
 	r = windex_reset(&w->by_entry, steps);
 	for (size_t i = 0; i < w->n_paths && r >= 0; i++)
 		for (size_t j = 0; j < w->paths[i].chain.n && r >= 0; j++)
-			r = windex_add(&w->by_entry, windex_key_entry(w->paths[i].chain.steps[j].dir,
-								     w->paths[i].chain.steps[j].name), i);
+			r = windex_add(&w->by_entry, windex_key_entry(chain_dir(&w->paths[i].chain, j),
+								     chain_name(&w->paths[i].chain, j)), i);
 	return r;
 }
 
