@@ -27,26 +27,63 @@
 
 void chain_clear(struct chain *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		free(c->steps[i].dir);
-		free(c->steps[i].name);
-	}
+	free(c->text);
 	free(c->steps);
 	*c = (struct chain) {};
 }
 
-static int chain_push(struct chain *c, const char *dir, const char *name, size_t len)
+/* Appends s[0..len) and a NUL to c's text; its offset, or -ENOMEM. */
+static int64_t text_push(struct chain *c, size_t *cap, const char *s, size_t len)
 {
-	if (c->n % 8 == 0) {
+	size_t at = c->text_len;
+
+	if (len > PATH_MAX * 16 || at + len + 1 > UINT32_MAX)
+		return -ENOMEM;           /* bounded by follow() long before */
+	if (at + len + 1 > *cap) {
+		size_t ncap = (*cap ? *cap * 2 : 256) + len + 1;
+		char *t = realloc(c->text, ncap);
+
+		if (!t)
+			return -ENOMEM;
+		c->text = t;
+		*cap = ncap;
+	}
+	memcpy(c->text + at, s, len);
+	c->text[at + len] = '\0';
+	c->text_len = at + len + 1;
+	return (int64_t)at;
+}
+
+static int chain_push(struct chain *c, size_t caps[2], const char *dir, const char *name,
+		      size_t len)
+{
+	int64_t d, n;
+
+	if (c->n == caps[1]) {
 		struct step *s = reallocarray(c->steps, c->n + 8, sizeof(*s));
 		if (!s)
 			return -ENOMEM;
 		c->steps = s;
+		caps[1] = c->n + 8;
 	}
-	c->steps[c->n].dir = strdup(dir);
-	c->steps[c->n].name = strndup(name, len);
-	c->n++;
-	return c->steps[c->n - 1].dir && c->steps[c->n - 1].name ? 0 : -ENOMEM;
+	d = text_push(c, &caps[0], dir, strlen(dir));
+	n = d < 0 ? d : text_push(c, &caps[0], name, len);
+	if (n < 0)
+		return -ENOMEM;
+	c->steps[c->n++] = (struct step) { .dir = (uint32_t)d, .name = (uint32_t)n };
+	return 0;
+}
+
+/* Gives back what the resolving reserved beyond the chain's size. */
+static void chain_fit(struct chain *c)
+{
+	char *t = c->text_len ? realloc(c->text, c->text_len) : NULL;
+	struct step *s = c->n ? reallocarray(c->steps, c->n, sizeof(*s)) : NULL;
+
+	if (t)
+		c->text = t;
+	if (s)
+		c->steps = s;
 }
 
 /*
@@ -74,6 +111,7 @@ static int follow(const char *entry, char *dir, char **rest, const char **p, uns
 int chain_resolve(const char *path, struct chain *ret)
 {
 	struct chain c = {};
+	size_t caps[2] = { 0, 0 };    /* of text and steps */
 	char *dir = strdup("/"), *rest = strdup(path);
 	const char *p = rest;
 	unsigned links = 0;
@@ -98,7 +136,7 @@ int chain_resolve(const char *path, struct chain *ret)
 			p += len;
 			continue;
 		}
-		if (chain_push(&c, dir, p, len) < 0 ||
+		if (chain_push(&c, caps, dir, p, len) < 0 ||
 		    asprintf(&entry, "%s%s%.*s", dir, dir[1] ? "/" : "", (int)len, p) < 0) {
 			entry = NULL;
 			r = -ENOMEM;
@@ -120,10 +158,12 @@ int chain_resolve(const char *path, struct chain *ret)
 	}
 	free(dir);
 	free(rest);
-	if (r < 0)
+	if (r < 0) {
 		chain_clear(&c);
-	else
+	} else {
+		chain_fit(&c);
 		*ret = c;
+	}
 	return r < 0 ? r : 0;
 }
 
@@ -139,8 +179,8 @@ uint64_t chain_print(const struct chain *c)
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
 
 	for (size_t i = 0; i < c->n; i++) {
-		h = fnv(h, c->steps[i].dir, strlen(c->steps[i].dir) + 1);
-		h = fnv(h, c->steps[i].name, strlen(c->steps[i].name) + 1);
+		h = fnv(h, chain_dir(c, i), strlen(chain_dir(c, i)) + 1);
+		h = fnv(h, chain_name(c, i), strlen(chain_name(c, i)) + 1);
 	}
 	if (c->found) {
 		uint64_t id[] = {
@@ -169,7 +209,7 @@ uint64_t path_print(const char *path)
 bool chain_has(const struct chain *c, const char *dir, const char *name)
 {
 	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->steps[i].dir, dir) == 0 && (!name || strcmp(c->steps[i].name, name) == 0))
+		if (strcmp(chain_dir(c, i), dir) == 0 && (!name || strcmp(chain_name(c, i), name) == 0))
 			return true;
 	return false;
 }

@@ -66,9 +66,31 @@ static int rehash(struct windex *x, size_t n)
 	return 0;
 }
 
+/* Room for exactly cap nodes. */
+static int resize_nodes(struct windex *x, size_t cap)
+{
+	struct windex_node *nodes;
+
+	if (cap > UINT32_MAX - 1)
+		return -E2BIG;
+	nodes = reallocarray(x->nodes, cap, sizeof(*nodes));
+	if (!nodes)
+		return -ENOMEM;
+	x->nodes = nodes;
+	x->cap = cap;
+	return 0;
+}
+
 int windex_reset(struct windex *x, size_t expected)
 {
 	x->n = 0;
+	/* Sized to what is expected, not to what a larger shape once needed. */
+	if (expected > 0 && (x->cap < expected || x->cap > 2 * expected)) {
+		int r = resize_nodes(x, expected);
+
+		if (r < 0)
+			return r;
+	}
 	if (x->heads && x->n_buckets >= 2 * expected && x->n_buckets <= 8 * expected + 16) {
 		memset(x->heads, 0, x->n_buckets * sizeof(*x->heads));
 		return 0;
@@ -86,17 +108,17 @@ int windex_add(struct windex *x, uint64_t key, size_t value)
 		if (r < 0)
 			return r;
 	}
+	if (value > UINT32_MAX)
+		return -E2BIG;
 	if (x->n == x->cap) {
-		size_t cap = x->cap ? 2 * x->cap : 64;
-		struct windex_node *nodes = reallocarray(x->nodes, cap, sizeof(*nodes));
+		int r = resize_nodes(x, x->cap ? 2 * x->cap : 64);
 
-		if (!nodes)
-			return -ENOMEM;
-		x->nodes = nodes;
-		x->cap = cap;
+		if (r < 0)
+			return r;
 	}
 	b = bucket(x, key);
-	x->nodes[x->n] = (struct windex_node) { .key = key, .value = value, .next = x->heads[b] };
+	x->nodes[x->n] = (struct windex_node) { .key = key, .value = (uint32_t)value,
+						.next = x->heads[b] };
 	x->heads[b] = (uint32_t)++x->n;
 	return 0;
 }

@@ -17,7 +17,7 @@
 
 struct windex_node {
 	uint64_t key;
-	size_t value;
+	uint32_t value;       /* an index: paths and watches are fewer than 2^32 */
 	uint32_t next;        /* 1 + the next node of the bucket, 0 at the end */
 };
 
@@ -28,10 +28,10 @@ struct windex {
 	size_t n, cap;
 };
 
-/* Empties the index and sizes it for about expected entries; 0 or -ENOMEM. */
+/* Empties the index and sizes it for about expected entries; 0, -E2BIG or -ENOMEM. */
 int windex_reset(struct windex *x, size_t expected);
 
-/* Adds value under key (growing past the expected size); 0 or -ENOMEM. */
+/* Adds value under key (growing past the expected size); 0, -E2BIG or -ENOMEM. */
 int windex_add(struct windex *x, uint64_t key, size_t value);
 
 /*

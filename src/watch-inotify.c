@@ -11,10 +11,14 @@
  *
  * What each wd means (its directory and inode) is certwatch's own record,
  * struct dwatch.  The library's filename map serves only to learn the wd
- * of a watch just added (inotifytools_watch_file() does not return it),
- * and at once the entry is renamed to a unique tombstone: the library
- * never forgets a watch the kernel dropped (IN_IGNORED), so a later watch
- * of the same path would otherwise be answered with the dead wd.
+ * of a watch just added (inotifytools_watch_file() does not return it).
+ * The library never forgets a watch the kernel dropped (IN_IGNORED), so a
+ * later watch of the same path would be answered with the dead wd: before
+ * a path is watched whose name the map still holds, every name in it is
+ * retired to a unique tombstone at once (retire_names()).  Renaming costs
+ * a walk of the whole map, so it is paid when a path comes back (a
+ * directory swapped), not for every watch added: 20,000 watches at start
+ * would otherwise cost 20,000 walks of up to 20,000 names.
  *
  * Stopping: the thread blocks in inotifytools_next_event(-1), with deferred
  * cancellation enabled only around that call, and watch_thread_stop()
@@ -132,10 +136,29 @@ static int reindex_watches(struct watcher *w)
  * Adds a watch on dir, known by st, for its entries or (leaf) its files
  * too; 1 when added, 0 when dir vanished or an existing watch changed.
  */
+/*
+ * Renames every name of the library's map (each a path, so each starting
+ * with "/") to a tombstone no path can be, "#N#/path/", so that key is
+ * free for a watch about to be added; should the library's walk miss a
+ * name (it renames in place, rebalancing as it goes), key alone is
+ * renamed.  0, or -EIO when key stays taken.
+ */
+static int retire_names(struct watcher *w, const char *key)
+{
+	char tomb[32];
+
+	snprintf(tomb, sizeof(tomb), "#%u#/", ++w->tombs);
+	inotifytools_replace_filename("/", tomb);
+	if (inotifytools_wd_from_filename(key) > 0) {
+		snprintf(tomb, sizeof(tomb), "#%u#/", ++w->tombs);
+		inotifytools_replace_filename(key, tomb);
+	}
+	return inotifytools_wd_from_filename(key) > 0 ? -EIO : 0;
+}
+
 static int add_watch(struct watcher *w, const char *dir, const struct stat *st, bool leaf)
 {
 	_cleanup_free_ char *key = NULL;
-	char tomb[32];
 	struct dwatch *d;
 	const char *name;
 	int wd;
@@ -144,19 +167,19 @@ static int add_watch(struct watcher *w, const char *dir, const struct stat *st, 
 		w->fallback_own_limit = true;
 		return -ENOSPC;         /* as the kernel says at its limit */
 	}
+	/* The library names a directory with a trailing slash. */
+	if (asprintf(&key, "%s%s", dir, dir[1] ? "/" : "") < 0)
+		return -ENOMEM;
+	if (inotifytools_wd_from_filename(key) > 0 && retire_names(w, key) < 0)
+		return -EIO;
 	if (!inotifytools_watch_file(dir, leaf ? LEAF_MASK : ENTRY_MASK)) {
 		int e = inotifytools_error();
 		return e == ENOENT || e == ENOTDIR ? 0 : -(e > 0 ? e : EIO);
 	}
-	/* The library names a directory with a trailing slash. */
-	if (asprintf(&key, "%s%s", dir, dir[1] ? "/" : "") < 0)
-		return -ENOMEM;
 	wd = inotifytools_wd_from_filename(key);
 	name = wd > 0 ? inotifytools_filename_from_wd(wd) : NULL;
 	if (!name || strcmp(name, key) != 0)
 		return -EIO;
-	snprintf(tomb, sizeof(tomb), "#%u#/", ++w->tombs);
-	inotifytools_replace_filename(key, tomb);
 	d = dwatch_by_wd(w, wd);
 	if (d) {                /* a directory already watched moved here */
 		free(d->dir);
@@ -249,7 +272,7 @@ static int mark_used(struct watcher *w, struct todo **todo, size_t *n, size_t *c
 		const struct wpath *p = &w->paths[i];
 
 		for (size_t j = 0; j < p->chain.n; j++) {
-			const char *dir = p->chain.steps[j].dir;
+			const char *dir = chain_dir(&p->chain, j);
 			struct stat st;
 			struct dwatch *d;
 
@@ -335,8 +358,8 @@ static int index_entries(struct watcher *w)
 	r = windex_reset(&w->by_entry, steps);
 	for (size_t i = 0; i < w->n_paths && r >= 0; i++)
 		for (size_t j = 0; j < w->paths[i].chain.n && r >= 0; j++)
-			r = windex_add(&w->by_entry, windex_key_entry(w->paths[i].chain.steps[j].dir,
-								     w->paths[i].chain.steps[j].name), i);
+			r = windex_add(&w->by_entry, windex_key_entry(chain_dir(&w->paths[i].chain, j),
+								     chain_name(&w->paths[i].chain, j)), i);
 	return r;
 }
 

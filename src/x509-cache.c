@@ -296,4 +296,5 @@ void x509_pair_cache_clear(void)
 	buckets = NULL;
 	n_buckets = 0;
 	pthread_mutex_unlock(&lock);
+	x509_issuers_clear();
 }

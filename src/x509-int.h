@@ -81,6 +81,16 @@ struct pair_parsed *pair_parsed_new(void);
 void pair_parsed_unref(struct pair_parsed *pp);
 
 /*
+ * x509-issuers.c: the certificate of DER bytes, as d2i_X509() decodes it
+ * (NULL and OpenSSL's error queue when it cannot), but decoded once per
+ * process for the same bytes: a new reference to a shared X509, which no
+ * caller may change.  For the certificates after a leaf, which many pairs
+ * share.  x509_issuers_clear() lets go of every one kept.
+ */
+X509 *x509_issuer_d2i(const unsigned char *der, long len);
+void x509_issuers_clear(void);
+
+/*
  * x509-key.c: the first private key of PEM bytes, as PEM_read_bio_PrivateKey()
  * reads it, never asking for a passphrase; NULL when there is none to read.
  */

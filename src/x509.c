@@ -38,6 +38,24 @@ static bool pem_ended_cleanly(void)
 }
 
 /*
+ * The next CERTIFICATE block of bio as PEM_read_bio_X509() reads it (the
+ * same blocks skipped, the same errors left in OpenSSL's queue), decoded
+ * once per process (x509-issuers.c).
+ */
+static X509 *issuer_read(BIO *bio)
+{
+	unsigned char *der = NULL;
+	long len = 0;
+	X509 *x;
+
+	if (PEM_bytes_read_bio(&der, &len, NULL, PEM_STRING_X509, bio, NULL, NULL) != 1)
+		return NULL;
+	x = x509_issuer_d2i(der, len);
+	OPENSSL_free(der);
+	return x;
+}
+
+/*
  * Appends every certificate of f to certs.  Returns 0, -ENOMEM, or 1 after
  * setting the status (no certificate, or a damaged block: a file caught
  * half-written is not a certificate).
@@ -62,7 +80,7 @@ static int certs_read(const struct pem_file *f, X509 **certs, size_t *n,
 		 * chain after it, where only CERTIFICATE blocks do.
 		 */
 		X509 *x = *n_total == 0 ? PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL) :
-			  PEM_read_bio_X509(bio, NULL, NULL, NULL);
+			  issuer_read(bio);
 
 		if (!x)
 			break;

@@ -788,6 +788,27 @@ static void test_cache(void)
 	x509_pair_cache_clear();
 }
 
+/*
+ * The certificates after a leaf are decoded once per process: two pairs of
+ * one CA share their intermediate's X509, while each keeps its own leaf.
+ */
+static void test_issuers_shared(void)
+{
+	struct disk_pair a, b;
+
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &a);
+	disk_pair_load(fx("fullchain-ec.pem"), NULL, fx("leaf-ec.key"), NULL, time(NULL), &b);
+	ok(a.status == X509_VALID && b.status == X509_VALID && a.chain_len == 1 &&
+	   b.chain_len == 1, "issuers: two pairs of one CA are valid");
+	ok(a.chain.x509[1] == b.chain.x509[1],
+	   "issuers: the intermediate both chains hold is decoded once, and shared");
+	ok(a.chain.x509[0] != b.chain.x509[0] &&
+	   X509_cmp(a.chain.x509[0], b.chain.x509[0]) != 0, "issuers: each keeps its own leaf");
+	disk_pair_done(&a);
+	disk_pair_done(&b);
+	x509_pair_cache_clear();
+}
+
 int main(void)
 {
 	char cmd[8192];
@@ -820,6 +841,7 @@ int main(void)
 	test_key_mode();
 	test_unreadable();
 	test_cache();
+	test_issuers_shared();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
