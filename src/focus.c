@@ -82,8 +82,7 @@ void focus_fold_unseen(struct policy_facts *f, const struct verdict *v, bool ren
 		f->veto_index = f->n_added;
 	}
 	f->n_added++;
-	/* A renewal held for DANE or pins is not loaded by a reload either. */
-	if (renewed && !v->dane_held)
+	if (renewed && verdict_loads_renewal(v))
 		f->renewal_unloaded = true;
 }
 

@@ -77,6 +77,17 @@ struct verdict {
 void verdict_done(struct verdict *v);
 
 /*
+ * Whether a renewal the endpoint saw on disk is one a reload must load:
+ * not when its verdict holds it back for DANE records or pins, nor when it
+ * refuses to serve it because it would downgrade what is served
+ * (OLDER-ON-DISK: no reload unless allow-downgrade, the decision table).
+ */
+static inline bool verdict_loads_renewal(const struct verdict *v)
+{
+	return !v->dane_held && v->state != STATE_OLDER_ON_DISK;
+}
+
+/*
  * served: the probe's result (any status).  disk: the configured pair, or
  * NULL when there is nothing to compare with (ad-hoc checks).  name: the
  * name the endpoint must present a certificate for, or NULL.  *ret is

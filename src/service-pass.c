@@ -103,8 +103,7 @@ static void finish_pass(struct service *s)
 		e->dane_held = it->verdict.dane_held;
 		reconcile_facts_add(&s->facts, &it->verdict, &it->probe, &it->th, now,
 				    verifying && e->has_target ? e->target : NULL);
-		/* A renewal held for DANE or pins is not loaded by a reload either. */
-		if (e->renewed && !it->verdict.dane_held)
+		if (e->renewed && verdict_loads_renewal(&it->verdict))
 			s->facts.renewal_unloaded = true;
 		s->unsaved |= saved_print(it) != e->saved;
 		e->saved = saved_print(it);
