@@ -235,6 +235,7 @@ static void drop_unused(struct watcher *w)
 struct todo {
 	const char *dir;
 	bool leaf;
+	bool added;           /* a watch was added on it just now */
 };
 
 static int todo_cmp(const void *a, const void *b)
@@ -253,7 +254,7 @@ static int todo_push(struct todo **todo, size_t *n, size_t *cap, const char *dir
 		*todo = t;
 		*cap = c;
 	}
-	(*todo)[(*n)++] = (struct todo) { dir, leaf };
+	(*todo)[(*n)++] = (struct todo) { .dir = dir, .leaf = leaf };
 	return 0;
 }
 
@@ -291,6 +292,27 @@ static int mark_used(struct watcher *w, struct todo **todo, size_t *n, size_t *c
 		}
 	}
 	return 0;
+}
+
+/*
+ * What changed in a directory before its watch was there went unseen: the
+ * paths whose chains run through one watched just now (todo[0..k),
+ * sorted) are resolved again, and only they, so that the watch a renewal
+ * adds (a lineage's directory becoming the last of a chain, and back)
+ * costs the chains of that lineage, not every chain of the host.
+ */
+static void stale_through_added(struct watcher *w, const struct todo *todo, size_t k)
+{
+	for (size_t i = 0; i < w->n_paths; i++) {
+		struct wpath *p = &w->paths[i];
+
+		for (size_t j = 0; j < p->chain.n && !p->stale; j++) {
+			struct todo key = { .dir = chain_dir(&p->chain, j) };
+			const struct todo *t = bsearch(&key, todo, k, sizeof(*todo), todo_cmp);
+
+			p->stale = t && t->added;
+		}
+	}
 }
 
 /*
@@ -341,9 +363,11 @@ static int sync_watches(struct watcher *w, bool *ret_added)
 		if (stat(todo[i].dir, &st) < 0)
 			continue;
 		r = add_watch(w, todo[i].dir, &st, todo[i].leaf);
-		if (r > 0)
-			*ret_added = true;
+		todo[i].added = r > 0;
+		*ret_added |= r > 0;
 	}
+	if (*ret_added)
+		stale_through_added(w, todo, k);
 	return r < 0 ? r : 0;
 }
 
@@ -379,7 +403,7 @@ static void hit(struct watcher *w, size_t i)
  */
 static void rearm(struct watcher *w)
 {
-	bool added = false;
+	bool added;
 	int r;
 
 	for (unsigned round = 0; round < ROUNDS_MAX; round++) {
@@ -389,8 +413,9 @@ static void rearm(struct watcher *w)
 			uint64_t print;
 
 			p->fresh = false;
-			if (!p->stale && !added)
+			if (!p->stale)
 				continue;
+			__atomic_add_fetch(&w->resolutions, 1, __ATOMIC_RELAXED);
 			if (chain_resolve(p->path, &c) < 0) {
 				hit(w, i);
 				continue;

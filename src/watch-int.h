@@ -73,6 +73,7 @@ struct watcher {
 	unsigned max_watches;     /* set before the thread starts */
 	bool fake_overflow;       /* atomic: watcher_fake_overflow() */
 	unsigned long wakeups;    /* atomic: the loop woken by the thread */
+	unsigned long resolutions;   /* atomic: chains resolved by the thread */
 	int efd;
 	pthread_t thread;
 	bool started;

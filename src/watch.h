@@ -64,6 +64,12 @@ void watcher_on_fallback(struct watcher *w, watch_fallback_t fallback, void *use
  */
 unsigned long watcher_wakeups(const struct watcher *w);
 
+/*
+ * How many times the thread resolved a watched path's chain: a change
+ * resolves the chains it concerns, not every chain (for tests).
+ */
+unsigned long watcher_resolutions(const struct watcher *w);
+
 /* True once inotify could not be used (a watch limit was reached) and files are polled. */
 bool watcher_is_polling(const struct watcher *w);
 

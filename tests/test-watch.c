@@ -510,6 +510,53 @@ static void test_overflow(sd_event *e)
 	watcher_free(w);
 }
 
+/*
+ * A renewal costs the chains of its lineage, not every chain of the host:
+ * while a live link is missing, the lineage's directory is the last of its
+ * chain and is watched anew with another mask, and only the chains through
+ * it are resolved again.
+ */
+static void test_renewal_cost(sd_event *e)
+{
+	enum { LINEAGES = 60 };
+	struct watcher *w = NULL;
+	unsigned long before, cost;
+	int r = watcher_new(e, MINUTE, on_notify, NULL, &w);
+
+	for (unsigned i = 0; i < LINEAGES && r >= 0; i++) {
+		char target[64];
+
+		mkdirs(at("host/archive/l%u", i));
+		mkdirs(at("host/live/l%u", i));
+		put(at("host/archive/l%u/fullchain1.pem", i), "one\n");
+		snprintf(target, sizeof(target), "../../archive/l%u/fullchain1.pem", i);
+		link_to(target, at("host/live/l%u/fullchain.pem", i));
+		r = watcher_add(w, i == 0 ? 1 : 2, at("host/live/l%u/fullchain.pem", i));
+	}
+	if (r >= 0)
+		r = watcher_start(w);
+	ok(r >= 0, "renewal cost: %u lineages watched", (unsigned)LINEAGES);
+	idle(e, 100);
+	reset();
+	before = watcher_resolutions(w);
+	/* Each step awaited, so that each is re-armed on its own, as when files come slowly. */
+	unlink(at("host/live/l0/fullchain.pem"));
+	ok(wait_for(e, 1, 10000), "renewal cost: the live link removed notifies");
+	reset();
+	put(at("host/archive/l0/fullchain2.pem"), "two\n");
+	link_to("../../archive/l0/fullchain2.pem", at("host/live/l0/fullchain.pem"));
+	ok(wait_for(e, 1, 10000), "renewal cost: the link made again notifies");
+	reset();
+	/* Seen after the re-arming above: the thread takes events in order. */
+	put(at("host/archive/l0/fullchain2.pem"), "three\n");
+	ok(wait_for(e, 1, 10000), "renewal cost: the new file written notifies");
+	cost = watcher_resolutions(w) - before;
+	ok(cost < LINEAGES, "renewal cost: %lu chains resolved for one lineage's renewal, of %u",
+	   cost, (unsigned)LINEAGES);
+	ok(hits[2] == 0, "renewal cost: no other lineage notified");
+	watcher_free(w);
+}
+
 int main(void)
 {
 	sd_event *e = NULL;
@@ -529,6 +576,7 @@ int main(void)
 	test_restart(e);
 	test_polling(e);
 	test_overflow(e);
+	test_renewal_cost(e);
 	rmrf(root);
 	sd_event_unref(e);
 	return tap_done();
