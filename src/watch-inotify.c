@@ -12,13 +12,10 @@
  * What each wd means (its directory and inode) is certwatch's own record,
  * struct dwatch.  The library's filename map serves only to learn the wd
  * of a watch just added (inotifytools_watch_file() does not return it).
- * The library never forgets a watch the kernel dropped (IN_IGNORED), so a
- * later watch of the same path would be answered with the dead wd: before
- * a path is watched whose name the map still holds, every name in it is
- * retired to a unique tombstone at once (retire_names()).  Renaming costs
- * a walk of the whole map, so it is paid when a path comes back (a
- * directory swapped), not for every watch added: 20,000 watches at start
- * would otherwise cost 20,000 walks of up to 20,000 names.
+ * The library never forgets a watch the kernel dropped (IN_IGNORED): a
+ * path watched again whose name the map still holds would get the dead wd,
+ * so then every name is retired to a tombstone at once (retire_names(), a
+ * walk of the whole map, paid when a path comes back, not per watch).
  *
  * Stopping: the thread blocks in inotifytools_next_event(-1), with deferred
  * cancellation enabled only around that call, and watch_thread_stop()
@@ -137,10 +134,9 @@ static int reindex_watches(struct watcher *w)
  * too; 1 when added, 0 when dir vanished or an existing watch changed.
  */
 /*
- * Renames every name of the library's map (each a path, so each starting
- * with "/") to a tombstone no path can be, "#N#/path/", so that key is
- * free for a watch about to be added; should the library's walk miss a
- * name (it renames in place, rebalancing as it goes), key alone is
+ * Renames every name of the library's map (each a path, starting with "/")
+ * to a tombstone no path can be, "#N#/path/", freeing key; should the
+ * library's walk miss it (it rebalances as it renames), key alone is
  * renamed.  0, or -EIO when key stays taken.
  */
 static int retire_names(struct watcher *w, const char *key)
@@ -296,10 +292,8 @@ static int mark_used(struct watcher *w, struct todo **todo, size_t *n, size_t *c
 
 /*
  * What changed in a directory before its watch was there went unseen: the
- * paths whose chains run through one watched just now (todo[0..k),
- * sorted) are resolved again, and only they, so that the watch a renewal
- * adds (a lineage's directory becoming the last of a chain, and back)
- * costs the chains of that lineage, not every chain of the host.
+ * chains through one watched just now (todo[0..k), sorted) are resolved
+ * again, and only they: a renewal's watch costs its lineage's chains.
  */
 static void stale_through_added(struct watcher *w, const struct todo *todo, size_t k)
 {
