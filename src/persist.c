@@ -21,13 +21,13 @@
 struct persist {
 	sd_event *event;
 	char *state_dir;
+	struct state_writer *state;   /* appends what changed (state.h) */
 	char *metrics_file;
 	struct persist_source src;
 	sd_event_source *post;     /* writes after this turn of the loop */
 	sd_event_source *delay;    /* writes at the latest then, while probes run */
 	bool dirty;
 	uint64_t dirty_since;      /* CLOCK_MONOTONIC usec */
-	unsigned long writes;
 };
 
 static void endpoint_record(const struct check_item *it, struct state_endpoint *e)
@@ -120,10 +120,9 @@ static void write_all(struct persist *p)
 	(void)sd_event_source_set_enabled(p->delay, SD_EVENT_OFF);
 	r = persist_snapshot(&p->src, &st);
 	if (r >= 0) {
-		r = state_save(p->state_dir, &st);
+		r = state_writer_save(p->state, &st);
 		persist_snapshot_done(&st);
 	}
-	p->writes++;
 	if (r < 0)
 		log_error("cannot write the state file in %s: %s; status and pauses will not "
 			  "survive a restart", p->state_dir, strerror(-r));
@@ -176,11 +175,6 @@ void persist_flush(struct persist *p)
 		write_all(p);
 }
 
-unsigned long persist_writes(const struct persist *p)
-{
-	return p->writes;
-}
-
 int persist_new(sd_event *event, const char *state_dir, const char *metrics_file,
 		const struct persist_source *src, struct persist **ret)
 {
@@ -192,8 +186,9 @@ int persist_new(sd_event *event, const char *state_dir, const char *metrics_file
 	p->event = sd_event_ref(event);
 	p->src = *src;
 	p->state_dir = strdup(state_dir);
+	p->state = state_writer_new(state_dir);
 	p->metrics_file = metrics_file ? strdup(metrics_file) : NULL;
-	if (!p->state_dir || (metrics_file && !p->metrics_file))
+	if (!p->state_dir || !p->state || (metrics_file && !p->metrics_file))
 		goto fail;
 	r = sd_event_add_post(event, &p->post, on_post, p);
 	if (r >= 0)
@@ -220,6 +215,7 @@ void persist_free(struct persist *p)
 	sd_event_source_disable_unref(p->delay);
 	sd_event_unref(p->event);
 	free(p->state_dir);
+	state_writer_free(p->state);
 	free(p->metrics_file);
 	free(p);
 }

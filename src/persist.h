@@ -7,7 +7,8 @@
  * and the files are written from a post source of the loop once the probe
  * engine is quiet, or at the latest PERSIST_MAX_DELAY_USEC after the first
  * unsaved change.  A pass over hundreds of services therefore costs a
- * handful of writes, not one per service.
+ * handful of writes, not one per service, and each write appends to the
+ * state file only the records that changed (struct state_writer).
  */
 #pragma once
 
@@ -45,9 +46,6 @@ void persist_mark(struct persist *p);
 
 /* Writes now if anything is unsaved (at exit, before a new setup takes over). */
 void persist_flush(struct persist *p);
-
-/* How many times the state file was written, for the tests' eyes. */
-unsigned long persist_writes(const struct persist *p);
 
 /*
  * The records the state file would get now, indexed (state_index()); the

@@ -141,19 +141,34 @@ static void put_record(FILE *f, const char *kind, const struct field *fields, si
 	fputc('\n', f);
 }
 
-void state_write(FILE *f, const struct state *s)
+static void put_header(FILE *f, const struct state *s)
 {
-	fprintf(f, "%s\npid %ld\n", STATE_VERSION, (long)s->pid);
+	fprintf(f, "pid %ld\n", (long)s->pid);
 	for (size_t i = 0; i < ELEMENTSOF(header_fields); i++) {
 		fprintf(f, "%s ", header_fields[i].key);
 		put_value(f, &header_fields[i], s);
 		fputc('\n', f);
 	}
+}
+
+static void put_service(FILE *f, const struct state_service *rec)
+{
+	put_record(f, "service", service_fields, ELEMENTSOF(service_fields), rec);
+}
+
+static void put_endpoint(FILE *f, const struct state_endpoint *rec)
+{
+	put_record(f, "endpoint", endpoint_fields, ELEMENTSOF(endpoint_fields), rec);
+}
+
+void state_write(FILE *f, const struct state *s)
+{
+	fprintf(f, "%s\n", STATE_VERSION);
+	put_header(f, s);
 	for (size_t i = 0; i < s->n_services; i++)
-		put_record(f, "service", service_fields, ELEMENTSOF(service_fields), &s->services[i]);
+		put_service(f, &s->services[i]);
 	for (size_t i = 0; i < s->n_endpoints; i++)
-		put_record(f, "endpoint", endpoint_fields, ELEMENTSOF(endpoint_fields),
-			   &s->endpoints[i]);
+		put_endpoint(f, &s->endpoints[i]);
 }
 
 static void write_state(FILE *f, const void *data)
@@ -168,6 +183,64 @@ int state_save(const char *dir, const struct state *s)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME) >= sizeof(path))
 		return -ENAMETOOLONG;
 	return write_file_atomic(path, 0600, write_state, s);
+}
+
+/* ---- what the writer of appends needs (state-writer.c) --------------------- */
+
+/* A digest of a record's fields, through the table the file is written with. */
+static uint64_t record_sum(const struct field *fields, size_t n, const void *rec)
+{
+	uint64_t h = FNV1A_OFFSET;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *p = (const char *)rec + fields[i].offset;
+
+		switch (fields[i].type) {
+		case FIELD_STRING:
+			p = *(char *const *)p ? *(char *const *)p : "";
+			h = fnv1a(h, p, strlen(p) + 1);
+			break;
+		case FIELD_BUFFER:
+			h = fnv1a(fnv1a(h, p, strnlen(p, fields[i].size)), "", 1);
+			break;
+		case FIELD_RELOADS: {
+			const struct state_service *sv = rec;
+
+			h = fnv1a(h, &sv->n_reloads, sizeof(sv->n_reloads));
+			h = fnv1a(h, sv->reloads, sv->n_reloads * sizeof(sv->reloads[0]));
+			break;
+		}
+		default:
+			h = fnv1a(h, p, fields[i].size);
+			break;
+		}
+	}
+	return h;
+}
+
+uint64_t state_service_sum(const struct state_service *rec)
+{
+	return record_sum(service_fields, ELEMENTSOF(service_fields), rec);
+}
+
+uint64_t state_endpoint_sum(const struct state_endpoint *rec)
+{
+	return record_sum(endpoint_fields, ELEMENTSOF(endpoint_fields), rec);
+}
+
+void state_write_header(FILE *f, const struct state *s)
+{
+	put_header(f, s);
+}
+
+void state_write_service(FILE *f, const struct state_service *rec)
+{
+	put_service(f, rec);
+}
+
+void state_write_endpoint(FILE *f, const struct state_endpoint *rec)
+{
+	put_endpoint(f, rec);
 }
 
 int state_dir_for(const char *base, const char *only_service, char *out, size_t outlen)
@@ -341,8 +414,8 @@ static int parse_header(struct state *s, const char *kind, char *save)
 	return fd ? take_value(fd, s, tok) : 0;
 }
 
-/* One line: a header, or "KIND key=value ...". */
-static int parse_line(struct state *s, char *line)
+/* One line, the lineno-th: a header, or "KIND key=value ...". */
+static int parse_line(struct state *s, char *line, unsigned lineno)
 {
 	char *save = NULL, *kind = strtok_r(line, " \n", &save);
 	void *rec;
@@ -351,17 +424,96 @@ static int parse_line(struct state *s, char *line)
 		return 0;
 	if (strcmp(kind, "service") == 0) {
 		rec = grow((void **)&s->services, &s->n_services, sizeof(*s->services));
+		if (rec)
+			s->services[s->n_services - 1].line = lineno;
 		return rec ? parse_fields(save, service_fields, ELEMENTSOF(service_fields), rec) :
 			-ENOMEM;
 	}
 	if (strcmp(kind, "endpoint") == 0) {
 		rec = grow((void **)&s->endpoints, &s->n_endpoints, sizeof(*s->endpoints));
+		if (rec)
+			s->endpoints[s->n_endpoints - 1].line = lineno;
 		return rec ? parse_fields(save, endpoint_fields, ELEMENTSOF(endpoint_fields), rec) :
 			-ENOMEM;
 	}
 	if (strcmp(kind, "pid") == 0 || find_field(header_fields, ELEMENTSOF(header_fields), kind))
 		return parse_header(s, kind, save);
 	return 0;   /* a newer certwatch's record */
+}
+
+static int cmp_service(const void *a, const void *b)
+{
+	return strcmp(((const struct state_service *)a)->name,
+		      ((const struct state_service *)b)->name);
+}
+
+static int cmp_endpoint(const void *a, const void *b)
+{
+	const struct state_endpoint *x = a, *y = b;
+	int c = strcmp(x->service, y->service);
+
+	return c ? c : strcmp(x->endpoint, y->endpoint);
+}
+
+static int cmp_line(unsigned x, unsigned y)
+{
+	return (x > y) - (x < y);
+}
+
+static int cmp_service_line(const void *a, const void *b)
+{
+	int c = cmp_service(a, b);
+
+	return c ? c : cmp_line(((const struct state_service *)a)->line,
+				((const struct state_service *)b)->line);
+}
+
+static int cmp_endpoint_line(const void *a, const void *b)
+{
+	int c = cmp_endpoint(a, b);
+
+	return c ? c : cmp_line(((const struct state_endpoint *)a)->line,
+				((const struct state_endpoint *)b)->line);
+}
+
+static void drop_service(void *rec)
+{
+	free(((struct state_service *)rec)->name);
+}
+
+static void drop_endpoint(void *rec)
+{
+	struct state_endpoint *e = rec;
+
+	free(e->service);
+	free(e->endpoint);
+	free(e->reason);
+}
+
+/*
+ * Sorts n records of size bytes by name and line, and of the records of
+ * one name keeps the last in the file (an append's); returns how many
+ * are left, in order of their names.
+ */
+static size_t keep_last(void *array, size_t n, size_t size,
+			int (*cmp_name)(const void *, const void *),
+			int (*cmp_name_line)(const void *, const void *), void (*drop)(void *))
+{
+	char *a = array;
+	size_t kept = 0;
+
+	if (n > 1)
+		qsort(a, n, size, cmp_name_line);
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && cmp_name(a + i * size, a + (i + 1) * size) == 0) {
+			drop(a + i * size);
+			continue;
+		}
+		if (kept != i)
+			memcpy(a + kept * size, a + i * size, size);
+		kept++;
+	}
+	return kept;
 }
 
 int state_read(FILE *f, const char *path, struct state *ret, char *err, size_t errlen)
@@ -379,8 +531,10 @@ int state_read(FILE *f, const char *path, struct state *ret, char *err, size_t e
 			r = -EBADMSG;   /* too long, or a NUL byte inside */
 		else if (lineno == 1)
 			r = strcmp(line, STATE_VERSION "\n") ? -EBADMSG : 0;
+		else if (line[len - 1] != '\n')
+			break;   /* the last line, an append under way or cut short */
 		else
-			r = parse_line(&s, line);
+			r = parse_line(&s, line, lineno);
 	}
 	if (r == 0 && lineno == 0)
 		r = -EBADMSG;
@@ -389,7 +543,10 @@ int state_read(FILE *f, const char *path, struct state *ret, char *err, size_t e
 		state_done(&s);
 		return r;
 	}
-	state_index(&s);
+	s.n_services = keep_last(s.services, s.n_services, sizeof(*s.services), cmp_service,
+				 cmp_service_line, drop_service);
+	s.n_endpoints = keep_last(s.endpoints, s.n_endpoints, sizeof(*s.endpoints), cmp_endpoint,
+				  cmp_endpoint_line, drop_endpoint);
 	*ret = s;
 	return 0;
 }
@@ -420,20 +577,6 @@ int state_load(const char *dir, struct state *ret, char *err, size_t errlen)
 	r = state_read(f, path, ret, err, errlen);
 	fclose(f);
 	return r;
-}
-
-static int cmp_service(const void *a, const void *b)
-{
-	return strcmp(((const struct state_service *)a)->name,
-		      ((const struct state_service *)b)->name);
-}
-
-static int cmp_endpoint(const void *a, const void *b)
-{
-	const struct state_endpoint *x = a, *y = b;
-	int c = strcmp(x->service, y->service);
-
-	return c ? c : strcmp(x->endpoint, y->endpoint);
 }
 
 void state_index(struct state *s)
@@ -468,12 +611,9 @@ void state_done(struct state *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_services; i++)
-		free(s->services[i].name);
-	for (size_t i = 0; i < s->n_endpoints; i++) {
-		free(s->endpoints[i].service);
-		free(s->endpoints[i].endpoint);
-		free(s->endpoints[i].reason);
-	}
+		drop_service(&s->services[i]);
+	for (size_t i = 0; i < s->n_endpoints; i++)
+		drop_endpoint(&s->endpoints[i]);
 	free(s->services);
 	free(s->endpoints);
 	memset(s, 0, sizeof(*s));

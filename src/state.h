@@ -1,9 +1,11 @@
 /*
  * state.h - what the daemon knows, on disk: per service the persistent
  * part of its policy (failures, pause, back-off, reload history) and per
- * endpoint the last verdict.  Written atomically (temporary file, fsync,
- * rename) at most once per turn of the event loop; read at start (so a
- * pause survives a restart) and by `certwatch status` and `certwatch resume`.
+ * endpoint the last verdict.  Written at most once per turn of the event
+ * loop: whole and atomically (temporary file, fsync, rename), or by
+ * appending the records that changed (struct state_writer); read at start
+ * (so a pause survives a restart) and by `certwatch status` and
+ * `certwatch resume`.
  *
  * The file's records are their own types, not the policy's memory: the
  * policy's times are CLOCK_BOOTTIME, which means nothing after a reboot,
@@ -45,6 +47,7 @@ struct state_service {
 	char last_result[256];        /* the last reload's outcome, for status */
 	char held[256];               /* why a reload wanted is held back, "" when none */
 	uint64_t reloads_ok, reloads_failed;  /* counters for metrics, kept across restarts */
+	unsigned line;                /* read: the line it came from; 0 in memory */
 };
 
 struct state_endpoint {
@@ -54,6 +57,7 @@ struct state_endpoint {
 	int64_t served_not_after;     /* 0 when unknown */
 	/* Loaded: allocated, as the names are; a snapshot's borrows the verdict's.  NULL: none. */
 	char *reason;
+	unsigned line;                /* read: the line it came from; 0 in memory */
 };
 
 struct state {
@@ -94,11 +98,54 @@ int state_file_check(const char *path, const struct stat *st, char *err, size_t 
 /* Writes dir/state atomically.  Returns 0 or a negative errno. */
 int state_save(const char *dir, const struct state *s);
 
+/*
+ * The daemon's writer of dir/state, which keeps the cost of a change in
+ * proportion to the change: the file of 10,000 endpoints is 3 MB, and a
+ * renewal changes two or three of its records.  The first save writes
+ * the file whole (state_save()); a later one appends to it only the
+ * records that differ from what the file holds (and the header, with the
+ * time of writing), fdatasync()ed, since the reader takes the last record
+ * of each name and ignores a last line without its newline (an append
+ * cut short).  The file is written whole again when the appended part
+ * has grown as large as the whole, when the records are not the same
+ * names in the same order as those last written whole, when the file is
+ * not the one this writer wrote (replaced by `certwatch resume`, removed,
+ * grown by another writer), and after an append failed.
+ */
+struct state_writer;
+
+/* Returns NULL without memory.  dir is copied. */
+struct state_writer *state_writer_new(const char *dir);
+
+/* Saves s as described above.  Returns 0 or a negative errno, as state_save(). */
+int state_writer_save(struct state_writer *w, const struct state *s);
+
+/* How many saves appended, and how many wrote the file whole. */
+void state_writer_counts(const struct state_writer *w, unsigned long *appends,
+			 unsigned long *wholes);
+
+/* NULL is fine. */
+void state_writer_free(struct state_writer *w);
+
 /* Writes the state file's text to f (state_save's content; for tests and fuzzing). */
 void state_write(FILE *f, const struct state *s);
 
+/* Parts of that text, for the writer of appends: the header lines, one record. */
+void state_write_header(FILE *f, const struct state *s);
+void state_write_service(FILE *f, const struct state_service *rec);
+void state_write_endpoint(FILE *f, const struct state_endpoint *rec);
+
 /*
- * Reads dir/state.  Returns 0, -ENOENT when there is none yet, -ENXIO when
+ * A digest of what the file says of a record (FNV-1a over every field it
+ * is written with, the name included; not the line it was read from).
+ */
+uint64_t state_service_sum(const struct state_service *rec);
+uint64_t state_endpoint_sum(const struct state_endpoint *rec);
+
+/*
+ * Reads dir/state: of two records of one name the later counts, and a
+ * last line without its newline (an append under way or cut short) is
+ * left out.  Returns 0, -ENOENT when there is none yet, -ENXIO when
  * it is not a regular file, -EPERM (with the message in err) when others
  * could have written it (state_file_check()), -EBADMSG (with a line number
  * in err) when it is damaged, or another negative errno.

@@ -97,6 +97,13 @@ void escape_text(const void *in, size_t inlen, char *out, size_t outlen)
 	escape_into(in, inlen, true, out, outlen);
 }
 
+uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	for (const unsigned char *b = p; n > 0; n--, b++)
+		h = (h ^ *b) * UINT64_C(0x100000001b3);
+	return h;
+}
+
 void sha256_to_hex(const uint8_t digest[SHA256_LEN], char out[SHA256_HEX_LEN])
 {
 	static const char hex[] = "0123456789abcdef";

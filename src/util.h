@@ -53,6 +53,14 @@ void escape_bytes(const void *in, size_t inlen, char *out, size_t outlen);
  */
 void escape_text(const void *in, size_t inlen, char *out, size_t outlen);
 
+/*
+ * FNV-1a, 64 bits: n bytes at p folded into h (start from FNV1A_OFFSET).
+ * A digest to tell records apart cheaply, not one an adversary cannot
+ * collide: keys of caches and of "has this changed" only.
+ */
+#define FNV1A_OFFSET UINT64_C(0xcbf29ce484222325)
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
+
 /* Hex of a SHA-256 digest: 64 lowercase digits and a NUL. */
 #define SHA256_LEN     32
 #define SHA256_HEX_LEN (SHA256_LEN * 2 + 1)

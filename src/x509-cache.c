@@ -83,18 +83,17 @@ static enum key_type key_type_of(const struct pair_files *pf)
 
 static uint64_t hash_str(uint64_t h, const char *s)
 {
-	/* FNV-1a; NULL and "" differ by the separator. */
-	for (; s && *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return (h ^ (s ? 0xff : 0xfe)) * 0x100000001b3ULL;
+	/* NULL and "" differ by the separator. */
+	h = fnv1a(h, s, s ? strlen(s) : 0);
+	return fnv1a(h, s ? "\xff" : "\xfe", 1);
 }
 
 static uint64_t hash_of(const struct pair_files *pf)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = hash_str(hash_str(hash_str(FNV1A_OFFSET, pf->cert), pf->chain), pf->key);
+	unsigned char kind = (unsigned char)(pf->format * 16 + key_type_of(pf));
 
-	h = hash_str(hash_str(hash_str(h, pf->cert), pf->chain), pf->key);
-	return (h ^ (uint64_t)(pf->format * 16 + key_type_of(pf))) * 0x100000001b3ULL;
+	return fnv1a(h, &kind, 1);
 }
 
 static bool same_path(const char *a, const char *b)

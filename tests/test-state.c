@@ -91,6 +91,125 @@ static void round_trip(void)
 	state_done(&back);
 }
 
+/* The size and inode of the state file; false when there is none. */
+static bool file_is(struct stat *st)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	return stat(path, st) == 0;
+}
+
+static void append_text(const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	f = fopen(path, "a");
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The state the file says now, endpoint name's state field; "" when not found. */
+static const char *state_of(struct state *back, const char *name)
+{
+	char err[256];
+	const struct state_endpoint *e;
+
+	state_done(back);
+	if (state_load(dir, back, err, sizeof(err)) < 0)
+		return "";
+	e = state_find_endpoint(back, "svc", name);
+	return e ? e->state : "";
+}
+
+/*
+ * The daemon's writer: a change of one record of many appends that record
+ * (the file keeps its inode and grows by a line or so), the reader takes
+ * the last record of a name and leaves out a line cut short, and the file
+ * is written whole again when the appended part has grown as large as the
+ * whole, when another writer replaced or grew it, and when the records
+ * are others.
+ */
+static void writer_appends(void)
+{
+	enum { N = 60 };
+	struct state_endpoint eps[N];
+	char names[N][16];
+	struct state s = { .pid = 7, .endpoints = eps, .n_endpoints = N }, back = {};
+	struct state_writer *w = state_writer_new(dir);
+	unsigned long appends, wholes, before, saves = 0;
+	struct stat st0, st1;
+	off_t most = 0;
+	bool ok_all = true, saved;
+
+	memset(eps, 0, sizeof(eps));
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "ep%02d", i);
+		eps[i].service = (char *)"svc";
+		eps[i].endpoint = names[i];
+		snprintf(eps[i].state, sizeof(eps[i].state), "OK");
+		eps[i].reason = (char *)"the service serves the certificate on disk";
+	}
+	ok(w && state_writer_save(w, &s) == 0 && file_is(&st0), "the first save writes the file");
+	snprintf(eps[7].state, sizeof(eps[7].state), "STALE");
+	s.pid = 8;
+	saved = state_writer_save(w, &s) == 0 && file_is(&st1);
+	ok(saved && st1.st_ino == st0.st_ino &&
+	   st1.st_size > st0.st_size && st1.st_size - st0.st_size < st0.st_size / 10,
+	   "a change of one endpoint of 60 appends to the file: %lld bytes to %lld",
+	   (long long)(st1.st_size - st0.st_size), (long long)st0.st_size);
+	is_str(state_of(&back, "ep07"), "STALE", "the reader takes the appended record");
+	ok(back.n_endpoints == N && back.pid == 8 && strcmp(state_of(&back, "ep08"), "OK") == 0,
+	   "and keeps one record of each name, the others as they were, the header appended");
+	state_writer_counts(w, &appends, &wholes);
+	ok(appends == 1 && wholes == 1, "one whole write, one append");
+
+	append_text("endpoint service=svc name=ep07 state=DISK-INV");
+	is_str(state_of(&back, "ep07"), "STALE", "a last line without its newline is left out");
+	snprintf(eps[7].state, sizeof(eps[7].state), "OK");
+	ok(state_writer_save(w, &s) == 0 && file_is(&st1) && st1.st_ino != st0.st_ino &&
+	   strcmp(state_of(&back, "ep07"), "OK") == 0,
+	   "a file another writer grew is written whole again, the cut line gone");
+
+	/* Another writer replaces the file (certwatch resume, with no daemon). */
+	st0 = st1;
+	ok(state_save(dir, &s) == 0 && file_is(&st1) && st1.st_ino != st0.st_ino,
+	   "another writer replaces the file");
+	st0 = st1;
+	snprintf(eps[3].state, sizeof(eps[3].state), "EXPIRING");
+	ok(state_writer_save(w, &s) == 0 && file_is(&st1) && st1.st_ino != st0.st_ino &&
+	   strcmp(state_of(&back, "ep03"), "EXPIRING") == 0,
+	   "a file replaced by another writer is written whole, not appended to");
+
+	/* Changes go on: the file is written whole when the appended part is as large. */
+	state_writer_counts(w, &appends, &before);
+	wholes = before;
+	file_is(&st0);
+	for (; wholes == before && saves < 10 * N; saves++) {
+		snprintf(eps[saves % N].state, sizeof(eps[saves % N].state), "S%lu", saves);
+		ok_all = ok_all && state_writer_save(w, &s) == 0 && file_is(&st1);
+		if (st1.st_size > most)
+			most = st1.st_size;
+		state_writer_counts(w, &appends, &wholes);
+	}
+	ok(ok_all && wholes == before + 1 && most <= 2 * st0.st_size + 1024,
+	   "after %lu appends the file is written whole again, never past twice its size "
+	   "(%lld bytes at most, %lld whole)", saves, (long long)most, (long long)st0.st_size);
+	is_str(state_of(&back, names[(saves - 1) % N]), eps[(saves - 1) % N].state,
+	       "the last change is read back");
+
+	/* Other records (a configuration re-read): whole, and the old names gone. */
+	eps[0].endpoint = (char *)"renamed";
+	file_is(&st0);
+	ok(state_writer_save(w, &s) == 0 && file_is(&st1) && st1.st_ino != st0.st_ino &&
+	   strcmp(state_of(&back, "ep00"), "") == 0 && back.n_endpoints == N,
+	   "records of other names are written whole: the old name is not kept");
+	state_done(&back);
+	state_writer_free(w);
+}
+
 /* Many records: found by name through the index, whatever their order in the file. */
 static void many_records_are_indexed(void)
 {
@@ -297,6 +416,7 @@ int main(void)
 		return 1;
 	round_trip();
 	many_records_are_indexed();
+	writer_appends();
 	clocks_carry_the_policy();
 	policy_round_trip();
 	older_files_are_read();

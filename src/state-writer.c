@@ -1,0 +1,181 @@
+/*
+ * state-writer.c - the daemon's writer of the state file, which appends
+ * the records that changed; see state.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "state.h"
+#include "util.h"
+
+struct state_writer {
+	char *dir;
+	char path[4096];
+	uint64_t *sums;               /* what the file holds: services', then endpoints' */
+	size_t n_services, n_endpoints;
+	uint64_t names;               /* the records' names, in order, when written whole */
+	bool known;                   /* the file is as sums say: appending is safe */
+	dev_t dev;
+	ino_t ino;
+	off_t size, whole;            /* the file's size, and its size when written whole */
+	unsigned long appends, wholes;
+};
+
+/* The records' sums into sums[], and a digest of their names in order. */
+static uint64_t sums_of(const struct state *s, uint64_t *sums)
+{
+	uint64_t names = FNV1A_OFFSET;
+
+	for (size_t i = 0; i < s->n_services; i++) {
+		sums[i] = state_service_sum(&s->services[i]);
+		names = fnv1a(names, s->services[i].name, strlen(s->services[i].name) + 1);
+	}
+	for (size_t i = 0; i < s->n_endpoints; i++) {
+		const struct state_endpoint *e = &s->endpoints[i];
+
+		sums[s->n_services + i] = state_endpoint_sum(e);
+		names = fnv1a(fnv1a(names, e->service, strlen(e->service) + 1), e->endpoint,
+			      strlen(e->endpoint) + 1);
+	}
+	return names;
+}
+
+struct state_writer *state_writer_new(const char *dir)
+{
+	struct state_writer *w = calloc(1, sizeof(*w));
+
+	if (!w || !(w->dir = strdup(dir))) {
+		free(w);
+		return NULL;
+	}
+	if ((size_t)snprintf(w->path, sizeof(w->path), "%s/%s", dir, STATE_FILE_NAME) >=
+	    sizeof(w->path))
+		w->path[0] = '\0';   /* state_writer_save() says -ENAMETOOLONG */
+	return w;
+}
+
+/* The header and the records whose sums differ from the file's, as text. */
+static int changes_text(const struct state_writer *w, const struct state *s,
+			const uint64_t *sums, char **ret, size_t *ret_len)
+{
+	FILE *f = open_memstream(ret, ret_len);
+
+	if (!f)
+		return -ENOMEM;
+	state_write_header(f, s);
+	for (size_t i = 0; i < s->n_services; i++)
+		if (sums[i] != w->sums[i])
+			state_write_service(f, &s->services[i]);
+	for (size_t i = 0; i < s->n_endpoints; i++)
+		if (sums[s->n_services + i] != w->sums[s->n_services + i])
+			state_write_endpoint(f, &s->endpoints[i]);
+	if (fclose(f) != 0) {
+		free(*ret);
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Appends the changes to the file this writer wrote, in one write(2)
+ * when the kernel takes it whole; 0 or a negative errno.
+ */
+static int append_changes(struct state_writer *w, const struct state *s, const uint64_t *sums)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	int r = changes_text(w, s, sums, &text, &len);
+
+	if (r < 0)
+		return r;
+	fd = open(w->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_dev != w->dev || st.st_ino != w->ino || st.st_size != w->size)
+		return -ESTALE;   /* not the file this writer wrote */
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	if (fdatasync(fd) < 0)
+		return -errno;
+	w->size += (off_t)len;
+	return 0;
+}
+
+static int write_whole(struct state_writer *w, const struct state *s, uint64_t names)
+{
+	struct stat st;
+	int r = state_save(w->dir, s);
+
+	if (r < 0)
+		return r;
+	if (stat(w->path, &st) < 0)
+		return -errno;
+	w->dev = st.st_dev;
+	w->ino = st.st_ino;
+	w->size = w->whole = st.st_size;
+	w->names = names;
+	w->known = true;
+	w->wholes++;
+	return 0;
+}
+
+int state_writer_save(struct state_writer *w, const struct state *s)
+{
+	size_t n = s->n_services + s->n_endpoints;
+	uint64_t *sums, names;
+	int r;
+
+	if (!w->path[0])
+		return -ENAMETOOLONG;
+	sums = malloc((n ? n : 1) * sizeof(*sums));
+	if (!sums)
+		return -ENOMEM;
+	names = sums_of(s, sums);
+	if (w->known && names == w->names && s->n_services == w->n_services &&
+	    s->n_endpoints == w->n_endpoints && w->size - w->whole < w->whole &&
+	    append_changes(w, s, sums) == 0)
+		w->appends++;
+	else {
+		w->known = false;   /* a part of an append may be in the file: whole again */
+		r = write_whole(w, s, names);
+		if (r < 0) {
+			free(sums);
+			return r;
+		}
+	}
+	free(w->sums);
+	w->sums = sums;
+	w->n_services = s->n_services;
+	w->n_endpoints = s->n_endpoints;
+	return 0;
+}
+
+void state_writer_counts(const struct state_writer *w, unsigned long *appends,
+			 unsigned long *wholes)
+{
+	*appends = w->appends;
+	*wholes = w->wholes;
+}
+
+void state_writer_free(struct state_writer *w)
+{
+	if (!w)
+		return;
+	free(w->sums);
+	free(w->dir);
+	free(w);
+}
