@@ -122,14 +122,6 @@ struct dane_options check_dane_options(const struct conf *c)
 	};
 }
 
-static uint64_t now_realtime_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void on_answer(struct dane_answer *a, void *userdata)
 {
 	struct check_dane *d = userdata;

@@ -30,15 +30,23 @@ void state_clock_now(struct state_clock *ret)
 	if (sd_id128_get_boot(&boot) >= 0)
 		sd_id128_to_string(boot, ret->boot_id);
 	ret->boottime = now_boot_usec();
-	ret->realtime = (uint64_t)time(NULL) * USEC_PER_SEC;
+	ret->realtime = now_realtime_usec();
 }
 
-/* A CLOCK_BOOTTIME moment as wall-clock time, for people. */
+/*
+ * A CLOCK_BOOTTIME moment as wall-clock time, for people, in whole
+ * seconds: both clocks are read to the microsecond, so the same moment
+ * comes out the same at every writing (a record that did not change is
+ * not appended to the state file again), but for a step of the wall clock.
+ */
 static uint64_t to_realtime(uint64_t t, const struct state_clock *now)
 {
 	uint64_t age = now->boottime > t ? now->boottime - t : 0;
+	uint64_t r = now->realtime > age ? now->realtime - age : 0;
 
-	return t == 0 ? 0 : now->realtime > age ? now->realtime - age : 1;
+	if (t == 0)
+		return 0;
+	return r >= USEC_PER_SEC ? r - r % USEC_PER_SEC : 1;
 }
 
 /* A moment age microseconds before now, on now_boot_usec()'s clock (1: long before). */

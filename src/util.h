@@ -28,6 +28,7 @@ static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
 
 /* Monotonic and wall clocks, in microseconds. */
 uint64_t now_monotonic_usec(void);
+uint64_t now_realtime_usec(void);
 
 /*
  * The clock of the daemon's timers and deadlines: CLOCK_BOOTTIME, which no

@@ -316,6 +316,20 @@ static void policy_round_trip(void)
 	   "a paused service at rest is recorded as paused");
 	ok(r.last_reload == SEC(1800000000) - SEC(100) && r.last_verified == SEC(1800000000) - SEC(200),
 	   "the times people read are wall-clock times");
+	{
+		/* 0.3 s later, read as state_clock_now() reads the clocks, to the microsecond. */
+		struct state_clock first = now, later = now;
+		struct state_service r1 = {}, r2 = {};
+
+		first.realtime += 123456;
+		later.boottime += 300000 + 17;
+		later.realtime += 123456 + 300000 + 29;
+		state_service_from_policy(&r1, &ps, &first);
+		state_service_from_policy(&r2, &ps, &later);
+		ok(r1.last_reload == r2.last_reload && r1.last_verified == r2.last_verified &&
+		   state_service_sum(&r1) == state_service_sum(&r2),
+		   "the same moment is the same wall-clock time at the next writing: the record is unchanged");
+	}
 	ok(r.n_reloads == POLICY_MAX_RELOADS_PER_HOUR && r.reloads[0] == SEC(1006) &&
 	   r.reloads[POLICY_MAX_RELOADS_PER_HOUR - 1] == SEC(1069),
 	   "the ring is written oldest first, the newest kept");
