@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -172,43 +173,36 @@ void event_note(const struct event_context *c, const struct policy_out *o)
 /*
  * The key files whose mode was reported, so that each is named once for
  * the daemon's life however many endpoints share it and however many
- * passes see it, and again only after it was fixed and broke anew.
+ * passes see it, and again only after it was fixed and broke anew.  A
+ * tsearch(3) tree of copies of their paths: every endpoint of every pass
+ * asks, and 10,000 lineages' keys may all be on it.
  */
-static char **keys_said;
-static size_t n_keys_said;
+static void *keys_said;
 
-static size_t key_said_index(const char *key)
+static int cmp_path(const void *a, const void *b)
 {
-	size_t i = 0;
-
-	while (i < n_keys_said && strcmp(keys_said[i], key) != 0)
-		i++;
-	return i;
+	return strcmp(a, b);
 }
 
 void event_key_mode(const struct check_item *it)
 {
-	size_t i;
-	char **grown;
+	char **said, *copy;
 
 	if (!it->cert || !it->key)
 		return;
-	i = key_said_index(it->key);
+	said = tfind(it->key, &keys_said, cmp_path);
 	if (!it->disk.key_warning) {
-		if (i < n_keys_said && it->disk.status != X509_UNREADABLE) {
-			free(keys_said[i]);
-			keys_said[i] = keys_said[--n_keys_said];
+		if (said && it->disk.status != X509_UNREADABLE) {
+			copy = *said;
+			tdelete(copy, &keys_said, cmp_path);
+			free(copy);
 		}
 		return;
 	}
-	if (i < n_keys_said)
+	if (said)
 		return;
 	log_warning("%s", it->disk.key_warning);
-	grown = realloc(keys_said, (n_keys_said + 1) * sizeof(*keys_said));
-	if (!grown)
-		return;   /* said again next time: no worse than said too often */
-	keys_said = grown;
-	keys_said[n_keys_said] = strdup(it->key);
-	if (keys_said[n_keys_said])
-		n_keys_said++;
+	copy = strdup(it->key);
+	if (copy && !tsearch(copy, &keys_said, cmp_path))
+		free(copy);   /* said again next time: no worse than said too often */
 }
