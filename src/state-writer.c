@@ -95,6 +95,9 @@ static int append_changes(struct state_writer *w, const struct state *s, const u
 
 	if (r < 0)
 		return r;
+	/* The write that would make the appended part as large as the whole writes it whole. */
+	if (w->size - w->whole + (off_t)len >= w->whole)
+		return -EFBIG;
 	fd = open(w->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
@@ -146,8 +149,7 @@ int state_writer_save(struct state_writer *w, const struct state *s)
 		return -ENOMEM;
 	names = sums_of(s, sums);
 	if (w->known && names == w->names && s->n_services == w->n_services &&
-	    s->n_endpoints == w->n_endpoints && w->size - w->whole < w->whole &&
-	    append_changes(w, s, sums) == 0)
+	    s->n_endpoints == w->n_endpoints && append_changes(w, s, sums) == 0)
 		w->appends++;
 	else {
 		w->known = false;   /* a part of an append may be in the file: whole again */

@@ -106,11 +106,12 @@ int state_save(const char *dir, const struct state *s);
  * records that differ from what the file holds (and the header, with the
  * time of writing), fdatasync()ed, since the reader takes the last record
  * of each name and ignores a last line without its newline (an append
- * cut short).  The file is written whole again when the appended part
- * has grown as large as the whole, when the records are not the same
- * names in the same order as those last written whole, when the file is
- * not the one this writer wrote (replaced by `certwatch resume`, removed,
- * grown by another writer), and after an append failed.
+ * cut short).  The file is written whole again by the save that would
+ * make the appended part as large as the whole (the pass that changed
+ * many records, not the small change after it), when the records are not
+ * the same names in the same order as those last written whole, when the
+ * file is not the one this writer wrote (replaced by `certwatch resume`,
+ * removed, grown by another writer), and after an append failed.
  */
 struct state_writer;
 
