@@ -1,6 +1,6 @@
 /*
- * state-dir.c - whether the state directory and the state file may be
- * trusted; see state.h.
+ * state-dir.c - where the state directory is (state_dir_for()), and whether
+ * it and the state file may be trusted; see state.h.
  *
  * The state file decides for the daemon at its next start: a service
  * marked paused there is never reloaded again by itself, and the control
@@ -75,4 +75,16 @@ int state_dir_check(const char *dir, char *err, size_t errlen)
 		return r;
 	}
 	return state_file_check(file, &st, err, errlen);
+}
+
+int state_dir_for(const char *base, const char *only_service, char *out, size_t outlen)
+{
+	int n;
+
+	if (only_service && (!only_service[0] || strchr(only_service, '/') ||
+			     strcmp(only_service, ".") == 0 || strcmp(only_service, "..") == 0))
+		return -EINVAL;
+	n = only_service ? snprintf(out, outlen, "%s/%s", base, only_service) :
+		snprintf(out, outlen, "%s", base);
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }

@@ -141,7 +141,7 @@ static void put_record(FILE *f, const char *kind, const struct field *fields, si
 	fputc('\n', f);
 }
 
-static void put_header(FILE *f, const struct state *s)
+void state_write_header(FILE *f, const struct state *s)
 {
 	fprintf(f, "pid %ld\n", (long)s->pid);
 	for (size_t i = 0; i < ELEMENTSOF(header_fields); i++) {
@@ -151,12 +151,12 @@ static void put_header(FILE *f, const struct state *s)
 	}
 }
 
-static void put_service(FILE *f, const struct state_service *rec)
+void state_write_service(FILE *f, const struct state_service *rec)
 {
 	put_record(f, "service", service_fields, ELEMENTSOF(service_fields), rec);
 }
 
-static void put_endpoint(FILE *f, const struct state_endpoint *rec)
+void state_write_endpoint(FILE *f, const struct state_endpoint *rec)
 {
 	put_record(f, "endpoint", endpoint_fields, ELEMENTSOF(endpoint_fields), rec);
 }
@@ -164,11 +164,11 @@ static void put_endpoint(FILE *f, const struct state_endpoint *rec)
 void state_write(FILE *f, const struct state *s)
 {
 	fprintf(f, "%s\n", STATE_VERSION);
-	put_header(f, s);
+	state_write_header(f, s);
 	for (size_t i = 0; i < s->n_services; i++)
-		put_service(f, &s->services[i]);
+		state_write_service(f, &s->services[i]);
 	for (size_t i = 0; i < s->n_endpoints; i++)
-		put_endpoint(f, &s->endpoints[i]);
+		state_write_endpoint(f, &s->endpoints[i]);
 }
 
 static void write_state(FILE *f, const void *data)
@@ -226,33 +226,6 @@ uint64_t state_service_sum(const struct state_service *rec)
 uint64_t state_endpoint_sum(const struct state_endpoint *rec)
 {
 	return record_sum(endpoint_fields, ELEMENTSOF(endpoint_fields), rec);
-}
-
-void state_write_header(FILE *f, const struct state *s)
-{
-	put_header(f, s);
-}
-
-void state_write_service(FILE *f, const struct state_service *rec)
-{
-	put_service(f, rec);
-}
-
-void state_write_endpoint(FILE *f, const struct state_endpoint *rec)
-{
-	put_endpoint(f, rec);
-}
-
-int state_dir_for(const char *base, const char *only_service, char *out, size_t outlen)
-{
-	int n;
-
-	if (only_service && (!only_service[0] || strchr(only_service, '/') ||
-			     strcmp(only_service, ".") == 0 || strcmp(only_service, "..") == 0))
-		return -EINVAL;
-	n = only_service ? snprintf(out, outlen, "%s/%s", base, only_service) :
-		snprintf(out, outlen, "%s", base);
-	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
 
 /* ---- reading ------------------------------------------------------------------ */
