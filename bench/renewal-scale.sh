@@ -5,8 +5,8 @@
 # Usage, as root, from the build directory after make:
 #	../bench/renewal-scale.sh [N...]
 # N: numbers of lineages (default "200 1000 3000"; add 10000 for the
-# figure of issue 12, which takes about half an hour).  Environment, all
-# optional:
+# figure of issue 12: seven minutes on a quiet 2-CPU machine).
+# Environment, all optional:
 #	CERTWATCH         the binary measured (default ./certwatch)
 #	CERTWATCH_BEFORE  a second binary (the stock build) measured in the
 #	                  same run, interleaved, for before/after ratios
@@ -15,10 +15,10 @@
 # For each N: one private nginx with N SNI virtual hosts, each served from
 # a certbot lineage (live/NAME/*.pem -> ../../archive/NAME/*1.pem), and the
 # daemon guarding the N lineages (a) as N services, (b) as one service of N
-# endpoints, (c) only the lineage renewed (the reference, run again before
-# each of the others and compared with it).  In each, once
-# the first pass is over, vh1's lineage is renewed the way certbot does,
-# and the script prints how long after the renewal began the daemon said
+# endpoints, (c) only the lineage renewed (the reference, run again
+# before each of the others and compared with it).  In each, once the
+# first pass is over, vh1's lineage is renewed the way certbot does, and
+# the script prints how long after the renewal began the daemon said
 # "reload verified", the daemon's CPU until then and until it was quiet
 # again, its resident memory and its first pass.  Then, in (b), UNRELATED
 # files are created and deleted in live/, the directory above every
