@@ -13,26 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "watch-index.h"
-
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME  UINT64_C(0x100000001b3)
 
 static uint64_t fnv_str(uint64_t h, const char *s)
 {
-	for (const unsigned char *b = (const unsigned char *)s; *b; b++)
-		h = (h ^ *b) * FNV_PRIME;
-	return (h ^ 0xff) * FNV_PRIME;   /* the end of a string: "ab","c" is not "a","bc" */
+	/* The end of a string too: "ab","c" is not "a","bc". */
+	return fnv1a(fnv1a(h, s, strlen(s)), "\xff", 1);
 }
 
 uint64_t windex_key_dir(const char *dir)
 {
-	return fnv_str(FNV_OFFSET, dir);
+	return fnv_str(FNV1A_OFFSET, dir);
 }
 
 uint64_t windex_key_entry(const char *dir, const char *name)
 {
-	return fnv_str(fnv_str(FNV_OFFSET, dir), name);
+	return fnv_str(fnv_str(FNV1A_OFFSET, dir), name);
 }
 
 static size_t bucket(const struct windex *x, uint64_t key)

@@ -74,6 +74,8 @@ struct watcher {
 	bool fake_overflow;       /* atomic: watcher_fake_overflow() */
 	unsigned long wakeups;    /* atomic: the loop woken by the thread */
 	unsigned long resolutions;   /* atomic: chains resolved by the thread */
+	unsigned long synced_steps;  /* atomic: chain steps the thread's watch syncing visited */
+	size_t unsynced;          /* thread only: chains resolved since the last whole sync */
 	int efd;
 	pthread_t thread;
 	bool started;
@@ -92,6 +94,20 @@ static inline bool watch_polling(const struct watcher *w)
  */
 int watch_thread_start(struct watcher *w);
 void watch_thread_stop(struct watcher *w);
+
+/*
+ * watch-sync.c, for the thread: the live watch of a descriptor (NULL when
+ * none); the index of which paths look each (directory, name) up, brought
+ * up to date with the chains resolved just now (wpath.fresh); the watches
+ * brought in line with those chains alone (-EAGAIN when a whole sync is
+ * due instead), or with every chain.  *ret_added: a watch was added, so
+ * the chains through its directory were marked stale.  0 or a negative
+ * errno.
+ */
+struct dwatch *watch_by_wd(struct watcher *w, int wd);
+int watch_index_entries(struct watcher *w);
+int watch_sync_fresh(struct watcher *w, bool *ret_added);
+int watch_sync_all(struct watcher *w, bool *ret_added);
 
 /*
  * watch-loop.c: the eventfd through which the thread wakes the loop, and

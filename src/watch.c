@@ -131,6 +131,11 @@ unsigned long watcher_resolutions(const struct watcher *w)
 	return __atomic_load_n(&w->resolutions, __ATOMIC_RELAXED);
 }
 
+unsigned long watcher_synced_steps(const struct watcher *w)
+{
+	return __atomic_load_n(&w->synced_steps, __ATOMIC_RELAXED);
+}
+
 bool watcher_is_polling(const struct watcher *w)
 {
 	return w && watch_polling(w);

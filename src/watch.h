@@ -70,6 +70,13 @@ unsigned long watcher_wakeups(const struct watcher *w);
  */
 unsigned long watcher_resolutions(const struct watcher *w);
 
+/*
+ * How many steps of the chains the thread visited to keep the watches in
+ * line with them: a change visits the steps of the chains it concerns,
+ * not every chain's (for tests).
+ */
+unsigned long watcher_synced_steps(const struct watcher *w);
+
 /* True once inotify could not be used (a watch limit was reached) and files are polled. */
 bool watcher_is_polling(const struct watcher *w);
 

@@ -514,13 +514,14 @@ static void test_overflow(sd_event *e)
  * A renewal costs the chains of its lineage, not every chain of the host:
  * while a live link is missing, the lineage's directory is the last of its
  * chain and is watched anew with another mask, and only the chains through
- * it are resolved again.
+ * it are resolved again; and keeping the watches in line with the chains
+ * visits the steps of those chains only.
  */
 static void test_renewal_cost(sd_event *e)
 {
 	enum { LINEAGES = 60 };
 	struct watcher *w = NULL;
-	unsigned long before, cost;
+	unsigned long before, cost, synced;
 	int r = watcher_new(e, MINUTE, on_notify, NULL, &w);
 
 	for (unsigned i = 0; i < LINEAGES && r >= 0; i++) {
@@ -539,6 +540,7 @@ static void test_renewal_cost(sd_event *e)
 	idle(e, 100);
 	reset();
 	before = watcher_resolutions(w);
+	synced = watcher_synced_steps(w);
 	/* Each step awaited, so that each is re-armed on its own, as when files come slowly. */
 	unlink(at("host/live/l0/fullchain.pem"));
 	ok(wait_for(e, 1, 10000), "renewal cost: the live link removed notifies");
@@ -553,6 +555,9 @@ static void test_renewal_cost(sd_event *e)
 	cost = watcher_resolutions(w) - before;
 	ok(cost < LINEAGES, "renewal cost: %lu chains resolved for one lineage's renewal, of %u",
 	   cost, (unsigned)LINEAGES);
+	synced = watcher_synced_steps(w) - synced;
+	ok(synced < LINEAGES, "renewal cost: the watches kept in line visiting %lu chain steps, "
+	   "not every chain's", synced);
 	ok(hits[2] == 0, "renewal cost: no other lineage notified");
 	watcher_free(w);
 }
