@@ -14,7 +14,8 @@ int focus_init(struct focus *f, size_t n)
 	memset(f, 0, sizeof(*f));
 	f->changed = calloc(n ? n : 1, sizeof(*f->changed));
 	f->in = calloc(n ? n : 1, sizeof(*f->in));
-	if (!f->changed || !f->in) {
+	f->list = calloc(n ? n : 1, sizeof(*f->list));
+	if (!f->changed || !f->in || !f->list) {
 		focus_done(f);
 		return -ENOMEM;
 	}
@@ -26,6 +27,7 @@ void focus_done(struct focus *f)
 {
 	free(f->changed);
 	free(f->in);
+	free(f->list);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -47,8 +49,10 @@ void focus_choose(struct focus *f, bool verifying)
 	for (size_t i = 0; i < f->n; i++) {
 		f->in[i] = all || f->changed[i] || (f->round_open && f->in[i]);
 		f->changed[i] = false;
-		f->n_in += f->in[i];
+		if (f->in[i])
+			f->list[f->n_in++] = i;
 	}
+	f->unseen_known = false;
 	f->n_changed = 0;
 	f->full = false;
 	f->round_open = true;
@@ -84,6 +88,21 @@ void focus_fold_unseen(struct policy_facts *f, const struct verdict *v, bool ren
 	f->n_added++;
 	if (renewed && verdict_loads_renewal(v))
 		f->renewal_unloaded = true;
+}
+
+void focus_forget_unseen(struct focus *f)
+{
+	f->unseen_known = false;
+}
+
+void focus_merge_unseen(struct policy_facts *facts, const struct focus *f)
+{
+	if (f->unseen.vetoed && (!facts->vetoed || f->unseen.veto_index < facts->veto_index)) {
+		facts->vetoed = true;
+		facts->veto_index = f->unseen.veto_index;
+	}
+	facts->renewal_unloaded |= f->unseen.renewal_unloaded;
+	facts->n_added = f->n;
 }
 
 bool focus_rechecking(const struct focus *f, enum policy_phase phase)

@@ -23,7 +23,11 @@
 struct focus {
 	bool *changed;        /* per endpoint: its files changed, not yet looked at */
 	bool *in;             /* per endpoint: looked at by this round's passes */
+	size_t *list;         /* the endpoints in, ascending: n_in of them */
 	size_t n, n_changed, n_in;
+	/* What the endpoints not in add to a pass's facts (focus_fold_unseen()), when known. */
+	struct policy_facts unseen;
+	bool unseen_known;
 	bool full;            /* the next pass looks at every endpoint */
 	bool round_open;      /* the focus belongs to a round not yet idle */
 	bool after_due;       /* a reload verified on part of the service: re-check all */
@@ -57,6 +61,21 @@ bool focus_settled(struct focus *f, enum policy_phase phase, bool pass_running);
  * looked at decide whether the service is served.
  */
 void focus_fold_unseen(struct policy_facts *f, const struct verdict *v, bool renewed);
+
+/*
+ * The endpoints not in stand still between passes: their sum is made once
+ * (f->unseen, as the caller folds them in endpoint order, n_added set to
+ * each one's index) and kept until the focus changes or this is called (a
+ * reload starts and clears their renewals).
+ */
+void focus_forget_unseen(struct focus *f);
+
+/*
+ * Merges that sum into a pass's facts, made of the endpoints in with
+ * n_added set to each one's index: the first veto of either, in endpoint
+ * order; n_added becomes n, the service's endpoints.
+ */
+void focus_merge_unseen(struct policy_facts *facts, const struct focus *f);
 
 /* The pass running is the re-check after a reload: it holds no verdict, nor a sync, back. */
 bool focus_rechecking(const struct focus *f, enum policy_phase phase);

@@ -48,7 +48,7 @@ struct service {
 	struct endpoint_ref *eps;
 	size_t n_eps;
 	unsigned pending;             /* endpoints of the pass under way, not judged yet */
-	size_t cursor;                /* the next endpoint the pass starts */
+	size_t cursor;                /* the next of focus.list the pass starts */
 	struct focus focus;           /* the endpoints the passes look at (focus.h) */
 	bool unsaved;                 /* an endpoint's record changed in the last pass */
 	char last_result[256];

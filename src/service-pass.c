@@ -44,12 +44,10 @@ static void describe_held(struct service *s)
 /* Logs each endpoint's verdict where it differs from the one logged last (service-int.h). */
 void service_pass_log_verdicts(struct service *s)
 {
-	for (size_t i = 0; i < s->n_eps; i++) {
-		struct endpoint_ref *e = &s->eps[i];
+	for (size_t k = 0; k < s->focus.n_in; k++) {
+		struct endpoint_ref *e = &s->eps[s->focus.list[k]];
 		const char *now = verdict_state_to_string(e->it->verdict.state);
 
-		if (!s->focus.in[i])
-			continue;
 		event_verdict_changed(s->conf->name, e->it, e->state[0] ? e->state : NULL);
 		snprintf(e->state, sizeof(e->state), "%s", now);
 	}
@@ -82,6 +80,23 @@ static void note_renewal(struct service *s, struct endpoint_ref *e)
  * processes answering every other connection would make them flap; the
  * verification's end logs them.
  */
+/* The sum of the endpoints not in focus, made when the focus changed (focus.h). */
+static void sum_unseen(struct service *s)
+{
+	struct focus *f = &s->focus;
+
+	if (f->unseen_known)
+		return;
+	f->unseen = RECONCILE_FACTS_INIT;
+	for (size_t i = 0; i < s->n_eps; i++) {
+		if (f->in[i])
+			continue;
+		f->unseen.n_added = i;
+		focus_fold_unseen(&f->unseen, &s->eps[i].it->verdict, s->eps[i].renewed);
+	}
+	f->unseen_known = true;
+}
+
 static void finish_pass(struct service *s)
 {
 	bool verifying = s->ps.phase == PHASE_VERIFYING;
@@ -89,14 +104,11 @@ static void finish_pass(struct service *s)
 
 	s->facts = RECONCILE_FACTS_INIT;
 	s->looks++;
-	for (size_t i = 0; i < s->n_eps; i++) {
-		struct endpoint_ref *e = &s->eps[i];
+	for (size_t k = 0; k < s->focus.n_in; k++) {
+		struct endpoint_ref *e = &s->eps[s->focus.list[k]];
 		struct check_item *it = e->it;
 
-		if (!s->focus.in[i]) {
-			focus_fold_unseen(&s->facts, &it->verdict, e->renewed);
-			continue;
-		}
+		s->facts.n_added = s->focus.list[k];   /* a veto names its endpoint */
 		event_key_mode(it);
 		note_renewal(s, e);
 		event_dane_hold(s->conf->name, it, e->dane_held);
@@ -108,6 +120,8 @@ static void finish_pass(struct service *s)
 		s->unsaved |= saved_print(it) != e->saved;
 		e->saved = saved_print(it);
 	}
+	sum_unseen(s);
+	focus_merge_unseen(&s->facts, &s->focus);
 	if (!verifying)
 		service_pass_log_verdicts(s);
 	describe_held(s);
@@ -165,12 +179,10 @@ static void on_lookup_done(void *userdata)
 /* Starts endpoints of the pass until PASS_WINDOW are under way or none is left. */
 static void fill_window(struct service *s)
 {
-	while (s->pending < PASS_WINDOW && s->cursor < s->n_eps) {
-		struct endpoint_ref *e = &s->eps[s->cursor++];
+	while (s->pending < PASS_WINDOW && s->cursor < s->focus.n_in) {
+		struct endpoint_ref *e = &s->eps[s->focus.list[s->cursor++]];
 		int r;
 
-		if (!s->focus.in[e - s->eps])
-			continue;
 		check_item_aim(e->it, time(NULL));
 		e->probed = e->looking_up = false;
 		r = probe_start(s->env->engine, &e->it->target, on_probe_done, e);

@@ -133,6 +133,7 @@ static void take_targets(struct service *s)
 		if (e->has_target)
 			memcpy(e->target, e->it->disk.leaf.sha256, sizeof(e->target));
 	}
+	focus_forget_unseen(&s->focus);
 }
 
 /*
