@@ -18,15 +18,21 @@
 
 static char dir[] = "/tmp/certwatch-test-state.XXXXXX";
 
-static void write_file(const char *text)
+/* Writes (mode "w") or appends ("a") text to the state file. */
+static void put_file(const char *mode, const char *text)
 {
 	char path[256];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/state", dir);
-	f = fopen(path, "w");
+	f = fopen(path, mode);
 	fputs(text, f);
 	fclose(f);
+}
+
+static void write_file(const char *text)
+{
+	put_file("w", text);
 }
 
 static void round_trip(void)
@@ -100,17 +106,6 @@ static bool file_is(struct stat *st)
 	return stat(path, st) == 0;
 }
 
-static void append_text(const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/state", dir);
-	f = fopen(path, "a");
-	fputs(text, f);
-	fclose(f);
-}
-
 /* The state the file says now, endpoint name's state field; "" when not found. */
 static const char *state_of(struct state *back, const char *name)
 {
@@ -166,7 +161,7 @@ static void writer_appends(void)
 	state_writer_counts(w, &appends, &wholes);
 	ok(appends == 1 && wholes == 1, "one whole write, one append");
 
-	append_text("endpoint service=svc name=ep07 state=DISK-INV");
+	put_file("a", "endpoint service=svc name=ep07 state=DISK-INV");
 	is_str(state_of(&back, "ep07"), "STALE", "a last line without its newline is left out");
 	snprintf(eps[7].state, sizeof(eps[7].state), "OK");
 	ok(state_writer_save(w, &s) == 0 && file_is(&st1) && st1.st_ino != st0.st_ino &&
