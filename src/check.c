@@ -166,7 +166,7 @@ static void item_done(struct slot *sl)
 	check_item_judge(it, s->now);
 	if (it->verdict.severity > s->worst)
 		s->worst = it->verdict.severity;
-	check_item_let_go(it);
+	check_item_let_go(it, false);
 	e = start_next(s);
 	if (e < 0 && s->r >= 0) {
 		s->r = e;
@@ -396,10 +396,16 @@ void check_item_judge(struct check_item *it, time_t now)
 	check_dane_judge(it, now);
 }
 
-void check_item_let_go(struct check_item *it)
+void check_item_let_go(struct check_item *it, bool keep_pair)
 {
 	cert_chain_drop_x509(&it->probe.chain);
 	cert_chain_drop_x509(&it->disk.chain);
+	if (!keep_pair)
+		check_item_forget_pair(it);
+}
+
+void check_item_forget_pair(struct check_item *it)
+{
 	if (it->cert)
 		x509_pair_cache_drop(&(struct pair_files) ITEM_PAIR(it));
 }

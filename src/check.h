@@ -84,9 +84,14 @@ void check_item_judge(struct check_item *it, time_t now);
  * chains' x509 become NULL), and of the parsed pair kept for its files:
  * what is left of an item is its verdict and facts, so that memory does
  * not follow the number of endpoints.  Judging it again loads the pair
- * anew.
+ * anew.  keep_pair: the parsed pair stays in the cache (x509-cache.c), for
+ * the next pass to take unread while its files stand: a verification
+ * polls the few endpoints a reload was for ten times a second, and reading
+ * their pairs was a third of what it cost; check_item_forget_pair() lets
+ * it go when the verification ends.
  */
-void check_item_let_go(struct check_item *it);
+void check_item_let_go(struct check_item *it, bool keep_pair);
+void check_item_forget_pair(struct check_item *it);
 
 /* The protocol column: "tls" for implicit TLS, else the STARTTLS driver. */
 const char *check_item_protocol(const struct check_item *it);

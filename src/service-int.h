@@ -66,3 +66,6 @@ void service_pass_start(struct service *s);
 
 /* Logs each endpoint's verdict, of those in focus, where it differs from the one logged last. */
 void service_pass_log_verdicts(struct service *s);
+
+/* The parsed pairs a verification's passes kept (check_item_let_go()) let go of. */
+void service_pass_forget_pairs(struct service *s);

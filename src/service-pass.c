@@ -41,6 +41,12 @@ static void describe_held(struct service *s)
 		 "of %s until it is", it->endpoint, msg_text(it->disk.detail), s->conf->name);
 }
 
+void service_pass_forget_pairs(struct service *s)
+{
+	for (size_t k = 0; k < s->focus.n_in; k++)
+		check_item_forget_pair(s->eps[s->focus.list[k]].it);
+}
+
 /* Logs each endpoint's verdict where it differs from the one logged last (service-int.h). */
 void service_pass_log_verdicts(struct service *s)
 {
@@ -136,8 +142,11 @@ static void finish_pass(struct service *s)
  */
 static void judge_one(struct endpoint_ref *e)
 {
+	/* A verification's few endpoints keep their pairs for its next pass (check.h). */
+	bool keep = e->s->ps.phase == PHASE_VERIFYING && e->s->focus.n_in <= PASS_WINDOW;
+
 	check_item_judge(e->it, time(NULL));
-	check_item_let_go(e->it);
+	check_item_let_go(e->it, keep);
 }
 
 static void fill_window(struct service *s);

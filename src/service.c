@@ -241,8 +241,10 @@ static void dispatch(struct service *s, enum policy_event ev)
 	focus_step(&s->focus, ev, &o);
 	if (before == PHASE_VERIFYING && o.outcome == OUTCOME_RELOAD_FAILED)
 		describe_unverified(s);
-	if (before == PHASE_VERIFYING && s->ps.phase != PHASE_VERIFYING)
+	if (before == PHASE_VERIFYING && s->ps.phase != PHASE_VERIFYING) {
 		service_pass_log_verdicts(s);
+		service_pass_forget_pairs(s);
+	}
 	event_note(&(struct event_context) {
 			.service = s->conf->name,
 			.failures = s->ps.failures,
@@ -407,6 +409,8 @@ void service_free(struct service *s)
 {
 	if (!s)
 		return;
+	if (s->ps.phase == PHASE_VERIFYING)
+		service_pass_forget_pairs(s);
 	reload_op_cancel(s->op);
 	sd_event_source_disable_unref(s->timer);
 	sd_event_source_disable_unref(s->defer);
