@@ -34,10 +34,13 @@ void state_clock_now(struct state_clock *ret)
 }
 
 /*
- * A CLOCK_BOOTTIME moment as wall-clock time, for people, in whole
- * seconds: both clocks are read to the microsecond, so the same moment
- * comes out the same at every writing (a record that did not change is
- * not appended to the state file again), but for a step of the wall clock.
+ * A CLOCK_BOOTTIME moment as wall-clock time, for people, to the nearest
+ * whole second: both clocks are read to the microsecond, so the same
+ * moment comes out the same at every writing (a record that did not change
+ * is not appended to the state file again), and a time read back at the
+ * next start and written again keeps its second, which rounding down
+ * would lose whenever the two clocks' readings fell a microsecond short;
+ * but for a step of the wall clock.
  */
 static uint64_t to_realtime(uint64_t t, const struct state_clock *now)
 {
@@ -46,7 +49,8 @@ static uint64_t to_realtime(uint64_t t, const struct state_clock *now)
 
 	if (t == 0)
 		return 0;
-	return r >= USEC_PER_SEC ? r - r % USEC_PER_SEC : 1;
+	r = (r + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC;
+	return r ? r : 1;
 }
 
 /* A moment age microseconds before now, on now_boot_usec()'s clock (1: long before). */

@@ -19,11 +19,33 @@ struct state_writer {
 	size_t n_services, n_endpoints;
 	uint64_t names;               /* the records' names, in order, when written whole */
 	bool known;                   /* the file is as sums say: appending is safe */
-	dev_t dev;
+	dev_t dev;                    /* the file as this writer left it: */
 	ino_t ino;
+	struct timespec mtime, ctime; /* (a rewrite in place to the same size changes these) */
 	off_t size, whole;            /* the file's size, and its size when written whole */
 	unsigned long appends, wholes;
 };
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Whether st is the file as this writer left it. */
+static bool is_ours(const struct state_writer *w, const struct stat *st)
+{
+	return st->st_dev == w->dev && st->st_ino == w->ino && st->st_size == w->size &&
+		same_time(&st->st_mtim, &w->mtime) && same_time(&st->st_ctim, &w->ctime);
+}
+
+static void remember(struct state_writer *w, const struct stat *st)
+{
+	w->dev = st->st_dev;
+	w->ino = st->st_ino;
+	w->mtime = st->st_mtim;
+	w->ctime = st->st_ctim;
+	w->size = st->st_size;
+}
 
 /* The records' sums into sums[], and a digest of their names in order. */
 static uint64_t sums_of(const struct state *s, uint64_t *sums)
@@ -101,7 +123,7 @@ static int append_changes(struct state_writer *w, const struct state *s, const u
 	fd = open(w->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
-	if (st.st_dev != w->dev || st.st_ino != w->ino || st.st_size != w->size)
+	if (!is_ours(w, &st))
 		return -ESTALE;   /* not the file this writer wrote */
 	for (size_t done = 0; done < len;) {
 		ssize_t n = write(fd, text + done, len - done);
@@ -112,9 +134,9 @@ static int append_changes(struct state_writer *w, const struct state *s, const u
 			return n < 0 ? -errno : -EIO;
 		done += (size_t)n;
 	}
-	if (fdatasync(fd) < 0)
+	if (fdatasync(fd) < 0 || fstat(fd, &st) < 0)
 		return -errno;
-	w->size += (off_t)len;
+	remember(w, &st);
 	return 0;
 }
 
@@ -127,9 +149,8 @@ static int write_whole(struct state_writer *w, const struct state *s, uint64_t n
 		return r;
 	if (stat(w->path, &st) < 0)
 		return -errno;
-	w->dev = st.st_dev;
-	w->ino = st.st_ino;
-	w->size = w->whole = st.st_size;
+	remember(w, &st);
+	w->whole = st.st_size;
 	w->names = names;
 	w->known = true;
 	w->wholes++;

@@ -333,15 +333,22 @@ static bool has_required(const struct field *fields, size_t n, const void *rec)
 	return true;
 }
 
-/* Appends a zeroed record to *array; returns it, or NULL without memory. */
+/*
+ * Appends a zeroed record to *array; returns it, or NULL without memory.
+ * The room doubles whenever n reaches a power of two, so a file of many
+ * records (an appended one repeats them) is read in linear time.
+ */
 static void *grow(void **array, size_t *n, size_t size)
 {
-	char *p = realloc(*array, (*n + 1) * size);
+	char *p = *array;
 
-	if (!p)
-		return NULL;
+	if ((*n & (*n - 1)) == 0) {   /* 0, 1, 2, 4, ...: full */
+		p = reallocarray(p, *n ? 2 * *n : 1, size);
+		if (!p)
+			return NULL;
+		*array = p;
+	}
 	memset(p + *n * size, 0, size);
-	*array = p;
 	return p + (*n)++ * size;
 }
 
@@ -491,24 +498,30 @@ static size_t keep_last(void *array, size_t n, size_t size,
 
 int state_read(FILE *f, const char *path, struct state *ret, char *err, size_t errlen)
 {
-	_cleanup_free_ char *line = malloc(STATE_MAX_LINE);
+	_cleanup_free_ char *line = NULL;
 	struct state s = {};
 	unsigned lineno = 0;
-	int r = line ? 0 : -ENOMEM;
+	size_t cap = 0;
+	ssize_t n;
+	int r = 0;
 
-	while (r == 0 && fgets(line, STATE_MAX_LINE, f)) {
-		size_t len = strlen(line);
-
+	while (r == 0 && (n = getline(&line, &cap, f)) > 0) {
 		lineno++;
-		if (len == 0 || (line[len - 1] != '\n' && !feof(f)))
+		if (line[n - 1] != '\n') {
+			/* The last bytes, without their newline: an append under way, or
+			 * what a crash left of one (a record cut anywhere, zeros). */
+			r = lineno == 1 ? -EBADMSG : 0;
+			break;
+		}
+		if ((size_t)n > STATE_MAX_LINE || memchr(line, '\0', (size_t)n))
 			r = -EBADMSG;   /* too long, or a NUL byte inside */
 		else if (lineno == 1)
 			r = strcmp(line, STATE_VERSION "\n") ? -EBADMSG : 0;
-		else if (line[len - 1] != '\n')
-			break;   /* the last line, an append under way or cut short */
 		else
 			r = parse_line(&s, line, lineno);
 	}
+	if (r == 0 && ferror(f))
+		r = -EIO;
 	if (r == 0 && lineno == 0)
 		r = -EBADMSG;
 	if (r < 0) {

@@ -111,7 +111,8 @@ int state_save(const char *dir, const struct state *s);
  * many records, not the small change after it), when the records are not
  * the same names in the same order as those last written whole, when the
  * file is not the one this writer wrote (replaced by `certwatch resume`,
- * removed, grown by another writer), and after an append failed.
+ * removed, grown or rewritten in place by another writer: its inode, size
+ * or times differ), and after an append failed.
  */
 struct state_writer;
 
@@ -144,9 +145,9 @@ uint64_t state_service_sum(const struct state_service *rec);
 uint64_t state_endpoint_sum(const struct state_endpoint *rec);
 
 /*
- * Reads dir/state: of two records of one name the later counts, and a
- * last line without its newline (an append under way or cut short) is
- * left out.  Returns 0, -ENOENT when there is none yet, -ENXIO when
+ * Reads dir/state: of two records of one name the later counts, and the
+ * bytes after the last newline (an append under way, or what a crash left
+ * of one: a record cut anywhere, zeros) are left out.  Returns 0, -ENOENT when there is none yet, -ENXIO when
  * it is not a regular file, -EPERM (with the message in err) when others
  * could have written it (state_file_check()), -EBADMSG (with a line number
  * in err) when it is damaged, or another negative errno.

@@ -168,6 +168,25 @@ static void writer_appends(void)
 	   strcmp(state_of(&back, "ep07"), "OK") == 0,
 	   "a file another writer grew is written whole again, the cut line gone");
 
+	{
+		/* Rewritten in place to the same size (an edit, a backup copied over it). */
+		char path[256];
+		FILE *f;
+		int c;
+
+		snprintf(path, sizeof(path), "%s/state", dir);
+		file_is(&st0);
+		f = fopen(path, "r+");
+		fseek(f, -3, SEEK_END);
+		c = fgetc(f);
+		fseek(f, -3, SEEK_END);
+		fputc(c == 'x' ? 'y' : 'x', f);
+		fclose(f);
+		snprintf(eps[9].state, sizeof(eps[9].state), "STALE");
+		ok(state_writer_save(w, &s) == 0 && file_is(&st1) && st1.st_ino != st0.st_ino,
+		   "a file rewritten in place to the same size is written whole, not appended to");
+	}
+
 	/* Another writer replaces the file (certwatch resume, with no daemon). */
 	st0 = st1;
 	ok(state_save(dir, &s) == 0 && file_is(&st1) && st1.st_ino != st0.st_ino,
@@ -333,6 +352,30 @@ static void policy_round_trip(void)
 		   state_service_sum(&r1) == state_service_sum(&r2),
 		   "the same moment is the same wall-clock time at the next writing: the record is unchanged");
 	}
+	{
+		/*
+		 * Read back at a start (the clocks read then) and written again
+		 * (read once more, their readings a few microseconds apart): the
+		 * same second, restart after restart.
+		 */
+		struct state_clock start = now, write = now;
+		struct state_service r1 = { .last_reload = SEC(1800000000) - SEC(100) }, r2 = {};
+		struct policy_state p1;
+		bool same = true;
+
+		for (unsigned i = 1; i <= 20; i++) {
+			start.boottime = now.boottime + SEC(10 * i);
+			start.realtime = now.realtime + SEC(10 * i) + 3;
+			write.boottime = start.boottime + 250000;
+			write.realtime = start.realtime + 250000 - 7;
+			state_service_to_policy(&r1, &start, &start, &p1);
+			state_service_from_policy(&r2, &p1, &write);
+			same = same && r2.last_reload == r1.last_reload;
+			r1.last_reload = r2.last_reload;
+		}
+		ok(same && r1.last_reload == SEC(1800000000) - SEC(100),
+		   "a reload's wall-clock time read back and written again keeps its second");
+	}
 	ok(r.n_reloads == POLICY_MAX_RELOADS_PER_HOUR && r.reloads[0] == SEC(1006) &&
 	   r.reloads[POLICY_MAX_RELOADS_PER_HOUR - 1] == SEC(1069),
 	   "the ring is written oldest first, the newest kept");
@@ -385,6 +428,44 @@ static void damage(void)
 	state_done(&s);
 	ok(state_load("/tmp/nonexistent-certwatch-dir", &s, err, sizeof(err)) == -ENOENT,
 	   "no state file yet is -ENOENT");
+	write_file("certwatch-state 1\nservice name=p paused=1\n");
+	{
+		char zeros[4096] = "";
+		char path[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/state", dir);
+		f = fopen(path, "a");
+		fwrite(zeros, 1, sizeof(zeros), f);
+		fclose(f);
+	}
+	ok(state_load(dir, &s, err, sizeof(err)) == 0 && s.n_services == 1 && s.services[0].paused,
+	   "zeros after the last line (what a crash may leave of an append): left out, the pause kept");
+	state_done(&s);
+	write_file("certwatch-state 1\nservice name=p paused=1\n");
+	{
+		char *tail = malloc(10001);
+
+		memset(tail, 'x', 10000);
+		tail[10000] = '\0';
+		put_file("a", tail);
+		free(tail);
+	}
+	ok(state_load(dir, &s, err, sizeof(err)) == 0 && s.n_services == 1 && s.services[0].paused,
+	   "a last line of 10,000 bytes without its newline: left out, the pause kept");
+	state_done(&s);
+	{
+		char *line = malloc(10002);
+
+		memcpy(line, "service name=", 13);
+		memset(line + 13, 'x', 10000 - 13);
+		memcpy(line + 10000, "\n", 2);
+		write_file("certwatch-state 1\n");
+		put_file("a", line);
+		free(line);
+	}
+	ok(state_load(dir, &s, err, sizeof(err)) == -EBADMSG,
+	   "a line of 10,000 bytes with its newline is damage (longer than any record)");
 	write_file("certwatch-state 1\nservice name=a name=b name=c\n");
 	ok(state_load(dir, &s, err, sizeof(err)) == 0 && s.n_services == 1 &&
 	   strcmp(s.services[0].name, "c") == 0, "a repeated key: the last counts (and none leaks)");
