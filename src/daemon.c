@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 
@@ -196,6 +197,14 @@ int daemon_run(const char *config_path, const char *only_service)
 	int r, status = 1;
 
 	log_setup();
+	/*
+	 * glibc raises its mmap threshold to the size of every large block
+	 * freed, so that the text of one big state file append (megabytes
+	 * beside 10,000 endpoints) would be taken from the heap from then on
+	 * and stay there: set, the threshold stays where it is, and such a
+	 * block goes back to the kernel when freed (mallopt(3)).
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	r = conf_load(config_path, true, &c, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "%s%s", err, err[0] && err[strlen(err) - 1] != '\n' ? "\n" : "");
