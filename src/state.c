@@ -435,25 +435,20 @@ static int cmp_endpoint(const void *a, const void *b)
 	return c ? c : strcmp(x->endpoint, y->endpoint);
 }
 
-static int cmp_line(unsigned x, unsigned y)
-{
-	return (x > y) - (x < y);
-}
-
 static int cmp_service_line(const void *a, const void *b)
 {
+	const struct state_service *x = a, *y = b;
 	int c = cmp_service(a, b);
 
-	return c ? c : cmp_line(((const struct state_service *)a)->line,
-				((const struct state_service *)b)->line);
+	return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
 static int cmp_endpoint_line(const void *a, const void *b)
 {
+	const struct state_endpoint *x = a, *y = b;
 	int c = cmp_endpoint(a, b);
 
-	return c ? c : cmp_line(((const struct state_endpoint *)a)->line,
-				((const struct state_endpoint *)b)->line);
+	return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
 static void drop_service(void *rec)
@@ -470,11 +465,8 @@ static void drop_endpoint(void *rec)
 	free(e->reason);
 }
 
-/*
- * Sorts n records of size bytes by name and line, and of the records of
- * one name keeps the last in the file (an append's); returns how many
- * are left, in order of their names.
- */
+/* Sorts n records by name and line; keeps of each name the last read (an
+ * append's) and returns how many are left. */
 static size_t keep_last(void *array, size_t n, size_t size,
 			int (*cmp_name)(const void *, const void *),
 			int (*cmp_name_line)(const void *, const void *), void (*drop)(void *))
