@@ -465,8 +465,10 @@ static void drop_endpoint(void *rec)
 	free(e->reason);
 }
 
-/* Sorts n records by name and line; keeps of each name the last read (an
- * append's) and returns how many are left. */
+/*
+ * Sorts n records by name and line; keeps of each name the last read (an
+ * append's) and returns how many are left.
+ */
 static size_t keep_last(void *array, size_t n, size_t size,
 			int (*cmp_name)(const void *, const void *),
 			int (*cmp_name_line)(const void *, const void *), void (*drop)(void *))
