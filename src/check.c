@@ -147,7 +147,7 @@ static int start_next(struct share *s)
 	sl = &s->slots[(s->next - s->first) / s->stride];
 	*sl = (struct slot) { .s = s, .it = &s->items[s->next] };
 	s->next += s->stride;
-	check_item_aim(sl->it, s->now);
+	check_item_aim(sl->it);
 	/* A look-up that cannot start leaves the item judged without records, and is said. */
 	e = check_dane_start(sl->it, s->resolver, on_lookup_done, sl);
 	if (e < 0)
@@ -335,40 +335,28 @@ int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight,
 	return r;
 }
 
-void check_item_aim(struct check_item *it, time_t now)
+void check_item_aim(struct check_item *it)
 {
-	struct disk_pair p;
-	int r;
+	enum key_type kt;
 
 	it->target.key_type = it->key_type;
 	it->target.any_if_refused = false;
 	if (it->key_type != KEY_TYPE_AUTO)
 		return;
 	it->target.key_type = KEY_TYPE_ANY;
-	if (!it->cert)
-		return;
 	/*
-	 * The pair as the judgement will load it, which then finds it parsed
-	 * (x509.h); of files with a pair per key type, whose pair depends on
-	 * the type this decides, the certificate alone.
+	 * The first certificate of the file: of files with a pair per key
+	 * type, whose pair depends on the type this decides, the first pair's.
 	 */
-	if (it->pair_format == PAIR_FORMAT_PEM)
-		r = disk_pair_load_files(&(struct pair_files) {
-				.cert = it->cert, .chain = it->chain, .key = it->key,
-			}, NULL, now, &p);
-	else
-		r = disk_pair_load(it->cert, NULL, NULL, NULL, now, &p);
-	if (r < 0)
-		return;
-	if (p.have_leaf && p.leaf.key_type != KEY_TYPE_ANY) {
-		it->target.key_type = p.leaf.key_type;
+	if (it->cert && cert_file_key_type(it->cert, &kt) == 0 && kt != KEY_TYPE_ANY) {
+		it->target.key_type = kt;
 		it->target.any_if_refused = true;
 	}
-	disk_pair_done(&p);
 }
 
 void check_item_judge(struct check_item *it, time_t now)
 {
+	struct pair_files pf;
 	int r;
 
 	disk_pair_done(&it->disk);
@@ -377,8 +365,16 @@ void check_item_judge(struct check_item *it, time_t now)
 		check_dane_judge(it, now);
 		return;
 	}
-	/* Of files with a pair per key type, the one of the type this pass asked for. */
-	r = disk_pair_load_files(&(struct pair_files) ITEM_PAIR(it), it->target.sni, now, &it->disk);
+	/*
+	 * Of files with a pair per key type, the one of the type this pass
+	 * asked for; what the server sent is taken where the files hold it.
+	 */
+	pf = (struct pair_files) ITEM_PAIR(it);
+	if (it->probe.status == PROBE_OK) {
+		pf.seen_leaf = &it->probe.leaf;
+		pf.seen_chain = &it->probe.chain;
+	}
+	r = disk_pair_load_files(&pf, it->target.sni, now, &it->disk);
 	if (r < 0) {
 		it->disk.status = X509_UNREADABLE;
 		msg_set(&it->disk.detail, X509_DETAIL_MAX, "cannot load %s: %s", it->cert,

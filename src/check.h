@@ -70,7 +70,7 @@ void check_item_address(const struct check_item *it, char *out, size_t outlen);
  * none, or another type), asking again for any when the server refuses
  * that type.  Called before each probe: a renewal may change the type.
  */
-void check_item_aim(struct check_item *it, time_t now);
+void check_item_aim(struct check_item *it);
 
 /*
  * Loads the item's disk pair (afresh) and applies the decision table to

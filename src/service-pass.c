@@ -192,7 +192,7 @@ static void fill_window(struct service *s)
 		struct endpoint_ref *e = &s->eps[s->focus.list[s->cursor++]];
 		int r;
 
-		check_item_aim(e->it, time(NULL));
+		check_item_aim(e->it);
 		e->probed = e->looking_up = false;
 		r = probe_start(s->env->engine, &e->it->target, on_probe_done, e);
 		if (r < 0) {

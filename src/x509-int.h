@@ -81,13 +81,14 @@ struct pair_parsed *pair_parsed_new(void);
 void pair_parsed_unref(struct pair_parsed *pp);
 
 /*
- * x509-issuers.c: the certificate of DER bytes, as d2i_X509() decodes it
- * (NULL and OpenSSL's error queue when it cannot), but decoded once per
- * process for the same bytes: a new reference to a shared X509, which no
- * caller may change.  For the certificates after a leaf, which many pairs
- * share.  x509_issuers_clear() lets go of every one kept.
+ * x509-issuers.c: the certificate of DER bytes whose SHA-256 is digest, as
+ * d2i_X509() decodes it (NULL and OpenSSL's error queue when it cannot),
+ * but decoded once per process for the same bytes: a new reference to a
+ * shared X509, which no caller may change.  For the certificates after a
+ * leaf, which many pairs share.  x509_issuers_clear() lets go of every one
+ * kept.
  */
-X509 *x509_issuer_d2i(const unsigned char *der, long len);
+X509 *x509_issuer_d2i(const unsigned char *der, long len, const uint8_t digest[SHA256_LEN]);
 void x509_issuers_clear(void);
 
 /*

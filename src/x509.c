@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
 #include "x509.h"
 #include "x509-int.h"
@@ -37,20 +38,53 @@ static bool pem_ended_cleanly(void)
 			  ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
 }
 
-/*
- * The next CERTIFICATE block of bio as PEM_read_bio_X509() reads it (the
- * same blocks skipped, the same errors left in OpenSSL's queue), decoded
- * once per process (x509-issuers.c).
- */
-static X509 *issuer_read(BIO *bio)
+/* Of the certificates pf says were seen already, the one whose DER bytes have digest. */
+static X509 *seen_find(const struct pair_files *pf, const uint8_t digest[SHA256_LEN])
 {
+	const struct cert_chain *c = pf->seen_chain;
+
+	if (!c || !c->x509)
+		return NULL;
+	if (pf->seen_leaf && memcmp(pf->seen_leaf->sha256, digest, SHA256_LEN) == 0)
+		return c->x509[0];
+	for (size_t i = 0; i < c->n_issuers; i++)
+		if (memcmp(c->issuers[i].sha256, digest, SHA256_LEN) == 0)
+			return c->x509[i + 1];
+	return NULL;
+}
+
+/*
+ * The next certificate block of bio as OpenSSL's loaders (nginx's,
+ * Dovecot's, Postfix's) read it, the same blocks skipped and the same
+ * errors left in OpenSSL's queue: for the leaf as PEM_read_bio_X509_AUX()
+ * (a TRUSTED CERTIFICATE block counts there), after it as
+ * PEM_read_bio_X509(), where only CERTIFICATE blocks do.  A certificate
+ * seen already (pf) is taken, another after the leaf is decoded once per
+ * process (x509-issuers.c).
+ */
+static X509 *block_read(BIO *bio, bool leaf, const struct pair_files *pf)
+{
+	uint8_t digest[SHA256_LEN];
 	unsigned char *der = NULL;
+	const unsigned char *q;
 	long len = 0;
 	X509 *x;
 
-	if (PEM_bytes_read_bio(&der, &len, NULL, PEM_STRING_X509, bio, NULL, NULL) != 1)
+	if (PEM_bytes_read_bio(&der, &len, NULL, leaf ? PEM_STRING_X509_TRUSTED : PEM_STRING_X509,
+			       bio, NULL, NULL) != 1)
 		return NULL;
-	x = x509_issuer_d2i(der, len);
+	if (!SHA256(der, (size_t)len, digest)) {
+		OPENSSL_free(der);
+		return NULL;
+	}
+	x = seen_find(pf, digest);
+	q = der;
+	if (x && X509_up_ref(x) != 1)
+		x = NULL;
+	else if (!x && leaf)
+		x = d2i_X509_AUX(NULL, &q, len);
+	else if (!x)
+		x = x509_issuer_d2i(der, len, digest);
 	OPENSSL_free(der);
 	return x;
 }
@@ -60,8 +94,8 @@ static X509 *issuer_read(BIO *bio)
  * setting the status (no certificate, or a damaged block: a file caught
  * half-written is not a certificate).
  */
-static int certs_read(const struct pem_file *f, X509 **certs, size_t *n,
-		      size_t *n_total, struct disk_pair *p)
+static int certs_read(const struct pem_file *f, const struct pair_files *pf, X509 **certs,
+		      size_t *n, size_t *n_total, struct disk_pair *p)
 {
 	char path[PATH_TEXT_MAX];
 	size_t found = 0;
@@ -74,13 +108,7 @@ static int certs_read(const struct pem_file *f, X509 **certs, size_t *n,
 		return -ENOMEM;
 	ERR_clear_error();
 	for (;;) {
-		/*
-		 * The leaf as OpenSSL's loaders (nginx's, Dovecot's, Postfix's)
-		 * read it: a TRUSTED CERTIFICATE block counts there, not in the
-		 * chain after it, where only CERTIFICATE blocks do.
-		 */
-		X509 *x = *n_total == 0 ? PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL) :
-			  issuer_read(bio);
+		X509 *x = block_read(bio, *n_total == 0, pf);
 
 		if (!x)
 			break;
@@ -310,12 +338,13 @@ static void files_of(const struct pair_files *pf, struct pem_file files[3])
 
 /* The certificates of a certificate file and a chain file, as OpenSSL reads them. */
 static int pem_certs_read(const struct pem_file *cert, const struct pem_file *chain,
-			  X509 **certs, size_t *n, size_t *n_total, struct disk_pair *p)
+			  const struct pair_files *pf, X509 **certs, size_t *n, size_t *n_total,
+			  struct disk_pair *p)
 {
-	int r = certs_read(cert, certs, n, n_total, p);
+	int r = certs_read(cert, pf, certs, n, n_total, p);
 
 	if (r == 0 && chain->path)
-		r = certs_read(chain, certs, n, n_total, p);
+		r = certs_read(chain, pf, certs, n, n_total, p);
 	return r;
 }
 
@@ -375,7 +404,7 @@ static int pair_parse(const struct pair_files *pf, struct pair_parsed *pp)
 		r = postfix_pair_select(files, ELEMENTSOF(files), pf->key_type, pp->certs, &pp->n,
 					&pp->n_total, &pkey, &p);
 	else
-		r = pem_certs_read(&files[0], &files[2], pp->certs, &pp->n, &pp->n_total, &p);
+		r = pem_certs_read(&files[0], &files[2], pf, pp->certs, &pp->n, &pp->n_total, &p);
 	if (r != 0) {
 		/* No leaf to speak of: what was read of a broken sequence is not the pair. */
 		for (size_t i = 0; i < pp->n; i++)

@@ -153,7 +153,28 @@ struct pair_files {
 	 * one to judge: RSA or ECDSA; any (or auto): the first.
 	 */
 	enum key_type key_type;
+	/*
+	 * Certificates decoded already, which a CERTIFICATE block of the
+	 * files may be byte for byte: what a server sent (its leaf's facts
+	 * and its chain), NULL when nothing was.  A block with the same bytes
+	 * is taken from there instead of being decoded again, since OpenSSL 3
+	 * builds a decoder for the public key of every certificate it
+	 * decodes.  Not part of what the pair is kept by.
+	 */
+	const struct cert_info *seen_leaf;
+	const struct cert_chain *seen_chain;
 };
+
+/*
+ * The key type of the first certificate of the file at path (a TRUSTED
+ * CERTIFICATE block counts), read from the algorithm of its public key
+ * without decoding it (RFC 5280, 4.1.2.7): what a probe asks the server
+ * for before the judgement reads the pair.  KEY_TYPE_ANY for a key of
+ * another algorithm or bytes that are not a certificate.  Returns 0,
+ * -ENOMEM, or -EBADMSG when the file cannot be read (as disk_pair_load()
+ * reads it: bounded, never blocking) or holds no PEM certificate block.
+ */
+int cert_file_key_type(const char *path, enum key_type *ret);
 
 /*
  * disk_pair_load() for files read by format's rules: a file the daemon

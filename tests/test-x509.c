@@ -809,6 +809,130 @@ static void test_issuers_shared(void)
 	x509_pair_cache_clear();
 }
 
+/*
+ * A pair loaded with what a server sent takes the certificates whose
+ * bytes it holds instead of decoding them again, and decodes the rest.
+ */
+static void test_seen(void)
+{
+	struct pair_files pf = { .cert = fx("fullchain.pem"), .key = fx("leaf.key") };
+	struct disk_pair served, ec, a, b;
+
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &served);
+	disk_pair_load(fx("fullchain-ec.pem"), NULL, fx("leaf-ec.key"), NULL, time(NULL), &ec);
+	x509_pair_cache_clear();
+	pf.seen_leaf = &served.leaf;
+	pf.seen_chain = &served.chain;
+	disk_pair_load_files(&pf, "mail.example.com", time(NULL), &a);
+	ok(a.status == X509_VALID && a.key_matches && a.chain_len == 1 &&
+	   a.chain.x509[0] == served.chain.x509[0] && a.chain.x509[1] == served.chain.x509[1],
+	   "seen: the served leaf and chain are taken, not decoded again (%s)", msg_text(a.detail));
+	ok(memcmp(a.leaf.sha256, served.leaf.sha256, SHA256_LEN) == 0 &&
+	   a.leaf.not_after == served.leaf.not_after,
+	   "seen: the leaf's facts are the same");
+	disk_pair_done(&a);
+	x509_pair_cache_clear();
+
+	/* Another server's leaf: the files' own is decoded. */
+	pf.seen_leaf = &ec.leaf;
+	pf.seen_chain = &ec.chain;
+	disk_pair_load_files(&pf, "mail.example.com", time(NULL), &a);
+	ok(a.status == X509_VALID && a.chain.x509[0] != ec.chain.x509[0] &&
+	   a.leaf.key_type == KEY_TYPE_RSA && a.chain.x509[1] == ec.chain.x509[1],
+	   "seen: a leaf of other bytes is decoded, the same intermediate taken");
+	disk_pair_done(&a);
+	x509_pair_cache_clear();
+
+	/* A TRUSTED CERTIFICATE block holds more than the certificate: decoded as such. */
+	pf.cert = fx("fullchain-trusted.pem");
+	pf.seen_leaf = &served.leaf;
+	pf.seen_chain = &served.chain;
+	disk_pair_load_files(&pf, "mail.example.com", time(NULL), &a);
+	x509_pair_cache_clear();
+	pf.seen_leaf = NULL;
+	pf.seen_chain = NULL;
+	disk_pair_load_files(&pf, "mail.example.com", time(NULL), &b);
+	ok(a.status == X509_VALID && b.status == X509_VALID &&
+	   a.chain.x509[0] != served.chain.x509[0] && X509_cmp(a.chain.x509[0], b.chain.x509[0]) == 0,
+	   "seen: a TRUSTED CERTIFICATE leaf is read as without what was seen");
+	disk_pair_done(&a);
+	disk_pair_done(&b);
+	disk_pair_done(&served);
+	disk_pair_done(&ec);
+	x509_pair_cache_clear();
+}
+
+/* Writes der as one PEM block of name into the fixture file. */
+static bool write_pem(const char *file, const char *name, const unsigned char *der, long len)
+{
+	_cleanup_fclose_ FILE *f = fopen(fx(file), "we");
+
+	return f && PEM_write(f, name, "", der, len) > 0;
+}
+
+/*
+ * The key type read before a probe, from the certificate's bytes alone:
+ * the same as the decoded key's, and for bytes cut or damaged anywhere, an
+ * answer (any) without a read outside them.
+ */
+static void test_key_type(void)
+{
+	static const struct {
+		const char *file;
+		int r;
+		enum key_type kt;
+	} cases[] = {
+		{ "fullchain.pem", 0, KEY_TYPE_RSA },
+		{ "fullchain-ec.pem", 0, KEY_TYPE_ECDSA },
+		{ "fullchain-ed.pem", 0, KEY_TYPE_ANY },
+		{ "fullchain-trusted.pem", 0, KEY_TYPE_RSA },
+		{ "pf-keyfirst.pem", 0, KEY_TYPE_RSA },
+		{ "empty.pem", -EBADMSG, KEY_TYPE_ANY },
+		{ "leaf.key", -EBADMSG, KEY_TYPE_ANY },
+		{ "does-not-exist.pem", -EBADMSG, KEY_TYPE_ANY },
+	};
+	X509 *x = read_pem("leaf-ec.pem");
+	unsigned char *der = NULL;
+	int len = x ? i2d_X509(x, &der) : -1;
+	bool all_any = true, all_read = true;
+	enum key_type kt;
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		int r;
+
+		kt = _KEY_TYPE_MAX;
+		r = cert_file_key_type(fx(cases[i].file), &kt);
+		ok(r == cases[i].r && (r < 0 || kt == cases[i].kt), "key type of %s: %d %s",
+		   cases[i].file, r, r == 0 ? key_type_to_string(kt) : "-");
+	}
+	if (!ok(len > 0, "key type: the ECDSA leaf in DER"))
+		goto out;
+	/* From one byte: PEM has no block of none. */
+	for (int n = 1; n < len; n++) {
+		kt = _KEY_TYPE_MAX;
+		all_read = write_pem("cut.pem", "CERTIFICATE", der, n) && all_read;
+		all_any = cert_file_key_type(fx("cut.pem"), &kt) == 0 && kt == KEY_TYPE_ANY && all_any;
+	}
+	ok(all_read && all_any, "key type: the certificate cut at every length of %d is of no type",
+	   len);
+	/* Every length octet of the outer elements made too long, or a long form of five octets. */
+	all_any = true;
+	for (int n = 0; n < 40; n++) {
+		unsigned char saved = der[n];
+
+		der[n] = saved & 0x80 ? 0x85 : 0x7f;
+		kt = _KEY_TYPE_MAX;
+		all_read = write_pem("bad.pem", "CERTIFICATE", der, len) && all_read;
+		if (cert_file_key_type(fx("bad.pem"), &kt) != 0 || kt == _KEY_TYPE_MAX)
+			all_any = false;
+		der[n] = saved;
+	}
+	ok(all_read && all_any, "key type: damaged lengths are answered without a read past them");
+out:
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
 int main(void)
 {
 	char cmd[8192];
@@ -842,6 +966,8 @@ int main(void)
 	test_unreadable();
 	test_cache();
 	test_issuers_shared();
+	test_seen();
+	test_key_type();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
