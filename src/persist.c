@@ -28,6 +28,13 @@ struct persist {
 	sd_event_source *delay;    /* writes at the latest then, while probes run */
 	bool dirty;
 	uint64_t dirty_since;      /* CLOCK_MONOTONIC usec */
+	/*
+	 * The records of the last write, their arrays kept for the next: with
+	 * thousands of services they are megabytes, and arrays that large
+	 * come fresh from the kernel at every allocation, a page fault per
+	 * page, which was most of what a write cost.
+	 */
+	struct state snap;
 };
 
 static void endpoint_record(const struct check_item *it, struct state_endpoint *e)
@@ -46,23 +53,31 @@ static void endpoint_record(const struct check_item *it, struct state_endpoint *
 	e->reason = it->verdict.reason;
 }
 
+/* The records of src into st, whose arrays hold as many as src has. */
+static void snapshot_fill(const struct persist_source *src, struct state *st)
+{
+	st->pid = getpid();
+	st->written = (int64_t)time(NULL);
+	state_clock_now(&st->clock);
+	for (size_t i = 0; i < src->n_services; i++)
+		service_record(src->services[i], &st->clock, &st->services[i]);
+	for (size_t i = 0; i < src->n_items; i++)
+		endpoint_record(&src->items[i], &st->endpoints[i]);
+	st->n_services = src->n_services;
+	st->n_endpoints = src->n_items;
+}
+
 int persist_snapshot(const struct persist_source *src, struct state *ret)
 {
-	struct state st = { .pid = getpid(), .written = (int64_t)time(NULL) };
+	struct state st = {};
 
-	state_clock_now(&st.clock);
 	st.services = calloc(src->n_services ? src->n_services : 1, sizeof(*st.services));
 	st.endpoints = calloc(src->n_items ? src->n_items : 1, sizeof(*st.endpoints));
 	if (!st.services || !st.endpoints) {
 		persist_snapshot_done(&st);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < src->n_services; i++)
-		service_record(src->services[i], &st.clock, &st.services[i]);
-	for (size_t i = 0; i < src->n_items; i++)
-		endpoint_record(&src->items[i], &st.endpoints[i]);
-	st.n_services = src->n_services;
-	st.n_endpoints = src->n_items;
+	snapshot_fill(src, &st);
 	*ret = st;
 	return 0;
 }
@@ -113,16 +128,17 @@ static void write_metrics(const struct persist *p)
 
 static void write_all(struct persist *p)
 {
-	struct state st;
 	int r;
 
 	p->dirty = false;
 	(void)sd_event_source_set_enabled(p->delay, SD_EVENT_OFF);
-	r = persist_snapshot(&p->src, &st);
-	if (r >= 0) {
-		r = state_writer_save(p->state, &st);
-		persist_snapshot_done(&st);
-	}
+	r = 0;
+	if (!p->snap.services)
+		r = persist_snapshot(&p->src, &p->snap);
+	else
+		snapshot_fill(&p->src, &p->snap);
+	if (r >= 0)
+		r = state_writer_save(p->state, &p->snap);
 	if (r < 0)
 		log_error("cannot write the state file in %s: %s; status and pauses will not "
 			  "survive a restart", p->state_dir, strerror(-r));
@@ -217,5 +233,6 @@ void persist_free(struct persist *p)
 	free(p->state_dir);
 	state_writer_free(p->state);
 	free(p->metrics_file);
+	persist_snapshot_done(&p->snap);
 	free(p);
 }
