@@ -348,7 +348,8 @@ void check_item_aim(struct check_item *it)
 	 * The first certificate of the file: of files with a pair per key
 	 * type, whose pair depends on the type this decides, the first pair's.
 	 */
-	if (it->cert && cert_file_key_type(it->cert, &kt) == 0 && kt != KEY_TYPE_ANY) {
+	if (it->cert && pair_leaf_key_type(&(struct pair_files) ITEM_PAIR(it), &kt) == 0 &&
+	    kt != KEY_TYPE_ANY) {
 		it->target.key_type = kt;
 		it->target.any_if_refused = true;
 	}

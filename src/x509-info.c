@@ -152,15 +152,22 @@ out:
 	return r;
 }
 
+enum key_type x509_key_type(X509 *x)
+{
+	EVP_PKEY *k = X509_get0_pubkey(x);
+	int id = k ? EVP_PKEY_get_base_id(k) : EVP_PKEY_NONE;
+
+	return id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ? KEY_TYPE_RSA :
+	       id == EVP_PKEY_EC ? KEY_TYPE_ECDSA : KEY_TYPE_ANY;
+}
+
 /* The key's algorithm, as the key-type setting names it where it can. */
 static void key_facts(X509 *x, struct cert_info *ci)
 {
 	EVP_PKEY *k = X509_get0_pubkey(x);
 	const char *name = k ? EVP_PKEY_get0_type_name(k) : NULL;
-	int id = k ? EVP_PKEY_get_base_id(k) : EVP_PKEY_NONE;
 
-	ci->key_type = id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ? KEY_TYPE_RSA :
-		       id == EVP_PKEY_EC ? KEY_TYPE_ECDSA : KEY_TYPE_ANY;
+	ci->key_type = x509_key_type(x);
 	if (ci->key_type != KEY_TYPE_ANY)
 		snprintf(ci->key_alg, sizeof(ci->key_alg), "%s", key_type_to_string(ci->key_type));
 	else

@@ -76,6 +76,12 @@ struct pair_parsed {
 struct pair_parsed *pair_cache_get(const struct pair_files *pf);
 /* Keeps pp (a reference of its own) for pf, in place of what was kept. */
 void pair_cache_put(const struct pair_files *pf, struct pair_parsed *pp);
+/*
+ * x509-info.c: the key type of x's public key: RSA for RSA and RSA-PSS,
+ * ECDSA for EC (not SM2), ANY for any other.
+ */
+enum key_type x509_key_type(X509 *x);
+
 /* A new parsed pair with one reference, or NULL. */
 struct pair_parsed *pair_parsed_new(void);
 void pair_parsed_unref(struct pair_parsed *pp);

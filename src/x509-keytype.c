@@ -11,7 +11,8 @@
  * server sent when the files hold the same bytes (x509.c).  So the type is
  * read here from the algorithm of the SubjectPublicKeyInfo (RFC 5280,
  * 4.1), walking the DER (X.690, 8.1: tag, length, contents) with every
- * length checked against what holds it.  Nothing here prints.
+ * length checked against what holds it; or, in the daemon, from the pair
+ * kept parsed (x509-cache.c) while its files stand.  Nothing here prints.
  */
 #include "config.h"
 
@@ -110,14 +111,24 @@ static enum key_type der_key_type(const uint8_t *der, size_t len)
 	return der_take_nid(&alg) == NID_sm2 ? KEY_TYPE_ANY : KEY_TYPE_ECDSA;
 }
 
-int cert_file_key_type(const char *path, enum key_type *ret)
+int pair_leaf_key_type(const struct pair_files *pf, enum key_type *ret)
 {
-	struct pem_file f = { .role = "certificate", .path = path };
+	struct pem_file f = { .role = "certificate", .path = pf->cert };
 	struct disk_pair p = { .status = X509_VALID };
 	unsigned char *der = NULL;
+	struct pair_parsed *pp;
 	long len = 0;
 	BIO *bio;
 	int r;
+
+	/* Kept parsed, the files unchanged: a stat() of each, no read. */
+	pp = pf->format == PAIR_FORMAT_PEM ? pair_cache_get(pf) : NULL;
+	if (pp && pp->n > 0) {
+		*ret = x509_key_type(pp->certs[0]);
+		pair_parsed_unref(pp);
+		return 0;
+	}
+	pair_parsed_unref(pp);
 
 	r = pem_files_read(&f, 1, &p);
 	disk_pair_done(&p);

@@ -166,15 +166,17 @@ struct pair_files {
 };
 
 /*
- * The key type of the first certificate of the file at path (a TRUSTED
- * CERTIFICATE block counts), read from the algorithm of its public key
- * without decoding it (RFC 5280, 4.1.2.7): what a probe asks the server
- * for before the judgement reads the pair.  KEY_TYPE_ANY for a key of
- * another algorithm or bytes that are not a certificate.  Returns 0,
- * -ENOMEM, or -EBADMSG when the file cannot be read (as disk_pair_load()
- * reads it: bounded, never blocking) or holds no PEM certificate block.
+ * The key type of the first certificate of the pair's certificate file
+ * (a TRUSTED CERTIFICATE block counts; of Postfix's chain files, the first
+ * pair's): what a probe asks the server for, before the judgement reads
+ * the pair.  Taken from the pair kept parsed while its files stand, else
+ * read from the algorithm of the certificate's public key without
+ * decoding it (RFC 5280, 4.1.2.7).  KEY_TYPE_ANY for a key of another
+ * algorithm or bytes that are not a certificate.  Returns 0, -ENOMEM, or
+ * -EBADMSG when the file cannot be read (as disk_pair_load() reads it:
+ * bounded, never blocking) or holds no PEM certificate block.
  */
-int cert_file_key_type(const char *path, enum key_type *ret);
+int pair_leaf_key_type(const struct pair_files *pf, enum key_type *ret);
 
 /*
  * disk_pair_load() for files read by format's rules: a file the daemon

@@ -901,7 +901,7 @@ static void test_key_type(void)
 		int r;
 
 		kt = _KEY_TYPE_MAX;
-		r = cert_file_key_type(fx(cases[i].file), &kt);
+		r = pair_leaf_key_type(&(struct pair_files) { .cert = fx(cases[i].file) }, &kt);
 		ok(r == cases[i].r && (r < 0 || kt == cases[i].kt), "key type of %s: %d %s",
 		   cases[i].file, r, r == 0 ? key_type_to_string(kt) : "-");
 	}
@@ -911,7 +911,7 @@ static void test_key_type(void)
 	for (int n = 1; n < len; n++) {
 		kt = _KEY_TYPE_MAX;
 		all_read = write_pem("cut.pem", "CERTIFICATE", der, n) && all_read;
-		all_any = cert_file_key_type(fx("cut.pem"), &kt) == 0 && kt == KEY_TYPE_ANY && all_any;
+		all_any = pair_leaf_key_type(&(struct pair_files) { .cert = fx("cut.pem") }, &kt) == 0 && kt == KEY_TYPE_ANY && all_any;
 	}
 	ok(all_read && all_any, "key type: the certificate cut at every length of %d is of no type",
 	   len);
@@ -923,7 +923,7 @@ static void test_key_type(void)
 		der[n] = saved & 0x80 ? 0x85 : 0x7f;
 		kt = _KEY_TYPE_MAX;
 		all_read = write_pem("bad.pem", "CERTIFICATE", der, len) && all_read;
-		if (cert_file_key_type(fx("bad.pem"), &kt) != 0 || kt == _KEY_TYPE_MAX)
+		if (pair_leaf_key_type(&(struct pair_files) { .cert = fx("bad.pem") }, &kt) != 0 || kt == _KEY_TYPE_MAX)
 			all_any = false;
 		der[n] = saved;
 	}
