@@ -30,6 +30,17 @@ struct check_item {
 };
 
 /*
+ * Whether the item has a verdict: judged at least once since it was made.
+ * Until then (a daemon's endpoint before its first pass ends) nothing of
+ * it is known, whatever its zeroed verdict and probe result seem to say,
+ * nor what a probe under way has found.
+ */
+static inline bool check_item_judged(const struct check_item *it)
+{
+	return it->verdict.state != STATE_PENDING;
+}
+
+/*
  * Makes one item per endpoint of every service, or of the service named
  * (NULL: all).  Returns 0, -ENOENT when there is no such service, -ENOMEM.
  */

@@ -21,6 +21,7 @@
 
 #include "control.h"
 #include "msg.h"
+#include "reconcile.h"
 #include "state.h"
 #include "util.h"
 
@@ -112,7 +113,7 @@ static int report(const struct ask *a, char *const *services, size_t n)
 		if (!a->all && !named(sv->name, services, n))
 			continue;
 		w = control_worst(&st, sv->name);
-		worst = w > worst ? w : worst;
+		worst = severity_worse(worst, w);
 		printf("%s: %s%s%s\n", sv->name, sv->paused ? "PAUSED" : sv->phase,
 		       sv->last_result[0] ? "; last reload: " : "", sv->last_result);
 		for (size_t j = 0; j < st.n_endpoints; j++)

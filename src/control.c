@@ -182,9 +182,8 @@ int control_worst(const struct state *st, const char *service)
 		if (service && strcmp(st->endpoints[i].service, service) != 0)
 			continue;
 		for (int sev = 0; sev < _SEVERITY_MAX; sev++)
-			if (strcmp(st->endpoints[i].severity, severity_to_string(sev)) == 0 &&
-			    sev > worst)
-				worst = sev;
+			if (strcmp(st->endpoints[i].severity, severity_to_string(sev)) == 0)
+				worst = severity_worse(worst, sev);
 	}
 	for (size_t i = 0; i < st->n_services; i++)
 		if (st->services[i].paused && (!service || strcmp(st->services[i].name, service) == 0))

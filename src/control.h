@@ -60,7 +60,9 @@ int control_trust_dir(const char *dir);
 
 /*
  * The plugin exit status a state file says for service (NULL: all): the
- * worst endpoint severity, CRITICAL when the service is paused.
+ * worst endpoint severity as severity_worse() ranks them (an endpoint not
+ * checked yet is UNKNOWN, which a WARNING or CRITICAL outranks), CRITICAL
+ * when the service is paused.
  */
 struct state;
 int control_worst(const struct state *st, const char *service);

@@ -139,8 +139,8 @@ static void endpoint_family(FILE *f, enum family fam, const struct check_item *i
 		const struct check_item *it = &items[i];
 		bool served = it->probe.status == PROBE_OK;
 
-		/* The daemon's endpoints that have not been probed yet know nothing. */
-		if (it->probe.phase == PROBE_PHASE_QUEUED)
+		/* The daemon's endpoints not judged yet know nothing, probed or not. */
+		if (!check_item_judged(it))
 			continue;
 		if (fam >= FAM_DANE_MATCH) {
 			if (it->dane)
@@ -167,7 +167,8 @@ static void endpoint_family(FILE *f, enum family fam, const struct check_item *i
 			fprintf(f, "} %d\n", it->verdict.state == STATE_STALE);
 			break;
 		case FAM_STATE:
-			for (int s = 0; s < _STATE_MAX; s++) {
+			/* No PENDING sample: such an endpoint is left out above. */
+			for (int s = STATE_PENDING + 1; s < _STATE_MAX; s++) {
 				endpoint_sample(f, name, it);
 				fputs(",state=", f);
 				label_value(f, verdict_state_to_string(s));

@@ -37,18 +37,28 @@ struct persist {
 	struct state snap;
 };
 
+/* What the record of an endpoint not judged yet says instead of a reason. */
+#define PENDING_REASON "not checked yet since the daemon started or re-read its configuration"
+
 static void endpoint_record(const struct check_item *it, struct state_endpoint *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->service = (char *)it->service;
 	e->endpoint = (char *)it->endpoint;
+	snprintf(e->state, sizeof(e->state), "%s", verdict_state_to_string(it->verdict.state));
+	if (!check_item_judged(it)) {
+		/* Neither good nor bad is known: no certificate, UNKNOWN and not OK. */
+		snprintf(e->severity, sizeof(e->severity), "%s",
+			 severity_to_string(SEVERITY_UNKNOWN));
+		e->reason = (char *)PENDING_REASON;
+		return;
+	}
 	if (it->probe.status == PROBE_OK) {
 		sha256_to_hex(it->probe.leaf.sha256, e->served);
 		e->served_not_after = it->probe.leaf.not_after;
 	}
 	if (it->disk.have_leaf)
 		sha256_to_hex(it->disk.leaf.sha256, e->disk);
-	snprintf(e->state, sizeof(e->state), "%s", verdict_state_to_string(it->verdict.state));
 	snprintf(e->severity, sizeof(e->severity), "%s", severity_to_string(it->verdict.severity));
 	e->reason = it->verdict.reason;
 }
@@ -91,12 +101,15 @@ void persist_snapshot_done(struct state *st)
 
 static void announce(const struct persist_source *src)
 {
-	unsigned ok = 0, pending = 0, bad = 0, paused = 0;
+	unsigned ok = 0, pending = 0, bad = 0, unchecked = 0, paused = 0;
+	char more[48] = "";
 
 	for (size_t i = 0; i < src->n_items; i++) {
 		const struct verdict *v = &src->items[i].verdict;
 
-		if (v->state == STATE_OK)
+		if (!check_item_judged(&src->items[i]))
+			unchecked++;
+		else if (v->state == STATE_OK)
 			ok++;
 		else if (v->action == ACTION_RELOAD)
 			pending++;
@@ -105,8 +118,11 @@ static void announce(const struct persist_source *src)
 	}
 	for (size_t i = 0; i < src->n_services; i++)
 		paused += service_paused(src->services[i]);
-	sd_notifyf(false, "STATUS=%zu endpoints: %u ok, %u reload pending, %u failing; "
-		   "%u services paused", src->n_items, ok, pending, bad, paused);
+	/* Said only while there are some: the first pass after a start or a SIGHUP. */
+	if (unchecked)
+		snprintf(more, sizeof(more), ", %u not checked yet", unchecked);
+	sd_notifyf(false, "STATUS=%zu endpoints: %u ok, %u reload pending, %u failing%s; "
+		   "%u services paused", src->n_items, ok, pending, bad, more, paused);
 }
 
 static void write_metrics(const struct persist *p)

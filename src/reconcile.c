@@ -28,6 +28,7 @@ static const char *const severity_names[_SEVERITY_MAX] = {
 };
 
 static const char *const state_names[_STATE_MAX] = {
+	[STATE_PENDING]         = "PENDING",
 	[STATE_OK]              = "OK",
 	[STATE_STALE]           = "STALE",
 	[STATE_DISK_INVALID]    = "DISK-INVALID",
@@ -48,6 +49,18 @@ static const char *const action_names[_ACTION_MAX] = {
 const char *severity_to_string(enum severity s)
 {
 	return (unsigned)s < _SEVERITY_MAX ? severity_names[s] : "?";
+}
+
+enum severity severity_worse(enum severity a, enum severity b)
+{
+	static const int rank[_SEVERITY_MAX] = {
+		[SEVERITY_OK] = 0, [SEVERITY_UNKNOWN] = 1, [SEVERITY_WARNING] = 2,
+		[SEVERITY_CRITICAL] = 3,
+	};
+
+	if ((unsigned)a >= _SEVERITY_MAX || (unsigned)b >= _SEVERITY_MAX)
+		return SEVERITY_UNKNOWN;
+	return rank[a] >= rank[b] ? a : b;
 }
 
 const char *verdict_state_to_string(enum verdict_state s)
@@ -196,11 +209,6 @@ static void chain_dates(const struct cert_chain *c, time_t now, char *out, size_
 	}
 }
 
-static enum severity worse(enum severity a, enum severity b)
-{
-	return a > b ? a : b;
-}
-
 /*
  * S = D, the leaf: the chain decides whether the endpoint serves what is
  * on disk.  A daemon sends the chain of its files as it is, so a chain on
@@ -222,8 +230,8 @@ static void judge_chain(const struct probe_result *served, const struct disk_pai
 	chain_dates(sc, now, bad, sizeof(bad));
 	if (differs || untrusted) {
 		v->in_sync = false;
-		set(v, STATE_STALE, ACTION_RELOAD, worse(v->severity, untrusted || date_rejected ?
-							 SEVERITY_CRITICAL : SEVERITY_WARNING));
+		set(v, STATE_STALE, ACTION_RELOAD, severity_worse(v->severity,
+			untrusted || date_rejected ? SEVERITY_CRITICAL : SEVERITY_WARNING));
 		chain_list(sc, slist, sizeof(slist));
 		chain_list(dc, dlist, sizeof(dlist));
 		if (differs)
@@ -237,8 +245,8 @@ static void judge_chain(const struct probe_result *served, const struct disk_pai
 		return;
 	}
 	if (bad[0]) {
-		set(v, STATE_SERVED_INVALID, ACTION_NONE, worse(v->severity, date_rejected ?
-								 SEVERITY_CRITICAL : SEVERITY_WARNING));
+		set(v, STATE_SERVED_INVALID, ACTION_NONE, severity_worse(v->severity,
+			date_rejected ? SEVERITY_CRITICAL : SEVERITY_WARNING));
 		msg_set(&v->reason, VERDICT_REASON_MAX, "%s; the chain on disk is the same: replace "
 			"that certificate in it%s", bad, date_rejected ?
 			" (clients that find no other path reject the chain)" : "");
@@ -344,7 +352,7 @@ void reconcile_dane(struct verdict *v, const struct dane_verdict *d)
 	bool refused = d->served == DANE_SIDE_MISMATCH || d->served_pins == DANE_SIDE_MISMATCH;
 	bool held = d->action == DANE_ACTION_HOLD && v->action == ACTION_RELOAD;
 
-	v->severity = worse(v->severity, d->severity);
+	v->severity = severity_worse(v->severity, d->severity);
 	if (!refused && !held) {
 		if (d->severity > SEVERITY_OK && d->reason[0])
 			msg_append(&v->reason, VERDICT_REASON_MAX, "; %s", d->reason);

@@ -20,7 +20,13 @@ enum severity {
 	_SEVERITY_MAX,
 };
 
+/*
+ * PENDING is the zero value on purpose: a verdict not made yet (an
+ * endpoint the daemon has not judged since it started or re-read its
+ * configuration) is never taken for OK, whoever reads a zeroed one.
+ */
 enum verdict_state {
+	STATE_PENDING,          /* not judged yet: nothing is known of it */
 	STATE_OK,               /* served = disk, plenty of lifetime */
 	STATE_STALE,            /* a valid renewal on disk is not served: reload */
 	STATE_DISK_INVALID,     /* what is on disk must not be loaded */
@@ -125,6 +131,13 @@ void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
 /* The warning and critical thresholds, in seconds, for a certificate. */
 void thresholds_for(const struct thresholds *th, const struct cert_info *ci,
 		    long long *ret_warn_sec, long long *ret_crit_sec);
+
+/*
+ * The worse of two severities, when many are summed up in one: a problem
+ * known outranks one not known yet, so UNKNOWN (what an endpoint not judged
+ * yet is) ranks above OK and below WARNING, and hides no CRITICAL.
+ */
+enum severity severity_worse(enum severity a, enum severity b);
 
 const char *severity_to_string(enum severity s);       /* "OK", "WARNING", ... */
 const char *verdict_state_to_string(enum verdict_state s);  /* "STALE", ... */
