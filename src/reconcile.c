@@ -382,6 +382,12 @@ void reconcile_facts_add(struct policy_facts *f, const struct verdict *v,
 	bool on_target = target && served->status == PROBE_OK && !v->same_leaf &&
 		memcmp(served->leaf.sha256, target, sizeof(served->leaf.sha256)) == 0;
 
+	if (v->state == STATE_PENDING) {
+		/* Not judged (its probe could not start): not served, and nothing else known. */
+		f->n_added++;
+		f->all_served = false;
+		return;
+	}
 	if (v->action == ACTION_RELOAD)
 		f->reload_wanted = true;
 	if (v->vetoes_reload && !f->vetoed) {

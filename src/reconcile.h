@@ -120,7 +120,8 @@ void reconcile_dane(struct verdict *v, const struct dane_verdict *d);
  * target: during a verification, the SHA-256 of the leaf the reload was
  * for (the disk's when it started), which counts as served as well as the
  * disk's own, so that files renewed meanwhile do not fail a reload that
- * worked; NULL otherwise.
+ * worked; NULL otherwise.  A verdict not made yet (PENDING) adds only that
+ * the service is not known to be served: its probe result is no result.
  */
 #define RECONCILE_FACTS_INIT \
 	((struct policy_facts) { .all_served = true, .critical_in_usec = UINT64_MAX })

@@ -54,6 +54,8 @@ void service_pass_log_verdicts(struct service *s)
 		struct endpoint_ref *e = &s->eps[s->focus.list[k]];
 		const char *now = verdict_state_to_string(e->it->verdict.state);
 
+		if (!check_item_judged(e->it))
+			continue;   /* no verdict to say: its probe could not start */
 		event_verdict_changed(s->conf->name, e->it, e->state[0] ? e->state : NULL);
 		snprintf(e->state, sizeof(e->state), "%s", now);
 	}
@@ -198,7 +200,11 @@ static void fill_window(struct service *s)
 		if (r < 0) {
 			log_error("%s/%s: cannot start a probe: %s", s->conf->name, e->it->endpoint,
 				  strerror(-r));
-			judge_one(e);   /* on the last probe's result, as the pass sees it */
+			/* On the last probe's result, as the pass sees it; with none, still PENDING. */
+			if (check_item_judged(e->it))
+				judge_one(e);
+			else
+				check_item_forget_pair(e->it);   /* what aiming it parsed */
 			continue;
 		}
 		s->pending++;

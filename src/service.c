@@ -148,7 +148,7 @@ static void describe_unverified(struct service *s)
 	for (size_t i = 0; i < s->n_eps; i++) {
 		const struct check_item *it = s->eps[i].it;
 
-		if (it->verdict.in_sync || !s->focus.in[i])
+		if (it->verdict.in_sync || !s->focus.in[i] || !check_item_judged(it))
 			continue;
 		sha256_to_short_hex(s->eps[i].has_target ? s->eps[i].target :
 				    it->disk.leaf.sha256, want);

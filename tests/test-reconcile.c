@@ -287,6 +287,19 @@ static void facts_of_a_service(void)
 	ok(f.all_served && f.reload_wanted, "facts: serving what the reload was for counts as "
 	   "served while verifying, and the newer file still wants a reload");
 	verdict_done(&v);
+
+	/* An endpoint whose probe could not start: its verdict and result are zeroed. */
+	f = RECONCILE_FACTS_INIT;
+	{
+		struct probe_result none = { 0 };
+		struct verdict never = { 0 };
+
+		reconcile_facts_add(&f, &never, &none, &TH, NOW, NULL);
+		ok(!f.all_served && !f.reload_wanted && !f.vetoed && f.n_added == 1,
+		   "facts: an endpoint never judged is not served, and asks or holds back nothing");
+		ok(f.critical_in_usec == UINT64_MAX,
+		   "facts: its zeroed probe result is no certificate that turned critical in 1970");
+	}
 }
 
 /*
