@@ -150,10 +150,26 @@ int control_trust_dir(const char *dir)
 }
 
 /*
+ * An older certwatch wrote an endpoint it had not judged yet as OK, served
+ * a certificate of 64 zero digits (its zeroed probe result; no certificate
+ * has that fingerprint): shown as what it was, not checked yet.
+ */
+static void pending_if_zeroed(struct state_endpoint *e)
+{
+	if (strspn(e->served, "0") != sizeof(e->served) - 1)
+		return;
+	e->served[0] = '\0';
+	e->served_not_after = 0;
+	snprintf(e->state, sizeof(e->state), "%s", verdict_state_to_string(STATE_PENDING));
+	snprintf(e->severity, sizeof(e->severity), "%s", severity_to_string(SEVERITY_UNKNOWN));
+}
+
+/*
  * The state in dir, as the daemon wrote it (in a directory that may be
- * trusted, control_trust_dir()); *running when its pid lives.
- * dir is the main daemon's state-dir, or state-dir/NAME for the
- * certwatch@NAME instance that guards only NAME.
+ * trusted, control_trust_dir()), with an older daemon's endpoints not
+ * checked yet read as such; *running when its pid lives.  dir is the main
+ * daemon's state-dir, or state-dir/NAME for the certwatch@NAME instance
+ * that guards only NAME.
  */
 static int load_state(const char *dir, struct state *ret, bool *running)
 {
@@ -169,8 +185,11 @@ static int load_state(const char *dir, struct state *ret, bool *running)
 			"with this configuration\n", dir);
 	else if (r < 0)
 		fprintf(stderr, "certwatch: %s\n", err[0] ? err : strerror(-r));
-	else
+	else {
 		*running = ret->pid > 0 && (kill(ret->pid, 0) == 0 || errno == EPERM);
+		for (size_t i = 0; i < ret->n_endpoints; i++)
+			pending_if_zeroed(&ret->endpoints[i]);
+	}
 	return r;
 }
 

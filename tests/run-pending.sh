@@ -5,7 +5,8 @@
 # (tests/peer.py stall-handshake), `certwatch status` shows it PENDING,
 # UNKNOWN, with no served certificate, exits 3 (2 once another endpoint
 # is critical: a problem known outranks one not known yet), and the
-# metrics leave it out.
+# metrics leave it out.  A state file an older daemon wrote with such an
+# endpoint as OK, served 64 zeros, is read as PENDING too.
 . "$TESTS_SRCDIR/lib.sh"
 
 server_test 47 openssl
@@ -95,4 +96,32 @@ ok "the metrics file leaves late out" wait_for 10 eval \
 
 daemon_stop_ok
 daemon_log_clean
+
+# ---- a state file of an older daemon ------------------------------------------------
+
+old="$TEST_TMP/old-state"
+mkdir -m 0700 "$old" || bail_out "cannot make $old"
+zeros=0000000000000000000000000000000000000000000000000000000000000000
+fp=$(cert_fp "$live/fullchain.pem")
+# Its pid is this script's, alive: the daemon that wrote it counts as running.
+{
+	printf 'certwatch-state 1\npid %s\nwritten %s\n' "$$" "$(date +%s)"
+	printf 'service name=web phase=probing\n'
+	printf 'endpoint service=web name=fast served=%s disk=%s state=OK severity=OK ' "$fp" "$fp"
+	printf 'served_not_after=1900000000 reason=valid\n'
+	printf 'endpoint service=web name=slow served=%s disk=%%00 state=OK severity=OK ' "$zeros"
+	printf 'served_not_after=0 reason=%%00\n'
+} >"$old/state"
+chmod 0600 "$old/state"
+old_conf="$TEST_TMP/old-etc/certwatch.conf"
+{
+	printf 'state-dir = "%s"\n' "$old"
+	conf_service web web.test "$live" "endpoint fast { port = $port_fast }"
+} | write_conf "$old_conf"
+cw --config "$old_conf" status --json
+is "$(json_endpoint "$cw_out" web slow state)/$(json_endpoint "$cw_out" web slow served_sha256)" \
+	PENDING/null "an older daemon's OK with 64 zeros served is read as PENDING, no served"
+is "$(json_endpoint "$cw_out" web fast state)" OK "its judged endpoint is read as it was"
+is "$cw_rc" 3 "certwatch status exits 3 for it, not 0"
+
 done_testing
