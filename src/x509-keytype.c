@@ -12,7 +12,10 @@
  * read here from the algorithm of the SubjectPublicKeyInfo (RFC 5280,
  * 4.1), walking the DER (X.690, 8.1: tag, length, contents) with every
  * length checked against what holds it; or, in the daemon, from the pair
- * kept parsed (x509-cache.c) while its files stand.  Nothing here prints.
+ * kept parsed (x509-cache.c) while its files stand.  A leaf the walk does
+ * not read as one certificate in DER with nothing after it (rare: lengths
+ * only BER allows, a TRUSTED CERTIFICATE's settings) is decoded after
+ * all, as the loaders take or refuse it.  Nothing here prints.
  */
 #include "config.h"
 
@@ -85,30 +88,54 @@ static int der_take_nid(struct der *d)
  * give it from the decoded key: RSA for rsaEncryption and RSASSA-PSS
  * (RFC 8017, A.1), ECDSA for id-ecPublicKey (RFC 5480, 2.1.1) but on the
  * SM2 curve, which OpenSSL decodes as a key of its own; ANY for any other
- * algorithm and for bytes that are not a certificate.
+ * algorithm.  False, ret untouched, for bytes this walk does not read as
+ * one certificate in DER and nothing after it: damaged ones, but also
+ * what OpenSSL's loaders take and DER does not allow (an indefinite
+ * length, a long form with leading zeros) or take with more after the
+ * certificate (a TRUSTED CERTIFICATE's trust settings).
  */
-static enum key_type der_key_type(const uint8_t *der, size_t len)
+static bool der_key_type(const uint8_t *der, size_t len, enum key_type *ret)
 {
 	struct der d = { der, der + len }, cert, tbs, skip, spki, alg;
 	int nid;
 
-	if (!der_take(&d, DER_SEQUENCE, &cert) || !der_take(&cert, DER_SEQUENCE, &tbs))
-		return KEY_TYPE_ANY;
+	if (!der_take(&d, DER_SEQUENCE, &cert) || d.p != d.end ||
+	    !der_take(&cert, DER_SEQUENCE, &tbs))
+		return false;
 	(void)der_take(&tbs, DER_VERSION, &skip);
 	/* serialNumber, signature, issuer, validity, subject; then the key's. */
 	if (!der_take(&tbs, DER_INTEGER, &skip))
-		return KEY_TYPE_ANY;
+		return false;
 	for (int i = 0; i < 4; i++)
 		if (!der_take(&tbs, DER_SEQUENCE, &skip))
-			return KEY_TYPE_ANY;
+			return false;
 	if (!der_take(&tbs, DER_SEQUENCE, &spki) || !der_take(&spki, DER_SEQUENCE, &alg))
-		return KEY_TYPE_ANY;
+		return false;
 	nid = der_take_nid(&alg);
 	if (nid == NID_rsaEncryption || nid == NID_rsassaPss)
-		return KEY_TYPE_RSA;
-	if (nid != NID_X9_62_id_ecPublicKey)
-		return KEY_TYPE_ANY;
-	return der_take_nid(&alg) == NID_sm2 ? KEY_TYPE_ANY : KEY_TYPE_ECDSA;
+		*ret = KEY_TYPE_RSA;
+	else if (nid != NID_X9_62_id_ecPublicKey)
+		*ret = KEY_TYPE_ANY;
+	else
+		*ret = der_take_nid(&alg) == NID_sm2 ? KEY_TYPE_ANY : KEY_TYPE_ECDSA;
+	return true;
+}
+
+/*
+ * The key type of a leaf the walk above does not read, decoded as the
+ * loaders decode it (with a TRUSTED CERTIFICATE's settings): rare bytes,
+ * whose type must still be the one the judgement finds, else a server
+ * with a certificate per type is asked for the other one.  ANY when it
+ * does not decode: no certificate to the loaders either.
+ */
+static enum key_type decoded_key_type(const unsigned char *der, long len)
+{
+	const unsigned char *q = der;
+	X509 *x = d2i_X509_AUX(NULL, &q, len);
+	enum key_type kt = x ? x509_key_type(x) : KEY_TYPE_ANY;
+
+	X509_free(x);
+	return kt;
 }
 
 int pair_leaf_key_type(const struct pair_files *pf, enum key_type *ret)
@@ -143,8 +170,8 @@ int pair_leaf_key_type(const struct pair_files *pf, enum key_type *ret)
 	else if (PEM_bytes_read_bio(&der, &len, NULL, PEM_STRING_X509_TRUSTED, bio, NULL,
 				    NULL) != 1)
 		r = -EBADMSG;
-	else
-		*ret = der_key_type(der, (size_t)len);
+	else if (!der_key_type(der, (size_t)len, ret))
+		*ret = decoded_key_type(der, len);
 	ERR_clear_error();
 	OPENSSL_free(der);
 	BIO_free(bio);

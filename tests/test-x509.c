@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -933,6 +934,72 @@ out:
 	X509_free(x);
 }
 
+/* The key type before a probe of the certificate of der, as pair_leaf_key_type() reads it. */
+static enum key_type key_type_of_der(const unsigned char *der, long len)
+{
+	enum key_type kt = _KEY_TYPE_MAX;
+
+	if (!write_pem("odd.pem", "CERTIFICATE", der, len) ||
+	    pair_leaf_key_type(&(struct pair_files) { .cert = fx("odd.pem") }, &kt) != 0)
+		return _KEY_TYPE_MAX;
+	return kt;
+}
+
+/*
+ * Encodings OpenSSL's loaders take as a leaf but that are not plain DER
+ * (an indefinite length, a long form with leading zeros) give the type of
+ * the key they hold, as before; bytes after the certificate, for which
+ * the loaders refuse the block, no type: the probe must ask the server for
+ * what it would have asked for had the leaf been decoded, or another
+ * certificate of a server with one per type is judged (a reload pending
+ * that no reload ends).
+ */
+static void test_key_type_odd_encodings(void)
+{
+	X509 *x = read_pem("leaf.pem");
+	unsigned char *der = NULL, *odd = NULL;
+	const unsigned char *q;
+	int len = x ? i2d_X509(x, &der) : -1;
+	X509 *y;
+
+	if (!ok(len > 4 && der[1] == 0x82 && (odd = malloc((size_t)len + 8)),
+		"odd encodings: the RSA leaf in DER, of a two-octet length"))
+		goto out;
+	/* The outer SEQUENCE of indefinite length, ended by two zero octets. */
+	memcpy(odd, "\x30\x80", 2);
+	memcpy(odd + 2, der + 4, (size_t)len - 4);
+	memcpy(odd + len - 2, "\0\0", 2);
+	q = odd;
+	y = d2i_X509_AUX(NULL, &q, len);
+	ok(y != NULL, "odd encodings: OpenSSL takes the indefinite length");
+	X509_free(y);
+	ok(key_type_of_der(odd, len) == KEY_TYPE_RSA,
+	   "odd encodings: an indefinite length is of the key's type, RSA");
+	/* The length in a long form of six octets, four of them zero. */
+	memcpy(odd, "\x30\x86\0\0\0\0", 6);
+	memcpy(odd + 6, der + 2, (size_t)len - 2);
+	q = odd;
+	y = d2i_X509_AUX(NULL, &q, len + 4);
+	ok(y != NULL, "odd encodings: OpenSSL takes the long form with leading zeros");
+	X509_free(y);
+	ok(key_type_of_der(odd, len + 4) == KEY_TYPE_RSA,
+	   "odd encodings: a long form with leading zeros is of the key's type, RSA");
+	/* Three bytes after the certificate, which no TRUSTED CERTIFICATE's extra is. */
+	memcpy(odd, der, (size_t)len);
+	memcpy(odd + len, "\x01\x02\x03", 3);
+	q = odd;
+	y = d2i_X509_AUX(NULL, &q, len + 3);
+	ok(y == NULL, "odd encodings: OpenSSL's leaf loader refuses bytes after the certificate");
+	X509_free(y);
+	ok(key_type_of_der(odd, len + 3) == KEY_TYPE_ANY,
+	   "odd encodings: a leaf with bytes after it is of no type, as one not decoded");
+out:
+	ERR_clear_error();
+	free(odd);
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
 int main(void)
 {
 	char cmd[8192];
@@ -968,6 +1035,7 @@ int main(void)
 	test_issuers_shared();
 	test_seen();
 	test_key_type();
+	test_key_type_odd_encodings();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
