@@ -162,6 +162,8 @@ static void pending_if_zeroed(struct state_endpoint *e)
 	e->served_not_after = 0;
 	snprintf(e->state, sizeof(e->state), "%s", verdict_state_to_string(STATE_PENDING));
 	snprintf(e->severity, sizeof(e->severity), "%s", severity_to_string(SEVERITY_UNKNOWN));
+	free(e->reason);
+	e->reason = strdup(VERDICT_PENDING_REASON);   /* NULL: none, as for any record */
 }
 
 /*

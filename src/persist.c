@@ -37,9 +37,6 @@ struct persist {
 	struct state snap;
 };
 
-/* What the record of an endpoint not judged yet says instead of a reason. */
-#define PENDING_REASON "not checked yet since the daemon started or re-read its configuration"
-
 static void endpoint_record(const struct check_item *it, struct state_endpoint *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -50,7 +47,7 @@ static void endpoint_record(const struct check_item *it, struct state_endpoint *
 		/* Neither good nor bad is known: no certificate, UNKNOWN and not OK. */
 		snprintf(e->severity, sizeof(e->severity), "%s",
 			 severity_to_string(SEVERITY_UNKNOWN));
-		e->reason = (char *)PENDING_REASON;
+		e->reason = (char *)VERDICT_PENDING_REASON;
 		return;
 	}
 	if (it->probe.status == PROBE_OK) {

@@ -25,6 +25,10 @@ enum severity {
  * endpoint the daemon has not judged since it started or re-read its
  * configuration) is never taken for OK, whoever reads a zeroed one.
  */
+/* What an endpoint not judged yet says instead of a reason. */
+#define VERDICT_PENDING_REASON \
+	"not checked yet since the daemon started or re-read its configuration"
+
 enum verdict_state {
 	STATE_PENDING,          /* not judged yet: nothing is known of it */
 	STATE_OK,               /* served = disk, plenty of lifetime */

@@ -171,8 +171,9 @@ struct pair_files {
  * pair's): what a probe asks the server for, before the judgement reads
  * the pair.  Taken from the pair kept parsed while its files stand, else
  * read from the algorithm of the certificate's public key without
- * decoding it (RFC 5280, 4.1.2.7) unless its bytes are not plain DER.  KEY_TYPE_ANY for a key of another
- * algorithm or bytes that are not a certificate.  Returns 0, -ENOMEM, or
+ * decoding it (RFC 5280, 4.1.2.7) unless its bytes are not plain DER.
+ * KEY_TYPE_ANY for a key of another algorithm or bytes that are not a
+ * certificate.  Returns 0, -ENOMEM, or
  * -EBADMSG when the file cannot be read (as disk_pair_load() reads it:
  * bounded, never blocking) or holds no PEM certificate block.
  */

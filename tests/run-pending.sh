@@ -121,6 +121,8 @@ old_conf="$TEST_TMP/old-etc/certwatch.conf"
 cw --config "$old_conf" status --json
 is "$(json_endpoint "$cw_out" web slow state)/$(json_endpoint "$cw_out" web slow served_sha256)" \
 	PENDING/null "an older daemon's OK with 64 zeros served is read as PENDING, no served"
+like "$(json_endpoint "$cw_out" web slow reason)" "not checked yet" \
+	"and it says why, as the new daemon's record does"
 is "$(json_endpoint "$cw_out" web fast state)" OK "its judged endpoint is read as it was"
 is "$cw_rc" 3 "certwatch status exits 3 for it, not 0"
 
