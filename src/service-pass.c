@@ -203,8 +203,6 @@ static void fill_window(struct service *s)
 			/* On the last probe's result, as the pass sees it; with none, still PENDING. */
 			if (check_item_judged(e->it))
 				judge_one(e);
-			else
-				check_item_forget_pair(e->it);   /* what aiming it parsed */
 			continue;
 		}
 		s->pending++;
