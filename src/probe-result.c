@@ -89,6 +89,9 @@ enum probe_status probe_result_from_ssl(struct probe_result *r, SSL *ssl, const 
 	}
 	r->verified = verify == X509_V_OK;
 	r->verify_code = (int)verify;
+	/* What the verification checked, the judge of the files need not check again. */
+	if (r->verified)
+		r->chain.n_proven = cert_chain_proven(&r->chain, SSL_get0_verified_chain(ssl));
 	if (!r->verified)
 		msg_set(&r->verify_error, PROBE_VERIFY_ERROR_MAX, "%s",
 			X509_verify_cert_error_string(verify));

@@ -287,6 +287,18 @@ void cert_chain_drop_x509(struct cert_chain *c)
 		X509_free(c->x509[i]);
 	free(c->x509);
 	c->x509 = NULL;
+	c->n_proven = 0;
+}
+
+size_t cert_chain_proven(const struct cert_chain *c, STACK_OF(X509) *verified)
+{
+	size_t n = c->x509 ? c->n_issuers + 1 : 0, same = 0;
+	int on_path = verified ? sk_X509_num(verified) : 0;
+
+	while (same < n && same < (size_t)on_path &&
+	       X509_cmp(c->x509[same], sk_X509_value(verified, (int)same)) == 0)
+		same++;
+	return same > 0 ? same - 1 : 0;
 }
 
 bool cert_chain_same_issuers(const struct cert_chain *a, const struct cert_chain *b)

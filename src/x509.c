@@ -190,7 +190,22 @@ static void subject_text(X509 *x, char *out, size_t outlen)
 	free(s);
 }
 
-static bool chain_check(X509 **certs, size_t n, size_t n_total, struct disk_pair *p)
+/* Whether seen proves that issuer's key signed cert (struct cert_chain's n_proven). */
+static bool link_proven(const struct cert_chain *seen, const X509 *cert, const X509 *issuer)
+{
+	for (size_t i = 0; seen && seen->x509 && i < seen->n_proven; i++)
+		if (seen->x509[i] == cert && seen->x509[i + 1] == issuer)
+			return true;
+	return false;
+}
+
+/*
+ * Whether each certificate is issued by the next: the name, and the
+ * signature, unless the same two certificates (taken from what a server
+ * sent, block_read()) were proven in its handshake.
+ */
+static bool chain_check(X509 **certs, size_t n, size_t n_total, const struct cert_chain *seen,
+			struct disk_pair *p)
 {
 	char a[160], b[160];
 
@@ -205,7 +220,8 @@ static bool chain_check(X509 **certs, size_t n, size_t n_total, struct disk_pair
 		/* A matching name is only a claim; the signature proves issuance. */
 		if (X509_NAME_cmp(X509_get_issuer_name(certs[i]),
 				  X509_get_subject_name(certs[i + 1])) == 0 &&
-		    issuer_key && X509_verify(certs[i], issuer_key) == 1)
+		    (link_proven(seen, certs[i], certs[i + 1]) ||
+		     (issuer_key && X509_verify(certs[i], issuer_key) == 1)))
 			continue;
 		ERR_clear_error();
 		subject_text(certs[i], a, sizeof(a));
@@ -275,13 +291,13 @@ static void name_mismatch(X509 *leaf, const char *name, struct disk_pair *p)
  * gives: the key belongs to the leaf, the chain is in order.
  */
 static void checks_of_files(X509 **certs, size_t n, size_t n_total, EVP_PKEY *pkey,
-			    const char *key_path, struct disk_pair *p, struct pair_parsed *pp)
+			    const struct pair_files *pf, struct disk_pair *p, struct pair_parsed *pp)
 {
 	char text[PATH_TEXT_MAX], subject[PATH_TEXT_MAX + 1];
 
 	if (pkey && X509_check_private_key(certs[0], pkey) != 1) {
 		ERR_clear_error();
-		path_text(key_path, text);
+		path_text(pf->key, text);
 		subject_text(certs[0], subject, sizeof(subject));
 		pair_status(p, X509_KEY_MISMATCH,
 			"key file %s does not belong to the certificate (subject %s)",
@@ -289,7 +305,7 @@ static void checks_of_files(X509 **certs, size_t n, size_t n_total, EVP_PKEY *pk
 		return;
 	}
 	pp->key_matches = pkey != NULL;
-	pp->chain_in_order = chain_check(certs, n, n_total, p);
+	pp->chain_in_order = chain_check(certs, n, n_total, pf->seen_chain, p);
 }
 
 /* The checks that ask the clock and the name, of a pair whose files are sound. */
@@ -419,7 +435,7 @@ static int pair_parse(const struct pair_files *pf, struct pair_parsed *pp)
 		/* The key is parsed: its file's bytes are no longer needed anywhere. */
 		pem_file_done(&files[1]);
 	}
-	checks_of_files(pp->certs, pp->n, pp->n_total, pkey, pf->key, &p, pp);
+	checks_of_files(pp->certs, pp->n, pp->n_total, pkey, pf, &p, pp);
 out:
 	EVP_PKEY_free(pkey);
 	for (size_t i = 0; i < ELEMENTSOF(files); i++)

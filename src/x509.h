@@ -62,6 +62,12 @@ struct cert_chain {
 	size_t n_issuers;
 	X509 **x509;                      /* the leaf, then the issuers: n_issuers + 1, one
 					   * reference each; NULL when there is no leaf */
+	/*
+	 * Links proven already: for i < n_proven, OpenSSL checked the
+	 * signature of x509[i] with the key of x509[i + 1] while verifying
+	 * a served chain (cert_chain_proven()); 0 for chains read from files.
+	 */
+	size_t n_proven;
 };
 
 /* The bounds of a pair's messages (msg.h), the NUL included. */
@@ -106,6 +112,15 @@ void cert_info_done(struct cert_info *ci);
  */
 int cert_chain_from_x509(X509 *const *certs, size_t n, struct cert_chain *ret);
 void cert_chain_done(struct cert_chain *c);
+/*
+ * How many leading links of c (the leaf first) a verification that
+ * succeeded checked: verified is the path it built (SSL_get0_verified_chain()),
+ * and X509_verify_cert() checks the signature of each certificate of its
+ * path with the next one's key (RFC 5280 6.1.3 (a)(1)).  A link counts
+ * while both its certificates stand, byte for byte, at the same place of
+ * the path.  Call it only for a path that verified (X509_V_OK).
+ */
+size_t cert_chain_proven(const struct cert_chain *c, STACK_OF(X509) *verified);
 /* Lets go of the certificates themselves, keeping their facts: x509 becomes NULL. */
 void cert_chain_drop_x509(struct cert_chain *c);
 

@@ -863,6 +863,83 @@ static void test_seen(void)
 	x509_pair_cache_clear();
 }
 
+static X509 *read_x509(const char *name)
+{
+	_cleanup_fclose_ FILE *f = fopen(fx(name), "re");
+
+	return f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+}
+
+/*
+ * A link a handshake proved is not checked again, for exactly the two
+ * certificates proven; any other bytes are checked.  The forged
+ * intermediate carries the right name under another key: only a proof
+ * (here made by hand) lets it pass, which shows the check was skipped.
+ */
+static void test_proven_links(void)
+{
+	struct pair_files pf = { .cert = fx("chain-forged.pem"), .key = fx("leaf.key") };
+	X509 *leaf = read_x509("leaf.pem"), *in = read_x509("int.pem"), *root = read_x509("root.pem");
+	X509 *forged = read_x509("forged.pem");
+	X509 *root2 = read_x509("root.pem");
+	STACK_OF(X509) *path = sk_X509_new_null();
+	struct cert_chain c = {};
+	X509 *served[3] = { leaf, in, root };
+	struct disk_pair forged_pair, a;
+
+	sk_X509_push(path, leaf);
+	sk_X509_push(path, in);
+	sk_X509_push(path, root2);
+	cert_chain_from_x509(served, 3, &c);
+	ok(cert_chain_proven(&c, path) == 2, "proven: leaf, intermediate, root the same bytes on the path: 2 links");
+	cert_chain_done(&c);
+	cert_chain_from_x509(served, 2, &c);
+	ok(cert_chain_proven(&c, path) == 1, "proven: a chain sent without its root: 1 link");
+	cert_chain_done(&c);
+	served[1] = forged;
+	cert_chain_from_x509(served, 3, &c);
+	ok(cert_chain_proven(&c, path) == 0, "proven: another intermediate than the path's: none");
+	ok(cert_chain_proven(&c, NULL) == 0, "proven: no path: none");
+	cert_chain_done(&c);
+	cert_chain_from_x509(served, 1, &c);
+	ok(cert_chain_proven(&c, path) == 0, "proven: a leaf alone: none");
+	cert_chain_done(&c);
+
+	disk_pair_load(fx("chain-forged.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &forged_pair);
+	ok(forged_pair.status == X509_CHAIN_ORDER, "proven: the forged chain read alone is out of order");
+	pf.seen_leaf = &forged_pair.leaf;
+	pf.seen_chain = &forged_pair.chain;
+	x509_pair_cache_clear();
+	disk_pair_load_files(&pf, NULL, time(NULL), &a);
+	ok(a.status == X509_CHAIN_ORDER, "proven: seen but not proven, the signature is checked (%s)",
+	   msg_text(a.detail));
+	disk_pair_done(&a);
+	forged_pair.chain.n_proven = 1;
+	x509_pair_cache_clear();
+	disk_pair_load_files(&pf, NULL, time(NULL), &a);
+	ok(a.status == X509_VALID && a.chain_in_order,
+	   "proven: the same two certificates proven are not checked again (%s)", msg_text(a.detail));
+	disk_pair_done(&a);
+
+	/* Proven for another intermediate: the forged one's signature is checked. */
+	disk_pair_done(&forged_pair);
+	disk_pair_load(fx("fullchain.pem"), NULL, fx("leaf.key"), NULL, time(NULL), &forged_pair);
+	forged_pair.chain.n_proven = 1;
+	x509_pair_cache_clear();
+	disk_pair_load_files(&pf, NULL, time(NULL), &a);
+	ok(a.status == X509_CHAIN_ORDER && a.chain.x509[0] == forged_pair.chain.x509[0],
+	   "proven: a link proven for other bytes proves nothing of these (%s)", msg_text(a.detail));
+	disk_pair_done(&a);
+	disk_pair_done(&forged_pair);
+	x509_pair_cache_clear();
+	sk_X509_free(path);
+	X509_free(leaf);
+	X509_free(in);
+	X509_free(root);
+	X509_free(root2);
+	X509_free(forged);
+}
+
 /* Writes der as one PEM block of name into the fixture file. */
 static bool write_pem(const char *file, const char *name, const unsigned char *der, long len)
 {
@@ -1034,6 +1111,7 @@ int main(void)
 	test_cache();
 	test_issuers_shared();
 	test_seen();
+	test_proven_links();
 	test_key_type();
 	test_key_type_odd_encodings();
 
