@@ -131,7 +131,7 @@ int conf_file_read(struct conf_errors *e, const char *path, bool check_owner,
 	struct stat st;
 	int r;
 
-	fd = open_regular(path, 0);
+	fd = open_regular(path, 0, NULL);
 	if (fd == -ENXIO || fd == -EISDIR) {
 		/* Looked at again for the message only. */
 		const char *what = stat(path, &st) == 0 ? file_type_name(st.st_mode)

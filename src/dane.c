@@ -345,7 +345,7 @@ static int anchor_file_check(const char *path, char *err, size_t errlen)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	char line[4096];
-	int fd = open_regular(path, 0);
+	int fd = open_regular(path, 0, NULL);
 	size_t total = 0;
 
 	if (fd < 0) {

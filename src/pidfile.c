@@ -108,7 +108,7 @@ int pidfile_read(const struct pidfile_expect *x, pid_t *ret_pid, uid_t *ret_file
 	r = trust_walk(&rule, x->path, path, &st, msg, len);
 	if (r < 0)
 		return r;
-	fd = open_regular(path, O_NOFOLLOW);
+	fd = open_regular(path, O_NOFOLLOW, NULL);
 	if (fd == -ENXIO || fd == -EISDIR) {
 		snprintf(msg, len, "pid file %s is %s, not a regular file; pid-file must name the file "
 			 "the service writes its process id to", x->path, file_type_name(st.st_mode));
@@ -157,7 +157,7 @@ static int read_status(pid_t pid, pid_t *ret_ppid, uid_t *ret_ruid, uid_t *ret_e
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	if (!text)
 		return -ENOMEM;
-	fd = open_regular(path, 0);
+	fd = open_regular(path, 0, NULL);
 	if (fd < 0)
 		return fd == -ENOENT ? -ESRCH : fd;
 	n = read_some(fd, text, STATUS_MAX);

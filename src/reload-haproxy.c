@@ -250,7 +250,7 @@ static int parse_list(struct haproxy_op *h)
 /* Appends the file at path to buf without its empty lines: one would end the payload. */
 static int append_pem(const char *path, char *buf, size_t *len, size_t max)
 {
-	_cleanup_close_ int fd = open_regular(path, 0);
+	_cleanup_close_ int fd = open_regular(path, 0, NULL);
 	char chunk[4096];
 	bool line_start = *len == 0 || buf[*len - 1] == '\n';
 	ssize_t n;

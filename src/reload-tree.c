@@ -41,7 +41,7 @@ struct reload_tree {
 /* Reads a small file of /proc or /sys into buf (NUL-terminated). */
 static ssize_t read_small(const char *path, char *buf, size_t len)
 {
-	int fd = open_regular(path, 0);
+	int fd = open_regular(path, 0, NULL);
 	ssize_t n, got = 0;
 
 	if (fd < 0)
@@ -59,7 +59,7 @@ static int cgroup2_mount(char *out, size_t len)
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
-	int fd = open_regular("/proc/self/mountinfo", 0);
+	int fd = open_regular("/proc/self/mountinfo", 0, NULL);
 
 	if (fd < 0 || !(f = fdopen(fd, "r"))) {
 		if (fd >= 0)

@@ -540,7 +540,7 @@ int state_load(const char *dir, struct state *ret, char *err, size_t errlen)
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME) >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open_regular(path, O_NOFOLLOW);
+	fd = open_regular(path, O_NOFOLLOW, NULL);
 	if (fd < 0)
 		return fd;
 	r = fstat(fd, &st) < 0 ? -errno : state_file_check(path, &st, err, errlen);

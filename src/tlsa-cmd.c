@@ -41,7 +41,7 @@ void pem_chain_free(X509 **chain, size_t n)
 static BIO *pem_open(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd = open_regular(path, 0);
+	int fd = open_regular(path, 0, NULL);
 	BIO *b;
 
 	if (fd < 0) {

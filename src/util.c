@@ -217,10 +217,10 @@ void format_duration(uint64_t usec, char *out, size_t outlen)
 	snprintf(out, outlen, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
 }
 
-int open_regular(const char *path, int extra_flags)
+int open_regular(const char *path, int extra_flags, struct stat *ret_st)
 {
 	struct stat st;
-	int fd, flags, r;
+	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | extra_flags);
 	if (fd < 0)
@@ -233,11 +233,13 @@ int open_regular(const char *path, int extra_flags)
 		r = S_ISDIR(st.st_mode) ? -EISDIR : -ENXIO;
 		goto fail;
 	}
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+	/* Of the flags F_SETFL changes, the open set O_NONBLOCK alone. */
+	if (fcntl(fd, F_SETFL, 0) < 0) {
 		r = -errno;
 		goto fail;
 	}
+	if (ret_st)
+		*ret_st = st;
 	return fd;
 fail:
 	close(fd);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,11 +93,12 @@ int write_file_atomic(const char *path, mode_t mode,
  * O_NONBLOCK (a FIFO nobody writes to would otherwise hang the caller
  * forever), then refuses anything that is not a regular file, then clears
  * O_NONBLOCK again.  extra_flags are or-ed in (O_NOFOLLOW, say); O_RDONLY,
- * O_CLOEXEC and O_NOCTTY are always set.  Returns the descriptor, or
+ * O_CLOEXEC and O_NOCTTY are always set.  What fstat() said of the file
+ * goes to *ret_st when ret_st is not NULL.  Returns the descriptor, or
  * -EISDIR for a directory, -ENXIO for a FIFO, socket or device (see
  * file_type_name() for the message), or the open's negative errno.
  */
-int open_regular(const char *path, int extra_flags);
+int open_regular(const char *path, int extra_flags, struct stat *ret_st);
 
 /* "a FIFO", "a directory", "a socket", ... for the type bits of st_mode. */
 const char *file_type_name(mode_t mode);

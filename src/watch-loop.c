@@ -67,7 +67,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 /* The value of a sysctl under /proc/sys, or "?" when it cannot be read. */
 static void read_sysctl(const char *path, char *buf, size_t len)
 {
-	int fd = open_regular(path, 0);
+	int fd = open_regular(path, 0, NULL);
 	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
 
 	if (fd >= 0)

@@ -73,7 +73,7 @@ static int pem_file_open(struct pem_file *f, struct disk_pair *p, int *ret_fd,
 	int fd;
 
 	path_text(f->path, path);
-	fd = open_regular(f->path, 0);
+	fd = open_regular(f->path, 0, &st);
 	if (fd == -ENOENT) {
 		pair_status(p, X509_MISSING, "%s file %s does not exist", f->role, path);
 		return 1;
@@ -88,11 +88,9 @@ static int pem_file_open(struct pem_file *f, struct disk_pair *p, int *ret_fd,
 				    f->role, path);
 		return 1;
 	}
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	if (fd < 0) {
 		pair_status(p, X509_UNREADABLE, "cannot read %s file %s: %s",
-			    f->role, path, strerror(fd < 0 ? -fd : errno));
-		if (fd >= 0)
-			close(fd);
+			    f->role, path, strerror(-fd));
 		return 1;
 	}
 	f->mode = st.st_mode;

@@ -127,15 +127,15 @@ static void regular_files(void)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/fifo", dir);
-	ok(mkfifo(path, 0600) == 0 && open_regular(path, 0) == -ENXIO,
+	ok(mkfifo(path, 0600) == 0 && open_regular(path, 0, NULL) == -ENXIO,
 	   "a FIFO without a writer is refused without blocking");
 	ok(strcmp(file_type_name(S_IFIFO), "a FIFO") == 0, "and named a FIFO");
 	unlink(path);
-	ok(open_regular(dir, 0) == -EISDIR, "a directory is refused");
+	ok(open_regular(dir, 0, NULL) == -EISDIR, "a directory is refused");
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
 	sock = socket(AF_UNIX, SOCK_STREAM, 0);
 	ok(sock >= 0 && bind(sock, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	   open_regular(sa.sun_path, 0) == -ENXIO, "a socket is refused");
+	   open_regular(sa.sun_path, 0, NULL) == -ENXIO, "a socket is refused");
 	if (sock >= 0)
 		close(sock);
 	unlink(sa.sun_path);
@@ -143,13 +143,13 @@ static void regular_files(void)
 	fd = open(path, O_WRONLY | O_CREAT, 0600);
 	if (fd >= 0)
 		close(fd);
-	fd = open_regular(path, 0);
+	fd = open_regular(path, 0, NULL);
 	ok(fd >= 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK), "a regular file opens, blocking");
 	if (fd >= 0)
 		close(fd);
-	ok(open_regular(path, O_DIRECTORY) == -ENOTDIR, "extra flags are passed on");
+	ok(open_regular(path, O_DIRECTORY, NULL) == -ENOTDIR, "extra flags are passed on");
 	unlink(path);
-	ok(open_regular(path, 0) == -ENOENT, "a missing file is -ENOENT");
+	ok(open_regular(path, 0, NULL) == -ENOENT, "a missing file is -ENOENT");
 	rmdir(dir);
 }
 
