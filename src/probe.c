@@ -248,14 +248,18 @@ static void engine_dispatch(struct probe_engine *e)
 	e->dispatching = false;
 }
 
+bool probe_target_valid(const struct probe_target *t)
+{
+	return t && t->host && (t->starttls < 0 || (size_t)t->starttls < starttls_n_drivers);
+}
+
 int probe_start(struct probe_engine *e, const struct probe_target *t,
 		probe_done_t done, void *userdata)
 {
 	struct probe *p;
 	int r;
 
-	if (!e || !t || !t->host || !done ||
-	    (t->starttls >= 0 && (size_t)t->starttls >= starttls_n_drivers))
+	if (!e || !done || !probe_target_valid(t))
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)

@@ -104,6 +104,9 @@ typedef void (*probe_done_t)(const struct probe_target *t, struct probe_result *
 /* The engine takes its own reference to event. */
 int probe_engine_new(sd_event *event, unsigned max_in_flight, struct probe_engine **ret);
 
+/* Whether probe_start() takes t: a host, and no STARTTLS or a driver of starttls.h. */
+bool probe_target_valid(const struct probe_target *t);
+
 /*
  * Queues a probe.  The target's strings must live until done is called.
  * done is called exactly once, from the event loop, never from inside
