@@ -2,7 +2,7 @@
  * check.c - a one-shot reconcile of endpoints, without acting on it.
  *
  * The items are shared out among a few workers, one thread per CPU (at
- * most CHECK_WORKERS_MAX), each with its own sd-event loop and probe
+ * most PROBE_WORKERS_MAX), each with its own sd-event loop and probe
  * engine, and the max-probes bound shared out among them: a TLS handshake
  * costs the client about what it costs the server, so one loop on one
  * core bounds `check` of many endpoints.  The workers share nothing but
@@ -16,15 +16,14 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <systemd/sd-event.h>
 
 #include "check.h"
 #include "fdlimit.h"
+#include "probe-pool.h"
 #include "starttls.h"
 
-#define CHECK_WORKERS_MAX 4   /* threads, each with its own event loop and probe engine */
 #define MIN_SHARE 32          /* items a worker is worth starting for */
 
 /* The pair of an item as the judgement loads it: of files with a pair per key type, the one probed. */
@@ -276,29 +275,25 @@ static void *share_thread(void *userdata)
 }
 
 /*
- * How many workers: one per CPU, at most CHECK_WORKERS_MAX, each with at
- * least MIN_SHARE items and one probe in flight.  A handshake costs the
- * client about as much CPU as the server: one loop on one core is what
- * bounds `check` of many endpoints, not the network.
+ * How many workers: the probe pool's rule (one per CPU, at most
+ * PROBE_WORKERS_MAX, each with one probe in flight at least), each with at
+ * least MIN_SHARE items.  A handshake costs the client about as much CPU
+ * as the server: one loop on one core is what bounds `check` of many
+ * endpoints, not the network.
  */
 static unsigned workers_for(size_t n, unsigned max_in_flight)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned k = cpus > 0 ? (unsigned)cpus : 1;
+	unsigned k = probe_workers(max_in_flight);
 
-	if (k > CHECK_WORKERS_MAX)
-		k = CHECK_WORKERS_MAX;
 	if (k > n / MIN_SHARE)
 		k = (unsigned)(n / MIN_SHARE);
-	if (k > max_in_flight)
-		k = max_in_flight;
 	return k ? k : 1;
 }
 
 int check_items_run(struct check_item *items, size_t n, unsigned max_in_flight,
 		    const struct dane_options *dane, time_t now, char *err, size_t errlen)
 {
-	struct share shares[CHECK_WORKERS_MAX];
+	struct share shares[PROBE_WORKERS_MAX];
 	char why[512];
 	unsigned k;
 	int r = SEVERITY_OK;
