@@ -277,6 +277,7 @@ EOF
 	_lines=$(log_count "$_mark" .)
 	while read -r _t _c _w; do
 		_name=watcher
+		[ "$(cat "/proc/$3/task/$_t/comm" 2>/dev/null)" = certwatch-probe ] && _name=probe
 		[ "$_t" = "$3" ] && _name=main
 		echo "$1 $2 $_name $(($(cpu_ticks "$3" "$_t") - _c)) $(($(wakeups "$3" "$_t") - _w)) $_lines"
 	done <"$TEST_TMP/idle0" >>"$IDLE"

@@ -178,7 +178,7 @@ static int on_post(sd_event_source *src, void *userdata)
 	(void)sd_event_source_set_enabled(src, SD_EVENT_OFF);
 	if (!p->dirty)
 		return 0;
-	if (p->src.engine && probe_engine_pending(p->src.engine) > 0 &&
+	if (p->src.pool && probe_pool_pending(p->src.pool) > 0 &&
 	    now_monotonic_usec() < p->dirty_since + PERSIST_MAX_DELAY_USEC) {
 		/* A pass is under way: its end writes, or the delay does. */
 		(void)sd_event_source_set_time(p->delay, p->dirty_since + PERSIST_MAX_DELAY_USEC);

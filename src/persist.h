@@ -5,7 +5,7 @@
  *
  * Writing is coalesced: persist_mark() only notes that something changed,
  * and the files are written from a post source of the loop once the probe
- * engine is quiet, or at the latest PERSIST_MAX_DELAY_USEC after the first
+ * pool is quiet, or at the latest PERSIST_MAX_DELAY_USEC after the first
  * unsaved change.  A pass over hundreds of services therefore costs a
  * handful of writes, not one per service, and each write appends to the
  * state file only the records that changed (struct state_writer).
@@ -17,7 +17,7 @@
 #include <systemd/sd-event.h>
 
 #include "check.h"
-#include "probe.h"
+#include "probe-pool.h"
 #include "service.h"
 #include "state.h"
 
@@ -29,7 +29,7 @@ struct persist_source {
 	size_t n_services;
 	const struct check_item *items;
 	size_t n_items;
-	const struct probe_engine *engine;   /* writes wait while its probes run */
+	const struct probe_pool *pool;       /* writes wait while its probes run */
 };
 
 struct persist;

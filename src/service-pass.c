@@ -16,7 +16,7 @@
 #include "service-int.h"
 
 /*
- * Endpoints of a pass under way at once: more than the probe engine runs,
+ * Endpoints of a pass under way at once: more than the probe pool runs,
  * so that it never waits, and few enough that the pairs read for them
  * (aimed, not judged yet) are a window, not the whole host.
  */
@@ -196,7 +196,7 @@ static void fill_window(struct service *s)
 
 		check_item_aim(e->it);
 		e->probed = e->looking_up = false;
-		r = probe_start(s->env->engine, &e->it->target, on_probe_done, e);
+		r = probe_pool_start(s->env->pool, &e->it->target, on_probe_done, e);
 		if (r < 0) {
 			log_error("%s/%s: cannot start a probe: %s", s->conf->name, e->it->endpoint,
 				  strerror(-r));

@@ -20,7 +20,7 @@
 #include "check.h"
 #include "metrics.h"
 #include "policy.h"
-#include "probe.h"
+#include "probe-pool.h"
 #include "reload.h"
 #include "state.h"
 
@@ -29,7 +29,7 @@ struct service;
 /* What the loop lends every service; it outlives them. */
 struct service_env {
 	sd_event *event;
-	struct probe_engine *engine;
+	struct probe_pool *pool;
 	struct dane_resolver *resolver;    /* NULL when no endpoint wants DANE */
 	struct reload_env *reload;
 	const struct conf *conf;

@@ -198,7 +198,7 @@ static int build(struct setup *s, const struct setup *running, const struct stat
 			    "set a shorter metrics-file", s->conf->metrics_file, s->only);
 	src = (struct persist_source) {
 		.services = s->services, .n_services = s->n_services,
-		.items = s->items, .n_items = s->n_items, .engine = s->engine,
+		.items = s->items, .n_items = s->n_items, .pool = s->pool,
 	};
 	r = persist_new(s->env.event, s->state_dir, s->conf->metrics_file ? metrics : NULL, &src,
 			&s->persist);
@@ -256,16 +256,16 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 	if (r >= 0)
 		r = make_state_dir(s, running, err, errlen);
 	if (r >= 0)
-		r = probe_engine_new(event, c->max_probes, &s->engine);
+		r = probe_pool_new(event, c->max_probes, 0, &s->pool);
 	if (r >= 0)
-		probe_engine_on_notice(s->engine, on_probe_notice, s);
+		probe_pool_on_notice(s->pool, on_probe_notice, s);
 	if (r >= 0)
 		r = make_resolver(s, event, err, errlen);
 	if (r >= 0)
 		r = watcher_new(event, c->poll_interval_usec, on_files_changed, s, &s->watcher);
 	if (r >= 0) {
 		watcher_on_fallback(s->watcher, on_polling, s);
-		s->env.engine = s->engine;
+		s->env.pool = s->pool;
 		if (!saved)
 			load_saved(s, &loaded);
 		r = build(s, running, saved ? saved : &loaded, err, errlen);
@@ -336,8 +336,8 @@ void setup_free(struct setup *s)
 	control_server_free(s->control);
 	persist_free(s->persist);
 	watcher_free(s->watcher);
-	/* The engine first: its cancelled probes must not call back into a service. */
-	probe_engine_free(s->engine);
+	/* The probes first: cancelled, they must not call back into a service. */
+	probe_pool_free(s->pool);
 	for (size_t i = 0; i < s->n_services; i++)
 		service_free(s->services[i]);
 	free(s->services);

@@ -1,6 +1,6 @@
 /*
  * setup.h - everything the daemon runs for one configuration: the probe
- * engine, the watcher, the endpoints, a runtime per service, the state
+ * pool, the watcher, the endpoints, a runtime per service, the state
  * writer and the control socket.
  *
  * A SIGHUP builds a whole new setup beside the running one (setup_new()
@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "control-server.h"
 #include "persist.h"
+#include "probe-pool.h"
 #include "reload.h"
 #include "service.h"
 #include "state.h"
@@ -30,7 +31,7 @@ struct setup {
 	const char *only;                 /* the one service guarded (certwatch@NAME), or NULL */
 	char state_dir[PATH_MAX];         /* state-dir, or state-dir/NAME with only */
 	int lock_fd;                      /* state_lock_take()'s, held for the setup's life */
-	struct probe_engine *engine;
+	struct probe_pool *pool;          /* the probes' threads (probe-pool.h) */
 	struct dane_resolver *resolver;   /* made only when an endpoint wants DANE */
 	struct watcher *watcher;          /* built by setup_new, started by setup_start */
 	struct check_item *items;         /* every endpoint, service by service */
