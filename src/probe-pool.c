@@ -2,9 +2,14 @@
  * probe-pool.c - the probe engine on a few threads; see probe-pool.h.
  *
  * A probe is handed over as a job: a copy of its target, its done and
- * userdata, and later its result.  The caller's thread puts the job on the
- * queue of the worker with the fewest jobs in hand and bumps that worker's
- * eventfd; the worker's loop takes its queue and starts the probes on its
+ * userdata, and later its result.  Jobs wait on the caller's thread until
+ * a worker has room: at most twice its share of max_in_flight in hand, so
+ * that its engine always has the next probes queued, but a pass over
+ * thousands of endpoints is not all handed out at once (a probe an engine
+ * queues, with its timer and its delivery's source, costs more than the
+ * job) nor to a worker whose probes are slow while another is idle.  The caller's thread puts the job on the
+ * queue of the worker with the most room and bumps that worker's eventfd;
+ * the worker's loop takes its queue and starts the probes on its
  * engine.  The engine's done, on the worker, fills the job in, puts it on
  * the pool's queue of results and bumps the pool's eventfd; the caller's
  * loop delivers the results one per iteration from a defer source, as the
@@ -70,6 +75,7 @@ struct worker {
 	bool stop;                    /* under the pool's lock */
 	atomic_uint closing;          /* its engine's, as of its last turn */
 	unsigned in_hand;             /* the caller's thread's: given, not delivered */
+	unsigned room;                /* in_hand at most */
 };
 
 struct probe_pool {
@@ -80,6 +86,7 @@ struct probe_pool {
 	int done_fd;
 	sd_event_source *arrived, *deliver;
 	struct job_list all;          /* every job started and not delivered */
+	struct job_list waiting;      /* the caller's thread's: not handed out yet */
 	unsigned pending;
 	probe_notice_t on_notice;
 	void *notice_userdata;
@@ -157,7 +164,7 @@ static void start_job(struct worker *w, struct job *j)
 
 	if (r >= 0)
 		return;
-	/* The target was checked by probe_pool_start(): only memory was missing.  Said all the same. */
+	/* The target was checked by probe_pool_start(): only memory was missing.  done all the same. */
 	j->result = (struct probe_result) {
 		.status = PROBE_CONNECT_FAILED,
 		.phase = PROBE_PHASE_QUEUED,
@@ -232,6 +239,39 @@ static int on_arrived(sd_event_source *s, int fd, uint32_t revents, void *userda
 	return 0;
 }
 
+/* A job to w: its queue, and its eventfd when the queue was empty. */
+static void give(struct worker *w, struct job *j)
+{
+	bool was_empty;
+
+	j->w = w;
+	w->in_hand++;
+	pthread_mutex_lock(&w->pool->lock);
+	was_empty = TAILQ_EMPTY(&w->jobs);
+	TAILQ_INSERT_TAIL(&w->jobs, j, link);
+	pthread_mutex_unlock(&w->pool->lock);
+	if (was_empty)
+		bump(w->wake_fd);
+}
+
+/* Waiting jobs to the workers, the one with the most room first, while one has room. */
+static void hand_out(struct probe_pool *p)
+{
+	struct job *j;
+
+	while ((j = TAILQ_FIRST(&p->waiting))) {
+		struct worker *w = &p->workers[0];
+
+		for (unsigned i = 1; i < p->n_workers; i++)
+			if (p->workers[i].room - p->workers[i].in_hand > w->room - w->in_hand)
+				w = &p->workers[i];
+		if (w->in_hand >= w->room)
+			return;
+		TAILQ_REMOVE(&p->waiting, j, link);
+		give(w, j);
+	}
+}
+
 static void deliver_job(struct probe_pool *p, struct job *j)
 {
 	struct probe_target t = j->target;
@@ -243,6 +283,7 @@ static void deliver_job(struct probe_pool *p, struct job *j)
 	p->pending--;
 	j->w->in_hand--;
 	free(j);
+	hand_out(p);
 	done(&t, &r, ud);
 }
 
@@ -274,29 +315,18 @@ static int on_deliver(sd_event_source *s, void *userdata)
 int probe_pool_start(struct probe_pool *p, const struct probe_target *t, probe_done_t done,
 		     void *userdata)
 {
-	struct worker *w;
 	struct job *j;
-	bool was_empty;
 
 	if (!p || !done || !probe_target_valid(t))
 		return -EINVAL;
 	j = malloc(sizeof(*j));
 	if (!j)
 		return -ENOMEM;
-	w = &p->workers[0];
-	for (unsigned i = 1; i < p->n_workers; i++)
-		if (p->workers[i].in_hand < w->in_hand)
-			w = &p->workers[i];
-	*j = (struct job) { .w = w, .target = *t, .done = done, .userdata = userdata };
+	*j = (struct job) { .target = *t, .done = done, .userdata = userdata };
 	TAILQ_INSERT_TAIL(&p->all, j, all);
+	TAILQ_INSERT_TAIL(&p->waiting, j, link);
 	p->pending++;
-	w->in_hand++;
-	pthread_mutex_lock(&p->lock);
-	was_empty = TAILQ_EMPTY(&w->jobs);
-	TAILQ_INSERT_TAIL(&w->jobs, j, link);
-	pthread_mutex_unlock(&p->lock);
-	if (was_empty)
-		bump(w->wake_fd);
+	hand_out(p);
 	return 0;
 }
 
@@ -402,6 +432,7 @@ int probe_pool_new(sd_event *event, unsigned max_in_flight, unsigned n_workers,
 	TAILQ_INIT(&p->results);
 	TAILQ_INIT(&p->notices);
 	TAILQ_INIT(&p->all);
+	TAILQ_INIT(&p->waiting);
 	for (unsigned i = 0; i < PROBE_WORKERS_MAX; i++) {
 		p->workers[i] = (struct worker) { .pool = p, .wake_fd = -1 };
 		TAILQ_INIT(&p->workers[i].jobs);
@@ -418,9 +449,12 @@ int probe_pool_new(sd_event *event, unsigned max_in_flight, unsigned n_workers,
 	if (p->n_workers > max_in_flight)
 		p->n_workers = max_in_flight;
 	/* max-probes is the bound for the whole pool: shared out. */
-	for (unsigned i = 0; i < p->n_workers && r >= 0; i++)
-		r = worker_new(&p->workers[i], max_in_flight / p->n_workers +
-			       (i < max_in_flight % p->n_workers));
+	for (unsigned i = 0; i < p->n_workers && r >= 0; i++) {
+		unsigned share = max_in_flight / p->n_workers + (i < max_in_flight % p->n_workers);
+
+		p->workers[i].room = 2 * share;
+		r = worker_new(&p->workers[i], share);
+	}
 	for (unsigned i = 0; i < p->n_workers && r >= 0; i++)
 		r = worker_start(&p->workers[i]);
 	if (r < 0)
@@ -458,7 +492,7 @@ void probe_pool_free(struct probe_pool *p)
 		if (w->wake_fd >= 0)
 			close(w->wake_fd);
 	}
-	/* Wherever each was: on a queue, in a cancelled probe, among the results. */
+	/* Wherever each was: waiting, on a queue, in a cancelled probe, among the results. */
 	while ((j = TAILQ_FIRST(&p->all))) {
 		TAILQ_REMOVE(&p->all, j, all);
 		probe_result_done(&j->result);

@@ -7,8 +7,7 @@
  * it OpenSSL decoding the server's certificates: on one thread, a host of
  * thousands of endpoints waits for one core.  Each worker is a thread with
  * its own sd-event loop and its own probe engine, and max_in_flight is
- * shared out among them; a probe goes to the worker with the fewest in
- * hand.  Everything but the probe itself stays on the caller's thread: the
+ * shared out among them; a probe goes to a worker with room for it.  Everything but the probe itself stays on the caller's thread: the
  * result comes back by value and done is called there, with the same
  * promises as the engine's (exactly once, from the loop, never from inside
  * probe_pool_start(), and not at all once the pool is freed).  The
