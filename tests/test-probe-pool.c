@@ -43,6 +43,7 @@ struct server {
 
 struct slot {
 	unsigned calls;
+	unsigned order;               /* run.n_done when its done was called */
 	bool on_caller;
 	struct probe_result r;
 };
@@ -142,7 +143,7 @@ static void on_done(const struct probe_target *t, struct probe_result *r, void *
 	run.done_in_start |= run.in_start;
 	probe_result_done(&s->r);
 	s->r = *r;
-	run.n_done++;
+	s->order = ++run.n_done;
 	/* done may start probes: the next slots, from inside it. */
 	if (run.again > 0) {
 		unsigned i = PROBES_MAX - run.again--;
@@ -351,6 +352,48 @@ static void free_with_probes_in_flight_calls_no_done(const struct server *refuse
 	close(silent.fd);
 }
 
+/*
+ * max-probes is one bound for the whole pool, as for one engine: a probe
+ * started while fewer than max-probes are in flight starts at once, even
+ * when the worker it would go to is busy with handshakes that never end.
+ * Two workers of two probes each; the probes in the order s g s g g (s:
+ * a server that accepts and never answers, g: a TLS server): the last g
+ * must not wait behind the two s of one worker while the other is idle.
+ */
+static void a_free_slot_is_not_left_idle_behind_stalled_probes(const struct server *tls)
+{
+	const bool stalls[] = { true, false, true, false, false };
+	const unsigned n = sizeof(stalls) / sizeof(stalls[0]);
+	struct probe_target g = target_of(tls, 20 * USEC_PER_SEC), s;
+	struct server silent;
+	unsigned last_g = 0, first_s = 0;
+	int r = 0;
+
+	if (run_reset() < 0 || listen_on_loopback(&silent, true) < 0) {
+		ok(0, "a loop and a silent server for the test");
+		return;
+	}
+	/* Long enough that any good probe is over first, unless it waited for them. */
+	s = target_of(&silent, 8 * USEC_PER_SEC);
+	ok(probe_pool_new(run.event, 4, 2, &run.pool) == 0, "a pool of 2 workers, 4 probes");
+	for (unsigned i = 0; i < n; i++)
+		r |= start(stalls[i] ? &s : &g, i);
+	ok(r == 0, "%u probes started: 2 that stall, 3 to a TLS server", n);
+	ok(run_until_quiet() == 0, "every probe delivered before the deadline");
+	for (unsigned i = 0; i < n; i++) {
+		if (stalls[i] && (!first_s || run.slots[i].order < first_s))
+			first_s = run.slots[i].order;
+		if (!stalls[i] && run.slots[i].order > last_g)
+			last_g = run.slots[i].order;
+		if (!stalls[i] && run.slots[i].r.status != PROBE_OK)
+			diag_result(i, &run.slots[i].r);
+	}
+	ok(last_g < first_s, "every TLS probe delivered before the stalled ones time out "
+	   "(the last at %u, the first stalled at %u)", last_g, first_s);
+	probe_pool_free(run.pool);
+	close(silent.fd);
+}
+
 static unsigned open_now(void)
 {
 	unsigned n = 0;
@@ -453,6 +496,7 @@ int main(void)
 	done_is_called_once_per_probe_on_the_callers_thread(1, &tls, &refused);
 	done_is_called_once_per_probe_on_the_callers_thread(PROBE_WORKERS_MAX, &tls, &refused);
 	free_with_probes_in_flight_calls_no_done(&refused);
+	a_free_slot_is_not_left_idle_behind_stalled_probes(&tls);
 	a_workers_notice_reaches_the_callers_thread(&tls);
 	the_pools_limit_is_said_once();
 	(void)run_reset();
