@@ -3,12 +3,16 @@
  *
  * A probe is handed over as a job: a copy of its target, its done and
  * userdata, and later its result.  Jobs wait on the caller's thread until
- * a worker has room: at most twice its share of max_in_flight in hand, so
- * that its engine always has the next probes queued, but a pass over
- * thousands of endpoints is not all handed out at once (a probe an engine
- * queues, with its timer and its delivery's source, costs more than the
- * job) nor to a worker whose probes are slow while another is idle.  The caller's thread puts the job on the
- * queue of the worker with the most room and bumps that worker's eventfd;
+ * a worker has room: at most its share of max_in_flight in hand.  Not
+ * more: a job queued in a worker's engine waits for one of that worker's
+ * probes to end, which for a server that stalls is the whole timeout,
+ * while another worker may have probes to spare; max_in_flight stays one
+ * bound for the pool, as it is for one engine.  (A goodbye still holds
+ * its place in the engine, a second at most.)
+ * Nor is a pass over thousands of endpoints handed out at once (a probe
+ * an engine queues, with its timer and its delivery's source, costs more
+ * than the job).  The caller's thread puts the job on the queue of the
+ * worker with the most room and bumps that worker's eventfd;
  * the worker's loop takes its queue and starts the probes on its
  * engine.  The engine's done, on the worker, fills the job in, puts it on
  * the pool's queue of results and bumps the pool's eventfd; the caller's
@@ -452,7 +456,7 @@ int probe_pool_new(sd_event *event, unsigned max_in_flight, unsigned n_workers,
 	for (unsigned i = 0; i < p->n_workers && r >= 0; i++) {
 		unsigned share = max_in_flight / p->n_workers + (i < max_in_flight % p->n_workers);
 
-		p->workers[i].room = 2 * share;
+		p->workers[i].room = share;
 		r = worker_new(&p->workers[i], share);
 	}
 	for (unsigned i = 0; i < p->n_workers && r >= 0; i++)
