@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,33 @@ static void the_pools_limit_is_said_once(void)
 	probe_pool_free(run.pool);
 }
 
+/*
+ * "One per CPU" is per CPU certwatch may run on: started with an affinity
+ * of one CPU (taskset -c 0, systemd's CPUAffinity=), one worker, not one
+ * per CPU of the machine taking turns on that one.
+ */
+static void one_worker_per_cpu_it_may_run_on(void)
+{
+	cpu_set_t saved, one;
+
+	if (sched_getaffinity(0, sizeof(saved), &saved) < 0 || CPU_COUNT(&saved) < 2) {
+		ok(1, "# SKIP fewer than 2 CPUs to run on: nothing to narrow");
+		return;
+	}
+	CPU_ZERO(&one);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &saved)) {
+			CPU_SET(c, &one);
+			break;
+		}
+	if (sched_setaffinity(0, sizeof(one), &one) < 0) {
+		ok(0, "an affinity of one CPU");
+		return;
+	}
+	ok(probe_workers(1000) == 1, "an affinity of one CPU: one worker (%u)", probe_workers(1000));
+	(void)sched_setaffinity(0, sizeof(saved), &saved);
+}
+
 int main(void)
 {
 	struct server tls = { .fd = -1 }, refused = { .fd = -1 };
@@ -492,6 +520,7 @@ int main(void)
 	ok(probe_workers(1) == 1, "one probe in flight: one worker");
 	ok(probe_workers(1000) >= 1 && probe_workers(1000) <= PROBE_WORKERS_MAX,
 	   "one worker per CPU, at most %d", PROBE_WORKERS_MAX);
+	one_worker_per_cpu_it_may_run_on();
 	done_is_called_once_per_probe_on_the_callers_thread(2, &tls, &refused);
 	done_is_called_once_per_probe_on_the_callers_thread(1, &tls, &refused);
 	done_is_called_once_per_probe_on_the_callers_thread(PROBE_WORKERS_MAX, &tls, &refused);
