@@ -35,6 +35,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -100,7 +101,10 @@ struct probe_pool {
 
 unsigned probe_workers(unsigned max_in_flight)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	/* The CPUs this process may run on (taskset, CPUAffinity=), not the machine's. */
+	long cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) :
+		    sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned k = cpus > 0 ? (unsigned)cpus : 1;
 
 	if (k > PROBE_WORKERS_MAX)

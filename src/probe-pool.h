@@ -26,8 +26,9 @@ struct probe_pool;
 
 /*
  * How many workers probe for a caller that allows max_in_flight probes at
- * once: one per online CPU, at most PROBE_WORKERS_MAX and max_in_flight;
- * at least 1.  `check` uses the same rule for its shares.
+ * once: one per CPU the process may run on (its affinity), at most
+ * PROBE_WORKERS_MAX and max_in_flight; at least 1.  `check` uses the same
+ * rule for its shares.
  */
 unsigned probe_workers(unsigned max_in_flight);
 
