@@ -5,7 +5,10 @@
  * Chained in arrays: one array of bucket heads, one of nodes, so that an
  * index of a quarter of a million entries is two allocations, and a
  * lookup touches one bucket.  The bucket count stays a power of two at
- * least twice the entries; growing rehashes the nodes in place.
+ * least twice the entries, and at most four times as many once grown;
+ * growing rehashes the nodes in place.  The nodes grow by a quarter, not
+ * by doubling: the index of 10,000 lineages is megabytes, and a renewal
+ * adds a few dozen entries to it.
  */
 #include "config.h"
 
@@ -100,7 +103,7 @@ int windex_add(struct windex *x, uint64_t key, size_t value)
 	size_t b;
 
 	if (!x->heads || 2 * (x->n + 1) > x->n_buckets) {
-		int r = rehash(x, 2 * (x->n + 1));
+		int r = rehash(x, x->n + 1);
 
 		if (r < 0)
 			return r;
@@ -108,7 +111,7 @@ int windex_add(struct windex *x, uint64_t key, size_t value)
 	if (value > UINT32_MAX)
 		return -E2BIG;
 	if (x->n == x->cap) {
-		int r = resize_nodes(x, x->cap ? 2 * x->cap : 64);
+		int r = resize_nodes(x, x->cap + x->cap / 4 + 64);
 
 		if (r < 0)
 			return r;

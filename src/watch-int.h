@@ -75,6 +75,7 @@ struct watcher {
 	unsigned long wakeups;    /* atomic: the loop woken by the thread */
 	unsigned long resolutions;   /* atomic: chains resolved by the thread */
 	unsigned long synced_steps;  /* atomic: chain steps the thread's watch syncing visited */
+	size_t index_slack;       /* atomic: entries of by_entry beyond the live chains' steps */
 	size_t unsynced;          /* thread only: chains resolved since the last whole sync */
 	int efd;
 	pthread_t thread;

@@ -330,7 +330,11 @@ int watch_sync_all(struct watcher *w, bool *ret_added)
  * Which paths look each (directory, name) up, after the chains changed:
  * the entries of the chains resolved just now are added, and those of the
  * chains they replace stay (touch() asks the chain itself) until the
- * index holds twice the live entries and is built anew.
+ * index holds twice the live entries and is built anew.  It is built anew
+ * at once when half the chains or more were resolved again (the first
+ * arming resolves every chain twice: once, then again through the
+ * watches it added): building costs then at most twice what adding
+ * would, and the index does not keep a stale copy of every chain.
  */
 int watch_index_entries(struct watcher *w)
 {
@@ -342,13 +346,14 @@ int watch_index_entries(struct watcher *w)
 		steps += w->paths[i].chain.n;
 		fresh += w->paths[i].fresh ? w->paths[i].chain.n : 0;
 	}
-	all = w->by_entry.n_buckets == 0 || w->by_entry.n + fresh > 2 * steps;
+	all = w->by_entry.n_buckets == 0 || w->by_entry.n + fresh > 2 * steps || 2 * fresh >= steps;
 	if (all)
 		r = windex_reset(&w->by_entry, steps);
 	for (size_t i = 0; i < w->n_paths && r >= 0; i++)
 		for (size_t j = 0; j < w->paths[i].chain.n && r >= 0 && (all || w->paths[i].fresh); j++)
 			r = windex_add(&w->by_entry, windex_key_entry(chain_dir(&w->paths[i].chain, j),
 								     chain_name(&w->paths[i].chain, j)), i);
+	__atomic_store_n(&w->index_slack, w->by_entry.n - steps, __ATOMIC_RELAXED);
 	return r;
 }
 

@@ -136,6 +136,11 @@ unsigned long watcher_synced_steps(const struct watcher *w)
 	return __atomic_load_n(&w->synced_steps, __ATOMIC_RELAXED);
 }
 
+size_t watcher_index_slack(const struct watcher *w)
+{
+	return __atomic_load_n(&w->index_slack, __ATOMIC_RELAXED);
+}
+
 bool watcher_is_polling(const struct watcher *w)
 {
 	return w && watch_polling(w);

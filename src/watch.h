@@ -77,6 +77,13 @@ unsigned long watcher_resolutions(const struct watcher *w);
  */
 unsigned long watcher_synced_steps(const struct watcher *w);
 
+/*
+ * How many entries the thread's index of looked-up names holds beyond the
+ * steps of the chains as they are: stale ones, of chains resolved again
+ * since it was last built; 0 after the first arming (for tests).
+ */
+size_t watcher_index_slack(const struct watcher *w);
+
 /* True once inotify could not be used (a watch limit was reached) and files are polled. */
 bool watcher_is_polling(const struct watcher *w);
 
