@@ -54,6 +54,25 @@ static int64_t text_push(struct chain *c, size_t *cap, const char *s, size_t len
 	return (int64_t)at;
 }
 
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	for (const unsigned char *b = p; n > 0; n--, b++)
+		h = (h ^ *b) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+/* What tells a new or rewritten file: device, inode, size, mtime, ctime. */
+static uint64_t file_id(const struct stat *st)
+{
+	uint64_t id[] = {
+		st->st_dev, st->st_ino, (uint64_t)st->st_size,
+		(uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec,
+		(uint64_t)st->st_ctim.tv_sec, (uint64_t)st->st_ctim.tv_nsec,
+	};
+
+	return fnv(UINT64_C(0xcbf29ce484222325), id, sizeof(id));
+}
+
 static int chain_push(struct chain *c, size_t caps[2], const char *dir, const char *name,
 		      size_t len)
 {
@@ -124,7 +143,8 @@ int chain_resolve(const char *path, struct chain *ret)
 
 		p += strspn(p, "/");
 		if (!*p) {
-			c.found = stat(dir, &c.st) == 0;
+			c.found = stat(dir, &st) == 0;
+			c.file_id = c.found ? file_id(&st) : 0;
 			break;
 		}
 		len = strcspn(p, "/");
@@ -152,7 +172,7 @@ int chain_resolve(const char *path, struct chain *ret)
 			dir = TAKE(entry);
 		} else {
 			c.found = p[strspn(p, "/")] == '\0';
-			c.st = st;
+			c.file_id = file_id(&st);
 			break;
 		}
 	}
@@ -167,13 +187,6 @@ int chain_resolve(const char *path, struct chain *ret)
 	return r < 0 ? r : 0;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	for (const unsigned char *b = p; n > 0; n--, b++)
-		h = (h ^ *b) * UINT64_C(0x100000001b3);
-	return h;
-}
-
 uint64_t chain_print(const struct chain *c)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
@@ -182,14 +195,8 @@ uint64_t chain_print(const struct chain *c)
 		h = fnv(h, chain_dir(c, i), strlen(chain_dir(c, i)) + 1);
 		h = fnv(h, chain_name(c, i), strlen(chain_name(c, i)) + 1);
 	}
-	if (c->found) {
-		uint64_t id[] = {
-			c->st.st_dev, c->st.st_ino, (uint64_t)c->st.st_size,
-			(uint64_t)c->st.st_mtim.tv_sec, (uint64_t)c->st.st_mtim.tv_nsec,
-			(uint64_t)c->st.st_ctim.tv_sec, (uint64_t)c->st.st_ctim.tv_nsec,
-		};
-		h = fnv(h, id, sizeof(id));
-	}
+	if (c->found)
+		h = fnv(h, &c->file_id, sizeof(c->file_id));
 	return h;
 }
 

@@ -19,15 +19,17 @@ struct step {
  * The steps' strings live in one buffer, text, and the steps in one array,
  * each sized to fit once resolved: a host of 10,000 lineages keeps 20,000
  * chains of about a dozen steps, and two allocations a step cost more
- * than the strings they held.
+ * than the strings they held.  Of the file, only a hash of what tells a
+ * new or rewritten file is kept, not its whole struct stat (144 bytes a
+ * chain).
  */
 struct chain {
 	char *text;
 	size_t text_len;
 	struct step *steps;
 	size_t n;
-	bool found;           /* the path names an existing file, st is its */
-	struct stat st;
+	bool found;           /* the path names an existing file, file_id is its */
+	uint64_t file_id;     /* hash of its device, inode, size, mtime, ctime */
 };
 
 static inline const char *chain_dir(const struct chain *c, size_t i)
