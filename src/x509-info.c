@@ -215,12 +215,20 @@ void cert_info_done(struct cert_info *ci)
 {
 	if (!ci)
 		return;
+	cert_info_drop_names(ci);
+	memset(ci, 0, sizeof(*ci));
+}
+
+void cert_info_drop_names(struct cert_info *ci)
+{
 	free(ci->subject);
 	free(ci->issuer);
 	for (size_t i = 0; i < ci->n_sans; i++)
 		free(ci->sans[i]);
 	free(ci->sans);
-	memset(ci, 0, sizeof(*ci));
+	ci->subject = ci->issuer = NULL;
+	ci->sans = NULL;
+	ci->n_sans = 0;
 }
 
 bool cert_info_same(const struct cert_info *a, const struct cert_info *b)
@@ -245,8 +253,8 @@ int cert_chain_from_x509(X509 *const *certs, size_t n, struct cert_chain *ret)
 		return 0;
 	}
 	c.x509 = calloc(n, sizeof(*c.x509));
-	c.issuers = calloc(n, sizeof(*c.issuers));
-	if (!c.x509 || !c.issuers)
+	c.issuers = n > 1 ? calloc(n - 1, sizeof(*c.issuers)) : NULL;   /* the leaf is not one */
+	if (!c.x509 || (n > 1 && !c.issuers))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (X509_up_ref(certs[i]) != 1)

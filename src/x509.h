@@ -104,6 +104,11 @@ struct disk_pair {
  */
 int cert_info_from_x509(X509 *x, struct cert_info *ret);
 void cert_info_done(struct cert_info *ci);
+/*
+ * Frees what only a report shows (subject, issuer, names), keeping what a
+ * decision reads: the digests, the validity, the key's type.
+ */
+void cert_info_drop_names(struct cert_info *ci);
 
 /*
  * Fills *ret from certs[0..n) (the leaf first), taking a reference to each

@@ -184,6 +184,13 @@ static void test_cert_info(void)
 	   "same: different certificates and keys differ");
 	ok(cert_info_from_x509(leaf, &ci_again) == 0 && cert_info_same(&ci, &ci_again) &&
 	   cert_info_same_key(&ci, &ci_again), "same: the same certificate twice is the same");
+	cert_info_drop_names(&ci_again);
+	ok(!ci_again.subject && !ci_again.issuer && !ci_again.sans && ci_again.n_sans == 0,
+	   "drop names: subject, issuer and names freed");
+	ok(cert_info_same(&ci, &ci_again) && cert_info_same_key(&ci, &ci_again) &&
+	   ci_again.not_before == ci.not_before && ci_again.not_after == ci.not_after &&
+	   ci_again.key_type == ci.key_type && strcmp(ci_again.key_alg, ci.key_alg) == 0,
+	   "drop names: the digests, the validity and the key's type kept");
 	X509_free(in);
 	in = read_pem("leaf-ec.pem");
 	ok(in && cert_info_from_x509(in, &ci_ec) == 0 && !cert_info_same(&ci, &ci_ec) &&
