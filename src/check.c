@@ -396,6 +396,14 @@ void check_item_let_go(struct check_item *it, bool keep_pair)
 		check_item_forget_pair(it);
 }
 
+void check_item_keep_verdict_facts(struct check_item *it)
+{
+	cert_info_drop_names(&it->probe.leaf);
+	cert_chain_done(&it->probe.chain);
+	cert_info_drop_names(&it->disk.leaf);
+	cert_chain_done(&it->disk.chain);
+}
+
 void check_item_forget_pair(struct check_item *it)
 {
 	if (it->cert)

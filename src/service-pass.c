@@ -138,9 +138,10 @@ static void finish_pass(struct service *s)
 
 /*
  * An endpoint whose probe and look-up have ended is judged at once, and
- * lets go of its certificates (their facts are what the service keeps),
- * so that memory follows the window, not the host; the pass sums the
- * verdicts up in the endpoints' order when the last one is judged.
+ * lets go of its certificates and of the facts only a report shows (what
+ * the service keeps is what its decisions read), so that memory follows
+ * the window, not the host; the pass sums the verdicts up in the
+ * endpoints' order when the last one is judged.
  */
 static void judge_one(struct endpoint_ref *e)
 {
@@ -149,6 +150,7 @@ static void judge_one(struct endpoint_ref *e)
 
 	check_item_judge(e->it, time(NULL));
 	check_item_let_go(e->it, keep);
+	check_item_keep_verdict_facts(e->it);
 }
 
 static void fill_window(struct service *s);

@@ -95,6 +95,29 @@ int main(void)
 	   "without services, no reload or pause families");
 	free(out);
 
+	/*
+	 * What the daemon keeps of an endpoint between its judgements is what
+	 * its metrics read: shedding the leaves' names and the issuers' facts
+	 * changes nothing here.
+	 */
+	items[0].probe.leaf.subject = strdup("CN=a");
+	items[0].disk.leaf.issuer = strdup("CN=ca");
+	items[0].disk.chain.issuers = calloc(1, sizeof(*items[0].disk.chain.issuers));
+	items[0].disk.chain.n_issuers = 1;
+	out = render(items, 3, NULL, 0);
+	check_item_keep_verdict_facts(&items[0]);
+	ok(!items[0].probe.leaf.subject && !items[0].disk.leaf.issuer &&
+	   !items[0].disk.chain.issuers && items[0].disk.have_leaf &&
+	   items[0].probe.leaf.not_after == 1800000000,
+	   "keeping the verdict's facts frees the names and the issuers, keeps the dates");
+	{
+		char *again = render(items, 3, NULL, 0);
+
+		is_str(again, out, "and the metrics read from what is kept are the same");
+		free(again);
+	}
+	free(out);
+
 	items[1].service = "-";
 	out = render(&items[1], 1, NULL, 0);
 	like(out, "certwatch_probe_success{service=\"-\",endpoint=\"[::1]:8443\"} 0\n",
