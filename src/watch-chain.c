@@ -93,16 +93,29 @@ static int chain_push(struct chain *c, size_t caps[2], const char *dir, const ch
 	return 0;
 }
 
-/* Gives back what the resolving reserved beyond the chain's size. */
+/*
+ * Moves the chain out of the buffers the resolving grew into allocations
+ * of its exact size (or keeps the buffers, out of memory).  Copied, not
+ * shrunk in place: the first arming resolves 20,000 chains twice on a
+ * host of 10,000 lineages, and buffers shrunk where they grew left the
+ * thread's heap a quarter free in holes no later chain fitted.  A copy
+ * leaves the buffer's place whole for the next chain's.
+ */
 static void chain_fit(struct chain *c)
 {
-	char *t = c->text_len ? realloc(c->text, c->text_len) : NULL;
-	struct step *s = c->n ? reallocarray(c->steps, c->n, sizeof(*s)) : NULL;
+	char *t = c->text_len ? malloc(c->text_len) : NULL;
+	struct step *s = c->n ? malloc(c->n * sizeof(*s)) : NULL;
 
-	if (t)
+	if (t) {
+		memcpy(t, c->text, c->text_len);
+		free(c->text);
 		c->text = t;
-	if (s)
+	}
+	if (s) {
+		memcpy(s, c->steps, c->n * sizeof(*s));
+		free(c->steps);
 		c->steps = s;
+	}
 }
 
 /*
