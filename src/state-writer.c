@@ -80,21 +80,37 @@ struct state_writer *state_writer_new(const char *dir)
 	return w;
 }
 
-/* The header and the records whose sums differ from the file's, as text. */
+/* The sum of record k of s: its services' first, then its endpoints'. */
+static uint64_t sum_of(const struct state *s, size_t k)
+{
+	return k < s->n_services ? state_service_sum(&s->services[k]) :
+		state_endpoint_sum(&s->endpoints[k - s->n_services]);
+}
+
+/*
+ * The header and, of the records some[0..n) (the first n when some is
+ * NULL), whose sums are sums[0..n), those that differ from the file's, as
+ * text.
+ */
 static int changes_text(const struct state_writer *w, const struct state *s,
-			const uint64_t *sums, char **ret, size_t *ret_len)
+			const size_t *some, const uint64_t *sums, size_t n, char **ret,
+			size_t *ret_len)
 {
 	FILE *f = open_memstream(ret, ret_len);
 
 	if (!f)
 		return -ENOMEM;
 	state_write_header(f, s);
-	for (size_t i = 0; i < s->n_services; i++)
-		if (sums[i] != w->sums[i])
-			state_write_service(f, &s->services[i]);
-	for (size_t i = 0; i < s->n_endpoints; i++)
-		if (sums[s->n_services + i] != w->sums[s->n_services + i])
-			state_write_endpoint(f, &s->endpoints[i]);
+	for (size_t j = 0; j < n; j++) {
+		size_t k = some ? some[j] : j;
+
+		if (sums[j] == w->sums[k])
+			continue;
+		if (k < s->n_services)
+			state_write_service(f, &s->services[k]);
+		else
+			state_write_endpoint(f, &s->endpoints[k - s->n_services]);
+	}
 	if (fclose(f) != 0) {
 		free(*ret);
 		*ret = NULL;
@@ -107,13 +123,14 @@ static int changes_text(const struct state_writer *w, const struct state *s,
  * Appends the changes to the file this writer wrote, in one write(2)
  * when the kernel takes it whole; 0 or a negative errno.
  */
-static int append_changes(struct state_writer *w, const struct state *s, const uint64_t *sums)
+static int append_changes(struct state_writer *w, const struct state *s, const size_t *some,
+			  const uint64_t *sums, size_t n_sums)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	struct stat st;
-	int r = changes_text(w, s, sums, &text, &len);
+	int r = changes_text(w, s, some, sums, n_sums, &text, &len);
 
 	if (r < 0)
 		return r;
@@ -170,7 +187,7 @@ int state_writer_save(struct state_writer *w, const struct state *s)
 		return -ENOMEM;
 	names = sums_of(s, sums);
 	if (w->known && names == w->names && s->n_services == w->n_services &&
-	    s->n_endpoints == w->n_endpoints && append_changes(w, s, sums) == 0)
+	    s->n_endpoints == w->n_endpoints && append_changes(w, s, NULL, sums, n) == 0)
 		w->appends++;
 	else {
 		w->known = false;   /* a part of an append may be in the file: whole again */
@@ -185,6 +202,31 @@ int state_writer_save(struct state_writer *w, const struct state *s)
 	w->n_services = s->n_services;
 	w->n_endpoints = s->n_endpoints;
 	return 0;
+}
+
+int state_writer_save_some(struct state_writer *w, const struct state *s, const size_t *some,
+			   size_t n_some)
+{
+	uint64_t *sums;
+	int r = 0;
+
+	if (!w->known || s->n_services != w->n_services || s->n_endpoints != w->n_endpoints)
+		return state_writer_save(w, s);
+	sums = calloc(n_some ? n_some : 1, sizeof(*sums));
+	if (!sums)
+		return -ENOMEM;
+	for (size_t j = 0; j < n_some; j++)
+		sums[j] = sum_of(s, some[j]);
+	if (append_changes(w, s, some, sums, n_some) == 0) {
+		for (size_t j = 0; j < n_some; j++)
+			w->sums[some[j]] = sums[j];
+		w->appends++;
+	} else {
+		w->known = false;   /* as state_writer_save(): whole again */
+		r = state_writer_save(w, s);
+	}
+	free(sums);
+	return r;
 }
 
 void state_writer_counts(const struct state_writer *w, unsigned long *appends,

@@ -122,6 +122,17 @@ struct state_writer *state_writer_new(const char *dir);
 /* Saves s as described above.  Returns 0 or a negative errno, as state_save(). */
 int state_writer_save(struct state_writer *w, const struct state *s);
 
+/*
+ * The same for a caller that knows what changed: of s's records (its
+ * services' first, then its endpoints', from 0) only those numbered in
+ * some[0..n_some) may differ from the ones of the last save, whose names
+ * and order s keeps; only theirs are summed, so that the cost follows the
+ * change and not the host.  Without a last save of the same numbers of
+ * records, as state_writer_save().
+ */
+int state_writer_save_some(struct state_writer *w, const struct state *s, const size_t *some,
+			   size_t n_some);
+
 /* How many saves appended, and how many wrote the file whole. */
 void state_writer_counts(const struct state_writer *w, unsigned long *appends,
 			 unsigned long *wholes);
