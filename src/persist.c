@@ -3,7 +3,8 @@
  *
  * Nothing here decides anything: the records are what the services and
  * their endpoints say (service_record(), the judged check items), and
- * STATUS= sums them up in one line.
+ * STATUS= sums them up in one line.  The records are kept from one write
+ * to the next, and a write builds again only those it was told changed.
  */
 #include "config.h"
 
@@ -29,13 +30,33 @@ struct persist {
 	bool dirty;
 	uint64_t dirty_since;      /* CLOCK_MONOTONIC usec */
 	/*
-	 * The records of the last write, their arrays kept for the next: with
-	 * thousands of services they are megabytes, and arrays that large
-	 * come fresh from the kernel at every allocation, a page fault per
-	 * page, which was most of what a write cost.
+	 * The records of the last write, kept for the next, which builds
+	 * again only those told changed (persist_note_*()): beside 10,000
+	 * endpoints a renewal changes three records, and building, summing
+	 * and comparing all of them at every write was what a write cost.
+	 * Built whole by the first write.
 	 */
 	struct state snap;
+	bool *noted;               /* per record (services' first): in todo */
+	size_t *todo;              /* the records to build again */
+	size_t n_todo;
+	struct service_slot *slots;   /* the services by address, for persist_note_service() */
+	int64_t offset;            /* realtime - boottime when the services' records were made */
 };
+
+/* A service and its index in the source. */
+struct service_slot {
+	const struct service *svc;
+	size_t i;
+};
+
+/*
+ * How far the wall clock may have moved against CLOCK_BOOTTIME before the
+ * services' records, whose times for people come through the wall clock
+ * (state_service_from_policy()), are made again: a step of the clock, not
+ * the jitter of reading two clocks.
+ */
+#define PERSIST_CLOCK_MOVED_USEC ((int64_t)(100 * USEC_PER_MSEC))
 
 static void endpoint_record(const struct check_item *it, struct state_endpoint *e)
 {
@@ -60,12 +81,18 @@ static void endpoint_record(const struct check_item *it, struct state_endpoint *
 	e->reason = it->verdict.reason;
 }
 
-/* The records of src into st, whose arrays hold as many as src has. */
-static void snapshot_fill(const struct persist_source *src, struct state *st)
+/* The header of a write now. */
+static void header_fill(struct state *st)
 {
 	st->pid = getpid();
 	st->written = (int64_t)time(NULL);
 	state_clock_now(&st->clock);
+}
+
+/* The records of src into st, whose arrays hold as many as src has. */
+static void snapshot_fill(const struct persist_source *src, struct state *st)
+{
+	header_fill(st);
 	for (size_t i = 0; i < src->n_services; i++)
 		service_record(src->services[i], &st->clock, &st->services[i]);
 	for (size_t i = 0; i < src->n_items; i++)
@@ -139,19 +166,75 @@ static void write_metrics(const struct persist *p)
 	free(ms);
 }
 
+static int64_t clock_offset(const struct state_clock *c)
+{
+	return (int64_t)(c->realtime - c->boottime);
+}
+
+/* Record k (services' first) is to be built again at the next write. */
+static void note(struct persist *p, size_t k)
+{
+	if (p->noted[k])
+		return;
+	p->noted[k] = true;
+	p->todo[p->n_todo++] = k;
+}
+
+/*
+ * The records told changed, built again into the kept ones (every service's
+ * too when the wall clock moved), and saved: only they are summed and
+ * compared with the file's.
+ */
+static int save_changes(struct persist *p)
+{
+	struct state *st = &p->snap;
+	int64_t moved;
+	int r;
+
+	header_fill(st);
+	moved = clock_offset(&st->clock) - p->offset;
+	if (moved >= PERSIST_CLOCK_MOVED_USEC || moved <= -PERSIST_CLOCK_MOVED_USEC) {
+		for (size_t i = 0; i < st->n_services; i++)
+			note(p, i);
+		p->offset = clock_offset(&st->clock);
+	}
+	for (size_t j = 0; j < p->n_todo; j++) {
+		size_t k = p->todo[j];
+
+		if (k < st->n_services)
+			service_record(p->src.services[k], &st->clock, &st->services[k]);
+		else
+			endpoint_record(&p->src.items[k - st->n_services],
+					&st->endpoints[k - st->n_services]);
+	}
+	r = state_writer_save_some(p->state, st, p->todo, p->n_todo);
+	for (size_t j = 0; j < p->n_todo; j++)
+		p->noted[p->todo[j]] = false;
+	p->n_todo = 0;
+	return r;
+}
+
+/* The first write: every record built, and the file written whole. */
+static int save_first(struct persist *p)
+{
+	int r = persist_snapshot(&p->src, &p->snap);
+
+	if (r < 0)
+		return r;
+	p->offset = clock_offset(&p->snap.clock);
+	for (size_t j = 0; j < p->n_todo; j++)
+		p->noted[p->todo[j]] = false;
+	p->n_todo = 0;
+	return state_writer_save(p->state, &p->snap);
+}
+
 static void write_all(struct persist *p)
 {
 	int r;
 
 	p->dirty = false;
 	(void)sd_event_source_set_enabled(p->delay, SD_EVENT_OFF);
-	r = 0;
-	if (!p->snap.services)
-		r = persist_snapshot(&p->src, &p->snap);
-	else
-		snapshot_fill(&p->src, &p->snap);
-	if (r >= 0)
-		r = state_writer_save(p->state, &p->snap);
+	r = p->snap.services ? save_changes(p) : save_first(p);
 	if (r < 0)
 		log_error("cannot write the state file in %s: %s; status and pauses will not "
 			  "survive a restart", p->state_dir, strerror(-r));
@@ -198,10 +281,54 @@ void persist_mark(struct persist *p)
 	(void)sd_event_source_set_enabled(p->post, SD_EVENT_ONESHOT);
 }
 
+static int cmp_slot(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct service_slot *)a)->svc;
+	uintptr_t y = (uintptr_t)((const struct service_slot *)b)->svc;
+
+	return (x > y) - (x < y);
+}
+
+void persist_note_service(struct persist *p, const struct service *svc)
+{
+	struct service_slot key = { .svc = svc }, *found = NULL;
+
+	if (p->src.n_services)
+		found = bsearch(&key, p->slots, p->src.n_services, sizeof(key), cmp_slot);
+	if (found)
+		note(p, found->i);
+}
+
+void persist_note_item(struct persist *p, const struct check_item *it)
+{
+	/* Compared as addresses: it may be any service's item, of this source or not. */
+	uintptr_t a = (uintptr_t)it, first = (uintptr_t)p->src.items;
+
+	if (a >= first && a < first + p->src.n_items * sizeof(*it))
+		note(p, p->src.n_services + (size_t)(it - p->src.items));
+}
+
 void persist_flush(struct persist *p)
 {
 	if (p && p->dirty)
 		write_all(p);
+}
+
+/* What the notes need: a flag and a slot per record, the services by address. */
+static int make_index(struct persist *p)
+{
+	size_t n = p->src.n_services + p->src.n_items;
+
+	p->noted = calloc(n ? n : 1, sizeof(*p->noted));
+	p->todo = calloc(n ? n : 1, sizeof(*p->todo));
+	p->slots = calloc(p->src.n_services ? p->src.n_services : 1, sizeof(*p->slots));
+	if (!p->noted || !p->todo || !p->slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->src.n_services; i++)
+		p->slots[i] = (struct service_slot) { .svc = p->src.services[i], .i = i };
+	if (p->src.n_services > 1)
+		qsort(p->slots, p->src.n_services, sizeof(*p->slots), cmp_slot);
+	return 0;
 }
 
 int persist_new(sd_event *event, const char *state_dir, const char *metrics_file,
@@ -217,7 +344,7 @@ int persist_new(sd_event *event, const char *state_dir, const char *metrics_file
 	p->state_dir = strdup(state_dir);
 	p->state = state_writer_new(state_dir);
 	p->metrics_file = metrics_file ? strdup(metrics_file) : NULL;
-	if (!p->state_dir || !p->state || (metrics_file && !p->metrics_file))
+	if (make_index(p) < 0 || !p->state_dir || !p->state || (metrics_file && !p->metrics_file))
 		goto fail;
 	r = sd_event_add_post(event, &p->post, on_post, p);
 	if (r >= 0)
@@ -247,5 +374,8 @@ void persist_free(struct persist *p)
 	state_writer_free(p->state);
 	free(p->metrics_file);
 	persist_snapshot_done(&p->snap);
+	free(p->noted);
+	free(p->todo);
+	free(p->slots);
 	free(p);
 }

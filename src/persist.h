@@ -8,7 +8,10 @@
  * pool is quiet, or at the latest PERSIST_MAX_DELAY_USEC after the first
  * unsaved change.  A pass over hundreds of services therefore costs a
  * handful of writes, not one per service, and each write appends to the
- * state file only the records that changed (struct state_writer).
+ * state file only the records that changed (struct state_writer).  The
+ * records are kept between writes: a write builds again only those of the
+ * services and endpoints noted (persist_note_*()), so that its cost follows
+ * the change, not the number of services and endpoints.
  */
 #pragma once
 
@@ -43,6 +46,15 @@ int persist_new(sd_event *event, const char *state_dir, const char *metrics_file
 
 /* Something worth saving changed: write soon. */
 void persist_mark(struct persist *p);
+
+/*
+ * What the state file holds of a service, or of an item, of the source
+ * changed: its record is built again at the next write (persist_mark()
+ * schedules it).  A record not noted is written as the last write built
+ * it, so every change must be noted; others are ignored.
+ */
+void persist_note_service(struct persist *p, const struct service *svc);
+void persist_note_item(struct persist *p, const struct check_item *it);
 
 /* Writes now if anything is unsaved (at exit, before a new setup takes over). */
 void persist_flush(struct persist *p);

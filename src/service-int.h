@@ -16,6 +16,7 @@
 #include "focus.h"
 #include "policy.h"
 #include "reload.h"
+#include "saved-view.h"
 #include "service.h"
 
 #define QUEUE_MAX 16   /* more than the distinct events: duplicates are merged */
@@ -51,6 +52,7 @@ struct service {
 	size_t cursor;                /* the next of focus.list the pass starts */
 	struct focus focus;           /* the endpoints the passes look at (focus.h) */
 	bool unsaved;                 /* an endpoint's record changed in the last pass */
+	struct saved_view told;       /* the view its record was last told changed with */
 	char last_result[256];
 	char reload_said[256];        /* the reload method's own result */
 	char held[256];               /* why a reload wanted is held back, "" when none */

@@ -115,6 +115,7 @@ static void finish_pass(struct service *s)
 	for (size_t k = 0; k < s->focus.n_in; k++) {
 		struct endpoint_ref *e = &s->eps[s->focus.list[k]];
 		struct check_item *it = e->it;
+		uint64_t print;
 
 		s->facts.n_added = s->focus.list[k];   /* a veto names its endpoint */
 		event_key_mode(it);
@@ -125,8 +126,12 @@ static void finish_pass(struct service *s)
 				    verifying && e->has_target ? e->target : NULL);
 		if (e->renewed && verdict_loads_renewal(&it->verdict))
 			s->facts.renewal_unloaded = true;
-		s->unsaved |= saved_print(it) != e->saved;
-		e->saved = saved_print(it);
+		print = saved_print(it);
+		if (print != e->saved) {
+			e->saved = print;
+			s->unsaved = true;
+			s->env->endpoint_changed(s->env->userdata, it);
+		}
 	}
 	sum_unseen(s);
 	focus_merge_unseen(&s->facts, &s->focus);

@@ -232,10 +232,10 @@ static void dispatch(struct service *s, enum policy_event ev)
 {
 	uint64_t now = now_boot_usec();
 	enum policy_phase before = s->ps.phase;
-	struct saved_view was, is;
+	struct saved_view is;
 	struct policy_out o;
+	bool record;
 
-	saved_view_of(&s->ps, s->reloads_ok, s->reloads_failed, s->last_result, s->held, &was);
 	policy_step(&s->ps, &s->pc, ev, ev == EVENT_PROBED ? &s->facts : NULL, now,
 		    local_minute(), &o);
 	focus_step(&s->focus, ev, &o);
@@ -262,8 +262,15 @@ static void dispatch(struct service *s, enum policy_event ev)
 	act(s, &o);
 	if (focus_settled(&s->focus, s->ps.phase, s->pending > 0))
 		service_post(s, EVENT_TICK);   /* the re-check after a reload, once idle */
+	/* Against the view last told, not the one before this step: a reload's
+	 * end writes its result before the step that follows it. */
 	saved_view_of(&s->ps, s->reloads_ok, s->reloads_failed, s->last_result, s->held, &is);
-	s->env->changed(s->env->userdata, s->unsaved || memcmp(&was, &is, sizeof(is)));
+	record = memcmp(&s->told, &is, sizeof(is)) != 0;
+	if (record) {
+		s->told = is;
+		s->env->record_changed(s->env->userdata, s);
+	}
+	s->env->changed(s->env->userdata, s->unsaved || record);
 	s->unsaved = false;
 }
 
@@ -343,6 +350,8 @@ int service_new(const struct service_env *env, const struct conf_service *cs,
 		s->eps[i] = (struct endpoint_ref) { .s = s, .it = &items[i] };
 	if (saved)
 		restore(s, saved);
+	/* What the first write says of it, which builds every record. */
+	saved_view_of(&s->ps, s->reloads_ok, s->reloads_failed, s->last_result, s->held, &s->told);
 	r = sd_event_add_defer(env->event, &s->defer, on_defer, s);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(s->defer, SD_EVENT_OFF);

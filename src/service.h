@@ -33,6 +33,14 @@ struct service_env {
 	struct dane_resolver *resolver;    /* NULL when no endpoint wants DANE */
 	struct reload_env *reload;
 	const struct conf *conf;
+	/*
+	 * What the state file holds of a service, or of one of its endpoints
+	 * (an item given to service_new()), changed: told before the step's
+	 * changed(), which writes it, so that a write builds again only the
+	 * records told of, not those of every service and endpoint.
+	 */
+	void (*record_changed)(void *userdata, const struct service *s);
+	void (*endpoint_changed)(void *userdata, const struct check_item *it);
 	/* After each step; save: something the state file holds changed. */
 	void (*changed)(void *userdata, bool save);
 	void *userdata;

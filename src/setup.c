@@ -63,6 +63,22 @@ static void on_polling(const char *why, void *userdata)
 		    "from now on: %s", every, why);
 }
 
+static void on_record_changed(void *userdata, const struct service *svc)
+{
+	struct setup *s = userdata;
+
+	if (s->persist)
+		persist_note_service(s->persist, svc);
+}
+
+static void on_endpoint_changed(void *userdata, const struct check_item *it)
+{
+	struct setup *s = userdata;
+
+	if (s->persist)
+		persist_note_item(s->persist, it);
+}
+
 static void on_changed(void *userdata, bool save)
 {
 	struct setup *s = userdata;
@@ -248,6 +264,8 @@ int setup_new(sd_event *event, struct reload_env *reload, struct conf *c, const 
 	s->only = only;
 	s->lock_fd = -1;
 	s->env = (struct service_env) { .event = event, .reload = reload, .conf = c,
+					.record_changed = on_record_changed,
+					.endpoint_changed = on_endpoint_changed,
 					.changed = on_changed, .userdata = s };
 	r = check_items_from_conf(c, only, &s->items, &s->n_items);
 	if (r == -ENOENT)
