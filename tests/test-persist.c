@@ -4,19 +4,24 @@
  * endpoint not checked yet is PENDING and UNKNOWN, with no served
  * certificate, is not counted as ok, is left out of the metrics, and
  * makes `certwatch status` say UNKNOWN unless a known problem outranks it.
+ * And a write, which builds again only the records it was told changed,
+ * leaves in the file what a build of every record from scratch would.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <systemd/sd-event.h>
 
 #include "control.h"
+#include "conf.h"
 #include "persist.h"
+#include "service.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/certwatch-test-persist.XXXXXX";
@@ -172,6 +177,145 @@ static void known_problem_outranks_pending(void)
 	state_done(&st);
 }
 
+/* ---- a write builds again only what it was told changed ---------------- */
+
+#define INC_SERVICES 12
+#define INC_PER      5
+#define INC_ITEMS    (INC_SERVICES * INC_PER)
+#define INC_ROUNDS   60
+
+/* What the services tell persist, as the daemon's setup forwards it. */
+static void inc_record_changed(void *userdata, const struct service *svc)
+{
+	persist_note_service(*(struct persist **)userdata, svc);
+}
+
+static void inc_endpoint_changed(void *userdata, const struct check_item *it)
+{
+	persist_note_item(*(struct persist **)userdata, it);
+}
+
+static void inc_changed(void *userdata, bool save)
+{
+	if (save)
+		persist_mark(*(struct persist **)userdata);
+}
+
+/* An endpoint's verdict and leaves changed at random, told as a pass's end tells it. */
+static void inc_change_item(struct persist *p, struct check_item *it)
+{
+	static const char *reasons[] = { "fine", "served an old one", "", "key = mismatch\n%" };
+	static const enum verdict_state states[] = { STATE_OK, STATE_STALE, STATE_PENDING,
+						     STATE_UNREACHABLE };
+
+	it->verdict.state = states[rand() % 4];
+	it->verdict.severity = (enum severity)(rand() % 4);
+	it->verdict.reason = (char *)reasons[rand() % 4];
+	if (rand() % 2)
+		served(it, (uint8_t)rand());
+	else
+		it->probe.status = PROBE_CONNECT_REFUSED;
+	it->disk.have_leaf = rand() % 2;
+	memset(it->disk.leaf.sha256, rand(), sizeof(it->disk.leaf.sha256));
+	persist_note_item(p, it);
+}
+
+/* Whether the state file's records are, one for one, those of a build from scratch. */
+static bool inc_same_as_whole(const struct persist_source *src, unsigned round)
+{
+	struct state file = {}, whole = {};
+	char err[256];
+	bool same;
+
+	if (state_load(dir, &file, err, sizeof(err)) < 0 || persist_snapshot(src, &whole) < 0)
+		return false;
+	state_index(&whole);
+	same = file.n_services == whole.n_services && file.n_endpoints == whole.n_endpoints;
+	for (size_t i = 0; same && i < file.n_services; i++)
+		same = state_service_sum(&file.services[i]) == state_service_sum(&whole.services[i]);
+	for (size_t i = 0; same && i < file.n_endpoints; i++)
+		same = state_endpoint_sum(&file.endpoints[i]) ==
+			state_endpoint_sum(&whole.endpoints[i]);
+	if (!same)
+		printf("# round %u: the file's records differ from a build from scratch\n", round);
+	state_done(&file);
+	persist_snapshot_done(&whole);
+	return same;
+}
+
+/* Runs the loop until no service has an event queued. */
+static void inc_settle(sd_event *e)
+{
+	while (sd_event_run(e, 0) > 0)
+		;
+}
+
+static void incremental_is_whole(void)
+{
+	static struct check_item items[INC_ITEMS];
+	struct conf_service cs[INC_SERVICES] = {};
+	struct service *svc[INC_SERVICES] = {};
+	char names[INC_SERVICES][16], eps[INC_ITEMS][16];
+	struct conf c = { .settle_usec = 3600 * USEC_PER_SEC };   /* settling never ends here */
+	struct persist *p = NULL;
+	struct service_env env = { .conf = &c, .record_changed = inc_record_changed,
+				   .endpoint_changed = inc_endpoint_changed,
+				   .changed = inc_changed, .userdata = &p };
+	struct persist_source src = { .services = svc, .n_services = INC_SERVICES,
+				      .items = items, .n_items = INC_ITEMS };
+	unsigned bad = 0, appended = 0;
+	char path[300];
+	struct stat before, after;
+	int r = sd_event_new(&env.event);
+
+	unsetenv("NOTIFY_SOCKET");
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME);
+	srand(12);
+	for (size_t i = 0; r >= 0 && i < INC_SERVICES; i++) {
+		snprintf(names[i], sizeof(names[i]), "s%zu", i);
+		cs[i] = (struct conf_service) { .name = names[i], .verify_passes = 1,
+						.max_failures = 3, .max_reloads_per_hour = 6 };
+		for (size_t j = 0; j < INC_PER; j++) {
+			snprintf(eps[i * INC_PER + j], sizeof(eps[0]), "e%zu", j);
+			item(&items[i * INC_PER + j], eps[i * INC_PER + j]);
+			items[i * INC_PER + j].service = names[i];
+		}
+		r = service_new(&env, &cs[i], &items[i * INC_PER], INC_PER, NULL, &svc[i]);
+	}
+	if (r >= 0)
+		r = persist_new(env.event, dir, NULL, &src, &p);
+	if (!ok(r >= 0, "%d services of %d endpoints each, and their persist", INC_SERVICES,
+		INC_PER))
+		goto out;
+	persist_mark(p);
+	persist_flush(p);
+	for (unsigned round = 1; round <= INC_ROUNDS; round++) {
+		/* A few endpoints judged anew, and now and then a service's step. */
+		for (int k = rand() % 4; k > 0; k--)
+			inc_change_item(p, &items[rand() % INC_ITEMS]);
+		if (rand() % 5 == 0)
+			service_post(svc[rand() % INC_SERVICES], EVENT_FILES_CHANGED);
+		inc_settle(env.event);
+		persist_mark(p);
+		if (stat(path, &before) < 0)
+			memset(&before, 0, sizeof(before));
+		persist_flush(p);
+		/* An append leaves the file in place; a whole write renames a new one there. */
+		appended += stat(path, &after) == 0 && after.st_ino == before.st_ino;
+		bad += !inc_same_as_whole(&src, round);
+	}
+	ok(bad == 0, "after each of %d rounds of random changes the state file says of every "
+	   "service and endpoint what a build from scratch says (%u rounds differ)", INC_ROUNDS,
+	   bad);
+	ok(appended > INC_ROUNDS / 2, "and most of those writes appended to the file (%u of %d)",
+	   appended, INC_ROUNDS);
+out:
+	persist_free(p);
+	for (size_t i = 0; i < INC_SERVICES; i++)
+		service_free(svc[i]);
+	sd_event_unref(env.event);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -183,6 +327,7 @@ int main(void)
 	ok(notify >= 0, "a notification socket to read STATUS= from");
 	never_judged_is_pending(notify);
 	known_problem_outranks_pending();
+	incremental_is_whole();
 	if (notify >= 0)
 		close(notify);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
