@@ -36,7 +36,7 @@ struct persist {
 	 * and comparing all of them at every write was what a write cost.
 	 * Built whole by the first write.
 	 */
-	struct state snap;
+	struct state snap;         /* its endpoints' reasons are copies of its own */
 	bool *noted;               /* per record (services' first): in todo */
 	size_t *todo;              /* the records to build again */
 	size_t n_todo;
@@ -171,6 +171,30 @@ static int64_t clock_offset(const struct state_clock *c)
 	return (int64_t)(c->realtime - c->boottime);
 }
 
+/*
+ * Endpoint record e kept for item it, its reason a copy: the verdict's own
+ * is freed by the next verdict, which may say the same and so not be noted.
+ */
+static int keep_endpoint(const struct check_item *it, struct state_endpoint *e)
+{
+	char *old = e->reason;
+	const char *borrowed;
+
+	endpoint_record(it, e);
+	borrowed = e->reason;
+	e->reason = borrowed ? strdup(borrowed) : NULL;
+	free(old);
+	return borrowed && !e->reason ? -ENOMEM : 0;
+}
+
+/* The kept records dropped: the next write builds them all. */
+static void drop_kept(struct persist *p)
+{
+	for (size_t i = 0; i < p->snap.n_endpoints; i++)
+		free(p->snap.endpoints[i].reason);
+	persist_snapshot_done(&p->snap);
+}
+
 /* Record k (services' first) is to be built again at the next write. */
 static void note(struct persist *p, size_t k)
 {
@@ -198,16 +222,20 @@ static int save_changes(struct persist *p)
 			note(p, i);
 		p->offset = clock_offset(&st->clock);
 	}
-	for (size_t j = 0; j < p->n_todo; j++) {
+	r = 0;
+	for (size_t j = 0; j < p->n_todo && r >= 0; j++) {
 		size_t k = p->todo[j];
 
 		if (k < st->n_services)
 			service_record(p->src.services[k], &st->clock, &st->services[k]);
 		else
-			endpoint_record(&p->src.items[k - st->n_services],
-					&st->endpoints[k - st->n_services]);
+			r = keep_endpoint(&p->src.items[k - st->n_services],
+					  &st->endpoints[k - st->n_services]);
 	}
-	r = state_writer_save_some(p->state, st, p->todo, p->n_todo);
+	if (r >= 0)
+		r = state_writer_save_some(p->state, st, p->todo, p->n_todo);
+	else
+		drop_kept(p);
 	for (size_t j = 0; j < p->n_todo; j++)
 		p->noted[p->todo[j]] = false;
 	p->n_todo = 0;
@@ -221,6 +249,18 @@ static int save_first(struct persist *p)
 
 	if (r < 0)
 		return r;
+	for (size_t i = 0; i < p->snap.n_endpoints; i++) {
+		struct state_endpoint *e = &p->snap.endpoints[i];
+		const char *borrowed = e->reason;
+
+		e->reason = borrowed && r >= 0 ? strdup(borrowed) : NULL;
+		if (borrowed && !e->reason)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		drop_kept(p);
+		return r;
+	}
 	p->offset = clock_offset(&p->snap.clock);
 	for (size_t j = 0; j < p->n_todo; j++)
 		p->noted[p->todo[j]] = false;
@@ -373,7 +413,7 @@ void persist_free(struct persist *p)
 	free(p->state_dir);
 	state_writer_free(p->state);
 	free(p->metrics_file);
-	persist_snapshot_done(&p->snap);
+	drop_kept(p);
 	free(p->noted);
 	free(p->todo);
 	free(p->slots);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -201,6 +202,22 @@ static void inc_changed(void *userdata, bool save)
 		persist_mark(*(struct persist **)userdata);
 }
 
+/*
+ * A verdict's reason made again, as a new verdict makes its own and frees
+ * the last one's (scribbled over here, so that a record still pointing
+ * there says so).
+ */
+static void inc_reason(struct check_item *it, const char *text)
+{
+	char *old = it->verdict.reason;
+
+	it->verdict.reason = strdup(text);
+	if (old) {
+		memset(old, 'x', strlen(old));
+		free(old);
+	}
+}
+
 /* An endpoint's verdict and leaves changed at random, told as a pass's end tells it. */
 static void inc_change_item(struct persist *p, struct check_item *it)
 {
@@ -210,7 +227,7 @@ static void inc_change_item(struct persist *p, struct check_item *it)
 
 	it->verdict.state = states[rand() % 4];
 	it->verdict.severity = (enum severity)(rand() % 4);
-	it->verdict.reason = (char *)reasons[rand() % 4];
+	inc_reason(it, reasons[rand() % 4]);
 	if (rand() % 2)
 		served(it, (uint8_t)rand());
 	else
@@ -293,6 +310,17 @@ static void incremental_is_whole(void)
 		/* A few endpoints judged anew, and now and then a service's step. */
 		for (int k = rand() % 4; k > 0; k--)
 			inc_change_item(p, &items[rand() % INC_ITEMS]);
+		/* Judged again alike: nothing to tell, but its reason is a new one. */
+		for (int k = rand() % 4; k > 0; k--) {
+			struct check_item *it = &items[rand() % INC_ITEMS];
+
+			if (it->verdict.reason)
+				inc_reason(it, it->verdict.reason);
+		}
+		/* Now and then the file is touched by another writer: written whole. */
+		if (round % 7 == 0)
+			(void)utimensat(AT_FDCWD, path, (const struct timespec[2]) {
+					{ .tv_nsec = UTIME_NOW }, { .tv_sec = round } }, 0);
 		if (rand() % 5 == 0)
 			service_post(svc[rand() % INC_SERVICES], EVENT_FILES_CHANGED);
 		inc_settle(env.event);
@@ -313,6 +341,8 @@ out:
 	persist_free(p);
 	for (size_t i = 0; i < INC_SERVICES; i++)
 		service_free(svc[i]);
+	for (size_t i = 0; i < INC_ITEMS; i++)
+		free(items[i].verdict.reason);
 	sd_event_unref(env.event);
 }
 
