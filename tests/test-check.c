@@ -1,0 +1,98 @@
+/*
+ * test-check.c - judging one check item without a network: an endpoint
+ * whose probe could not start is judged again on its last probe's result
+ * (service-pass.c, fill_window()), after the daemon let go of what only a
+ * report shows (check_item_keep_verdict_facts()).  That judgement must
+ * come to what the first one said of the same result and the same files.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "check.h"
+#include "../tests/pki.h"
+#include "../tests/tap.h"
+
+static char dir[] = "/tmp/test-check.XXXXXX";
+static char cert_path[64], key_path[64];
+
+static void write_pair(void)
+{
+	FILE *f = fopen(cert_path, "w");
+
+	if (!f || !PEM_write_X509(f, leaf) || !PEM_write_X509(f, inter) || fclose(f) != 0)
+		abort();
+	f = fopen(key_path, "w");
+	if (!f || !PEM_write_PrivateKey(f, k_leaf, NULL, NULL, 0, NULL, NULL) || fclose(f) != 0)
+		abort();
+}
+
+/* What a probe that was served leaf and inter, and verified them, leaves. */
+static void served(struct check_item *it)
+{
+	X509 *chain[] = { leaf, inter };
+
+	it->probe.status = PROBE_OK;
+	it->probe.verified = true;
+	it->probe.name_covered = true;
+	it->probe.chain_len = 1;
+	if (cert_info_from_x509(leaf, &it->probe.leaf) < 0 ||
+	    cert_chain_from_x509(chain, 2, &it->probe.chain) < 0)
+		abort();
+}
+
+int main(void)
+{
+	struct check_item it = {
+		.service = "mx",
+		.endpoint = "smtp",
+		.target = { .host = "127.0.0.1", .port = 25, .starttls = -1,
+			    .sni = "mx.example.com" },
+		.th = { .warn_days = 21, .crit_days = 7 },
+	};
+	char first[512];
+	enum verdict_state state;
+	enum verdict_action action;
+
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(cert_path, sizeof(cert_path), "%s/fullchain.pem", dir);
+	snprintf(key_path, sizeof(key_path), "%s/privkey.pem", dir);
+	pki_make();
+	write_pair();
+	it.cert = cert_path;
+	it.key = key_path;
+	served(&it);
+
+	check_item_judge(&it, time(NULL));
+	state = it.verdict.state;
+	action = it.verdict.action;
+	snprintf(first, sizeof(first), "%s", msg_text(it.verdict.reason));
+	ok(state == STATE_OK && action == ACTION_NONE,
+	   "the leaf and chain on disk are served: OK, nothing to do (%s)", first);
+
+	/* What the daemon does after each judgement (service-pass.c, judge_one()). */
+	check_item_let_go(&it, false);
+	check_item_keep_verdict_facts(&it);
+	/* A probe that could not start: judged again on the last probe's result. */
+	check_item_judge(&it, time(NULL));
+	ok(it.verdict.state == state && it.verdict.action == action,
+	   "judged again on the same result and files: the same verdict");
+	is_str(msg_text(it.verdict.reason), first, "and the same reason");
+
+	check_item_let_go(&it, false);
+	probe_result_done(&it.probe);
+	disk_pair_done(&it.disk);
+	verdict_done(&it.verdict);
+	pki_free();
+	unlink(cert_path);
+	unlink(key_path);
+	rmdir(dir);
+	return tap_done();
+}
