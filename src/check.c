@@ -355,6 +355,14 @@ void check_item_judge(struct check_item *it, time_t now)
 	struct pair_files pf;
 	int r;
 
+	/*
+	 * Judged again on a served side the daemon kept only the verdict's
+	 * facts of, the chain served would be none and differ from the one
+	 * on disk: a reload asked for on facts that were let go of.  Its
+	 * verdict stands until the next probe's result.
+	 */
+	if (it->probe.status == PROBE_OK && it->probe.thinned)
+		return;
 	disk_pair_done(&it->disk);
 	if (!it->cert) {
 		reconcile(&it->probe, NULL, it->target.sni, &it->th, now, &it->verdict);
@@ -398,6 +406,7 @@ void check_item_let_go(struct check_item *it, bool keep_pair)
 
 void check_item_keep_verdict_facts(struct check_item *it)
 {
+	it->probe.thinned = true;
 	cert_info_drop_names(&it->probe.leaf);
 	cert_chain_done(&it->probe.chain);
 	cert_info_drop_names(&it->disk.leaf);

@@ -86,7 +86,9 @@ void check_item_aim(struct check_item *it);
 /*
  * Loads the item's disk pair (afresh) and applies the decision table to
  * it and the probe's result.  A pair that cannot be loaded at all (out of
- * memory) counts as unreadable: never a reason to reload.
+ * memory) counts as unreadable: never a reason to reload.  A served
+ * certificate whose facts were thinned (check_item_keep_verdict_facts())
+ * is not judged again: the verdict stands until the next probe's result.
  */
 void check_item_judge(struct check_item *it, time_t now);
 
@@ -110,7 +112,8 @@ void check_item_forget_pair(struct check_item *it);
  * What stays is what the daemon reads of an endpoint until its next
  * judgement (fingerprints, validity, key type, the messages, the
  * verdict): at 10,000 endpoints the rest was about 8 MB.  A `check`
- * report needs them all: only the daemon calls this.
+ * report needs them all: only the daemon calls this.  What is left is not
+ * enough to judge the served side again (check_item_judge()).
  */
 void check_item_keep_verdict_facts(struct check_item *it);
 

@@ -84,6 +84,8 @@ struct probe_result {
 	int verify_code;            /* X509_V_OK, or OpenSSL's X509_V_ERR_* */
 	char *verify_error;         /* why not, when !verified (msg.h) */
 	bool name_covered;          /* the leaf covers sni (true when no sni) */
+	bool thinned;               /* its names and chain were let go of after judging
+				     * (check_item_keep_verdict_facts()); never so fresh */
 	char tls_version[16];       /* "TLSv1.3" */
 	char cipher[64];
 	uint64_t connect_usec;      /* from start to TCP established */

@@ -59,6 +59,8 @@ int main(void)
 	char first[512];
 	enum verdict_state state;
 	enum verdict_action action;
+	EVP_PKEY *was_key;
+	X509 *was_leaf;
 
 	if (!mkdtemp(dir))
 		abort();
@@ -85,6 +87,18 @@ int main(void)
 	ok(it.verdict.state == state && it.verdict.action == action,
 	   "judged again on the same result and files: the same verdict");
 	is_str(msg_text(it.verdict.reason), first, "and the same reason");
+
+	/* The next probe's result is judged as ever: a renewal on disk is seen. */
+	check_item_let_go(&it, false);
+	probe_result_done(&it.probe);
+	memset(&it.probe, 0, sizeof(it.probe));
+	served(&it);
+	was_leaf = leaf, leaf = leaf_next, leaf_next = was_leaf;
+	was_key = k_leaf, k_leaf = k_next, k_next = was_key;
+	write_pair();
+	check_item_judge(&it, time(NULL));
+	ok(it.verdict.state == STATE_STALE && it.verdict.action == ACTION_RELOAD,
+	   "a fresh result with a renewal on disk: STALE, reload (%s)", msg_text(it.verdict.reason));
 
 	check_item_let_go(&it, false);
 	probe_result_done(&it.probe);
