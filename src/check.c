@@ -350,6 +350,26 @@ void check_item_aim(struct check_item *it)
 	}
 }
 
+/*
+ * Whether the chain on disk leads to a trusted root matters only where it
+ * is not what is served (reconcile.c): for a leaf served with another
+ * chain that does not verify, whether a reload would mend it; for files
+ * with a chain of their own that would replace a served chain that
+ * verifies, whether a reload would break it.
+ */
+static bool trust_asked(const struct probe_result *served, const struct disk_pair *disk)
+{
+	bool same_leaf, same_chain;
+
+	if (served->status != PROBE_OK || !disk->have_leaf || disk->status != X509_VALID)
+		return false;
+	same_leaf = cert_info_same(&disk->leaf, &served->leaf);
+	same_chain = cert_chain_same_issuers(&disk->chain, &served->chain);
+	if (!served->verified)
+		return same_leaf && !same_chain;
+	return disk->chain.n_issuers > 0 && !(same_leaf && same_chain);
+}
+
 void check_item_judge(struct check_item *it, time_t now)
 {
 	struct pair_files pf;
@@ -384,13 +404,7 @@ void check_item_judge(struct check_item *it, time_t now)
 		msg_set(&it->disk.detail, X509_DETAIL_MAX, "cannot load %s: %s", it->cert,
 			strerror(-r));
 	}
-	/*
-	 * Whether the chain on disk leads to a trusted root is asked only of
-	 * a leaf that is served with another chain that does not (reconcile.c).
-	 */
-	if (it->probe.status == PROBE_OK && !it->probe.verified && it->disk.have_leaf &&
-	    cert_info_same(&it->disk.leaf, &it->probe.leaf) &&
-	    !cert_chain_same_issuers(&it->disk.chain, &it->probe.chain))
+	if (trust_asked(&it->probe, &it->disk))
 		(void)disk_pair_trust(&it->disk, it->target.sni, now);
 	reconcile(&it->probe, &it->disk, it->target.sni, &it->th, now, &it->verdict);
 	check_dane_judge(it, now);

@@ -253,6 +253,33 @@ static void judge_chain(const struct probe_result *served, const struct disk_pai
 	}
 }
 
+/*
+ * Files that would replace a served chain that verifies with one that does
+ * not (an intermediate expired, a root the host does not trust): clients
+ * would reject what a reload serves, a pair as unusable as a broken one.
+ * Only files with a chain of their own are asked (check.c): with a leaf
+ * alone, the server may build a chain from its own store.
+ */
+static bool chain_breaks(const struct probe_result *served, const struct disk_pair *disk)
+{
+	return served->status == PROBE_OK && served->verified && disk->chain.n_issuers > 0 &&
+	       disk->trust_checked && !disk->trusted;
+}
+
+/* The verdict on such files (chain_breaks()).  Returns whether they are. */
+static bool disk_chain_breaks(const struct probe_result *served, const struct disk_pair *disk,
+			      struct verdict *v)
+{
+	if (!chain_breaks(served, disk))
+		return false;
+	set(v, STATE_DISK_INVALID, ACTION_NONE, SEVERITY_CRITICAL);
+	v->in_sync = false;
+	msg_set(&v->reason, VERDICT_REASON_MAX, "the chain on disk does not lead to a trusted "
+		"root (%s) while the served one does; no reload: clients would reject what it "
+		"serves; fix the chain in the files", msg_text(disk->trust_error));
+	return true;
+}
+
 /* The decision table's row for S and D. */
 static void reconcile_pair(const struct probe_result *served, const struct disk_pair *disk,
 			   const char *name, const struct thresholds *th, time_t now,
@@ -287,7 +314,7 @@ static void reconcile_pair(const struct probe_result *served, const struct disk_
 			msg_set(&ret->reason, VERDICT_REASON_MAX,
 				"the served certificate is the one on disk, but the pair on disk "
 				"is not usable: %s", msg_text(disk->detail));
-		} else if (ret->state != STATE_EXPIRED)
+		} else if (ret->state != STATE_EXPIRED && !disk_chain_breaks(served, disk, ret))
 			judge_chain(served, disk, now, ret);
 		return;
 	}
@@ -303,6 +330,8 @@ static void reconcile_pair(const struct probe_result *served, const struct disk_
 			msg_text(disk->detail), sfp, swhen);
 		return;
 	}
+	if (disk_chain_breaks(served, disk, ret))
+		return;
 
 	sha256_to_short_hex(disk->leaf.sha256, dfp);
 	format_when(disk->leaf.not_after, dwhen, sizeof(dwhen));
@@ -344,7 +373,7 @@ void reconcile(const struct probe_result *served, const struct disk_pair *disk,
 	       struct verdict *ret)
 {
 	reconcile_pair(served, disk, name, th, now, ret);
-	ret->vetoes_reload = disk && pair_vetoes_reload(served, disk);
+	ret->vetoes_reload = disk && (pair_vetoes_reload(served, disk) || chain_breaks(served, disk));
 }
 
 void reconcile_dane(struct verdict *v, const struct dane_verdict *d)

@@ -66,7 +66,8 @@ struct verdict {
 	 * The pair on disk must not be loaded, so no reload of the service
 	 * may happen while it is so: it is not valid, and it is not the
 	 * certificate served already in a form the daemon loads all the same
-	 * (a reload would change nothing for this endpoint then).  Set
+	 * (a reload would change nothing for this endpoint then); or its
+	 * chain leads to no trusted root where the served one does.  Set
 	 * whatever the probe found: an unreachable endpoint's pair is loaded
 	 * too.
 	 */

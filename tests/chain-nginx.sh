@@ -117,6 +117,28 @@ for n in a b; do
 	is "$(json_endpoint "$cw_out" web $n served.chain.0.sha256)/$(json_endpoint "$cw_out" web $n served.verified)" \
 		"$fp_new/true" "$n: nginx serves the re-issued intermediate, and the chain verifies"
 done
+# ---- a chain on disk worse than the served one is not deployed ---------------------
+
+# The expired intermediate put back on disk for a, the leaf kept: a reload
+# would serve a chain that clients reject, where the served one verifies.
+mark=$(log_mark)
+cat "$TEST_TMP/a.crt" "$TEST_TMP/int-old.crt" >"$TEST_TMP/live/a/.new" &&
+	mv -f "$TEST_TMP/live/a/.new" "$TEST_TMP/live/a/fullchain.pem"
+cw check --config "$conf" --json
+is "$(json_endpoint "$cw_out" web a state)/$(json_endpoint "$cw_out" web a action)/$(json_endpoint "$cw_out" web a severity)" \
+	DISK-INVALID/none/CRITICAL \
+	"a: an expired intermediate on disk, the served chain verifying: DISK-INVALID, no reload, CRITICAL"
+like "$(json_endpoint "$cw_out" web a reason)" \
+	"the chain on disk does not lead to a trusted root \\(certificate has expired\\) while the served one does; no reload" \
+	"a: the reason says why the files are not deployed"
+ok "the daemon says a's files are not usable" \
+	wait_log "$mark" "web/a: DISK-INVALID: the chain on disk does not lead to a trusted root" 30 ||
+	diag "$(log_since "$mark")"
+is "$(reloads_started "$mark" web)" 0 "and it does not reload nginx for them"
+cw check --config "$conf" --json
+is "$(json_endpoint "$cw_out" web a served.chain.0.sha256)" "$fp_new" \
+	"nginx still serves the re-issued intermediate"
+
 daemon_stop_ok
 daemon_log_clean
 done_testing
