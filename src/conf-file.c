@@ -128,17 +128,12 @@ int conf_file_read(struct conf_errors *e, const char *path, bool check_owner,
 		   char **ret_buf, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
-	struct stat st;
 	int r;
 
 	fd = open_regular(path, 0, NULL);
 	if (fd == -ENXIO || fd == -EISDIR) {
-		/* Looked at again for the message only. */
-		const char *what = stat(path, &st) == 0 ? file_type_name(st.st_mode)
-							: "not a regular file";
-
 		conf_error(e, fd, path, 0, "is %s, not a regular file; a configuration file must be "
-			   "one: replace it with a regular file, or remove it", what);
+			   "one: replace it with a regular file, or remove it", path_type_name(path));
 		return fd;
 	}
 	if (fd < 0) {

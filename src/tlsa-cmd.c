@@ -41,14 +41,19 @@ void pem_chain_free(X509 **chain, size_t n)
 static BIO *pem_open(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd = open_regular(path, 0, NULL);
+	int fd = open_regular(path, 0, &st);
 	BIO *b;
 
+	if (fd == -EISDIR || fd == -ENXIO) {
+		snprintf(err, errlen, "%s: is %s, not a regular file: name a PEM certificate file",
+			 path, path_type_name(path));
+		return NULL;
+	}
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-fd));
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0 || st.st_size > PEM_FILE_MAX) {
+	if (st.st_size > PEM_FILE_MAX) {
 		snprintf(err, errlen, "%s: larger than %d bytes: not a certificate file", path,
 			 PEM_FILE_MAX);
 		close(fd);

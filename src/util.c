@@ -260,6 +260,15 @@ const char *file_type_name(mode_t mode)
 	}
 }
 
+const char *path_type_name(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || S_ISREG(st.st_mode))
+		return "something else";
+	return file_type_name(st.st_mode);
+}
+
 const char *host_name_problem(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)

@@ -102,6 +102,12 @@ int open_regular(const char *path, int extra_flags, struct stat *ret_st);
 
 /* "a FIFO", "a directory", "a socket", ... for the type bits of st_mode. */
 const char *file_type_name(mode_t mode);
+/*
+ * What open_regular() refused at path (-EISDIR, -ENXIO), for a message:
+ * file_type_name() of what stands there now, or "something else" when
+ * that cannot be told (it changed since, or it is gone).
+ */
+const char *path_type_name(const char *path);
 
 /*
  * Why s is no host name as certificates and SNI carry them, in words that

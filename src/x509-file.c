@@ -79,13 +79,8 @@ static int pem_file_open(struct pem_file *f, struct disk_pair *p, int *ret_fd,
 		return 1;
 	}
 	if (fd == -EISDIR || fd == -ENXIO) {
-		/* Only for the message: the file was refused, whatever it is by now. */
-		if (stat(f->path, &st) == 0 && !S_ISREG(st.st_mode))
-			pair_status(p, X509_UNREADABLE, "%s file %s is %s, not a regular file",
-				    f->role, path, file_type_name(st.st_mode));
-		else
-			pair_status(p, X509_UNREADABLE, "%s file %s is not a regular file",
-				    f->role, path);
+		pair_status(p, X509_UNREADABLE, "%s file %s is %s, not a regular file", f->role,
+			    path, path_type_name(f->path));
 		return 1;
 	}
 	if (fd < 0) {
