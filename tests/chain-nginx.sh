@@ -139,6 +139,24 @@ cw check --config "$conf" --json
 is "$(json_endpoint "$cw_out" web a served.chain.0.sha256)" "$fp_new" \
 	"nginx still serves the re-issued intermediate"
 
+# A renewed leaf (on a's key) with the expired intermediate again: the
+# renewal wants a reload, which a's chain holds back; the log and status
+# must say it is the chain, not call a valid pair invalid.
+CA_ISSUER=$TEST_TMP/int-new CA_KEY_FILE=$TEST_TMP/a.key ca_leaf "$TEST_TMP/a2" 90 a.test ||
+	bail_out "cannot renew a's leaf"
+mark=$(log_mark)
+cat "$TEST_TMP/a2.crt" "$TEST_TMP/int-old.crt" >"$TEST_TMP/live/a/.new" &&
+	mv -f "$TEST_TMP/live/a/.new" "$TEST_TMP/live/a/fullchain.pem"
+ok "a renewed with the expired intermediate: the log says the chain holds the reload" \
+	wait_log "$mark" "web: reload held: a: the chain on disk does not lead to a trusted root \\(certificate has expired\\)" 30 ||
+	diag "$(log_since "$mark")"
+cw status --config "$conf" --json
+like "$(json_service "$cw_out" web reload_held)" \
+	"^a: the chain on disk does not lead to a trusted root \\(certificate has expired\\): no reload of web" \
+	"status: the reload is held by a's chain, and says why"
+unlike "$(log_since "$mark")" "the pair on disk is not valid" "nothing calls a's valid pair invalid"
+is "$(reloads_started "$mark" web)" 0 "and nginx is not reloaded for the renewal"
+
 daemon_stop_ok
 daemon_log_clean
 done_testing
