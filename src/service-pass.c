@@ -37,8 +37,15 @@ static void describe_held(struct service *s)
 	    s->facts.veto_index >= s->n_eps)
 		return;
 	it = s->eps[s->facts.veto_index].it;
-	snprintf(s->held, sizeof(s->held), "%s: the pair on disk is not valid (%.150s): no reload "
-		 "of %s until it is", it->endpoint, msg_text(it->disk.detail), s->conf->name);
+	/* A valid pair holds a reload back only for its chain (reconcile.c's chain_breaks()). */
+	if (it->disk.status == X509_VALID)
+		snprintf(s->held, sizeof(s->held), "%s: the chain on disk does not lead to a trusted "
+			 "root (%.100s): no reload of %s until it does", it->endpoint,
+			 msg_text(it->disk.trust_error), s->conf->name);
+	else
+		snprintf(s->held, sizeof(s->held), "%s: the pair on disk is not valid (%.150s): no "
+			 "reload of %s until it is", it->endpoint, msg_text(it->disk.detail),
+			 s->conf->name);
 }
 
 void service_pass_forget_pairs(struct service *s)
