@@ -5,12 +5,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "state.h"
 #include "util.h"
+
+#define APPEND_BUFFER  (64 * 1024)
 
 struct state_writer {
 	char *dir;
@@ -87,21 +90,62 @@ static uint64_t sum_of(const struct state *s, size_t k)
 		state_endpoint_sum(&s->endpoints[k - s->n_services]);
 }
 
+/* What a save may append before the file is written whole instead. */
+struct allowance {
+	int fd;
+	off_t left;                   /* bytes the append may still add */
+	int error;
+};
+
+/*
+ * The stream's writes to the file, until they would pass the allowance:
+ * then none of that write is made and the save writes the file whole (the
+ * part appended so far is a prefix of records, as an append cut short).
+ */
+static ssize_t allowance_write(void *cookie, const char *buf, size_t len)
+{
+	struct allowance *a = cookie;
+
+	if ((off_t)len > a->left) {
+		a->error = -EFBIG;
+		return 0;
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(a->fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			a->error = n < 0 ? -errno : -EIO;
+			return 0;
+		}
+		done += (size_t)n;
+	}
+	a->left -= (off_t)len;
+	return (ssize_t)len;
+}
+
 /*
  * The header and, of the records some[0..n) (the first n when some is
- * NULL), whose sums are sums[0..n), those that differ from the file's, as
- * text.
+ * NULL), whose sums are sums[0..n), those that differ from the file's,
+ * written to fd through a buffer: never built whole in memory, where the
+ * pass that changed 10,000 records would hold megabytes for a text it
+ * then finds too large to append.
  */
-static int changes_text(const struct state_writer *w, const struct state *s,
-			const size_t *some, const uint64_t *sums, size_t n, char **ret,
-			size_t *ret_len)
+static int write_changes(const struct state_writer *w, const struct state *s, int fd,
+			 off_t allowed, const size_t *some, const uint64_t *sums, size_t n)
 {
-	FILE *f = open_memstream(ret, ret_len);
+	struct allowance a = { .fd = fd, .left = allowed };
+	_cleanup_free_ char *buf = malloc(APPEND_BUFFER);
+	FILE *f = buf ? fopencookie(&a, "w", (cookie_io_functions_t) { .write = allowance_write }) :
+		NULL;
 
 	if (!f)
 		return -ENOMEM;
+	/* A renewal's few records go in one write(2). */
+	(void)setvbuf(f, buf, _IOFBF, APPEND_BUFFER);
 	state_write_header(f, s);
-	for (size_t j = 0; j < n; j++) {
+	for (size_t j = 0; j < n && !ferror(f); j++) {
 		size_t k = some ? some[j] : j;
 
 		if (sums[j] == w->sums[k])
@@ -111,46 +155,34 @@ static int changes_text(const struct state_writer *w, const struct state *s,
 		else
 			state_write_endpoint(f, &s->endpoints[k - s->n_services]);
 	}
-	if (fclose(f) != 0) {
-		free(*ret);
-		*ret = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	if (fclose(f) != 0 && a.error == 0)
+		a.error = -EIO;
+	return a.error;
 }
 
 /*
- * Appends the changes to the file this writer wrote, in one write(2)
- * when the kernel takes it whole; 0 or a negative errno.
+ * Appends the changes to the file this writer wrote; -EFBIG, having
+ * appended a prefix of them, when they would make the appended part as
+ * large as the whole.  0 or a negative errno.
  */
 static int append_changes(struct state_writer *w, const struct state *s, const size_t *some,
 			  const uint64_t *sums, size_t n_sums)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
+	off_t allowed = w->whole - (w->size - w->whole) - 1;
 	struct stat st;
-	int r = changes_text(w, s, some, sums, n_sums, &text, &len);
+	int r;
 
-	if (r < 0)
-		return r;
-	/* The write that would make the appended part as large as the whole writes it whole. */
-	if (w->size - w->whole + (off_t)len >= w->whole)
+	if (allowed <= 0)
 		return -EFBIG;
 	fd = open(w->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
 	if (!is_ours(w, &st))
 		return -ESTALE;   /* not the file this writer wrote */
-	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
-	}
+	r = write_changes(w, s, fd, allowed, some, sums, n_sums);
+	if (r < 0)
+		return r;
 	if (fdatasync(fd) < 0 || fstat(fd, &st) < 0)
 		return -errno;
 	remember(w, &st);
