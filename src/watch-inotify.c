@@ -73,9 +73,10 @@ static void hit(struct watcher *w, size_t i)
 }
 
 /*
- * Re-resolves the stale chains and arms their directories, again while new
- * watches were added: what appeared in a directory before its watch did is
- * found by the next resolution.  A path whose fingerprint changed is hit.
+ * Re-resolves the stale chains and arms their directories (and those of
+ * the chains watcher_start() resolved, fresh), again while new watches
+ * were added: what appeared in a directory before its watch did is found
+ * by the next resolution.  A path whose fingerprint changed is hit.
  */
 static void rearm(struct watcher *w)
 {
@@ -88,7 +89,6 @@ static void rearm(struct watcher *w)
 			struct chain c;
 			uint64_t print;
 
-			p->fresh = false;
 			if (!p->stale)
 				continue;
 			__atomic_add_fetch(&w->resolutions, 1, __ATOMIC_RELAXED);
@@ -112,6 +112,8 @@ static void rearm(struct watcher *w)
 			r = watch_sync_all(w, &added);
 		if (r < 0)
 			fall_back(w, r);
+		for (size_t i = 0; i < w->n_paths; i++)
+			w->paths[i].fresh = false;
 		if (!added)
 			break;
 	}

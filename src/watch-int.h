@@ -23,10 +23,11 @@
 struct wpath {
 	unsigned group;
 	char *path;           /* absolute */
-	struct chain chain;   /* thread only, like print, stale and hit */
+	struct chain chain;   /* thread only (once started), like print, stale and hit */
 	uint64_t print;       /* fingerprint of the chain and the file */
 	bool stale;           /* to be re-resolved */
-	bool fresh;           /* resolved in this re-arming: its directories are stat()ed */
+	bool fresh;           /* resolved in this re-arming (or by watcher_start()): its
+	                       * directories are stat()ed */
 	bool hit;             /* to be notified (then in the watcher's hits) */
 	bool pending;         /* under lock: notified to the loop, not yet delivered */
 	uint64_t poll_print;  /* loop only */
@@ -42,6 +43,7 @@ struct dwatch {
 	bool leaf;            /* watched for its files' contents too, not only its entries */
 	bool want_leaf;       /* ... as the chains now need it */
 	const char *seen_as;  /* the chain's copy of dir, while the watches are synced */
+	bool matched;         /* its inode matched in this sync: not stat()ed again */
 	bool moved;           /* IN_MOVE_SELF: alive, elsewhere */
 	bool dead;            /* IN_IGNORED: the kernel dropped it */
 };

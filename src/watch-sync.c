@@ -51,11 +51,15 @@ struct dwatch *watch_by_wd(struct watcher *w, int wd)
 	return NULL;
 }
 
-/*
- * The live watch on dir: one whose inode is st's when st is given, else
- * one that has not moved away.
- */
-static struct dwatch *dwatch_by_dir(struct watcher *w, const char *dir, const struct stat *st)
+enum match {
+	MATCH_INODE,          /* the inode of st */
+	MATCH_MATCHED,        /* matched by its inode earlier in this sync */
+	MATCH_IN_PLACE,       /* not moved away */
+};
+
+/* The live watch on dir that matches as how says (st for MATCH_INODE). */
+static struct dwatch *dwatch_by_dir(struct watcher *w, const char *dir, enum match how,
+				    const struct stat *st)
 {
 	uint64_t key = windex_key_dir(dir);
 
@@ -64,7 +68,8 @@ static struct dwatch *dwatch_by_dir(struct watcher *w, const char *dir, const st
 
 		if (d->dead || strcmp(d->dir, dir) != 0)
 			continue;
-		if (st ? d->ino == st->st_ino && d->dev == st->st_dev : !d->moved)
+		if (how == MATCH_INODE ? d->ino == st->st_ino && d->dev == st->st_dev :
+		    how == MATCH_MATCHED ? d->matched : !d->moved)
 			return d;
 	}
 	return NULL;
@@ -223,7 +228,7 @@ static int todo_push(struct todo **todo, size_t *n, size_t *cap, const char *dir
 static int mark_used(struct watcher *w, struct todo **todo, size_t *n, size_t *cap)
 {
 	for (size_t i = 0; i < w->n_watches; i++)
-		w->watches[i].used = w->watches[i].want_leaf = false;
+		w->watches[i].used = w->watches[i].want_leaf = w->watches[i].matched = false;
 	for (size_t i = 0; i < w->n_paths; i++) {
 		const struct wpath *p = &w->paths[i];
 
@@ -231,11 +236,18 @@ static int mark_used(struct watcher *w, struct todo **todo, size_t *n, size_t *c
 		for (size_t j = 0; j < p->chain.n; j++) {
 			const char *dir = chain_dir(&p->chain, j);
 			struct stat st;
-			struct dwatch *d;
+			struct dwatch *d = NULL;
 
-			if (p->fresh && stat(dir, &st) < 0)
-				continue;
-			d = dwatch_by_dir(w, dir, p->fresh ? &st : NULL);
+			/* The directories most chains share are stat()ed once a sync. */
+			if (p->fresh && !(d = dwatch_by_dir(w, dir, MATCH_MATCHED, NULL))) {
+				if (stat(dir, &st) < 0)
+					continue;
+				d = dwatch_by_dir(w, dir, MATCH_INODE, &st);
+				if (d)
+					d->matched = true;
+			} else if (!p->fresh) {
+				d = dwatch_by_dir(w, dir, MATCH_IN_PLACE, NULL);
+			}
 			if (d) {
 				d->used = true;
 				d->moved = false;       /* moved back */
@@ -391,7 +403,7 @@ int watch_sync_fresh(struct watcher *w, bool *ret_added)
 
 			if (stat(dir, &st) < 0)
 				continue;
-			d = dwatch_by_dir(w, dir, &st);
+			d = dwatch_by_dir(w, dir, MATCH_INODE, &st);
 			if (d && (d->leaf || !leaf)) {
 				d->moved = false;       /* moved back */
 				continue;

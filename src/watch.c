@@ -89,9 +89,24 @@ int watcher_start(struct watcher *w)
 	w->pending_list = calloc(w->n_paths + 1, sizeof(*w->pending_list));
 	if (!w->hits || !w->pending_list)
 		return -ENOMEM;
-	/* What changes while the thread arms its watches is found by comparing. */
-	for (size_t i = 0; i < w->n_paths; i++)
-		w->paths[i].print = w->paths[i].poll_print = path_print(w->paths[i].path);
+	/*
+	 * What changes while the thread arms its watches is found by comparing
+	 * with these prints; the chains are the thread's first (it resolves
+	 * them again once their directories are watched).
+	 */
+	for (size_t i = 0; i < w->n_paths; i++) {
+		struct wpath *p = &w->paths[i];
+		struct chain c;
+
+		p->print = 0;     /* out of memory: unlike every real print */
+		if (chain_resolve(p->path, &c) == 0) {
+			p->chain = c;
+			p->print = chain_print(&c);
+			p->stale = false;
+			p->fresh = true;
+		}
+		p->poll_print = p->print;
+	}
 	r = watch_thread_start(w);
 	if (r < 0)
 		return r;
