@@ -108,6 +108,16 @@ wakeups() {
 	awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/task/$2/status" 2>/dev/null
 }
 
+# The stamper of the daemon's lines and the CPU sampler run at a real-time
+# priority, above the daemon: after "verified" the daemon's probe threads
+# fill both CPUs with the re-check of the service's other endpoints, and a
+# stamper waiting its turn stamped the line late, counting some of that
+# re-check as the renewal's CPU (one service of 10,000: +0.17 s against
+# the lone lineage).  chrt(1) is util-linux's; without it, as before.
+REALTIME=
+chrt -f 10 true 2>/dev/null && REALTIME="chrt -f 10"
+DAEMON_STAMP_PREFIX=$REALTIME
+
 # sampler_start PID: samples the CPU time of PID's threads (the sum of
 # their schedstat run times, in ns) every 5 ms into $SAMPLES, "MS NS" a
 # line, MS on the clock of the log's stamps, until sampler_stop.  The
@@ -118,7 +128,8 @@ wakeups() {
 SAMPLES="$TEST_TMP/samples"
 sampler_start() {
 	rm -f "$TEST_TMP/sampler.stop" "$SAMPLES"
-	"$PYTHON" - "$1" "$SAMPLES" "$TEST_TMP/sampler.stop" <<'SAMPLER' &
+	# shellcheck disable=SC2086 # a command and its arguments
+	$REALTIME "$PYTHON" - "$1" "$SAMPLES" "$TEST_TMP/sampler.stop" <<'SAMPLER' &
 import glob, os, sys, time
 pid, out, stop = sys.argv[1:4]
 with open(out, "w") as f:
@@ -203,8 +214,8 @@ EOF
 
 renewals=0
 # run_one KIND N BIN: one daemon, first pass, one renewal of vh1; appends
-# "N KIND BIN FIRST-MS RSS-KB HWM-KB VERIFIED-MS CPU-VERIFIED-MS CPU-QUIET-MS"
-# to $RESULTS, and for kind b the idle figures to $IDLE.
+# "N KIND BIN FIRST-MS RSS-KB HWM-KB VERIFIED-MS CPU-VERIFIED-MS CPU-QUIET-MS
+# RELOAD-MS" to $RESULTS, and for kind b the idle figures to $IDLE.
 run_one() {
 	_conf=$(conf_of "$1" "$2" "$3")
 	_svc=vh1
@@ -240,6 +251,10 @@ run_one() {
 	_t0=$(now_ms)
 	disk_renew certbot "$LE/live/vh1.bench.test" "$TEST_TMP/renew$renewals" ||
 		bail_out "cannot renew vh1's lineage"
+	# The daemon's own part: from the renewal to the reload it starts.
+	_rel=-1
+	wait_log "$_mark" " certwatch: $_svc: .*; reloading to serve the certificate on disk" 900 &&
+		_rel=$((log_ms - _t0))
 	if wait_log "$_mark" " certwatch: $_svc: reload verified" 900; then
 		_ver=$((log_ms - _t0))
 		_c1=$(sampler_stop "$log_ms")
@@ -250,7 +265,7 @@ run_one() {
 		log_since "$_mark" | tail -n 5 >&2
 	fi
 	_c2=$(wait_quiet "$_pid")
-	echo "$2 $1 $3 $_first $_rss $_hwm $_ver $_c1 $(((_c2 - _c0) * 1000 / TICK))" \
+	echo "$2 $1 $3 $_first $_rss $_hwm $_ver $_c1 $(((_c2 - _c0) * 1000 / TICK)) $_rel" \
 		>>"$RESULTS"
 	[ "$1" = b ] && idle "$2" "$3" "$_pid"
 	daemon_stop
@@ -318,23 +333,27 @@ echo "  (a) N services, (b) one service of N endpoints, (c) only the renewed lin
 echo
 awk -v after="$CERTWATCH" '
 	BEGIN {
-		printf "%6s %-3s %-6s %9s %8s %8s %11s %9s %12s %9s %9s\n", "N", "how", "build",
-			"first s", "RSS MiB", "peak MiB", "verified s", "CPU s", "CPU quiet s",
-			"-(c) s", "CPU-(c) s"
+		printf "%6s %-3s %-6s %9s %8s %8s %9s %11s %9s %12s %9s %9s %9s\n", "N", "how",
+			"build", "first s", "RSS MiB", "peak MiB", "reload s", "verified s", "CPU s",
+			"CPU quiet s", "rel-(c) s", "-(c) s", "CPU-(c) s"
 	}
 	{
 		r = $1 " " $3
 		if ($2 == "c") {
 			rv[r] = $7
 			rc[r] = $8
+			rr[r] = $10
 		}
-		printf "%6d %-3s %-6s %9.2f %8.1f %8.1f %11.2f %9.2f %12.2f %9.2f %9.2f\n",
+		printf "%6d %-3s %-6s %9.2f %8.1f %8.1f %9.2f %11.2f %9.2f %12.2f %9.2f %9.2f %9.2f\n",
 			$1, $2, $3 == after ? "after" : "before", $4 / 1000, $5 / 1024, $6 / 1024,
-			$7 / 1000, $8 / 1000, $9 / 1000, ($7 - rv[r]) / 1000, ($8 - rc[r]) / 1000
+			$10 / 1000, $7 / 1000, $8 / 1000, $9 / 1000, ($10 - rr[r]) / 1000,
+			($7 - rv[r]) / 1000, ($8 - rc[r]) / 1000
 		if ($2 != "c" && $3 == after)
-			targets[++nt] = sprintf("N=%d (%s): verified %+.2f s (target <= 0.5: %s), " \
+			targets[++nt] = sprintf("N=%d (%s): verified %+.2f s (target <= 0.5: %s; " \
+				"to the reload %+.2f s, the rest nginx'"'"'s own reload), " \
 				"CPU %+.2f s (target <= 0.1: %s) against (c)", $1, $2,
 				($7 - rv[r]) / 1000, $7 - rv[r] <= 500 ? "met" : "missed",
+				($10 - rr[r]) / 1000,
 				($8 - rc[r]) / 1000, $8 - rc[r] <= 100 ? "met" : "missed")
 	}
 	END {

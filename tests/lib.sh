@@ -1062,12 +1062,16 @@ DAEMON_LOG="$TEST_TMP/daemon.log"
 # background, its output stamped into $DAEMON_LOG; sets daemon_pid, stopped
 # at exit.  DAEMON_EXEC_PREFIX, when set, names a program that is run with
 # the daemon's command line and must exec it (to set WATCHDOG_PID=$$).
+# DAEMON_STAMP_PREFIX, when set, is a command the stamper runs under (a
+# benchmark's `chrt -f 10`: a line's stamp then says when it was written,
+# not when a busy machine let the stamper read it).
 daemon_start() {
 	_conf=$1
 	shift
 	_fifo="$TEST_TMP/.daemon-fifo-$(now_ms)"
 	mkfifo "$_fifo" || return 1
-	"$PYTHON" -c '
+	# shellcheck disable=SC2086 # a command and its arguments
+	${DAEMON_STAMP_PREFIX:-} "$PYTHON" -c '
 import sys, time
 for line in iter(sys.stdin.buffer.readline, b""):
     sys.stdout.buffer.write(b"%d " % (time.time_ns() // 1000000) + line)
