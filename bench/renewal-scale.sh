@@ -116,6 +116,7 @@ wakeups() {
 # the lone lineage).  chrt(1) is util-linux's; without it, as before.
 REALTIME=
 chrt -f 10 true 2>/dev/null && REALTIME="chrt -f 10"
+# shellcheck disable=SC2034 # read by daemon_start (tests/lib.sh)
 DAEMON_STAMP_PREFIX=$REALTIME
 
 # sampler_start PID: samples the CPU time of PID's threads (the sum of
