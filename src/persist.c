@@ -172,19 +172,28 @@ static int64_t clock_offset(const struct state_clock *c)
 }
 
 /*
- * Endpoint record e kept for item it, its reason a copy: the verdict's own
- * is freed by the next verdict, which may say the same and so not be noted.
+ * e's reason, borrowed from its item's verdict, made a copy of its own:
+ * the verdict's is freed by the next verdict, which may say the same and
+ * so not be noted.  Out of memory, none (-ENOMEM).
  */
+static int own_reason(struct state_endpoint *e)
+{
+	const char *borrowed = e->reason;
+
+	e->reason = borrowed ? strdup(borrowed) : NULL;
+	return borrowed && !e->reason ? -ENOMEM : 0;
+}
+
+/* Endpoint record e kept for item it (own_reason()). */
 static int keep_endpoint(const struct check_item *it, struct state_endpoint *e)
 {
 	char *old = e->reason;
-	const char *borrowed;
+	int r;
 
 	endpoint_record(it, e);
-	borrowed = e->reason;
-	e->reason = borrowed ? strdup(borrowed) : NULL;
+	r = own_reason(e);
 	free(old);
-	return borrowed && !e->reason ? -ENOMEM : 0;
+	return r;
 }
 
 /* The kept records dropped: the next write builds them all. */
@@ -202,6 +211,14 @@ static void note(struct persist *p, size_t k)
 		return;
 	p->noted[k] = true;
 	p->todo[p->n_todo++] = k;
+}
+
+/* The notes taken by a write. */
+static void clear_notes(struct persist *p)
+{
+	for (size_t j = 0; j < p->n_todo; j++)
+		p->noted[p->todo[j]] = false;
+	p->n_todo = 0;
 }
 
 /*
@@ -236,9 +253,7 @@ static int save_changes(struct persist *p)
 		r = state_writer_save_some(p->state, st, p->todo, p->n_todo);
 	else
 		drop_kept(p);
-	for (size_t j = 0; j < p->n_todo; j++)
-		p->noted[p->todo[j]] = false;
-	p->n_todo = 0;
+	clear_notes(p);
 	return r;
 }
 
@@ -251,20 +266,18 @@ static int save_first(struct persist *p)
 		return r;
 	for (size_t i = 0; i < p->snap.n_endpoints; i++) {
 		struct state_endpoint *e = &p->snap.endpoints[i];
-		const char *borrowed = e->reason;
 
-		e->reason = borrowed && r >= 0 ? strdup(borrowed) : NULL;
-		if (borrowed && !e->reason)
-			r = -ENOMEM;
+		if (r >= 0)
+			r = own_reason(e);
+		else
+			e->reason = NULL;   /* still borrowed: not drop_kept()'s to free */
 	}
 	if (r < 0) {
 		drop_kept(p);
 		return r;
 	}
 	p->offset = clock_offset(&p->snap.clock);
-	for (size_t j = 0; j < p->n_todo; j++)
-		p->noted[p->todo[j]] = false;
-	p->n_todo = 0;
+	clear_notes(p);
 	return state_writer_save(p->state, &p->snap);
 }
 
